@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common.h"
+#include "measured/error.h"
+
+const char *progname_sub = "";
+
+int exit_from_errno(int err)
+{
+	switch (-err) {
+	case ENOMEM:
+		return EXIT_INTERNAL;
+	default:
+		return EXIT_INPUT;
+	}
+}
+
+int fail(int code, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "measured %s: ", progname_sub);
+	if (fmt) {
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputs(": ", stderr);
+	}
+	fprintf(stderr, "%s\n", m_errmsg(err));
+	return code;
+}
+
+int usage_error(const char *sub, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "measured %s: ", sub);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'measured %s --help'.\n", sub);
+	return EXIT_USAGE;
+}
+
+const char *tcti_choose(const char *opt)
+{
+	const char *env;
+
+	if (opt && *opt)
+		return opt;
+	env = getenv("MEASURED_TCTI");
+	if (env && *env)
+		return env;
+	return DEFAULT_TCTI;
+}

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Seed files for a fuzz harness: the fixtures that harness's format comes in.
+FIX=${MEASURED_FIXTURES:-$(dirname "$0")/../../../shared/fixtures}
+E=$FIX/eventlogs
+case "$1" in
+fuzz_tcg*|fuzz_eventlog*)
+	ls "$E"/tpm2-tools/*.bin "$E"/go-attestation/*eventlog* "$E"/keylime/binary_bios_measurements* ;;
+fuzz_ima*)
+	ls "$E"/keylime/ima-log-* "$E"/measured-boot-tools/binary_runtime_measurements ;;
+fuzz_cel*)
+	ls "$(dirname "$0")"/../data/cel/* 2>/dev/null ;;
+esac

@@ -1,0 +1,65 @@
+# Helpers for integration tests (sourced).  Each test gets its own
+# temporary directory, and every process it starts is stopped by PID on exit.
+set -eu
+
+: "${MEASURED_BIN:?run through make check}"
+: "${MEASURED_SRCDIR:?run through make check}"
+M=$MEASURED_BIN
+FIX=${MEASURED_FIXTURES:-$MEASURED_SRCDIR/../shared/fixtures}
+T=$(mktemp -d /tmp/measured-test.XXXXXX)
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+die() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok - $*"; }
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() {
+	if [ "$2" != "$3" ]; then
+		echo "FAIL: $1" >&2
+		echo "  expected: $2" >&2
+		echo "  actual:   $3" >&2
+		exit 1
+	fi
+	ok "$1"
+}
+
+# expect_exit CODE CMD...: run CMD, require exit status CODE.
+expect_exit() {
+	want=$1; shift
+	set +e
+	"$@" > "$T/out" 2> "$T/err"
+	got=$?
+	set -e
+	if [ "$got" != "$want" ]; then
+		echo "FAIL: '$*' exited $got, expected $want" >&2
+		cat "$T/err" >&2
+		exit 1
+	fi
+}
+
+# swtpm_start NAME: a fresh TPM 2.0 on a unix socket; sets MEASURED_TCTI
+# and TPM2TOOLS_TCTI for it.
+swtpm_start() {
+	d="$T/tpm-$1"
+	mkdir -p "$d"
+	swtpm socket --tpm2 --tpmstate dir="$d" --flags not-need-init,startup-clear \
+		--server type=unixio,path="$d/sock" --ctrl type=unixio,path="$d/ctrl" \
+		--log file="$d/log" &
+	PIDS="$PIDS $!"
+	i=0
+	while [ ! -S "$d/sock" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && die "swtpm did not start"
+		sleep 0.05
+	done
+	MEASURED_TCTI="swtpm:path=$d/sock"
+	TPM2TOOLS_TCTI="$MEASURED_TCTI"
+	export MEASURED_TCTI TPM2TOOLS_TCTI
+}
