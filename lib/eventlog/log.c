@@ -37,17 +37,22 @@ static bool looks_ima_binary(const uint8_t *d, size_t len)
 	nlen = (uint32_t)d[24] | (uint32_t)d[25] << 8 | (uint32_t)d[26] << 16 | (uint32_t)d[27] << 24;
 	if (nlen < 3 || nlen > 255 || nlen > len - 28)
 		return false;
-	return memcmp(d + 28, "ima", 3) == 0;
+	/* built-in "ima..."/"evm-sig", or a custom format "d-ng|n-ng|..." */
+	return memcmp(d + 28, "ima", 3) == 0 || memcmp(d + 28, "evm", 3) == 0 ||
+	       memchr(d + 28, '|', nlen) != NULL;
 }
 
 /* ASCII IMA: "PCR HEX TEMPLATE ..." lines, e.g. "10 1a2b... ima-ng sha256:..." */
 static bool looks_ima_ascii(const uint8_t *d, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, start;
 
-	while (i < len && i < 3 && d[i] >= '0' && d[i] <= '9')
+	if (len > 0 && d[0] == ' ')	/* the kernel prints the PCR "%2d" */
+		i = 1;
+	start = i;
+	while (i < len && i < start + 3 && d[i] >= '0' && d[i] <= '9')
 		i++;
-	if (i == 0 || i >= len || d[i] != ' ')
+	if (i == start || i >= len || d[i] != ' ')
 		return false;
 	i++;
 	return i < len && ((d[i] >= '0' && d[i] <= '9') || (d[i] >= 'a' && d[i] <= 'f'));
