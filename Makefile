@@ -29,7 +29,7 @@ AR          ?= ar
 CFLAGS      ?= -O2 -g
 O           ?= build
 
-PKGS        := libcrypto tss2-esys tss2-tctildr tss2-mu tss2-rc json-c
+PKGS        := libcrypto tss2-esys tss2-tctildr tss2-mu tss2-rc json-c zlib
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 

@@ -10,7 +10,8 @@ PKGS="make gcc clang libc6-dev pkg-config
  libselinux1-dev libxen-dev
  swtpm swtpm-tools tpm2-tools openssl
  qemu-system-x86 ovmf busybox-static cpio zstd kmod e2fsprogs squashfs-tools
- tboot xxd python3 procps"
+ tboot xxd python3 procps
+ sbsigntool pesign osslsigncode zlib1g-dev"
 
 missing=""
 for p in $PKGS; do

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* Event logs: loading, format detection, replay.  Parsers are per format. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "measured/error.h"
 #include "measured/eventlog.h"
+#include "measured/file.h"
 
 const char *m_log_format_name(enum m_log_format f)
 {
@@ -123,53 +121,12 @@ int m_log_parse(const void *data, size_t len, const char *name, struct m_log **r
 
 int m_log_load(const char *path, struct m_log **ret)
 {
-	struct stat s;
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
-	int fd, r;
+	uint8_t *buf;
+	size_t len;
+	int r = m_read_file(path, M_LOG_MAX_SIZE, &buf, &len);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return m_err(-errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &s) < 0 || S_ISDIR(s.st_mode)) {
-		close(fd);
-		return m_err(-EISDIR, "%s: not a file", path);
-	}
-	/* securityfs files report size 0: read until EOF, up to the limit */
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			uint8_t *nb;
-
-			if (cap > M_LOG_MAX_SIZE) {
-				free(buf);
-				close(fd);
-				return m_err(-EFBIG, "%s: over the limit of %u bytes", path, M_LOG_MAX_SIZE);
-			}
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = m_err(-errno, "%s: read: %s", path, strerror(errno));
-			free(buf);
-			close(fd);
-			return r;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	close(fd);
+	if (r < 0)
+		return r;
 	r = m_log_parse(buf, len, path, ret);
 	free(buf);
 	return r;

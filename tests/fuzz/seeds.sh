@@ -9,4 +9,8 @@ fuzz_ima*)
 	ls "$E"/keylime/ima-log-* "$E"/measured-boot-tools/binary_runtime_measurements ;;
 fuzz_cel*)
 	ls "$(dirname "$0")"/../data/cel/* 2>/dev/null ;;
+fuzz_pe)
+	ls /var/cache/measured-test/kernel-*/root/boot/vmlinuz-* 2>/dev/null ;;
+fuzz_tbpolicy)
+	ls "$(dirname "$0")"/../data/tboot/* 2>/dev/null ;;
 esac

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MEASURED_FILE_H
+#define MEASURED_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * m_read_file() - read all of @path into a new buffer, at most @max bytes.
+ * Opens with O_NOFOLLOW|O_CLOEXEC (paths come from outside); reads until
+ * EOF, so files that report size 0 (securityfs, procfs) work.  The buffer
+ * gets one extra NUL byte after the data (text parsers may rely on it).
+ * Errors name the path; a file over @max is -EFBIG, never truncated.
+ */
+int m_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
+
+#endif
