@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MEASURED_PREDICT_H
+#define MEASURED_PREDICT_H
+
+/*
+ * Predicting the events of a boot from build artifacts, into a manifest.
+ * Formulas and their sources: docs/predict-formulas.md.
+ */
+
+#include <stdbool.h>
+#include "measured/manifest.h"
+
+/**
+ * m_predict_rootfs() - the event measured-init extends for a root image
+ * whose digests are @image.  New mode: H_bank(image) into every bank of
+ * the manifest.  Compatibility mode (the original `measureroot` script):
+ * the SHA-1 bank only, extended with SHA1 of the 40 lowercase hex
+ * characters of SHA1(image).
+ */
+int m_predict_rootfs(struct m_manifest *m, unsigned pcr, const struct m_digests *image, bool compat,
+		     const char *description);
+
+/** m_rootfs_compat_digest() - SHA1(hex(SHA1(image))) from SHA1(image). */
+int m_rootfs_compat_digest(const uint8_t sha1_image[20], uint8_t ret[20]);
+
+/*
+ * QEMU's direct kernel boot (-kernel/-initrd/-append) does not hand the
+ * firmware the kernel file as it is: QEMU writes the boot protocol fields
+ * of the setup header (loader type, heap end, command line address, initrd
+ * address and size) before OVMF loads and measures it, and OVMF appends
+ * " initrd=initrd" to the load options when there is an initrd.  Where the
+ * initrd goes depends on the guest's RAM below 4 GiB.
+ */
+struct m_qemu_direct {
+	uint64_t ram;		/* -m, in bytes; below 2 GiB */
+};
+
+/**
+ * m_predict_uefi_linux() - the events a UEFI firmware and Linux's EFI stub
+ * log when booting @kernel (PE image -> PCR 4) with @cmdline and @initrd
+ * (-> PCR 9).  Any of the three may be NULL.  @qemu: the kernel comes
+ * through QEMU's direct kernel boot (NULL: from a disk, unmodified).
+ */
+int m_predict_uefi_linux(struct m_manifest *m, const char *kernel, const char *cmdline, const char *initrd,
+			 const struct m_qemu_direct *qemu);
+
+/**
+ * m_qemu_direct_patch() - apply QEMU's setup-header writes to a kernel
+ * image in memory (QEMU hw/i386/x86.c, x86_load_linux, 7.2).
+ */
+int m_qemu_direct_patch(uint8_t *img, size_t len, const struct m_qemu_direct *q, bool have_initrd,
+			uint64_t initrd_size);
+
+#endif
