@@ -18,7 +18,7 @@ run() { echo "\$ $*"; "$@"; }
 
 say "start a software TPM (swtpm) on a unix socket"
 swtpm socket --tpm2 --tpmstate dir="$T" --flags not-need-init,startup-clear \
-	--server type=unixio,path="$T/sock" --ctrl type=unixio,path="$T/ctrl" &
+	--server type=unixio,path="$T/sock" --ctrl type=unixio,path="$T/sock.ctrl" &
 SWTPM_PID=$!
 while [ ! -S "$T/sock" ]; do sleep 0.05; done
 export MEASURED_TCTI="swtpm:path=$T/sock"

@@ -45,12 +45,13 @@ expect_exit() {
 }
 
 # swtpm_start NAME: a fresh TPM 2.0 on a unix socket; sets MEASURED_TCTI
-# and TPM2TOOLS_TCTI for it.
+# and TPM2TOOLS_TCTI for it.  tpm2-tss's swtpm TCTI finds the control
+# channel at SOCKET.ctrl, so that is where it goes.
 swtpm_start() {
 	d="$T/tpm-$1"
 	mkdir -p "$d"
 	swtpm socket --tpm2 --tpmstate dir="$d" --flags not-need-init,startup-clear \
-		--server type=unixio,path="$d/sock" --ctrl type=unixio,path="$d/ctrl" \
+		--server type=unixio,path="$d/sock" --ctrl type=unixio,path="$d/sock.ctrl" \
 		--log file="$d/log" &
 	PIDS="$PIDS $!"
 	i=0

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Inputs of `measured predict` -> manifest.  The order of the events in
+ * the manifest is boot order: firmware log PCRs, then the UEFI boot of the
+ * kernel, then tboot, then the root filesystem (measured-init runs last).
+ */
+#include <errno.h>
+#include <string.h>
+#include "predict_inputs.h"
+#include "measured/error.h"
+#include "measured/predict.h"
+
+int predict_parse_digest(const char *arg, struct m_digests *d)
+{
+	const char *colon = strchr(arg, ':');
+	char name[16];
+	int b;
+
+	if (!colon || (size_t)(colon - arg) >= sizeof(name))
+		return m_err(-EINVAL, "expected BANK:HEX");
+	memcpy(name, arg, colon - arg);
+	name[colon - arg] = '\0';
+	b = m_bank_by_name(name);
+	if (b < 0)
+		return m_err(-EINVAL, "unknown bank '%s'", name);
+	if (m_unhex(colon + 1, d->d[b], m_bank_info(b)->size) < 0)
+		return m_err(-EINVAL, "%s digest must be %u hex digits", name, 2 * m_bank_info(b)->size);
+	d->banks |= M_BANK_BIT(b);
+	return 0;
+}
+
+static int add_firmware_log(struct m_manifest *m, const struct predict_inputs *in, uint32_t from_artifacts)
+{
+	struct m_log *log;
+	uint32_t pcrs = in->firmware_pcrs & ~from_artifacts;
+	int r;
+
+	r = m_log_load(in->firmware_log, &log);
+	if (r < 0)
+		return r;
+	if (log->format != M_LOG_TCG_SHA1 && log->format != M_LOG_TCG_AGILE) {
+		r = m_err(-EINVAL, "%s: a firmware log is a TCG log, not %s", log->name, m_log_format_name(log->format));
+		goto out;
+	}
+	r = m_manifest_add_log(m, log, pcrs, "firmware-log");
+out:
+	m_log_free(log);
+	return r;
+}
+
+int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
+{
+	struct m_manifest *m = m_manifest_new(in->banks);
+	uint32_t from_artifacts = 0;
+	int r = 0;
+
+	if (!m)
+		return -ENOMEM;
+	if (in->kernel)
+		from_artifacts |= 1u << 4;
+	if (in->cmdline || in->initrd)
+		from_artifacts |= 1u << 9;
+	if (in->rootfs || in->rootfs_digest.banks)
+		from_artifacts |= 1u << in->rootfs_pcr;
+	if (in->tboot || in->tboot_policy || in->n_tboot_modules || in->sinit) {
+		r = m_err(-ENOTSUP, "tboot prediction is not available in this build yet");
+		goto out;
+	}
+
+	if (in->firmware_log) {
+		r = add_firmware_log(m, in, from_artifacts);
+		if (r < 0)
+			goto out;
+	}
+	if (in->kernel || in->cmdline || in->initrd) {
+		struct m_qemu_direct q = { .ram = in->qemu_ram };
+
+		r = m_predict_uefi_linux(m, in->kernel, in->cmdline, in->initrd, in->qemu_ram ? &q : NULL);
+		if (r < 0)
+			goto out;
+	}
+	if (in->rootfs || in->rootfs_digest.banks) {
+		struct m_digests img = in->rootfs_digest;
+		unsigned need = in->rootfs_compat ? M_BANK_BIT(M_SHA1) : in->banks;
+
+		if (in->rootfs) {
+			r = m_digest_path(in->rootfs, need, NULL, NULL, &img, NULL);
+			if (r < 0)
+				goto out;
+		}
+		r = m_predict_rootfs(m, in->rootfs_pcr, &img, in->rootfs_compat,
+				     in->rootfs ? in->rootfs : "root filesystem image");
+		if (r < 0)
+			goto out;
+	}
+	if (!m->count) {
+		r = m_err(-EINVAL, "no input: give --rootfs, --kernel, --firmware-log, ... (see --help)");
+		goto out;
+	}
+	r = m_manifest_finish(m);
+out:
+	if (r < 0) {
+		m_manifest_free(m);
+		return r;
+	}
+	*ret = m;
+	return 0;
+}

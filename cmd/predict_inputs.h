@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MEASURED_CMD_PREDICT_INPUTS_H
+#define MEASURED_CMD_PREDICT_INPUTS_H
+
+/* The inputs of `measured predict`, and turning them into a manifest. */
+
+#include <stdbool.h>
+#include "measured/manifest.h"
+
+/* measured-init's default PCR (docs/measured-init.md) */
+#define PREDICT_DEFAULT_ROOTFS_PCR 15
+#define PREDICT_DEFAULT_ROOTFS_PCR_STR "15"
+#define PREDICT_MAX_TBOOT_MODULES 32
+
+struct predict_inputs {
+	unsigned banks;
+	const char *rootfs;
+	struct m_digests rootfs_digest;
+	unsigned rootfs_pcr;
+	bool rootfs_compat;
+	const char *kernel, *cmdline, *initrd;
+	uint64_t qemu_ram;	/* --qemu-direct-boot MEM, 0 if not */
+	const char *firmware_log;
+	uint32_t firmware_pcrs;
+	bool firmware_pcrs_set;
+	const char *tboot, *tboot_cmdline, *tboot_policy, *sinit;
+	const char *tboot_modules[PREDICT_MAX_TBOOT_MODULES];
+	int n_tboot_modules;
+};
+
+/** predict_parse_digest() - "BANK:HEX" into @d (adds one bank). */
+int predict_parse_digest(const char *arg, struct m_digests *d);
+/** predict_build() - every input into one finished manifest. */
+int predict_build(const struct predict_inputs *in, struct m_manifest **ret);
+
+#endif

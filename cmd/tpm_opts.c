@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include "common.h"
+#include "tpm_opts.h"
+
+int tpm_connect(const char *opt, struct m_tpm **ret)
+{
+	const char *tcti = tcti_choose(opt);
+	int r;
+
+	/*
+	 * tpm2-tss logs its own errors to stderr by default; our message
+	 * already says what failed, with the decoded response code.  A user
+	 * who wants tpm2-tss's trace sets TSS2_LOG, which wins.
+	 */
+	setenv("TSS2_LOG", "all+none", 0);
+	r = m_tpm_open(tcti, ret);
+	if (r < 0)
+		return fail(tpm_exit_code(r), r, NULL);
+	return 0;
+}
+
+int tpm_exit_code(int err)
+{
+	return err == -ENOMEM ? EXIT_INTERNAL : EXIT_TPM;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MEASURED_CMD_TPM_OPTS_H
+#define MEASURED_CMD_TPM_OPTS_H
+
+/* What the subcommands that talk to a TPM share: opening it, exit codes. */
+
+#include "measured/tpm.h"
+
+/* the -T/--tcti line of every such command's --help */
+#define TPM_OPTS_HELP \
+	"  -T, --tcti TCTI   the TPM, in tctildr syntax (default $MEASURED_TCTI,\n" \
+	"                    else " "device:/dev/tpmrm0" ")\n"
+
+/**
+ * tpm_connect() - open the TPM chosen by -T (@opt, may be NULL),
+ * $MEASURED_TCTI or the default.  On failure prints the reason (naming the
+ * TCTI) and returns the exit code; 0 on success.
+ */
+int tpm_connect(const char *opt, struct m_tpm **ret);
+
+/** tpm_exit_code() - exit code for an error from an m_tpm_*() call. */
+int tpm_exit_code(int err);
+
+#endif
