@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "measured/buf.h"
 #include "measured/error.h"
+#include "measured/file.h"
 #include "measured/pe.h"
 
 #define PE_OFF_LFANEW     0x3c
@@ -224,48 +225,15 @@ out:
 
 int m_pe_authenticode_path(const char *path, unsigned banks, struct m_digests *ret)
 {
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t got = 0;
-	int fd, e;
+	uint8_t *buf;
+	size_t len;
+	int e = m_read_file(path, M_PE_MAX_FILE, &buf, &len);
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return m_err(-errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		e = m_err(-errno, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		e = m_err(-EINVAL, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_size > (off_t)M_PE_MAX_FILE) {
-		e = m_err(-EFBIG, "%s: %lld bytes, over the limit of %u for a PE image",
-			  path, (long long)st.st_size, M_PE_MAX_FILE);
-		goto out;
-	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf) {
-		e = m_err(-ENOMEM, "out of memory");
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			e = m_err(n < 0 ? -errno : -EIO, "%s: read failed", path);
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	e = m_pe_authenticode(buf, got, banks, ret);
 	if (e < 0)
-		m_err_prefix(e, "%s", path);
-out:
+		return e;
+	e = m_pe_authenticode(buf, len, banks, ret);
 	free(buf);
-	close(fd);
-	return e;
+	if (e < 0)
+		return m_err_prefix(e, "%s", path);
+	return 0;
 }

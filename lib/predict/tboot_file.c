@@ -12,40 +12,8 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "measured/error.h"
+#include "measured/file.h"
 #include "measured/tboot.h"
-
-static int read_all(int fd, const char *path, size_t max, uint8_t **ret, size_t *ret_len)
-{
-	struct stat st;
-	uint8_t *buf;
-	size_t got = 0;
-
-	if (fstat(fd, &st) < 0)
-		return m_err(-errno, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return m_err(-EINVAL, "%s: not a regular file", path);
-	if ((uint64_t)st.st_size > max)
-		return m_err(-EFBIG, "%s: %lld bytes, over the limit of %zu", path, (long long)st.st_size, max);
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf)
-		return m_err(-ENOMEM, "out of memory");
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? -errno : -EIO;
-
-			free(buf);
-			return m_err(e, "%s: read failed", path);
-		}
-		got += (size_t)n;
-	}
-	*ret = buf;
-	*ret_len = got;
-	return 0;
-}
 
 static int gunzip(const char *path, const uint8_t *in, size_t inlen, size_t max, uint8_t **ret,
 		  size_t *ret_len)
@@ -102,13 +70,9 @@ int m_tboot_read_file(const char *path, size_t max, bool unzip, uint8_t **ret_da
 {
 	uint8_t *raw = NULL;
 	size_t len = 0;
-	int fd, e;
+	int e;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return m_err(-errno, "%s: %s", path, strerror(errno));
-	e = read_all(fd, path, max, &raw, &len);
-	close(fd);
+	e = m_read_file(path, max, &raw, &len);
 	if (e < 0)
 		return e;
 	if (unzip && len >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
