@@ -175,7 +175,12 @@ int m_manifest_check_pcrs(const struct m_manifest *m, const struct m_pcrs *actua
 
 static const char *type_label(uint32_t type, char *buf, size_t len)
 {
-	const char *n = m_tcg_event_type_name(type);
+	const char *n;
+
+	/* type 0 marks records without a TCG type (CEL, IMA, our own), not EV_PREBOOT_CERT */
+	if (type == 0)
+		return "record";
+	n = m_tcg_event_type_name(type);
 
 	if (n)
 		return n;
