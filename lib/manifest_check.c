@@ -191,6 +191,7 @@ static const char *type_label(uint32_t type, char *buf, size_t len)
 void m_check_describe(const struct m_check_item *it, char *buf, size_t len)
 {
 	char eh[2 * M_DIGEST_MAX + 1] = "", fh[2 * M_DIGEST_MAX + 1] = "", t1[32], t2[32];
+	char *fdesc = it->found && it->found_log ? m_event_describe(it->found_log, it->found) : NULL;
 	const char *bank = m_bank_info(it->bank)->name;
 	size_t sz = m_bank_info(it->bank)->size;
 
@@ -207,7 +208,7 @@ void m_check_describe(const struct m_check_item *it, char *buf, size_t len)
 			 "PCR %u: event %zu differs: expected %s \"%s\" (%s) %s %s, found %s \"%s\" %s %s in %s record %u at offset %llu",
 			 it->pcr, it->index, type_label(it->expected->type, t1, sizeof(t1)),
 			 it->expected->description, it->expected->source, bank, eh,
-			 type_label(it->found->type, t2, sizeof(t2)), it->found->desc ? it->found->desc : "", bank,
+			 type_label(it->found->type, t2, sizeof(t2)), fdesc ? fdesc : "", bank,
 			 fh, it->found_log->name, it->found->recnum, (unsigned long long)it->found->offset);
 		break;
 	case M_CHECK_EVENT_MISSING:
@@ -218,7 +219,7 @@ void m_check_describe(const struct m_check_item *it, char *buf, size_t len)
 	case M_CHECK_EVENT_EXTRA:
 		snprintf(buf, len, "PCR %u: unexpected event %zu: %s \"%s\" %s %s in %s record %u at offset %llu",
 			 it->pcr, it->index, type_label(it->found->type, t2, sizeof(t2)),
-			 it->found->desc ? it->found->desc : "", bank, fh, it->found_log->name, it->found->recnum,
+			 fdesc ? fdesc : "", bank, fh, it->found_log->name, it->found->recnum,
 			 (unsigned long long)it->found->offset);
 		break;
 	case M_CHECK_VALUE_DIFFERS:
@@ -228,4 +229,5 @@ void m_check_describe(const struct m_check_item *it, char *buf, size_t len)
 		snprintf(buf, len, "PCR %u: the evidence does not cover this PCR (%s)", it->pcr, bank);
 		break;
 	}
+	free(fdesc);
 }

@@ -48,8 +48,12 @@ struct m_event {
 	char *desc;		/* malloc'd human description, or NULL */
 };
 
+/* m_log_parse_flags() flags */
+#define M_LOG_NO_DESC 0x1u	/* leave m_event.desc NULL (a verifier's fast path); see m_event_describe() */
+
 struct m_log {
 	enum m_log_format format;
+	unsigned flags;		/* M_LOG_* given to m_log_parse_flags() */
 	char *name;		/* for messages: the file name */
 	uint8_t *raw;		/* owned copy of the input */
 	size_t raw_len;
@@ -63,6 +67,14 @@ struct m_log {
 
 /** m_log_parse() - detect the format of @data and parse it; @name is used in messages. */
 int m_log_parse(const void *data, size_t len, const char *name, struct m_log **ret);
+/** m_log_parse_flags() - m_log_parse() with M_LOG_* @flags. */
+int m_log_parse_flags(const void *data, size_t len, const char *name, unsigned flags, struct m_log **ret);
+/**
+ * m_event_describe() - @e's description, malloc'd: the parsed one, or for a
+ * log parsed with M_LOG_NO_DESC computed now from the event data; NULL if
+ * none.
+ */
+char *m_event_describe(const struct m_log *log, const struct m_event *e);
 /** m_log_load() - read @path (at most M_LOG_MAX_SIZE, O_NOFOLLOW) and parse it. */
 int m_log_load(const char *path, struct m_log **ret);
 void m_log_free(struct m_log *log);

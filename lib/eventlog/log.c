@@ -6,6 +6,7 @@
 #include "measured/error.h"
 #include "measured/eventlog.h"
 #include "measured/file.h"
+#include "tcg_desc.h"
 
 const char *m_log_format_name(enum m_log_format f)
 {
@@ -80,6 +81,20 @@ void m_log_free(struct m_log *log)
 
 int m_log_parse(const void *data, size_t len, const char *name, struct m_log **ret)
 {
+	return m_log_parse_flags(data, len, name, 0, ret);
+}
+
+char *m_event_describe(const struct m_log *log, const struct m_event *e)
+{
+	if (e->desc)
+		return strdup(e->desc);
+	if (log->format == M_LOG_TCG_SHA1 || log->format == M_LOG_TCG_AGILE)
+		return m_tcg_describe(e->type, e->data, e->data_len);
+	return NULL;
+}
+
+int m_log_parse_flags(const void *data, size_t len, const char *name, unsigned flags, struct m_log **ret)
+{
 	struct m_log *log;
 	int r;
 
@@ -98,6 +113,7 @@ int m_log_parse(const void *data, size_t len, const char *name, struct m_log **r
 	}
 	memcpy(log->raw, data, len);
 	log->raw_len = len;
+	log->flags = flags;
 
 	if (looks_cel_json(log->raw, len)) {
 		log->format = M_LOG_CEL_JSON;

@@ -138,7 +138,8 @@ static int finish_event(struct tcg_ctx *c, struct m_event *e)
 		c->locality_seen = true;
 		c->log->startup_locality = loc;
 	}
-	e->desc = m_tcg_describe(e->type, e->data, e->data_len);
+	if (!(c->log->flags & M_LOG_NO_DESC))
+		e->desc = m_tcg_describe(e->type, e->data, e->data_len);
 	c->count++;
 	return 0;
 }

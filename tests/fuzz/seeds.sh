@@ -13,4 +13,6 @@ fuzz_pe)
 	ls /var/cache/measured-test/kernel-*/root/boot/vmlinuz-* 2>/dev/null ;;
 fuzz_tbpolicy)
 	ls "$(dirname "$0")"/../data/tboot/* 2>/dev/null ;;
+fuzz_evidence)
+	ls "$(dirname "$0")"/../data/evidence/*.json ;;
 esac

@@ -1,0 +1,63 @@
+#!/bin/sh
+# Offline quote verification rate (issue 5): full verifications per second
+# on one core (RSA-2048 AK, a ~100-event firmware log replayed, every check)
+# against, in the same run, `openssl speed rsa2048`'s verify rate (target:
+# ratio >= 0.25) and `tpm2_checkquote` run once per evidence.
+# BENCH_VERIFY_SECONDS (default 3) per measurement; BENCH_CHECKQUOTE_RUNS
+# (default 200) tpm2_checkquote processes.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+: "${MEASURED_BIN:=$here/../build/measured}"
+: "${MEASURED_BUILDDIR:=$(dirname "$MEASURED_BIN")}"
+FIX=${MEASURED_FIXTURES:-$here/../../shared/fixtures}
+DRV=$MEASURED_BUILDDIR/bench/bench_verify
+SECS=${BENCH_VERIFY_SECONDS:-3}
+RUNS=${BENCH_CHECKQUOTE_RUNS:-200}
+LOG=${BENCH_VERIFY_LOG:-$FIX/eventlogs/tpm2-tools/event-postcode.bin}
+N=0badc0ffee0ddf00d0badc0ffee0ddf0
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/measured-bench.XXXXXX")
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
+swtpm socket --tpm2 --tpmstate dir="$dir" --flags not-need-init,startup-clear \
+	--server type=unixio,path="$dir/sock" --ctrl type=unixio,path="$dir/sock.ctrl" --log file="$dir/swtpm.log" &
+pid=$!
+i=0
+while [ ! -S "$dir/sock" ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && { echo "swtpm did not start"; exit 1; }
+	sleep 0.05
+done
+TCTI="swtpm:path=$dir/sock"
+
+# the TPM goes through the log's events, then quotes what the log touched
+set -- $("$DRV" extend "$TCTI" "$LOG")
+banks=$1 pcrs=$2 events=$3
+MEASURED_TCTI=$TCTI "$MEASURED_BIN" quote --nonce $N --pcrs "$pcrs" --bank "$banks" --ak rsa \
+	-e "$LOG" -o "$dir/ev.json" --ak-public "$dir/ak.pub" --tpm2-tools "$dir/tt"
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+
+echo "evidence: RSA-2048 AK, banks $banks, PCRs $pcrs, log $(basename "$LOG") ($events extending events)"
+out=$("$DRV" run "$dir/ev.json" "$dir/ak.pub" $N "$SECS")
+echo "$out" | sed 's/^/  /'
+ours=$(echo "$out" | awk '$1 == "verify/s" { print $2 }')
+ours_json=$(echo "$out" | awk '$1 == "verify+json/s" { print $2 }')
+
+ossl=$(openssl speed -seconds "$SECS" rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print $NF }')
+echo "  openssl speed rsa2048 verify/s $ossl"
+
+# tpm2_checkquote: one process per evidence, with the same log replayed (-e)
+s=$(date +%s.%N)
+for i in $(seq "$RUNS"); do
+	tpm2_checkquote -u "$dir/tt.pub" -m "$dir/tt.msg" -s "$dir/tt.sig" -f "$dir/tt.pcrs" \
+		-g sha256 -q $N -e "$LOG" > /dev/null
+done
+e=$(date +%s.%N)
+cq=$(echo "$s $e $RUNS" | awk '{ printf "%.1f", $3 / ($2 - $1) }')
+echo "  tpm2_checkquote -e, one process per evidence: verify/s $cq"
+
+r1=$(echo "$ours $ossl" | awk '{ printf "%.2f", $1 / $2 }')
+r2=$(echo "$ours_json $ossl" | awk '{ printf "%.2f", $1 / $2 }')
+r3=$(echo "$ours $cq" | awk '{ printf "%.0f", $1 / $2 }')
+echo "ratio measured / openssl rsa2048 verify: $r1 (with JSON parsing: $r2) (target >= 0.25)"
+echo "ratio measured / tpm2_checkquote:        ${r3}x"
+echo "$r1" | awk '{ exit !($1 >= 0.25) }' || { echo "verify benchmark: target missed"; exit 1; }

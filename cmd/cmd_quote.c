@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/*
+ * measured quote [-T TCTI] --nonce HEX --pcrs LIST [--bank LIST]
+ *                [--ak rsa|ecc | --ak-handle HANDLE] [--eventlog FILE]...
+ *                [-o EVIDENCE] [--ak-public FILE] [--tpm2-tools PREFIX]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <tss2/tss2_mu.h>
+#include "common.h"
+#include "tpm_opts.h"
+#include "measured/attest.h"
+#include "measured/error.h"
+#include "measured/file.h"
+
+const char cmd_quote_summary[] = "make attestation evidence: a TPM quote, PCR values, event logs";
+
+static void help(void)
+{
+	fputs("Usage: measured quote [-T TCTI] --nonce HEX --pcrs LIST [--bank LIST]\n"
+	      "                      [--ak rsa|ecc | --ak-handle HANDLE] [--eventlog FILE]...\n"
+	      "                      [-o EVIDENCE] [--ak-public FILE] [--tpm2-tools PREFIX]\n\n"
+	      "Quote PCRS in every bank of LIST with the attestation key and write the\n"
+	      "evidence document (docs/evidence.md): nonce, TPMS_ATTEST, signature, the\n"
+	      "quoted PCR values, the AK's public area and the event logs given.\n"
+	      "Without --ak-handle the AK is the TPM's primary restricted signing key in\n"
+	      "the endorsement hierarchy (the same key every time on the same TPM).\n\n"
+	      TPM_OPTS_HELP
+	      "  -n, --nonce HEX        the verifier's nonce (qualifying data, at most 64 bytes)\n"
+	      "  -p, --pcrs LIST        PCRs to quote: \"0,1,4-7\" or \"all\"\n"
+	      "  -b, --bank LIST        banks (default: every allocated bank)\n"
+	      "      --ak ALG           primary AK: rsa (RSA-2048 RSASSA-SHA256, default) or\n"
+	      "                         ecc (P-256 ECDSA-SHA256)\n"
+	      "      --ak-handle H      use the persistent AK at H (e.g. 0x81010002)\n"
+	      "  -e, --eventlog FILE    add an event log (TCG, CEL-JSON, IMA); up to 4\n"
+	      "  -o, --output FILE      the evidence (default: standard output)\n"
+	      "      --ak-public FILE   also write the AK's TPM2B_PUBLIC (for verify --ak-pub)\n"
+	      "      --tpm2-tools PREFIX  also write PREFIX.msg, .sig, .pcrs, .pub (PEM) for\n"
+	      "                         tpm2_checkquote -m -s -f -u\n"
+	      "  -h, --help             this text\n\n"
+	      "Exit: 0 written, 2 usage, 3 input/output error, 4 TPM error.\n", stdout);
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	int fd;
+
+	if (!strcmp(path, "-"))
+		fd = dup(STDOUT_FILENO);
+	else
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return m_err(-errno, "%s: %m", path);
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return m_err(-errno, "%s: %m", path);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) < 0)
+		return m_err(-errno, "%s: %m", path);
+	return 0;
+}
+
+static int write_prefixed(const char *prefix, const char *ext, const void *data, size_t len)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", prefix, ext) >= sizeof(path))
+		return m_err(-ENAMETOOLONG, "%s%s: name too long", prefix, ext);
+	return write_file(path, data, len);
+}
+
+/* PREFIX.msg/.sig are the TPM's bytes as tpm2_quote writes them (-m, -s). */
+static int write_tpm2tools(const char *prefix, const struct m_evidence *ev)
+{
+	TPMS_ATTEST a;
+	TPMT_PUBLIC pub;
+	EVP_PKEY *key = NULL;
+	uint8_t *pcrs = NULL;
+	size_t off = 0, plen;
+	char *pem = NULL;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	if (Tss2_MU_TPMS_ATTEST_Unmarshal(ev->attest, ev->attest_len, &off, &a) != TSS2_RC_SUCCESS)
+		return m_err(-EINVAL, "the quote does not unmarshal");
+	r = write_prefixed(prefix, ".msg", ev->attest, ev->attest_len);
+	if (r < 0)
+		return r;
+	r = write_prefixed(prefix, ".sig", ev->sig, ev->sig_len);
+	if (r < 0)
+		return r;
+	r = m_tpm2tools_pcrs_write(&a.attested.quote.pcrSelect, &ev->pcrs, &pcrs, &plen);
+	if (r < 0)
+		return r;
+	r = write_prefixed(prefix, ".pcrs", pcrs, plen);
+	free(pcrs);
+	if (r < 0)
+		return r;
+	r = m_tpm_public_parse(ev->ak_pub, ev->ak_pub_len, &pub);
+	if (r >= 0)
+		r = m_tpm_public_to_pkey(&pub, &key);
+	if (r >= 0)
+		r = m_pkey_to_pem(key, &pem);
+	if (r >= 0)
+		r = write_prefixed(prefix, ".pub", pem, strlen(pem));
+	free(pem);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+static int add_logs(struct m_evidence *ev, char **paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct m_log *log;
+		uint8_t *data;
+		size_t len;
+		int r;
+
+		r = m_read_file(paths[i], M_LOG_MAX_SIZE, &data, &len);
+		if (r < 0)
+			return r;
+		/* parsed here so a broken log is refused before it is sent */
+		r = m_log_parse(data, len, paths[i], &log);
+		if (r >= 0) {
+			r = m_evidence_add_log(ev, m_log_format_name(log->format), data, len);
+			m_log_free(log);
+		}
+		free(data);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int cmd_quote(int argc, char **argv)
+{
+	enum { OPT_AK = 256, OPT_AK_HANDLE, OPT_AK_PUBLIC, OPT_TPM2TOOLS };
+	static const struct option opts[] = {
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "bank", required_argument, NULL, 'b' },
+		{ "ak", required_argument, NULL, OPT_AK },
+		{ "ak-handle", required_argument, NULL, OPT_AK_HANDLE },
+		{ "eventlog", required_argument, NULL, 'e' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "ak-public", required_argument, NULL, OPT_AK_PUBLIC },
+		{ "tpm2-tools", required_argument, NULL, OPT_TPM2TOOLS },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *tcti = NULL, *nonce_hex = NULL, *pcrlist = NULL, *banklist = NULL;
+	const char *out = "-", *akpub_out = NULL, *prefix = NULL;
+	char *logs[M_EVIDENCE_MAX_LOGS];
+	size_t nlogs = 0;
+	uint8_t nonce[M_NONCE_MAX];
+	struct m_quote_params qp = { .ak_alg = M_KEY_RSA2048 };
+	struct m_tpm *tpm = NULL;
+	struct m_evidence *ev = NULL;
+	char *json = NULL, *end;
+	unsigned allocated;
+	int c, r, rc;
+
+	progname_sub = "quote";
+	while ((c = getopt_long(argc, argv, "T:n:p:b:e:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'T': tcti = optarg; break;
+		case 'n': nonce_hex = optarg; break;
+		case 'p': pcrlist = optarg; break;
+		case 'b': banklist = optarg; break;
+		case 'o': out = optarg; break;
+		case OPT_AK_PUBLIC: akpub_out = optarg; break;
+		case OPT_TPM2TOOLS: prefix = optarg; break;
+		case OPT_AK:
+			if (m_key_alg_parse(optarg, &qp.ak_alg) < 0)
+				return usage_error("quote", "--ak: %s", m_errmsg(-EINVAL));
+			break;
+		case OPT_AK_HANDLE:
+			errno = 0;
+			qp.ak_handle = (uint32_t)strtoul(optarg, &end, 0);
+			if (errno || *end || (qp.ak_handle >> 24) != 0x81)
+				return usage_error("quote", "--ak-handle: '%s' is not a persistent handle 0x81xxxxxx",
+						   optarg);
+			break;
+		case 'e':
+			if (nlogs == M_EVIDENCE_MAX_LOGS)
+				return usage_error("quote", "at most %u event logs", M_EVIDENCE_MAX_LOGS);
+			logs[nlogs++] = optarg;
+			break;
+		case 'h':
+			help();
+			return EXIT_OK;
+		default:
+			return usage_error("quote", "bad option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("quote", "unexpected argument '%s'", argv[optind]);
+	if (!nonce_hex || !pcrlist)
+		return usage_error("quote", "--nonce and --pcrs are required");
+	qp.nonce_len = strlen(nonce_hex) / 2;
+	if (strlen(nonce_hex) % 2 || qp.nonce_len > M_NONCE_MAX ||
+	    (qp.nonce_len && m_unhex(nonce_hex, nonce, qp.nonce_len) < 0))
+		return usage_error("quote", "--nonce: not hex of at most %zu bytes", M_NONCE_MAX);
+	qp.nonce = nonce;
+	r = m_pcr_list_parse(pcrlist, &qp.pcrs);
+	if (r < 0)
+		return usage_error("quote", "--pcrs: %s", m_errmsg(r));
+	if (banklist && strcmp(banklist, "all") != 0) {
+		r = m_bank_list_parse(banklist, &qp.banks);
+		if (r < 0)
+			return usage_error("quote", "--bank: %s", m_errmsg(r));
+	}
+
+	ev = m_evidence_new();
+	if (!ev)
+		return fail(EXIT_INTERNAL, -ENOMEM, NULL);
+	r = add_logs(ev, logs, nlogs);
+	if (r < 0) {
+		rc = fail(exit_from_errno(r), r, NULL);
+		goto out;
+	}
+	rc = tpm_connect(tcti, &tpm);
+	if (rc)
+		goto out;
+	r = m_tpm_banks(tpm, &allocated);
+	if (r < 0) {
+		rc = fail(tpm_exit_code(r), r, NULL);
+		goto out;
+	}
+	if (!qp.banks)
+		qp.banks = allocated;
+	if (qp.banks & ~allocated) {
+		char b[64];
+
+		m_bank_list_format(qp.banks & ~allocated, b, sizeof(b));
+		rc = fail(EXIT_TPM, m_err(-ENOENT, "banks not allocated in this TPM: %s", b), NULL);
+		goto out;
+	}
+	{
+		struct m_evidence *q;
+
+		r = m_attest_quote(tpm, &qp, &q);
+		if (r < 0) {
+			rc = fail(tpm_exit_code(r), r, NULL);
+			goto out;
+		}
+		/* the logs read before the quote move into the TPM's evidence */
+		memcpy(q->log, ev->log, sizeof(q->log));
+		q->nlogs = ev->nlogs;
+		ev->nlogs = 0;
+		m_evidence_free(ev);
+		ev = q;
+	}
+	r = m_evidence_to_json(ev, &json);
+	if (r >= 0)
+		r = write_file(out, json, strlen(json));
+	if (r >= 0 && !strcmp(out, "-"))
+		r = write_file(out, "\n", 1);
+	if (r >= 0 && akpub_out)
+		r = write_file(akpub_out, ev->ak_pub, ev->ak_pub_len);
+	if (r >= 0 && prefix)
+		r = write_tpm2tools(prefix, ev);
+	rc = r < 0 ? fail(exit_from_errno(r), r, NULL) : EXIT_OK;
+out:
+	free(json);
+	m_evidence_free(ev);
+	m_tpm_close(tpm);
+	return rc;
+}

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+/*
+ * measured verify --evidence FILE --ak-pub FILE --nonce HEX [--pcrs LIST] [--json]
+ * measured verify -u AKPUB -m MSG -s SIG [-f PCRS] [-g HASH] -q HEX [-e LOG]...
+ *
+ * Offline verification; the second form takes tpm2_checkquote's files.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "common.h"
+#include "measured/attest.h"
+#include "measured/error.h"
+#include "measured/file.h"
+
+const char cmd_verify_summary[] = "verify attestation evidence (a TPM quote) offline";
+
+#define SMALL_FILE_MAX (64u << 10)	/* keys, messages, signatures, PCR files */
+
+static void help(void)
+{
+	fputs("Usage: measured verify --evidence FILE --ak-pub FILE --nonce HEX\n"
+	      "                       [--pcrs LIST [--bank LIST]] [--json]\n"
+	      "       measured verify -u AKPUB -m MSG -s SIG -q HEX [-f PCRFILE] [-g HASH]\n"
+	      "                       [-e LOG]... [--pcrs LIST [--bank LIST]] [--json]\n\n"
+	      "Check a TPM quote: TPMS_ATTEST structure and TPM_GENERATED magic, quote type,\n"
+	      "signature with the AK, AK attributes (restricted signing key), nonce, the\n"
+	      "PCR digest against the reported values, the required PCRs, and the replay\n"
+	      "of the event logs.  The first failed check is printed as a stable reason\n"
+	      "code (docs/evidence.md) and a message.\n\n"
+	      "  -E, --evidence FILE  evidence from `measured quote` or the verifier's agent\n"
+	      "  -u, --ak-pub FILE    the trusted AK: TPM2B_PUBLIC/TPMT_PUBLIC bytes\n"
+	      "                       (attributes checked) or a PEM public key (not)\n"
+	      "  -q, --nonce HEX      the expected nonce (required; '' for none)\n"
+	      "  -m, --message FILE   TPMS_ATTEST (tpm2_quote -m)\n"
+	      "  -s, --signature FILE TPMT_SIGNATURE (tpm2_quote -s)\n"
+	      "  -f, --pcr FILE       PCR values (tpm2_quote -o)\n"
+	      "  -g, --hash-algorithm H  the signature's hash must be H (tpm2_checkquote -g)\n"
+	      "  -e, --eventlog FILE  an event log to replay (with -m); up to 4\n"
+	      "  -p, --pcrs LIST      PCRs that must be in the quote, in every bank of\n"
+	      "  -b, --bank LIST      (default sha256)\n"
+	      "  -j, --json           the result as JSON\n"
+	      "  -h, --help           this text\n\n"
+	      "Exit: 0 verified, 1 a check failed, 2 usage, 3 unreadable or malformed input.\n",
+	      stdout);
+}
+
+struct ak {
+	TPMT_PUBLIC pub;
+	bool have_pub;
+	EVP_PKEY *key;
+};
+
+static int load_ak(const char *path, struct ak *ak)
+{
+	uint8_t *d;
+	size_t n;
+	int r;
+
+	r = m_read_file(path, SMALL_FILE_MAX, &d, &n);
+	if (r < 0)
+		return r;
+	if (n >= 10 && !memcmp(d, "-----BEGIN", 10)) {
+		r = m_pkey_from_pem(d, n, &ak->key);
+	} else {
+		r = m_tpm_public_parse(d, n, &ak->pub);
+		if (r >= 0) {
+			ak->have_pub = true;
+			r = m_tpm_public_to_pkey(&ak->pub, &ak->key);
+		}
+	}
+	free(d);
+	return r < 0 ? m_err_prefix(r, "%s", path) : 0;
+}
+
+static void print_result(const struct m_verify_result *res, bool json)
+{
+	if (json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "verified", json_object_new_boolean(res->reason == M_V_OK));
+		json_object_object_add(o, "reason", json_object_new_string(m_verify_reason_name(res->reason)));
+		json_object_object_add(o, "message", json_object_new_string(res->msg));
+		json_object_object_add(o, "ak_attributes_checked",
+				       json_object_new_boolean(res->ak_attributes_checked));
+		json_object_object_add(o, "clock", json_object_new_int64((int64_t)res->clock));
+		json_object_object_add(o, "reset_count", json_object_new_int64(res->reset_count));
+		json_object_object_add(o, "restart_count", json_object_new_int64(res->restart_count));
+		json_object_object_add(o, "safe", json_object_new_boolean(res->safe));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		json_object_put(o);
+		return;
+	}
+	if (res->reason == M_V_OK) {
+		printf("verified: %s\n", res->msg);
+		printf("clock %" PRIu64 " reset_count %u restart_count %u safe %s\n", res->clock,
+		       res->reset_count, res->restart_count, res->safe ? "yes" : "no");
+		if (!res->ak_attributes_checked)
+			puts("note: AK attributes not checked (the AK is a bare key, not a TPM public area)");
+	} else {
+		printf("FAILED %s: %s\n", m_verify_reason_name(res->reason), res->msg);
+	}
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "evidence", required_argument, NULL, 'E' },
+		{ "ak-pub", required_argument, NULL, 'u' },
+		{ "public", required_argument, NULL, 'u' },
+		{ "nonce", required_argument, NULL, 'q' },
+		{ "qualification", required_argument, NULL, 'q' },
+		{ "message", required_argument, NULL, 'm' },
+		{ "signature", required_argument, NULL, 's' },
+		{ "pcr", required_argument, NULL, 'f' },
+		{ "hash-algorithm", required_argument, NULL, 'g' },
+		{ "eventlog", required_argument, NULL, 'e' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "bank", required_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *evpath = NULL, *akpath = NULL, *nonce_hex = NULL, *msg = NULL, *sigp = NULL;
+	const char *pcrf = NULL, *hash = NULL, *pcrlist = NULL, *banklist = "sha256";
+	const char *logpaths[M_EVIDENCE_MAX_LOGS];
+	size_t nlogpaths = 0, nonce_len;
+	uint8_t nonce[M_NONCE_MAX];
+	uint32_t required[M_BANK_COUNT] = { 0 }, pcrs_req = 0;
+	unsigned banks = 0;
+	struct ak ak = { 0 };
+	struct m_verify_result res;
+	struct m_evidence *ev = NULL;
+	struct m_pcrs *vals = NULL;
+	struct m_log *logs[M_EVIDENCE_MAX_LOGS] = { 0 };
+	uint8_t *mdata = NULL, *sdata = NULL, *fdata = NULL;
+	size_t mlen = 0, slen = 0, flen = 0, nlogs = 0;
+	bool json = false;
+	int c, r, rc;
+
+	progname_sub = "verify";
+	while ((c = getopt_long(argc, argv, "E:u:q:m:s:f:g:e:p:b:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'E': evpath = optarg; break;
+		case 'u': akpath = optarg; break;
+		case 'q': nonce_hex = optarg; break;
+		case 'm': msg = optarg; break;
+		case 's': sigp = optarg; break;
+		case 'f': pcrf = optarg; break;
+		case 'g': hash = optarg; break;
+		case 'p': pcrlist = optarg; break;
+		case 'b': banklist = optarg; break;
+		case 'j': json = true; break;
+		case 'e':
+			if (nlogpaths == M_EVIDENCE_MAX_LOGS)
+				return usage_error("verify", "at most %u event logs", M_EVIDENCE_MAX_LOGS);
+			logpaths[nlogpaths++] = optarg;
+			break;
+		case 'h':
+			help();
+			return EXIT_OK;
+		default:
+			return usage_error("verify", "bad option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("verify", "unexpected argument '%s'", argv[optind]);
+	if (!akpath || !nonce_hex)
+		return usage_error("verify", "--ak-pub and --nonce are required");
+	if (!evpath == !msg)
+		return usage_error("verify", "give either --evidence or -m/-s");
+	if (msg && !sigp)
+		return usage_error("verify", "-m needs -s");
+	if (evpath && (sigp || pcrf || nlogpaths || hash))
+		return usage_error("verify", "-s, -f, -g and -e go with -m, not --evidence");
+	if (nlogpaths && !pcrf)
+		return usage_error("verify", "-e needs the PCR values (-f)");
+	nonce_len = strlen(nonce_hex) / 2;
+	if (strlen(nonce_hex) % 2 || nonce_len > M_NONCE_MAX ||
+	    (nonce_len && m_unhex(nonce_hex, nonce, nonce_len) < 0))
+		return usage_error("verify", "--nonce: not hex of at most %zu bytes", M_NONCE_MAX);
+	if (pcrlist) {
+		r = m_pcr_list_parse(pcrlist, &pcrs_req);
+		if (r < 0)
+			return usage_error("verify", "--pcrs: %s", m_errmsg(r));
+		r = m_bank_list_parse(banklist, &banks);
+		if (r < 0)
+			return usage_error("verify", "--bank: %s", m_errmsg(r));
+		for_each_bank(b, banks)
+			required[b] = pcrs_req;
+	}
+	if (hash && m_bank_by_name(hash) < 0)
+		return usage_error("verify", "-g: unknown hash '%s'", hash);
+
+	r = load_ak(akpath, &ak);
+	if (r < 0) {
+		rc = fail(exit_from_errno(r), r, NULL);
+		goto out;
+	}
+	if (evpath) {
+		r = m_evidence_load(evpath, &ev);
+		if (r < 0) {
+			rc = fail(exit_from_errno(r), r, NULL);
+			goto out;
+		}
+		r = m_evidence_verify(ev, ak.have_pub ? &ak.pub : NULL, ak.key, nonce, nonce_len,
+				      pcrlist ? required : NULL, &res);
+	} else {
+		struct m_quote_check qc = { 0 };
+
+		r = m_read_file(msg, SMALL_FILE_MAX, &mdata, &mlen);
+		if (r >= 0)
+			r = m_read_file(sigp, SMALL_FILE_MAX, &sdata, &slen);
+		if (r >= 0 && pcrf)
+			r = m_read_file(pcrf, SMALL_FILE_MAX, &fdata, &flen);
+		if (r >= 0 && pcrf) {
+			vals = calloc(1, sizeof(*vals));
+			r = vals ? m_tpm2tools_pcrs_read(fdata, flen, vals) : -ENOMEM;
+			if (r < 0)
+				m_err_prefix(r, "%s", pcrf);
+		}
+		for (size_t i = 0; r >= 0 && i < nlogpaths; i++) {
+			r = m_log_load(logpaths[i], &logs[i]);
+			if (r >= 0)
+				nlogs++;
+		}
+		if (r < 0) {
+			rc = fail(exit_from_errno(r), r, NULL);
+			goto out;
+		}
+		qc.attest = mdata;
+		qc.attest_len = mlen;
+		qc.sig = sdata;
+		qc.sig_len = slen;
+		qc.ak = ak.have_pub ? &ak.pub : NULL;
+		qc.ak_key = ak.key;
+		qc.nonce = nonce;
+		qc.nonce_len = nonce_len;
+		qc.pcrs = vals;
+		qc.required = pcrlist ? required : NULL;
+		qc.logs = logs;
+		qc.nlogs = nlogs;
+		r = m_quote_verify(&qc, &res);
+	}
+	if (r < 0) {
+		rc = fail(EXIT_INTERNAL, r, NULL);
+		goto out;
+	}
+	if (res.reason == M_V_OK && hash && m_bank_by_alg(res.sig_hash_alg) != m_bank_by_name(hash)) {
+		res.reason = M_V_BAD_SIGNATURE;
+		snprintf(res.msg, sizeof(res.msg), "the signature's hash is not %s", hash);
+	}
+	print_result(&res, json);
+	rc = res.reason == M_V_OK ? EXIT_OK : EXIT_MISMATCH;
+out:
+	for (size_t i = 0; i < nlogs; i++)
+		m_log_free(logs[i]);
+	free(mdata);
+	free(sdata);
+	free(fdata);
+	free(vals);
+	EVP_PKEY_free(ak.key);
+	m_evidence_free(ev);
+	return rc;
+}

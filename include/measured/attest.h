@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MEASURED_ATTEST_H
+#define MEASURED_ATTEST_H
+
+/*
+ * TPM quotes as attestation evidence: the keys that make them (EK, AK), the
+ * evidence document (docs/evidence.md) and its verification.  The verifier
+ * server and `measured verify` call the same m_quote_verify().
+ *
+ * TPM structures are (un)marshalled by libtss2-mu only; the sizes below are
+ * tpm2-tss's own maxima for each structure, and are the documented limits
+ * of the evidence fields.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+#include <tss2/tss2_tpm2_types.h>
+#include "measured/digest.h"
+#include "measured/eventlog.h"
+#include "measured/pcrs.h"
+#include "measured/tpm.h"
+
+#define M_EVIDENCE_VERSION   1
+#define M_NONCE_MAX          sizeof(((TPM2B_DATA *)0)->buffer)	/* 64 */
+#define M_ATTEST_MAX         sizeof(TPMS_ATTEST)
+#define M_SIG_MAX            sizeof(TPMT_SIGNATURE)
+#define M_AKPUB_MAX          sizeof(TPM2B_PUBLIC)
+#define M_EVIDENCE_MAX_LOGS  4u			/* firmware, CEL, IMA, one spare */
+#define M_EVIDENCE_MAX_SIZE  (96u << 20)	/* JSON text: 4/3 of M_LOG_MAX_SIZE and more */
+#define M_NAME_MAX           sizeof(TPMU_NAME)
+
+/* ---- keys (lib/attest/tpm_keys.c) ---- */
+
+enum m_key_alg {
+	M_KEY_RSA2048,		/* RSASSA-SHA256 AK; EK template L-1 */
+	M_KEY_ECC_P256,		/* ECDSA-SHA256 AK; EK template L-2 */
+};
+
+/** m_key_alg_parse() - "rsa"/"rsa2048" or "ecc"/"ecc256"; -EINVAL otherwise. */
+int m_key_alg_parse(const char *s, enum m_key_alg *ret);
+
+/*
+ * The TCG EK Credential Profile 2.0, 2.1.5.1/2.1.5.2 default templates
+ * (L-1 RSA-2048, L-2 ECC NIST P-256) and our AK template.
+ */
+void m_ek_template(enum m_key_alg alg, TPM2B_PUBLIC *ret);
+void m_ak_template(enum m_key_alg alg, TPM2B_PUBLIC *ret);
+
+/**
+ * m_tpm_create_primary() - TPM2_CreatePrimary of @tmpl in the endorsement
+ * hierarchy.  @ret_handle is an ESYS_TR the caller flushes with
+ * m_tpm_flush().  The AK is a primary key here: it derives from the
+ * endorsement seed, so the same TPM recreates the same AK without storage
+ * and without an EK policy session (docs/evidence.md, "Keys").
+ */
+int m_tpm_create_primary(struct m_tpm *tpm, const TPM2B_PUBLIC *tmpl, uint32_t *ret_handle,
+			 TPM2B_PUBLIC *ret_pub);
+/** m_tpm_load_persistent() - an ESYS_TR for persistent handle 0x81xxxxxx, and its public area. */
+int m_tpm_load_persistent(struct m_tpm *tpm, uint32_t tpm_handle, uint32_t *ret_handle,
+			  TPM2B_PUBLIC *ret_pub);
+/** m_tpm_persist() - TPM2_EvictControl(owner) of transient @handle to @tpm_handle. */
+int m_tpm_persist(struct m_tpm *tpm, uint32_t handle, uint32_t tpm_handle);
+/** m_tpm_flush() - flush a transient object (no-op for persistent ones). */
+void m_tpm_flush(struct m_tpm *tpm, uint32_t handle);
+/**
+ * m_tpm_ek_cert_read() - the EK certificate in NV index @nv_index
+ * (0x01c00002 RSA, 0x01c0000a ECC P-256, 0x01c00016 ECC P-384), at most
+ * M_EK_CERT_MAX bytes; -ENOENT when the index is not defined.
+ */
+#define M_EK_CERT_MAX 4096u
+int m_tpm_ek_cert_read(struct m_tpm *tpm, uint32_t nv_index, uint8_t **ret, size_t *ret_len);
+
+/* ---- public keys (lib/attest/akpub.c) ---- */
+
+/**
+ * m_tpm_public_parse() - a TPMT_PUBLIC from marshalled TPM2B_PUBLIC (what
+ * tpm2_createak -u writes) or bare TPMT_PUBLIC (go-attestation's AK.Public):
+ * both are tried, and the whole input must be consumed.
+ */
+int m_tpm_public_parse(const uint8_t *data, size_t len, TPMT_PUBLIC *ret);
+/** m_tpm_public_to_pkey() - RSA or ECC (P-256/384/521) public key as an EVP_PKEY. */
+int m_tpm_public_to_pkey(const TPMT_PUBLIC *pub, EVP_PKEY **ret);
+/** m_tpm_public_name() - nameAlg || H_nameAlg(marshalled TPMT_PUBLIC) (TPM 2.0 Part 1, 16). */
+int m_tpm_public_name(const TPMT_PUBLIC *pub, uint8_t *name, size_t *ret_len);
+/** m_pkey_to_pem() - SubjectPublicKeyInfo PEM text, malloc'd. */
+int m_pkey_to_pem(EVP_PKEY *key, char **ret);
+/** m_pkey_from_pem() - a PEM public key (at most 64 KiB). */
+int m_pkey_from_pem(const uint8_t *data, size_t len, EVP_PKEY **ret);
+
+/* ---- evidence (lib/attest/evidence.c) ---- */
+
+struct m_evidence_log {
+	char format[24];	/* m_log_format_name() of the log */
+	uint8_t *data;		/* raw log, at most M_LOG_MAX_SIZE */
+	size_t len;
+};
+
+struct m_evidence {
+	unsigned version;
+	uint8_t nonce[M_NONCE_MAX];
+	size_t nonce_len;
+	uint32_t sel[M_BANK_COUNT];	/* the quoted PCRs, per bank (informative) */
+	uint8_t attest[M_ATTEST_MAX];	/* marshalled TPMS_ATTEST */
+	size_t attest_len;
+	uint8_t sig[M_SIG_MAX];		/* marshalled TPMT_SIGNATURE */
+	size_t sig_len;
+	uint8_t ak_pub[M_AKPUB_MAX];	/* marshalled TPM2B_PUBLIC of the AK */
+	size_t ak_pub_len;
+	struct m_pcrs pcrs;		/* the reported PCR values */
+	struct m_evidence_log log[M_EVIDENCE_MAX_LOGS];
+	size_t nlogs;
+};
+
+struct m_evidence *m_evidence_new(void);
+void m_evidence_free(struct m_evidence *ev);
+/** m_evidence_add_log() - copy @data (at most M_LOG_MAX_SIZE) as a log of @format. */
+int m_evidence_add_log(struct m_evidence *ev, const char *format, const void *data, size_t len);
+/** m_evidence_to_json() - the JSON document (docs/evidence.md), malloc'd. */
+int m_evidence_to_json(const struct m_evidence *ev, char **ret);
+/**
+ * m_evidence_from_json() - parse a document of at most M_EVIDENCE_MAX_SIZE
+ * bytes; errors name the field ("quote.attest: bad base64").
+ */
+int m_evidence_from_json(const char *text, size_t len, struct m_evidence **ret);
+/** m_evidence_load() - read @path (O_NOFOLLOW) and parse it. */
+int m_evidence_load(const char *path, struct m_evidence **ret);
+
+/* ---- quoting (lib/attest/quote.c) ---- */
+
+struct m_quote_params {
+	unsigned banks;			/* banks to quote */
+	uint32_t pcrs;			/* PCRs to quote, in every bank */
+	const uint8_t *nonce;		/* qualifying data, at most M_NONCE_MAX */
+	size_t nonce_len;
+	uint32_t ak_handle;		/* persistent AK (0x81...), or 0: primary AK of ak_alg */
+	enum m_key_alg ak_alg;
+};
+
+/**
+ * m_attest_quote() - TPM2_Quote with the AK, plus the PCR values it covers
+ * (read afterwards, and re-quoted if a PCR moved in between).
+ */
+int m_attest_quote(struct m_tpm *tpm, const struct m_quote_params *p, struct m_evidence **ret);
+
+/* ---- tpm2-tools file formats (lib/attest/tpm2tools.c) ---- */
+
+/**
+ * m_tpm2tools_pcrs_write() - the PCR file tpm2_quote -o writes and
+ * tpm2_checkquote -f reads (tpm2-tools 5.x "values" format: the in-memory
+ * TPML_PCR_SELECTION, a UINT32 count and that many TPML_DIGEST, host
+ * byte order), for @sel taken from the quote and values from @pcrs.
+ */
+int m_tpm2tools_pcrs_write(const TPML_PCR_SELECTION *sel, const struct m_pcrs *pcrs, uint8_t **ret,
+			   size_t *ret_len);
+/** m_tpm2tools_pcrs_read() - parse that file (little-endian hosts' layout). */
+int m_tpm2tools_pcrs_read(const uint8_t *data, size_t len, struct m_pcrs *ret);
+
+/* ---- verification (lib/attest/verify_quote.c) ---- */
+
+/* Stable reason codes: scripts and the server's audit log use the names. */
+enum m_verify_reason {
+	M_V_OK = 0,
+	M_V_MALFORMED_QUOTE,		/* "malformed-quote" */
+	M_V_NOT_TPM_GENERATED,		/* "not-tpm-generated" */
+	M_V_WRONG_ATTEST_TYPE,		/* "wrong-attest-type" */
+	M_V_UNSUPPORTED_ALG,		/* "unsupported-algorithm" */
+	M_V_BAD_SIGNATURE,		/* "bad-signature" */
+	M_V_AK_MISMATCH,		/* "ak-mismatch" */
+	M_V_AK_ATTRIBUTES,		/* "ak-attributes" */
+	M_V_NONCE_MISMATCH,		/* "nonce-mismatch" */
+	M_V_PCR_MISSING,		/* "pcr-missing" */
+	M_V_PCR_VALUE_MISSING,		/* "pcr-value-missing" */
+	M_V_PCR_DIGEST_MISMATCH,	/* "pcr-digest-mismatch" */
+	M_V_EVENTLOG_MALFORMED,		/* "eventlog-malformed" */
+	M_V_EVENTLOG_UNTOUCHED_PCR,	/* "eventlog-untouched-pcr" */
+	M_V_EVENTLOG_REPLAY_MISMATCH,	/* "eventlog-replay-mismatch" */
+	M_V_REASON_COUNT,
+};
+
+const char *m_verify_reason_name(enum m_verify_reason r);
+
+struct m_quote_check {
+	const uint8_t *attest;		/* marshalled TPMS_ATTEST */
+	size_t attest_len;
+	const uint8_t *sig;		/* marshalled TPMT_SIGNATURE */
+	size_t sig_len;
+	/* the AK: its public area (attributes are checked) and/or a key; when
+	 * only @ak_key is known (a PEM file) the attribute check cannot run
+	 * and m_verify_result.ak_attributes_checked says so */
+	const TPMT_PUBLIC *ak;
+	EVP_PKEY *ak_key;		/* optional: a cached conversion of @ak */
+	const uint8_t *nonce;
+	size_t nonce_len;
+	const struct m_pcrs *pcrs;	/* reported values; NULL: the PCR checks are skipped */
+	const uint32_t *required;	/* [M_BANK_COUNT] PCRs the policy needs, or NULL */
+	struct m_log *const *logs;	/* parsed logs, replayed in this order */
+	size_t nlogs;
+};
+
+struct m_verify_result {
+	enum m_verify_reason reason;	/* the first failed check, or M_V_OK */
+	char msg[256];
+	bool ak_attributes_checked;
+	/* from TPMS_ATTEST, for the server's rollback check (Part 2, 10.11.1) */
+	uint64_t clock;
+	uint32_t reset_count;
+	uint32_t restart_count;
+	bool safe;
+	uint64_t firmware_version;
+	uint32_t quoted[M_BANK_COUNT];	/* the quote's PCR selection */
+	uint16_t sig_hash_alg;		/* TPM_ALG_ID of the signature's hash */
+};
+
+/**
+ * m_quote_verify() - every check of the quote, in a fixed order; the first
+ * that fails is reported in @res.  Returns 0 when the checks ran (whatever
+ * their outcome), a negative errno only for an internal failure (memory).
+ */
+int m_quote_verify(const struct m_quote_check *c, struct m_verify_result *res);
+
+/**
+ * m_evidence_verify() - m_quote_verify() over an evidence document: its AK
+ * public must be the trusted one (@ak, or the key @ak_key from a PEM file),
+ * and its logs are parsed (a log that does not parse is
+ * "eventlog-malformed") and replayed.
+ */
+int m_evidence_verify(const struct m_evidence *ev, const TPMT_PUBLIC *ak, EVP_PKEY *ak_key,
+		      const uint8_t *nonce, size_t nonce_len, const uint32_t *required,
+		      struct m_verify_result *res);
+
+#endif

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The evidence document (docs/evidence.md): JSON with the TPM structures as
+ * base64 of their TPM wire form, exactly as the TPM returned them, so the
+ * signature can be checked over the same bytes.  json-c parses, with a
+ * depth limit; every error names the field.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include "measured/attest.h"
+#include "measured/error.h"
+
+#define JSON_MAX_DEPTH 8	/* the document nests 3 deep */
+
+struct m_evidence *m_evidence_new(void)
+{
+	struct m_evidence *ev = calloc(1, sizeof(*ev));
+
+	if (ev)
+		ev->version = M_EVIDENCE_VERSION;
+	return ev;
+}
+
+void m_evidence_free(struct m_evidence *ev)
+{
+	if (!ev)
+		return;
+	for (size_t i = 0; i < ev->nlogs; i++)
+		free(ev->log[i].data);
+	free(ev);
+}
+
+int m_evidence_add_log(struct m_evidence *ev, const char *format, const void *data, size_t len)
+{
+	struct m_evidence_log *l;
+
+	if (ev->nlogs >= M_EVIDENCE_MAX_LOGS)
+		return m_err(-E2BIG, "evidence: more than %u event logs", M_EVIDENCE_MAX_LOGS);
+	if (len == 0 || len > M_LOG_MAX_SIZE)
+		return m_err(-EINVAL, "evidence: event log of %zu bytes (1 to %u)", len, M_LOG_MAX_SIZE);
+	if (strlen(format) >= sizeof(l->format))
+		return m_err(-EINVAL, "evidence: log format name '%s' too long", format);
+	l = &ev->log[ev->nlogs];
+	l->data = malloc(len);
+	if (!l->data)
+		return -ENOMEM;
+	memcpy(l->data, data, len);
+	l->len = len;
+	snprintf(l->format, sizeof(l->format), "%s", format);
+	ev->nlogs++;
+	return 0;
+}
+
+/* ---- writing ---- */
+
+static json_object *b64_obj(const uint8_t *d, size_t n)
+{
+	char *s = malloc(4 * ((n + 2) / 3) + 1);
+	json_object *o;
+
+	if (!s)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)s, d, (int)n);
+	o = json_object_new_string(s);
+	free(s);
+	return o;
+}
+
+static json_object *hex_obj(const uint8_t *d, size_t n)
+{
+	char s[2 * 128 + 1];
+
+	m_hex(d, n, s);
+	return json_object_new_string(s);
+}
+
+int m_evidence_to_json(const struct m_evidence *ev, char **ret)
+{
+	json_object *root = json_object_new_object(), *q, *sel, *pcrs, *logs;
+	const char *text;
+	int r = -ENOMEM;
+
+	if (!root)
+		return -ENOMEM;
+	json_object_object_add(root, "version", json_object_new_int((int)ev->version));
+	json_object_object_add(root, "nonce", hex_obj(ev->nonce, ev->nonce_len));
+	sel = json_object_new_object();
+	pcrs = json_object_new_object();
+	q = json_object_new_object();
+	logs = json_object_new_array();
+	json_object_object_add(root, "pcr_selection", sel);
+	json_object_object_add(root, "ak_public", b64_obj(ev->ak_pub, ev->ak_pub_len));
+	json_object_object_add(root, "quote", q);
+	json_object_object_add(root, "pcrs", pcrs);
+	json_object_object_add(root, "eventlogs", logs);
+	if (!sel || !pcrs || !q || !logs)
+		goto out;
+	json_object_object_add(q, "attest", b64_obj(ev->attest, ev->attest_len));
+	json_object_object_add(q, "signature", b64_obj(ev->sig, ev->sig_len));
+	for_each_bank(b, M_BANKS_ALL) {
+		json_object *list, *vals;
+
+		if (ev->sel[b]) {
+			list = json_object_new_array();
+			for (unsigned p = 0; p < M_PCR_COUNT; p++)
+				if (ev->sel[b] & (1u << p))
+					json_object_array_add(list, json_object_new_int((int)p));
+			json_object_object_add(sel, m_bank_info(b)->name, list);
+		}
+		if (ev->pcrs.present[b]) {
+			vals = json_object_new_object();
+			for (unsigned p = 0; p < M_PCR_COUNT; p++) {
+				char k[4];
+
+				if (!(ev->pcrs.present[b] & (1u << p)))
+					continue;
+				snprintf(k, sizeof(k), "%u", p);
+				json_object_object_add(vals, k, hex_obj(ev->pcrs.v[b][p], m_bank_info(b)->size));
+			}
+			json_object_object_add(pcrs, m_bank_info(b)->name, vals);
+		}
+	}
+	for (size_t i = 0; i < ev->nlogs; i++) {
+		json_object *l = json_object_new_object();
+
+		json_object_object_add(l, "format", json_object_new_string(ev->log[i].format));
+		json_object_object_add(l, "data", b64_obj(ev->log[i].data, ev->log[i].len));
+		json_object_array_add(logs, l);
+	}
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!text || !(*ret = strdup(text)))
+		goto out;
+	r = 0;
+out:
+	json_object_put(root);
+	return r;
+}
+
+/* ---- reading ---- */
+
+/* RFC 4648 alphabet -> value, -1 elsewhere (a table: logs make long fields) */
+static signed char b64_table[256];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
+
+static void b64_table_init(void)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	memset(b64_table, -1, sizeof(b64_table));
+	for (int i = 0; i < 64; i++)
+		b64_table[(unsigned char)a[i]] = (signed char)i;
+}
+
+static inline int b64_value(char c)
+{
+	return b64_table[(unsigned char)c];
+}
+
+/*
+ * Strict RFC 4648 base64 (padded, no line breaks), at most @max decoded
+ * bytes into a buffer from malloc (@ret) or into @fixed.
+ */
+static int b64_decode(const char *field, const char *s, size_t max, uint8_t *fixed, uint8_t **ret,
+		      size_t *ret_len)
+{
+	size_t n = strlen(s), pad = 0, out_len;
+	uint8_t *out;
+
+	pthread_once(&b64_once, b64_table_init);
+
+	if (n % 4)
+		return m_err(-EINVAL, "%s: bad base64 (length %zu is not a multiple of 4)", field, n);
+	if (n && s[n - 1] == '=')
+		pad++;
+	if (n > 1 && s[n - 2] == '=')
+		pad++;
+	out_len = n / 4 * 3 - pad;
+	if (out_len > max)
+		return m_err(-EINVAL, "%s: %zu bytes (at most %zu)", field, out_len, max);
+	out = fixed ? fixed : malloc(out_len + 3);
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0, o = 0; i < n; i += 4) {
+		/* the padding characters of the last group count as zero bits */
+		bool last = i + 4 == n;
+		int a = b64_value(s[i]), b = b64_value(s[i + 1]);
+		int c = last && pad == 2 ? 0 : b64_value(s[i + 2]);
+		int d = last && pad >= 1 ? 0 : b64_value(s[i + 3]);
+		uint32_t v;
+
+		if ((a | b | c | d) < 0) {
+			if (!fixed)
+				free(out);
+			return m_err(-EINVAL, "%s: bad base64 character near offset %zu", field, i);
+		}
+		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+		/* fixed buffers are exactly sized: write only what belongs to the output */
+		out[o++] = (uint8_t)(v >> 16);
+		if (o < out_len)
+			out[o++] = (uint8_t)(v >> 8);
+		if (o < out_len)
+			out[o++] = (uint8_t)v;
+	}
+	if (ret)
+		*ret = out;
+	*ret_len = out_len;
+	return 0;
+}
+
+static int get(json_object *o, const char *key, json_type t, const char *field, json_object **ret)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return m_err(-EINVAL, "%s: missing", field);
+	if (!json_object_is_type(v, t))
+		return m_err(-EINVAL, "%s: wrong JSON type (%s expected)", field, json_type_to_name(t));
+	*ret = v;
+	return 0;
+}
+
+static int get_b64(json_object *o, const char *key, const char *field, uint8_t *buf, size_t max,
+		   size_t *ret_len)
+{
+	json_object *v;
+	int r = get(o, key, json_type_string, field, &v);
+
+	return r < 0 ? r : b64_decode(field, json_object_get_string(v), max, buf, NULL, ret_len);
+}
+
+static int parse_pcrs(json_object *o, struct m_evidence *ev)
+{
+	json_object_object_foreach(o, bank, vals) {
+		int b = m_bank_by_name(bank);
+
+		if (b < 0)
+			return m_err(-EINVAL, "pcrs: unknown bank '%s'", bank);
+		if (!json_object_is_type(vals, json_type_object))
+			return m_err(-EINVAL, "pcrs.%s: wrong JSON type (object expected)", bank);
+		json_object_object_foreach(vals, key, val) {
+			char *end;
+			unsigned long p = strtoul(key, &end, 10);
+			size_t n = m_bank_info(b)->size;
+
+			if (!*key || *end || p >= M_PCR_COUNT)
+				return m_err(-EINVAL, "pcrs.%s: '%s' is not a PCR number 0-23", bank, key);
+			if (!json_object_is_type(val, json_type_string) ||
+			    strlen(json_object_get_string(val)) != 2 * n ||
+			    m_unhex(json_object_get_string(val), ev->pcrs.v[b][p], n) < 0)
+				return m_err(-EINVAL, "pcrs.%s.%s: not %zu bytes of hex", bank, key, n);
+			ev->pcrs.present[b] |= 1u << p;
+		}
+	}
+	return 0;
+}
+
+static int parse_selection(json_object *o, struct m_evidence *ev)
+{
+	json_object_object_foreach(o, bank, list) {
+		int b = m_bank_by_name(bank);
+
+		if (b < 0)
+			return m_err(-EINVAL, "pcr_selection: unknown bank '%s'", bank);
+		if (!json_object_is_type(list, json_type_array))
+			return m_err(-EINVAL, "pcr_selection.%s: wrong JSON type (array expected)", bank);
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			json_object *v = json_object_array_get_idx(list, i);
+			int p = json_object_get_int(v);
+
+			if (!json_object_is_type(v, json_type_int) || p < 0 || p >= (int)M_PCR_COUNT)
+				return m_err(-EINVAL, "pcr_selection.%s[%zu]: not a PCR number 0-23", bank, i);
+			ev->sel[b] |= 1u << p;
+		}
+	}
+	return 0;
+}
+
+static int parse_logs(json_object *arr, struct m_evidence *ev)
+{
+	size_t n = json_object_array_length(arr);
+
+	if (n > M_EVIDENCE_MAX_LOGS)
+		return m_err(-E2BIG, "eventlogs: %zu logs (at most %u)", n, M_EVIDENCE_MAX_LOGS);
+	for (size_t i = 0; i < n; i++) {
+		json_object *l = json_object_array_get_idx(arr, i), *f, *d;
+		char field[48];
+		uint8_t *data;
+		size_t len;
+		int r;
+
+		snprintf(field, sizeof(field), "eventlogs[%zu]", i);
+		if (!json_object_is_type(l, json_type_object))
+			return m_err(-EINVAL, "%s: wrong JSON type (object expected)", field);
+		snprintf(field, sizeof(field), "eventlogs[%zu].format", i);
+		r = get(l, "format", json_type_string, field, &f);
+		if (r < 0)
+			return r;
+		snprintf(field, sizeof(field), "eventlogs[%zu].data", i);
+		r = get(l, "data", json_type_string, field, &d);
+		if (r < 0)
+			return r;
+		r = b64_decode(field, json_object_get_string(d), M_LOG_MAX_SIZE, NULL, &data, &len);
+		if (r < 0)
+			return r;
+		r = m_evidence_add_log(ev, json_object_get_string(f), data, len);
+		free(data);
+		if (r < 0)
+			return m_err_prefix(r, "eventlogs[%zu]", i);
+	}
+	return 0;
+}
+
+static int parse_doc(json_object *root, struct m_evidence *ev)
+{
+	json_object *v, *q;
+	const char *hex;
+	int r;
+
+	if (!json_object_is_type(root, json_type_object))
+		return m_err(-EINVAL, "evidence: not a JSON object");
+	r = get(root, "version", json_type_int, "version", &v);
+	if (r < 0)
+		return r;
+	if (json_object_get_int(v) != M_EVIDENCE_VERSION)
+		return m_err(-EINVAL, "version: %d unsupported (this is version %d)", json_object_get_int(v),
+			     M_EVIDENCE_VERSION);
+	r = get(root, "nonce", json_type_string, "nonce", &v);
+	if (r < 0)
+		return r;
+	hex = json_object_get_string(v);
+	ev->nonce_len = strlen(hex) / 2;
+	if (strlen(hex) % 2 || ev->nonce_len > M_NONCE_MAX ||
+	    (ev->nonce_len && m_unhex(hex, ev->nonce, ev->nonce_len) < 0))
+		return m_err(-EINVAL, "nonce: not hex of at most %zu bytes", M_NONCE_MAX);
+	r = get_b64(root, "ak_public", "ak_public", ev->ak_pub, M_AKPUB_MAX, &ev->ak_pub_len);
+	if (r < 0)
+		return r;
+	r = get(root, "quote", json_type_object, "quote", &q);
+	if (r < 0)
+		return r;
+	r = get_b64(q, "attest", "quote.attest", ev->attest, M_ATTEST_MAX, &ev->attest_len);
+	if (r < 0)
+		return r;
+	r = get_b64(q, "signature", "quote.signature", ev->sig, M_SIG_MAX, &ev->sig_len);
+	if (r < 0)
+		return r;
+	r = get(root, "pcr_selection", json_type_object, "pcr_selection", &v);
+	if (r < 0 || (r = parse_selection(v, ev)) < 0)
+		return r;
+	r = get(root, "pcrs", json_type_object, "pcrs", &v);
+	if (r < 0 || (r = parse_pcrs(v, ev)) < 0)
+		return r;
+	/* logs are optional */
+	if (json_object_object_get_ex(root, "eventlogs", &v)) {
+		if (!json_object_is_type(v, json_type_array))
+			return m_err(-EINVAL, "eventlogs: wrong JSON type (array expected)");
+		r = parse_logs(v, ev);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int m_evidence_from_json(const char *text, size_t len, struct m_evidence **ret)
+{
+	struct json_tokener *tok;
+	json_object *root;
+	struct m_evidence *ev;
+	int r;
+
+	if (len > M_EVIDENCE_MAX_SIZE)
+		return m_err(-E2BIG, "evidence: %zu bytes (at most %u)", len, M_EVIDENCE_MAX_SIZE);
+	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len) {
+		r = m_err(-EINVAL, "evidence: bad JSON at byte %zu (%s)", json_tokener_get_parse_end(tok),
+			  json_tokener_error_desc(json_tokener_get_error(tok)));
+		json_object_put(root);
+		json_tokener_free(tok);
+		return r;
+	}
+	json_tokener_free(tok);
+	ev = m_evidence_new();
+	if (!ev) {
+		json_object_put(root);
+		return -ENOMEM;
+	}
+	r = parse_doc(root, ev);
+	json_object_put(root);
+	if (r < 0) {
+		m_evidence_free(ev);
+		return r;
+	}
+	*ret = ev;
+	return 0;
+}
+
+int m_evidence_load(const char *path, struct m_evidence **ret)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t got = 0;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return m_err(-errno, "%s: %m", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = m_err(-EINVAL, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > M_EVIDENCE_MAX_SIZE) {
+		r = m_err(-E2BIG, "%s: %lld bytes (at most %u)", path, (long long)st.st_size,
+			  M_EVIDENCE_MAX_SIZE);
+		goto out;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+
+		if (n < 0) {
+			r = m_err(-errno, "%s: %m", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	r = m_evidence_from_json(text, got, ret);
+	if (r < 0)
+		m_err_prefix(r, "%s", path);
+out:
+	free(text);
+	close(fd);
+	return r;
+}

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+/*
+ * An evidence document against a trusted AK: the AK in the document must be
+ * the trusted one, then m_quote_verify() does the rest with the document's
+ * values and logs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "measured/attest.h"
+#include "measured/error.h"
+
+static int fail_res(struct m_verify_result *res, enum m_verify_reason r, const char *what, int err)
+{
+	memset(res, 0, sizeof(*res));
+	res->reason = r;
+	snprintf(res->msg, sizeof(res->msg), "%s%s", what, err ? m_errmsg(err) : "");
+	return 0;
+}
+
+/* Both keys' public material compared by name (nameAlg-independent: all fields). */
+static bool same_public(const TPMT_PUBLIC *a, const TPMT_PUBLIC *b)
+{
+	uint8_t na[2 + M_DIGEST_MAX], nb[2 + M_DIGEST_MAX];
+	size_t la, lb;
+
+	if (m_tpm_public_name(a, na, &la) < 0 || m_tpm_public_name(b, nb, &lb) < 0)
+		return false;
+	return la == lb && memcmp(na, nb, la) == 0;
+}
+
+int m_evidence_verify(const struct m_evidence *ev, const TPMT_PUBLIC *ak, EVP_PKEY *ak_key,
+		      const uint8_t *nonce, size_t nonce_len, const uint32_t *required,
+		      struct m_verify_result *res)
+{
+	struct m_log *logs[M_EVIDENCE_MAX_LOGS] = { 0 };
+	struct m_quote_check c = { 0 };
+	TPMT_PUBLIC evak;
+	bool have_evak = false;
+	EVP_PKEY *evkey = NULL;
+	size_t nlogs = 0;
+	int r;
+
+	if (!ak && !ak_key)
+		return m_err(-EINVAL, "m_evidence_verify: a trusted AK is needed");
+	if (ev->ak_pub_len) {
+		r = m_tpm_public_parse(ev->ak_pub, ev->ak_pub_len, &evak);
+		if (r < 0)
+			return fail_res(res, M_V_AK_MISMATCH, "ak_public: ", r);
+		have_evak = true;
+	}
+	if (ak) {
+		if (have_evak && !same_public(ak, &evak))
+			return fail_res(res, M_V_AK_MISMATCH, "the evidence's AK is not the trusted AK", 0);
+		c.ak = ak;
+		c.ak_key = ak_key;
+	} else {
+		/* only a key (PEM) is trusted: the document's public area must hold
+		 * that key, and then its attributes are the ones checked */
+		if (have_evak) {
+			r = m_tpm_public_to_pkey(&evak, &evkey);
+			if (r < 0)
+				return fail_res(res, M_V_AK_MISMATCH, "ak_public: ", r);
+			if (EVP_PKEY_eq(evkey, ak_key) != 1) {
+				EVP_PKEY_free(evkey);
+				return fail_res(res, M_V_AK_MISMATCH, "the evidence's AK is not the trusted key", 0);
+			}
+			EVP_PKEY_free(evkey);
+			c.ak = &evak;
+		}
+		c.ak_key = ak_key;
+	}
+	for (size_t i = 0; i < ev->nlogs; i++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "eventlogs[%zu]", i);
+		/* descriptions only matter for a failure's message: made then */
+		r = m_log_parse_flags(ev->log[i].data, ev->log[i].len, name, M_LOG_NO_DESC, &logs[nlogs]);
+		if (r == -ENOMEM)
+			goto out;
+		if (r < 0) {
+			r = fail_res(res, M_V_EVENTLOG_MALFORMED, "", r);
+			goto out;
+		}
+		nlogs++;
+		if (strcmp(m_log_format_name(logs[nlogs - 1]->format), ev->log[i].format) != 0) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "%s: declared %s, but the data is %s", name,
+				 ev->log[i].format, m_log_format_name(logs[nlogs - 1]->format));
+			r = fail_res(res, M_V_EVENTLOG_MALFORMED, msg, 0);
+			goto out;
+		}
+	}
+	c.attest = ev->attest;
+	c.attest_len = ev->attest_len;
+	c.sig = ev->sig;
+	c.sig_len = ev->sig_len;
+	c.nonce = nonce;
+	c.nonce_len = nonce_len;
+	c.pcrs = &ev->pcrs;
+	c.required = required;
+	c.logs = logs;
+	c.nlogs = nlogs;
+	r = m_quote_verify(&c, res);
+out:
+	for (size_t i = 0; i < nlogs; i++)
+		m_log_free(logs[i]);
+	return r;
+}
