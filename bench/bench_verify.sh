@@ -1,6 +1,7 @@
 #!/bin/sh
 # Offline quote verification rate (issue 5): full verifications per second
-# on one core (RSA-2048 AK, a ~100-event firmware log replayed, every check)
+# on one core (RSA-2048 AK, a ~100-event firmware log replayed, every check,
+# the comparison with a reference manifest event by event)
 # against, in the same run, `openssl speed rsa2048`'s verify rate (target:
 # ratio >= 0.25) and `tpm2_checkquote` run once per evidence.
 # BENCH_VERIFY_SECONDS (default 3) per measurement; BENCH_CHECKQUOTE_RUNS

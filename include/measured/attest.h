@@ -19,6 +19,7 @@
 #include <tss2/tss2_tpm2_types.h>
 #include "measured/digest.h"
 #include "measured/eventlog.h"
+#include "measured/manifest.h"
 #include "measured/pcrs.h"
 #include "measured/tpm.h"
 
@@ -176,6 +177,7 @@ enum m_verify_reason {
 	M_V_EVENTLOG_MALFORMED,		/* "eventlog-malformed" */
 	M_V_EVENTLOG_UNTOUCHED_PCR,	/* "eventlog-untouched-pcr" */
 	M_V_EVENTLOG_REPLAY_MISMATCH,	/* "eventlog-replay-mismatch" */
+	M_V_MANIFEST_MISMATCH,		/* "manifest-mismatch" */
 	M_V_REASON_COUNT,
 };
 
@@ -229,5 +231,32 @@ int m_quote_verify(const struct m_quote_check *c, struct m_verify_result *res);
 int m_evidence_verify(const struct m_evidence *ev, const TPMT_PUBLIC *ak, EVP_PKEY *ak_key,
 		      const uint8_t *nonce, size_t nonce_len, const uint32_t *required,
 		      struct m_verify_result *res);
+
+/* The first difference from a reference manifest, copied out of the logs. */
+struct m_first_difference {
+	uint32_t pcr;
+	enum m_bank bank;
+	enum m_check_status status;
+	size_t index;			/* among the PCR's events */
+	bool has_expected, has_found;
+	uint32_t expected_type, found_type;
+	char expected_desc[128], expected_source[32], found_desc[128];
+	char expected_digest[2 * M_DIGEST_MAX + 1], found_digest[2 * M_DIGEST_MAX + 1];
+	char found_log[48];		/* "eventlogs[N]" */
+	uint32_t found_record;
+	uint64_t found_offset;
+};
+
+/**
+ * m_evidence_verify_manifest() - m_evidence_verify() and then, when every
+ * quote check passed, the comparison with reference manifest @manifest:
+ * the logs event by event and the quoted values.  A difference is
+ * "manifest-mismatch"; res->msg describes the first differing item and
+ * @ret_first (optional) gets it.  The logs are parsed once for both steps.
+ */
+int m_evidence_verify_manifest(const struct m_evidence *ev, const TPMT_PUBLIC *ak, EVP_PKEY *ak_key,
+			       const uint8_t *nonce, size_t nonce_len, const uint32_t *required,
+			       const struct m_manifest *manifest, struct m_verify_result *res,
+			       struct m_first_difference *ret_first);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "measured/attest.h"
 #include "measured/error.h"
+#include "measured/manifest.h"
 
 static int fail_res(struct m_verify_result *res, enum m_verify_reason r, const char *what, int err)
 {
@@ -30,9 +31,71 @@ static bool same_public(const TPMT_PUBLIC *a, const TPMT_PUBLIC *b)
 	return la == lb && memcmp(na, nb, la) == 0;
 }
 
-int m_evidence_verify(const struct m_evidence *ev, const TPMT_PUBLIC *ak, EVP_PKEY *ak_key,
-		      const uint8_t *nonce, size_t nonce_len, const uint32_t *required,
-		      struct m_verify_result *res)
+static void copy_difference(const struct m_check_item *it, struct m_first_difference *d)
+{
+	size_t sz = m_bank_info(it->bank)->size;
+
+	memset(d, 0, sizeof(*d));
+	d->pcr = it->pcr;
+	d->bank = it->bank;
+	d->status = it->status;
+	d->index = it->index;
+	if (it->expected) {
+		d->has_expected = true;
+		d->expected_type = it->expected->type;
+		snprintf(d->expected_desc, sizeof(d->expected_desc), "%s", it->expected->description);
+		snprintf(d->expected_source, sizeof(d->expected_source), "%s", it->expected->source);
+		m_hex(it->expected->d.d[it->bank], sz, d->expected_digest);
+	}
+	if (it->found && it->found_log) {
+		char *desc = m_event_describe(it->found_log, it->found);
+
+		d->has_found = true;
+		d->found_type = it->found->type;
+		snprintf(d->found_desc, sizeof(d->found_desc), "%s", desc ? desc : "");
+		free(desc);
+		m_hex(it->found->digest[it->bank], sz, d->found_digest);
+		snprintf(d->found_log, sizeof(d->found_log), "%s", it->found_log->name);
+		d->found_record = it->found->recnum;
+		d->found_offset = it->found->offset;
+	}
+}
+
+/*
+ * After the quote checks: the manifest's events against the logs, then its
+ * values against the quoted ones (which the quote checks tied to the logs).
+ */
+static int check_manifest(const struct m_manifest *m, struct m_log *const *logs, size_t nlogs,
+			  const struct m_pcrs *quoted, struct m_verify_result *res,
+			  struct m_first_difference *ret_first)
+{
+	struct m_check_result lr = { .match = true }, pr = { .match = true };
+	int r = m_manifest_check_logs(m, logs, nlogs, &lr);
+
+	if (r == 0)
+		r = m_manifest_check_pcrs(m, quoted, &pr);
+	if (r == 0 && !(lr.match && pr.match)) {
+		const struct m_check_result *which = lr.match ? &pr : &lr;
+
+		for (size_t i = 0; i < which->count; i++) {
+			if (which->items[i].status == M_CHECK_MATCH)
+				continue;
+			res->reason = M_V_MANIFEST_MISMATCH;
+			m_check_describe(&which->items[i], res->msg, sizeof(res->msg));
+			if (ret_first)
+				copy_difference(&which->items[i], ret_first);
+			break;
+		}
+	}
+	m_check_result_free(&lr);
+	m_check_result_free(&pr);
+	return r;
+}
+
+static int verify(const struct m_evidence *ev, const TPMT_PUBLIC *ak, EVP_PKEY *ak_key,
+		  const uint8_t *nonce, size_t nonce_len, const uint32_t *required,
+		  const struct m_manifest *manifest, struct m_verify_result *res,
+		  struct m_first_difference *ret_first)
 {
 	struct m_log *logs[M_EVIDENCE_MAX_LOGS] = { 0 };
 	struct m_quote_check c = { 0 };
@@ -104,8 +167,25 @@ int m_evidence_verify(const struct m_evidence *ev, const TPMT_PUBLIC *ak, EVP_PK
 	c.logs = logs;
 	c.nlogs = nlogs;
 	r = m_quote_verify(&c, res);
+	if (r == 0 && res->reason == M_V_OK && manifest)
+		r = check_manifest(manifest, logs, nlogs, &ev->pcrs, res, ret_first);
 out:
 	for (size_t i = 0; i < nlogs; i++)
 		m_log_free(logs[i]);
 	return r;
+}
+
+int m_evidence_verify(const struct m_evidence *ev, const TPMT_PUBLIC *ak, EVP_PKEY *ak_key,
+		      const uint8_t *nonce, size_t nonce_len, const uint32_t *required,
+		      struct m_verify_result *res)
+{
+	return verify(ev, ak, ak_key, nonce, nonce_len, required, NULL, res, NULL);
+}
+
+int m_evidence_verify_manifest(const struct m_evidence *ev, const TPMT_PUBLIC *ak, EVP_PKEY *ak_key,
+			       const uint8_t *nonce, size_t nonce_len, const uint32_t *required,
+			       const struct m_manifest *manifest, struct m_verify_result *res,
+			       struct m_first_difference *ret_first)
+{
+	return verify(ev, ak, ak_key, nonce, nonce_len, required, manifest, res, ret_first);
 }

@@ -46,6 +46,7 @@ static const char *const reason_names[M_V_REASON_COUNT] = {
 	[M_V_EVENTLOG_MALFORMED] = "eventlog-malformed",
 	[M_V_EVENTLOG_UNTOUCHED_PCR] = "eventlog-untouched-pcr",
 	[M_V_EVENTLOG_REPLAY_MISMATCH] = "eventlog-replay-mismatch",
+	[M_V_MANIFEST_MISMATCH] = "manifest-mismatch",
 };
 
 const char *m_verify_reason_name(enum m_verify_reason r)
