@@ -42,9 +42,16 @@ static void help(void)
 	      "                           supplies every PCR it extends that no artifact\n"
 	      "                           above predicts\n"
 	      "  --firmware-pcrs LIST     take only these PCRs from it (default: all it has)\n"
-	      "tboot / Intel TXT:\n"
-	      "  --tboot FILE --tboot-cmdline STRING --tboot-policy FILE\n"
-	      "  --tboot-module FILE:CMDLINE (repeatable) --sinit FILE\n"
+	      "tboot / Intel TXT (PCR 17, 18 and the PCRs the policy names):\n"
+	      "  --tboot FILE             tboot.gz: the MLE SINIT measures\n"
+	      "  --tboot-cmdline STRING   tboot's command line (part of the MLE hash)\n"
+	      "  --tboot-policy FILE      a tb_polgen policy (default: tboot's built-in one)\n"
+	      "  --tboot-module FILE:CMDLINE  a multiboot module, in order (0 = the kernel)\n"
+	      "  --tboot-legacy           TPM 1.2 legacy mapping (17/18/19, SHA-1); default\n"
+	      "                           the Details/Authorities mapping TPM 2.0 forces\n"
+	      "  --tboot-strip-filename   old tboot: module command lines lose their first word\n"
+	      "  --sinit FILE             the SINIT's part (key=value; docs/predict-formulas.md);\n"
+	      "                           without it PCR 17/18 are left out of the manifest\n"
 	      "Output:\n"
 	      "  -b, --bank LIST          banks to predict (default sha1,sha256)\n"
 	      "  -o, --output FILE        write the manifest\n"
@@ -56,7 +63,7 @@ static void help(void)
 enum {
 	OPT_ROOTFS = 0x100, OPT_ROOTFS_DIGEST, OPT_ROOTFS_PCR, OPT_ROOTFS_COMPAT, OPT_KERNEL,
 	OPT_CMDLINE, OPT_INITRD, OPT_QEMU, OPT_FWLOG, OPT_FWPCRS, OPT_TBOOT, OPT_TBOOT_CMDLINE,
-	OPT_TBOOT_POLICY, OPT_TBOOT_MODULE, OPT_SINIT,
+	OPT_TBOOT_POLICY, OPT_TBOOT_MODULE, OPT_SINIT, OPT_TBOOT_LEGACY, OPT_TBOOT_STRIP,
 };
 
 int cmd_predict(int argc, char **argv)
@@ -77,6 +84,8 @@ int cmd_predict(int argc, char **argv)
 		{ "tboot-policy", required_argument, NULL, OPT_TBOOT_POLICY },
 		{ "tboot-module", required_argument, NULL, OPT_TBOOT_MODULE },
 		{ "sinit", required_argument, NULL, OPT_SINIT },
+		{ "tboot-legacy", no_argument, NULL, OPT_TBOOT_LEGACY },
+		{ "tboot-strip-filename", no_argument, NULL, OPT_TBOOT_STRIP },
 		{ "bank", required_argument, NULL, 'b' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "show", no_argument, NULL, 's' },
@@ -165,6 +174,12 @@ int cmd_predict(int argc, char **argv)
 			break;
 		case OPT_SINIT:
 			in.sinit = optarg;
+			break;
+		case OPT_TBOOT_LEGACY:
+			in.tboot_legacy = true;
+			break;
+		case OPT_TBOOT_STRIP:
+			in.tboot_strip_filename = true;
 			break;
 		case 'b':
 			r = m_bank_list_parse(optarg, &in.banks);

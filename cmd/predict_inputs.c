@@ -5,6 +5,7 @@
  * kernel, then tboot, then the root filesystem (measured-init runs last).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "predict_inputs.h"
 #include "measured/error.h"
@@ -48,6 +49,41 @@ out:
 	return r;
 }
 
+static int add_tboot(struct m_manifest *m, const struct predict_inputs *in)
+{
+	struct m_tboot_module_in mods[PREDICT_MAX_TBOOT_MODULES];
+	char *copies[PREDICT_MAX_TBOOT_MODULES] = { 0 };
+	struct m_tboot_inputs ti = {
+		.tboot = in->tboot, .cmdline = in->tboot_cmdline ? in->tboot_cmdline : "",
+		.policy = in->tboot_policy, .modules = mods, .nmodules = (size_t)in->n_tboot_modules,
+		.legacy = in->tboot_legacy, .strip_filename = in->tboot_strip_filename, .sinit = in->sinit,
+	};
+	int r = 0;
+
+	for (int i = 0; i < in->n_tboot_modules; i++) {
+		char *colon;
+
+		copies[i] = strdup(in->tboot_modules[i]);
+		if (!copies[i]) {
+			r = -ENOMEM;
+			goto out;
+		}
+		/* FILE:CMDLINE, split at the first colon (the command line may hold more) */
+		colon = strchr(copies[i], ':');
+		if (!colon) {
+			r = m_err(-EINVAL, "--tboot-module %s: expected FILE:CMDLINE", in->tboot_modules[i]);
+			goto out;
+		}
+		*colon = '\0';
+		mods[i] = (struct m_tboot_module_in){ copies[i], colon + 1 };
+	}
+	r = m_predict_tboot(m, &ti);
+out:
+	for (int i = 0; i < in->n_tboot_modules; i++)
+		free(copies[i]);
+	return r;
+}
+
 int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 {
 	struct m_manifest *m = m_manifest_new(in->banks);
@@ -62,8 +98,8 @@ int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 		from_artifacts |= 1u << 9;
 	if (in->rootfs || in->rootfs_digest.banks)
 		from_artifacts |= 1u << in->rootfs_pcr;
-	if (in->tboot || in->tboot_policy || in->n_tboot_modules || in->sinit) {
-		r = m_err(-ENOTSUP, "tboot prediction is not available in this build yet");
+	if (!in->tboot && (in->tboot_policy || in->n_tboot_modules || in->sinit || in->tboot_cmdline)) {
+		r = m_err(-EINVAL, "the tboot options need --tboot");
 		goto out;
 	}
 
@@ -76,6 +112,11 @@ int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 		struct m_qemu_direct q = { .ram = in->qemu_ram };
 
 		r = m_predict_uefi_linux(m, in->kernel, in->cmdline, in->initrd, in->qemu_ram ? &q : NULL);
+		if (r < 0)
+			goto out;
+	}
+	if (in->tboot) {
+		r = add_tboot(m, in);
 		if (r < 0)
 			goto out;
 	}

@@ -24,8 +24,9 @@ struct predict_inputs {
 	uint32_t firmware_pcrs;
 	bool firmware_pcrs_set;
 	const char *tboot, *tboot_cmdline, *tboot_policy, *sinit;
-	const char *tboot_modules[PREDICT_MAX_TBOOT_MODULES];
+	const char *tboot_modules[PREDICT_MAX_TBOOT_MODULES];	/* FILE:CMDLINE */
 	int n_tboot_modules;
+	bool tboot_legacy, tboot_strip_filename;
 };
 
 /** predict_parse_digest() - "BANK:HEX" into @d (adds one bank). */

@@ -51,4 +51,27 @@ int m_predict_uefi_linux(struct m_manifest *m, const char *kernel, const char *c
 int m_qemu_direct_patch(uint8_t *img, size_t len, const struct m_qemu_direct *q, bool have_initrd,
 			uint64_t initrd_size);
 
+struct m_tboot_module_in {
+	const char *path;
+	const char *cmdline;
+};
+
+struct m_tboot_inputs {
+	const char *tboot;		/* tboot.gz (or its ELF) */
+	const char *cmdline;		/* tboot's command line */
+	const char *policy;		/* tb_polgen policy file; NULL: tboot's built-in */
+	const struct m_tboot_module_in *modules;	/* in multiboot order, 0 = the kernel */
+	size_t nmodules;
+	bool legacy;			/* TPM 1.2 legacy mapping (17/18/19, SHA-1); else DA */
+	bool strip_filename;		/* old tboot: drop the module's file name from its cmdline */
+	const char *sinit;		/* SINIT description (key=value), or NULL */
+};
+
+/**
+ * m_predict_tboot() - the events of a measured launch with tboot: PCR 17
+ * and 18 (and the PCRs the policy names for modules).  Without @sinit the
+ * PCRs that start with the SINIT's own measurements are left out.
+ */
+int m_predict_tboot(struct m_manifest *m, const struct m_tboot_inputs *in);
+
 #endif

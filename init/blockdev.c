@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Finding, freezing and hashing the root device.  The device is set
+ * read-only with BLKROSET before it is hashed, so nothing can write between
+ * the measurement and the mount: the bytes measured are the bytes mounted.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/loop.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "hash.h"
+#include "init.h"
+#include "measured/error.h"
+
+#define HASH_CHUNK (1u << 20)
+
+static int probe_dev(const char *dev, struct mi_fsinfo *ret)
+{
+	static uint8_t buf[MI_PROBE_LEN];
+	size_t off = 0;
+	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while (off < sizeof(buf)) {
+		ssize_t n = pread(fd, buf + off, sizeof(buf) - off, (off_t)off);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	return mi_probe(buf, off, ret);
+}
+
+/* LABEL=/UUID=: look at every block device the kernel knows. */
+static int scan_by(const char *key, const char *want, char *ret_path, size_t cap)
+{
+	DIR *d = opendir("/sys/class/block");
+	struct dirent *e;
+	int found = -ENOENT;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		char dev[300];
+		struct mi_fsinfo fs;
+
+		if (e->d_name[0] == '.' || strncmp(e->d_name, "ram", 3) == 0)
+			continue;
+		snprintf(dev, sizeof(dev), "/dev/%s", e->d_name);
+		if (probe_dev(dev, &fs) < 0)
+			continue;
+		if (strcmp(key, "LABEL") == 0 ? strcmp(fs.label, want) == 0 : strcasecmp(fs.uuid, want) == 0) {
+			snprintf(ret_path, cap, "%s", dev);
+			found = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static int try_find(const char *spec, char *ret_path, size_t cap)
+{
+	struct stat st;
+
+	if (strncmp(spec, "LABEL=", 6) == 0)
+		return scan_by("LABEL", spec + 6, ret_path, cap);
+	if (strncmp(spec, "UUID=", 5) == 0)
+		return scan_by("UUID", spec + 5, ret_path, cap);
+	if (stat(spec, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return m_err(-ENOTBLK, "%s is not a block device", spec);
+	snprintf(ret_path, cap, "%s", spec);
+	return 0;
+}
+
+int find_device(const char *spec, unsigned timeout_s, char *ret_path, size_t cap)
+{
+	struct timespec start, now, step = { 0, 50 * 1000000L };
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		err = try_find(spec, ret_path, cap);
+		if (err == 0 || err == -ENOTBLK)
+			return err;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= (time_t)timeout_s)
+			return m_err(-ENODEV, "root device %s did not appear within %u s", spec, timeout_s);
+		nanosleep(&step, NULL);
+	}
+}
+
+int set_readonly(const char *dev)
+{
+	int one = 1, fd = open(dev, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return m_err(-errno, "%s: %m", dev);
+	if (ioctl(fd, BLKROSET, &one) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return m_err(e, "%s: BLKROSET: %s", dev, strerror(-e));
+	}
+	close(fd);
+	return 0;
+}
+
+int detect_fstype(const char *dev, char *ret_type, size_t cap)
+{
+	struct mi_fsinfo fs;
+	int err = probe_dev(dev, &fs);
+
+	if (err < 0)
+		return m_err_prefix(err, "%s", dev);
+	snprintf(ret_type, cap, "%s", fs.type);
+	return 0;
+}
+
+/*
+ * Loop device over an image file on the medium, read-only and cleared when
+ * its last user goes (LOOP_CONFIGURE, Linux 5.8: one call, no race between
+ * SET_FD and SET_STATUS).
+ */
+int loop_attach(const char *file, char *ret_dev, size_t cap)
+{
+	struct loop_config cfg;
+	int ctl, n, ffd, lfd, err = 0;
+
+	ffd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (ffd < 0)
+		return m_err(-errno, "%s: %m", file);
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0) {
+		err = m_err(-errno, "/dev/loop-control: %m (is the loop module in the initramfs?)");
+		goto out_file;
+	}
+	n = ioctl(ctl, LOOP_CTL_GET_FREE);
+	close(ctl);
+	if (n < 0) {
+		err = m_err(-errno, "LOOP_CTL_GET_FREE: %m");
+		goto out_file;
+	}
+	snprintf(ret_dev, cap, "/dev/loop%d", n);
+	lfd = open(ret_dev, O_RDONLY | O_CLOEXEC);
+	if (lfd < 0) {
+		err = m_err(-errno, "%s: %m", ret_dev);
+		goto out_file;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.fd = (unsigned)ffd;
+	cfg.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+	snprintf((char *)cfg.info.lo_file_name, sizeof(cfg.info.lo_file_name), "%s", file);
+	if (ioctl(lfd, LOOP_CONFIGURE, &cfg) < 0) {
+		err = m_err(-errno, "%s: LOOP_CONFIGURE on %s: %m", ret_dev, file);
+		close(lfd);
+	}
+	/* On success @lfd stays open: with AUTOCLEAR, closing the last
+	 * descriptor before the root is mounted would detach the device.
+	 * O_CLOEXEC closes it at the exec of the real init, by which time the
+	 * mount holds the device. */
+out_file:
+	close(ffd);
+	return err;
+}
+
+int hash_device(const char *dev, unsigned banks, struct m_digests *ret, uint64_t *ret_size, double *ret_secs)
+{
+	struct timespec t0, t1;
+	struct ih_ctx *h;
+	uint64_t size = 0, done = 0;
+	uint8_t *buf;
+	int fd, err = 0;
+
+	fd = open(dev, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return m_err(-errno, "%s: %m", dev);
+	if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
+		err = m_err(-errno, "%s: BLKGETSIZE64: %m", dev);
+		close(fd);
+		return err;
+	}
+	if (size == 0) {
+		close(fd);
+		return m_err(-ENODATA, "%s: empty device; refusing to measure nothing", dev);
+	}
+	buf = malloc(HASH_CHUNK);
+	h = ih_new(banks);
+	if (!buf || !h) {
+		free(buf);
+		free(h);
+		close(fd);
+		return -ENOMEM;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (done < size) {
+		ssize_t n = read(fd, buf, HASH_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = m_err(-errno, "%s: read at byte %llu: %m", dev, (unsigned long long)done);
+			break;
+		}
+		if (n == 0) {
+			err = m_err(-EIO, "%s: ends at byte %llu of %llu", dev, (unsigned long long)done,
+				    (unsigned long long)size);
+			break;
+		}
+		ih_update(h, buf, (size_t)n);
+		done += (uint64_t)n;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ih_final(h, ret);
+	free(buf);
+	close(fd);
+	if (err < 0)
+		return err;
+	*ret_size = size;
+	*ret_secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MEASURED_INIT_H
+#define MEASURED_INIT_H
+/* measured-init internals: one file per step of the boot. */
+#include <stdint.h>
+#include "measured/digest.h"
+#include "measured/initcore.h"
+
+/* Console output, prefixed "measured-init: ". */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* tpmdev.c: /dev/tpmrm0 (or /dev/tpm0) and the three commands. */
+struct itpm {
+	int fd;
+	const char *path;
+};
+int itpm_open(struct itpm *t, unsigned wait_ms);
+int itpm_banks(struct itpm *t, unsigned *ret_banks, unsigned *ret_unknown);
+int itpm_extend(struct itpm *t, unsigned pcr, const struct m_digests *d);
+int itpm_read(struct itpm *t, unsigned pcr, unsigned banks, struct m_digests *ret);
+
+/* modules.c: load every module the initramfs carries, dependencies first. */
+int load_modules(unsigned *ret_loaded);
+
+/* blockdev.c */
+/** find_device() - wait up to @timeout_s for /dev/..., LABEL= or UUID= to appear. */
+int find_device(const char *spec, unsigned timeout_s, char *ret_path, size_t cap);
+int set_readonly(const char *dev);
+int detect_fstype(const char *dev, char *ret_type, size_t cap);
+/** loop_attach() - a read-only loop device over @file. */
+int loop_attach(const char *file, char *ret_dev, size_t cap);
+/** hash_device() - every bank of @banks over the whole of @dev. */
+int hash_device(const char *dev, unsigned banks, struct m_digests *ret, uint64_t *ret_size, double *ret_secs);
+
+/* switchroot.c */
+int move_mounts(const char *newroot);
+int switch_root(const char *newroot, const char *init);
+
+#endif

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: MIT
+/*
+ * measured-init: PID 1 of the initramfs.  Measures the root file system
+ * into a TPM PCR before anything uses it, logs the measurement as a CEL
+ * record, mounts the root read-only (under a tmpfs overlay by default) and
+ * hands over.  Fails closed: any error stops the boot with a message and
+ * the measured.fail= action; it never hands over to an unmeasured root.
+ * PID 1 never exits (the kernel would panic with an unhelpful message).
+ * Parameters: docs/measured-init.md, man/measured-init.8.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "hash.h"
+#include "init.h"
+#include "measured/cel.h"
+#include "measured/error.h"
+
+#define NEWROOT "/newroot"
+#define RUNDIR "/run/measured"
+#define LOWER RUNDIR "/ro"
+#define MEDIUM RUNDIR "/medium"
+#define RW RUNDIR "/rw"
+/* Same format and directory convention as systemd's tpm2-measure.log, so
+ * tools reading one read the other. */
+#define CEL_LOG "/run/log/measured/measure.log"
+
+static enum mi_fail fail_action = MI_FAIL_HALT;
+
+void say(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	dprintf(2, "measured-init: %s\n", line);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Fail closed.  Never returns: PID 1 must not exit. */
+static void __attribute__((noreturn)) die(int err, const char *what)
+{
+	say("FATAL: %s: %s", what, m_errmsg(err));
+	say("the root file system was not handed over");
+	if (fail_action == MI_FAIL_SHELL && access("/bin/sh", X_OK) == 0) {
+		pid_t pid = fork();
+
+		say("starting /bin/sh; the boot stops when it exits");
+		if (pid == 0) {
+			execl("/bin/sh", "sh", (char *)NULL);
+			_exit(127);
+		}
+		if (pid > 0)
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+	} else if (fail_action == MI_FAIL_SHELL) {
+		say("no /bin/sh in the initramfs: halting instead");
+	}
+	sync();
+	if (fail_action == MI_FAIL_REBOOT) {
+		say("rebooting");
+		reboot(RB_AUTOBOOT);
+	} else {
+		say("halting");
+		/* Power off where the machine can; a halted machine that keeps
+		 * running is no safer and ties up a virtual host. */
+		reboot(RB_POWER_OFF);
+		reboot(RB_HALT_SYSTEM);
+	}
+	for (;;)
+		pause();
+}
+
+static void must(int err, const char *what)
+{
+	if (err < 0)
+		die(err, what);
+}
+
+static int mount_api(void)
+{
+	static const struct { const char *src, *dir, *type; unsigned long flags; } m[] = {
+		{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC },
+		{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC },
+		{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID },
+		{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV },
+	};
+
+	for (unsigned i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		mkdir(m[i].dir, 0755);
+		if (mount(m[i].src, m[i].dir, m[i].type, m[i].flags, i == 3 ? "mode=0755" : NULL) < 0 &&
+		    errno != EBUSY)
+			return m_err(-errno, "mounting %s: %m", m[i].dir);
+	}
+	return 0;
+}
+
+static void console(void)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (fcntl(i, F_GETFD) < 0)
+			dup2(fd, i);
+	close(fd);
+}
+
+static int read_cmdline(char *buf, size_t cap)
+{
+	ssize_t n;
+	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return m_err(-errno, "/proc/cmdline: %m");
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0)
+		return m_err(-errno, "/proc/cmdline: %m");
+	buf[n] = '\0';
+	return 0;
+}
+
+static int mount_ro(const char *dev, const char *dir, const char *fstype_opt, char *ret_type, size_t cap)
+{
+	char type[32];
+	int err;
+
+	if (fstype_opt && *fstype_opt) {
+		snprintf(type, sizeof(type), "%s", fstype_opt);
+	} else {
+		err = detect_fstype(dev, type, sizeof(type));
+		if (err < 0)
+			return err;
+	}
+	mkdir(dir, 0755);
+	/* noload: ext3/4 must not replay a journal on a device we measured. */
+	if (mount(dev, dir, type, MS_RDONLY, strncmp(type, "ext", 3) == 0 ? "noload" : NULL) < 0)
+		return m_err(-errno, "mounting %s (%s) read-only on %s: %m", dev, type, dir);
+	if (ret_type)
+		snprintf(ret_type, cap, "%s", type);
+	return 0;
+}
+
+static int mount_overlay(void)
+{
+	mkdir(RW, 0755);
+	if (mount("tmpfs", RW, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+		return m_err(-errno, "tmpfs on %s: %m", RW);
+	mkdir(RW "/upper", 0755);
+	mkdir(RW "/work", 0755);
+	if (mount("overlay", NEWROOT, "overlay", 0,
+		  "lowerdir=" LOWER ",upperdir=" RW "/upper,workdir=" RW "/work") < 0)
+		return m_err(-errno, "overlayfs on %s: %m (is the overlay module in the initramfs?)", NEWROOT);
+	return 0;
+}
+
+/* Compat mode without measured.root=: the first medium holding rootimg=. */
+static int find_medium(const struct mi_params *p, char *ret_dev, size_t cap)
+{
+	char path[600];
+	double end = now_s() + p->timeout;
+
+	do {
+		FILE *f = fopen("/proc/partitions", "re");
+		char line[256], name[64];
+
+		while (f && fgets(line, sizeof(line), f)) {
+			char dev[80];
+
+			if (sscanf(line, " %*u %*u %*u %63s", name) != 1 || strncmp(name, "loop", 4) == 0 ||
+			    strncmp(name, "ram", 3) == 0)
+				continue;
+			snprintf(dev, sizeof(dev), "/dev/%s", name);
+			if (mount_ro(dev, MEDIUM, NULL, NULL, 0) < 0)
+				continue;
+			snprintf(path, sizeof(path), MEDIUM "/%s", p->root_file);
+			if (access(path, R_OK) == 0) {
+				fclose(f);
+				snprintf(ret_dev, cap, "%s", dev);
+				return 0;
+			}
+			umount(MEDIUM);
+		}
+		if (f)
+			fclose(f);
+		usleep(100000);
+	} while (now_s() < end);
+	return m_err(-ENODEV, "no medium with %s appeared within %u s", p->root_file, p->timeout);
+}
+
+static void print_digests(const char *label, const struct m_digests *d)
+{
+	for_each_bank(b, d->banks) {
+		char hex[2 * M_DIGEST_MAX + 1];
+
+		m_hex(d->d[b], mi_bank_size(b), hex);
+		say("%s %s %s", label, mi_bank_name(b), hex);
+	}
+}
+
+int main(void)
+{
+	double t_start = now_s(), secs = 0;
+	char cmdline[MI_CMDLINE_MAX], dev[300], medium[300] = "", what[700], fstype[32] = "";
+	struct mi_params p;
+	struct itpm tpm;
+	struct m_digests d, ext, pcr;
+	unsigned banks = 0, unknown = 0, nmod = 0;
+	uint64_t size = 0;
+	int err;
+
+	console();
+	if (getpid() != 1)
+		say("warning: not PID 1 (pid %d)", (int)getpid());
+	must(mount_api(), "early mounts");
+	console();
+	mkdir(RUNDIR, 0755);
+	must(read_cmdline(cmdline, sizeof(cmdline)), "kernel command line");
+	err = mi_params_parse(cmdline, &p);
+	fail_action = p.fail;
+	must(err, "kernel command line");
+
+	must(load_modules(&nmod), "kernel modules");
+	must(itpm_open(&tpm, 1000), "TPM");
+	must(itpm_banks(&tpm, &banks, &unknown), "TPM PCR banks");
+	if (unknown)
+		say("warning: %u allocated PCR bank(s) of algorithms this init cannot hash are not extended", unknown);
+
+	/* Locate what to measure: a device, or an image file on a medium. */
+	if (p.compat && !p.root[0]) {
+		must(find_medium(&p, medium, sizeof(medium)), "boot medium");
+	} else {
+		must(find_device(p.root, p.timeout, dev, sizeof(dev)), "root device");
+		if (p.root_file[0]) {
+			snprintf(medium, sizeof(medium), "%s", dev);
+			must(set_readonly(medium), "root medium");
+			must(mount_ro(medium, MEDIUM, NULL, NULL, 0), "root medium");
+		}
+	}
+	if (p.root_file[0]) {
+		char file[600];
+
+		snprintf(file, sizeof(file), MEDIUM "/%s", p.root_file);
+		must(loop_attach(file, dev, sizeof(dev)), "root image");
+	}
+	must(set_readonly(dev), "root device");
+
+	if (p.compat) {
+		/* The original: sha1sum's 40 hex characters, hashed again with SHA-1,
+		 * extended into the SHA-1 bank only. */
+		char hex[41];
+
+		if (!(banks & M_BANK_BIT(M_SHA1)))
+			die(-ENOENT, "measureroot needs an allocated SHA-1 PCR bank");
+		must(hash_device(dev, M_BANK_BIT(M_SHA1), &d, &size, &secs), "hashing the root");
+		m_hex(d.d[M_SHA1], 20, hex);
+		memset(&ext, 0, sizeof(ext));
+		ext.banks = M_BANK_BIT(M_SHA1);
+		ih_one(M_SHA1, hex, 40, ext.d[M_SHA1]);
+	} else {
+		if (!(banks & IH_BANKS))
+			die(-ENOENT, "the TPM has no allocated sha1/sha256/sha384/sha512 bank");
+		must(hash_device(dev, banks & IH_BANKS, &d, &size, &secs), "hashing the root");
+		ext = d;
+	}
+	must(itpm_extend(&tpm, p.pcr, &ext), "extending the PCR");
+	must(itpm_read(&tpm, p.pcr, ext.banks, &pcr), "reading the PCR back");
+	close(tpm.fd);
+
+	snprintf(what, sizeof(what), "%s%s%s", p.compat ? "measureroot " : "",
+		 p.root_file[0] ? p.root_file : p.root, p.compat ? " (sha1 of the hex digest)" : "");
+	mkdir("/run/log", 0755);
+	mkdir("/run/log/measured", 0755);
+	must(m_cel_append(CEL_LOG, p.pcr, &ext, what), "writing the CEL log");
+
+	/* Mount: read-only root, then the writable overlay on top. */
+	mkdir(NEWROOT, 0755);
+	if (p.overlay) {
+		must(mount_ro(dev, LOWER, p.fstype, fstype, sizeof(fstype)), "mounting the root");
+		must(mount_overlay(), "mounting the overlay");
+	} else {
+		must(mount_ro(dev, NEWROOT, p.fstype, fstype, sizeof(fstype)), "mounting the root");
+	}
+
+	say("root %s%s%s (%s, %llu bytes, %s)", dev, medium[0] ? " from " : "", medium[0] ? p.root_file : "",
+	    fstype, (unsigned long long)size, p.overlay ? "read-only under a tmpfs overlay" : "read-only");
+	print_digests("digest", &d);
+	if (p.compat)
+		print_digests("extended (compat)", &ext);
+	snprintf(what, sizeof(what), "PCR %u", p.pcr);
+	print_digests(what, &pcr);
+	say("hashed %llu bytes in %.3f s; %u module(s); %.3f s from start to switch_root",
+	    (unsigned long long)size, secs, nmod, now_s() - t_start);
+
+	must(move_mounts(NEWROOT), "moving /dev /proc /sys /run");
+	err = switch_root(NEWROOT, p.init);
+	die(err, "switch_root");
+}

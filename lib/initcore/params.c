@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Kernel command line for measured-init.  Words are split as the kernel
+ * splits them (spaces; double quotes group, and are removed).  Only our
+ * own parameters and init= are read; everything else belongs to the
+ * kernel or to the real root's init.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "measured/error.h"
+#include "measured/initcore.h"
+
+/*
+ * PCRs a root measurement may go to.  0-7 belong to the firmware (PC Client
+ * Platform Firmware Profile); 16 (debug) and 23 (application) can be reset
+ * from locality 0, and 17-22 are DRTM PCRs that locality 0 cannot extend
+ * or that a dynamic launch resets, so a measurement there proves nothing.
+ */
+static bool pcr_allowed(unsigned long pcr)
+{
+	return pcr >= 8 && pcr <= 15;
+}
+
+static int set_str(char *dst, size_t cap, const char *v, const char *name)
+{
+	size_t n = strlen(v);
+
+	if (n >= cap)
+		return m_err(-ENAMETOOLONG, "%s= is longer than %zu characters", name, cap - 1);
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+static int parse_pcr(const char *v, const char *name, unsigned *ret)
+{
+	char *end;
+	unsigned long n;
+
+	if (!*v || *v < '0' || *v > '9')
+		return m_err(-EINVAL, "%s=%s is not a PCR number", name, v);
+	n = strtoul(v, &end, 10);
+	if (*end || n > 23)
+		return m_err(-EINVAL, "%s=%s is not a PCR number (0-23)", name, v);
+	if (!pcr_allowed(n))
+		return m_err(-EINVAL, "%s=%lu refused: PCRs 0-7 are the firmware's and 16-23 can be reset "
+			     "or are DRTM; use 8-15", name, n);
+	*ret = (unsigned)n;
+	return 0;
+}
+
+/* measured.root=DEV or DEV:/path/in/it.img.  A ':' followed by '/' starts the
+ * path; LABEL= and UUID= values may themselves contain ':'. */
+static int parse_root(const char *v, struct mi_params *p)
+{
+	const char *colon = strstr(v, ":/");
+	char dev[MI_PATH_MAX];
+	size_t n;
+
+	if (!*v)
+		return m_err(-EINVAL, "measured.root= is empty");
+	n = colon ? (size_t)(colon - v) : strlen(v);
+	if (n >= sizeof(dev))
+		return m_err(-ENAMETOOLONG, "measured.root= device is longer than %zu characters", sizeof(dev) - 1);
+	memcpy(dev, v, n);
+	dev[n] = '\0';
+	if (strncmp(dev, "/dev/", 5) != 0 && strncmp(dev, "LABEL=", 6) != 0 && strncmp(dev, "UUID=", 5) != 0)
+		return m_err(-EINVAL, "measured.root=%s: expected /dev/..., LABEL=... or UUID=...", v);
+	if (strstr(dev, "/../") || (colon && strstr(colon + 1, "/..")))
+		return m_err(-EINVAL, "measured.root=%s: '..' is not allowed", v);
+	memcpy(p->root, dev, n + 1);
+	p->root_file[0] = '\0';
+	if (colon)
+		return set_str(p->root_file, sizeof(p->root_file), colon + 1, "measured.root path");
+	return 0;
+}
+
+static int parse_one(char *w, struct mi_params *p, bool *have_rootimg)
+{
+	char *eq = strchr(w, '=');
+	const char *v = eq ? eq + 1 : "";
+
+	if (eq)
+		*eq = '\0';
+	if (strcmp(w, "measured.root") == 0)
+		return parse_root(v, p);
+	if (strcmp(w, "measured.pcr") == 0)
+		return parse_pcr(v, w, &p->pcr);
+	if (strcmp(w, "measured.overlay") == 0) {
+		if (strcmp(v, "tmpfs") == 0)
+			p->overlay = true;
+		else if (strcmp(v, "none") == 0)
+			p->overlay = false;
+		else
+			return m_err(-EINVAL, "measured.overlay=%s: expected tmpfs or none", v);
+		return 0;
+	}
+	if (strcmp(w, "measured.fstype") == 0) {
+		if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(v))
+			return m_err(-EINVAL, "measured.fstype=%s is not a file system type name", v);
+		return set_str(p->fstype, sizeof(p->fstype), v, w);
+	}
+	if (strcmp(w, "measured.timeout") == 0) {
+		char *end;
+		unsigned long n = strtoul(v, &end, 10);
+
+		if (!*v || *end || n > 3600)
+			return m_err(-EINVAL, "measured.timeout=%s: expected seconds (0-3600)", v);
+		p->timeout = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(w, "measured.debug") == 0) {
+		p->debug = true;
+		return 0;
+	}
+	if (strcmp(w, "init") == 0) {
+		if (*v != '/')
+			return m_err(-EINVAL, "init=%s is not an absolute path", v);
+		return set_str(p->init, sizeof(p->init), v, w);
+	}
+	if (strcmp(w, "measureroot") == 0 && !eq) {
+		p->compat = true;
+		return 0;
+	}
+	if (strcmp(w, "rootimg") == 0) {
+		/* The original looked NAME up on the mounted boot medium. */
+		if (!*v || strstr(v, ".."))
+			return m_err(-EINVAL, "rootimg=%s is not a file name", v);
+		*have_rootimg = true;
+		return set_str(p->root_file, sizeof(p->root_file), v, w);
+	}
+	if (strcmp(w, "rootimgpcr") == 0) {
+		char *end;
+		unsigned long n = strtoul(v, &end, 10);
+
+		/* The original accepted any PCR; the same bounds keep the compat
+		 * mode from writing where a measurement proves nothing. */
+		if (!*v || *end || n > 23 || !pcr_allowed(n))
+			return m_err(-EINVAL, "rootimgpcr=%s: expected a PCR in 8-15", v);
+		p->pcr = (unsigned)n;
+		return 0;
+	}
+	return 0;	/* not ours */
+}
+
+static int parse_fail(const char *v, enum mi_fail *ret)
+{
+	if (strcmp(v, "halt") == 0)
+		*ret = MI_FAIL_HALT;
+	else if (strcmp(v, "reboot") == 0)
+		*ret = MI_FAIL_REBOOT;
+	else if (strcmp(v, "shell") == 0)
+		*ret = MI_FAIL_SHELL;
+	else
+		return m_err(-EINVAL, "measured.fail=%s: expected halt, reboot or shell", v);
+	return 0;
+}
+
+int mi_params_parse(const char *cmdline, struct mi_params *ret)
+{
+	struct mi_params p = { .pcr = 0, .timeout = MI_DEFAULT_TIMEOUT, .overlay = true, .fail = MI_FAIL_HALT };
+	char buf[MI_CMDLINE_MAX], word[MI_CMDLINE_MAX];
+	bool have_rootimg = false, pcr_set = false, fail_bad = false;
+	int err = 0, fail_err = 0;
+	size_t n = strlen(cmdline);
+
+	if (n >= sizeof(buf)) {
+		ret->fail = MI_FAIL_HALT;
+		return m_err(-E2BIG, "kernel command line longer than %u bytes", MI_CMDLINE_MAX - 1);
+	}
+	memcpy(buf, cmdline, n + 1);
+	strcpy(p.init, "/sbin/init");
+
+	for (size_t i = 0; i < n;) {
+		size_t k = 0;
+		bool quoted = false;
+
+		while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n'))
+			i++;
+		if (i >= n)
+			break;
+		while (i < n && (quoted || (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n'))) {
+			if (buf[i] == '"')
+				quoted = !quoted;
+			else
+				word[k++] = buf[i];
+			i++;
+		}
+		word[k] = '\0';
+		/* "--" ends the kernel's parameters; the rest is init's argv. */
+		if (strcmp(word, "--") == 0)
+			break;
+		if (strncmp(word, "measured.fail=", 14) == 0) {
+			int e = parse_fail(word + 14, &p.fail);
+
+			if (e < 0 && !fail_bad) {
+				fail_bad = true;
+				fail_err = e;
+			}
+			continue;
+		}
+		if (strncmp(word, "measured.pcr=", 13) == 0 || strncmp(word, "rootimgpcr=", 11) == 0)
+			pcr_set = true;
+		if (err == 0)
+			err = parse_one(word, &p, &have_rootimg);
+	}
+	if (fail_bad) {
+		/* A bad fail action must not weaken the default: halt. */
+		p.fail = MI_FAIL_HALT;
+		if (err == 0)
+			err = m_err(fail_err, "measured.fail= must be halt, reboot or shell");
+	}
+	if (err == 0 && p.compat && !have_rootimg)
+		err = m_err(-EINVAL, "measureroot needs rootimg=NAME");
+	if (err == 0 && !p.compat && !p.root[0])
+		err = m_err(-EINVAL, "no measured.root= on the kernel command line");
+	if (!pcr_set)
+		p.pcr = p.compat ? MI_COMPAT_DEFAULT_PCR : MI_DEFAULT_PCR;
+	*ret = p;
+	return err;
+}
