@@ -17,6 +17,7 @@ man1dir     ?= $(mandir)/man1
 man8dir     ?= $(mandir)/man8
 sysconfdir  ?= $(prefix)/etc
 localstatedir ?= $(prefix)/var
+pkgconfigdir ?= $(libdir)/pkgconfig
 
 VERSION     := 0.1.0
 
@@ -81,6 +82,39 @@ $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# The shared library: the same sources compiled again as PIC in $(O)/pic
+# (the static archive and the command keep their non-PIC objects).  Only
+# the public prefixes of include/measured/*.h are exported (lib/libmeasured.map);
+# the soname carries the ABI major, bumped on any incompatible change.
+SOVERSION   := 0
+LIBSO_NAME  := libmeasured.so.$(VERSION)
+LIBSO       := $(O)/$(LIBSO_NAME)
+LIB_PIC_OBJ := $(LIB_SRC:%.c=$(O)/pic/%.o)
+
+$(O)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+$(LIBSO): $(LIB_PIC_OBJ) lib/libmeasured.map
+	$(CC) $(ALL_CFLAGS) -fPIC $(LDFLAGS) -shared -Wl,-soname,libmeasured.so.$(SOVERSION) \
+	    -Wl,--version-script=lib/libmeasured.map -o $@ $(LIB_PIC_OBJ) $(LIBS_ALL)
+	ln -sf $(LIBSO_NAME) $(O)/libmeasured.so.$(SOVERSION)
+	ln -sf libmeasured.so.$(SOVERSION) $(O)/libmeasured.so
+
+# measured.pc holds the install paths (never DESTDIR), so it is made at
+# install time from the variables of that `make install`.
+$(O)/measured.pc: measured.pc.in FORCE
+	@mkdir -p $(@D)
+	sed -e 's|@prefix@|$(prefix)|g' -e 's|@exec_prefix@|$(exec_prefix)|g' \
+	    -e 's|@libdir@|$(libdir)|g' -e 's|@includedir@|$(includedir)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' measured.pc.in > $@.tmp && mv $@.tmp $@
+
+.PHONY: FORCE shared library command
+FORCE:
+shared: $(LIBSO)
+library: $(LIBA) $(LIBSO)
+command: $(MEASURED)
+
 $(MEASURED): $(CMD_OBJ) $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIBA) $(LIBS_ALL)
 
@@ -92,7 +126,7 @@ $(O)/tests/%: tests/unit/%.c $(LIBA)
 
 # Unit tests find the fixtures through this variable (a clean clone has
 # shared/ beside it).
-FIXTURES    ?= $(abspath ../shared/fixtures)
+FIXTURES    ?= $(if $(MEASURED_FIXTURES),$(MEASURED_FIXTURES),$(abspath ../shared/fixtures))
 export MEASURED_FIXTURES := $(FIXTURES)
 export MEASURED_BIN := $(abspath $(MEASURED))
 export MEASURED_SRCDIR := $(CURDIR)
@@ -125,19 +159,45 @@ bench: $(MEASURED)
 demo: $(MEASURED)
 	scripts/demo-tour.sh
 
-install: all
-	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(includedir)/measured $(DESTDIR)$(man1dir)
-	$(INSTALL_PROGRAM) $(MEASURED) $(DESTDIR)$(bindir)/measured
+# GNU install conventions: every directory is a variable (absolute, as
+# OpenEmbedded's native builds pass them), DESTDIR only here, nothing
+# stripped (packagers strip and keep the debug info).  Parts add their own
+# install-PART rules in their DIR/NAME.mk fragments; install-lib and
+# install-cmd alone serve builds that want only the library and the command
+# (an OpenEmbedded -native recipe).
+.PHONY: install-lib install-cmd install-man
+install: all install-lib install-cmd install-man
+
+install-lib: $(LIBA) $(LIBSO) $(O)/measured.pc
+	$(INSTALL) -d $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(includedir)/measured
 	$(INSTALL_DATA) $(LIBA) $(DESTDIR)$(libdir)/libmeasured.a
+	$(INSTALL_DATA) $(LIBSO) $(DESTDIR)$(libdir)/$(LIBSO_NAME)
+	ln -sf $(LIBSO_NAME) $(DESTDIR)$(libdir)/libmeasured.so.$(SOVERSION)
+	ln -sf libmeasured.so.$(SOVERSION) $(DESTDIR)$(libdir)/libmeasured.so
+	$(INSTALL_DATA) $(O)/measured.pc $(DESTDIR)$(pkgconfigdir)/measured.pc
 	$(INSTALL_DATA) include/measured/*.h $(DESTDIR)$(includedir)/measured/
+
+install-cmd: $(MEASURED)
+	$(INSTALL) -d $(DESTDIR)$(bindir)
+	$(INSTALL_PROGRAM) $(MEASURED) $(DESTDIR)$(bindir)/measured
+
+# Every page in man/, by section (the fragments' own installs of their
+# section-8 pages are the same files).
+install-man:
+	$(INSTALL) -d $(DESTDIR)$(man1dir) $(DESTDIR)$(man8dir)
 	$(INSTALL_DATA) man/*.1 $(DESTDIR)$(man1dir)/
+	$(INSTALL_DATA) man/*.8 $(DESTDIR)$(man8dir)/
 
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/measured $(DESTDIR)$(libdir)/libmeasured.a
+	rm -f $(DESTDIR)$(libdir)/$(LIBSO_NAME) $(DESTDIR)$(libdir)/libmeasured.so.$(SOVERSION)
+	rm -f $(DESTDIR)$(libdir)/libmeasured.so $(DESTDIR)$(pkgconfigdir)/measured.pc
+	rm -f $(DESTDIR)$(initexecdir)/measured-init $(DESTDIR)$(sbindir)/svirt-interpose
 	rm -rf $(DESTDIR)$(includedir)/measured
 	cd man && for m in *.1; do rm -f $(DESTDIR)$(man1dir)/$$m; done
+	cd man && for m in *.8; do rm -f $(DESTDIR)$(man8dir)/$$m; done
 
 clean:
 	rm -rf $(O) build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(LIB_PIC_OBJ:.o=.d) $(CMD_OBJ:.o=.d)

@@ -16,37 +16,7 @@
 #include <unistd.h>
 #include "init.h"
 #include "measured/error.h"
-
-static int read_all(const char *path, char **ret, size_t *ret_len)
-{
-	struct stat st;
-	char *buf;
-	size_t off = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_size > MI_MODDEP_MAX_BYTES) {
-		close(fd);
-		return m_err(-EFBIG, "%s: too large", path);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (off < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
-
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	close(fd);
-	*ret = buf;
-	*ret_len = off;
-	return 0;
-}
+#include "measured/file.h"
 
 int load_modules(unsigned *ret_loaded)
 {
@@ -62,7 +32,7 @@ int load_modules(unsigned *ret_loaded)
 		return m_err(-errno, "uname: %m");
 	snprintf(dir, sizeof(dir), "/lib/modules/%s", u.release);
 	snprintf(path, sizeof(path), "%s/modules.dep", dir);
-	err = read_all(path, &text, &len);
+	err = m_read_file(path, MI_MODDEP_MAX_BYTES, (uint8_t **)&text, &len);
 	if (err == -ENOENT) {
 		*ret_loaded = 0;	/* an initramfs without modules */
 		return 0;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "measured/error.h"
+#include "measured/file.h"
 #include "measured/initramfs.h"
 
 #define ELF_MAX_BYTES (512u << 20)
@@ -41,35 +42,17 @@ struct elf_info {
 	char rpath[512], runpath[512];
 };
 
+/* Libraries are reached through symlinks (libc.so.6 -> libc-2.36.so): read the target. */
 static int read_file(const char *path, uint8_t **ret, size_t *ret_len)
 {
-	struct stat st;
-	uint8_t *buf;
-	size_t off = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *real = realpath(path, NULL);
+	int err;
 
-	if (fd < 0)
+	if (!real)
 		return m_err(-errno, "%s: %m", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > ELF_MAX_BYTES) {
-		close(fd);
-		return m_err(-EINVAL, "%s: not a regular file of at most %u bytes", path, ELF_MAX_BYTES);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (off < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
-
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	close(fd);
-	*ret = buf;
-	*ret_len = off;
-	return 0;
+	err = m_read_file(real, ELF_MAX_BYTES, ret, ret_len);
+	free(real);
+	return err;
 }
 
 /* Map a virtual address to a file offset through the PT_LOAD segments. */
