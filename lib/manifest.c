@@ -132,6 +132,9 @@ int m_manifest_finish(struct m_manifest *m)
 			return m_err(-EINVAL, "PCR %u: its events share no bank", p);
 		for_each_bank(b, pb[p]) {
 			m_pcr_initial(b, p, m->startup_locality, m->values.v[b][p]);
+			/* GETSEC[SENTER]'s locality-4 reset: the DRTM PCRs start at 0 */
+			if (m->dynamic_launch && p >= 17 && p <= 22)
+				memset(m->values.v[b][p], 0, m_bank_info(b)->size);
 			m->values.present[b] |= 1u << p;
 		}
 	}
@@ -184,6 +187,7 @@ int m_manifest_write(const struct m_manifest *m, FILE *f)
 		json_object_array_add(banks, json_object_new_string(m_bank_info(b)->name));
 	json_object_object_add(root, "banks", banks);
 	json_object_object_add(root, "startup_locality", json_object_new_int(m->startup_locality));
+	json_object_object_add(root, "dynamic_launch", json_object_new_boolean(m->dynamic_launch));
 	for (unsigned p = 0; p < M_PCR_COUNT; p++) {
 		json_object *po, *evs;
 		unsigned pb = m_manifest_pcr_banks(m, p);
@@ -308,6 +312,13 @@ static int parse_root(json_object *root, const char *name, struct m_manifest **r
 			goto out;
 		}
 		m->startup_locality = (uint8_t)loc;
+	}
+	if (json_object_object_get_ex(root, "dynamic_launch", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			r = m_err(-EINVAL, "%s: dynamic_launch must be true or false", name);
+			goto out;
+		}
+		m->dynamic_launch = json_object_get_boolean(v);
 	}
 	for (size_t i = 0; i < json_object_array_length(pcrs); i++) {
 		json_object *po = json_object_array_get_idx(pcrs, i), *evs, *vals, *src;

@@ -30,6 +30,7 @@ struct m_ref_event {
 struct m_manifest {
 	unsigned banks;
 	uint8_t startup_locality;
+	bool dynamic_launch;		/* a DRTM launch reset PCRs 17-22 to 0 (tboot/TXT) */
 	uint32_t pcrs;			/* PCRs this manifest predicts */
 	char *pcr_source[M_PCR_COUNT];	/* where each PCR's events came from */
 	struct m_ref_event *ev;		/* all events, in extend order */

@@ -216,6 +216,7 @@ int m_predict_tboot(struct m_manifest *m, const struct m_tboot_inputs *in)
 		goto out;
 	}
 	have17 = in->sinit != NULL;
+	m->dynamic_launch = true;
 
 	/* the MLE as SINIT measures it */
 	if ((r = m_tboot_read_file(in->tboot, M_TBOOT_MAX_FILE, true, &elf, &elflen)) < 0 ||

@@ -232,6 +232,37 @@ static void test_rootfs_compat(void **state)
 	assert_memory_equal(out, want, 20);
 }
 
+/* After a dynamic launch PCRs 17-22 start at zero, not 0xFF; the flag round-trips. */
+static void test_dynamic_launch(void **state)
+{
+	(void)state;
+	struct m_manifest *m = m_manifest_new(M_BANK_BIT(M_SHA256)), *back = NULL;
+	struct m_digests d = digests_of("mle");
+	uint8_t zero[32] = { 0 }, ff[32], want[32];
+	size_t len;
+	char *json;
+
+	memset(ff, 0xff, sizeof(ff));
+	assert_int_equal(m_manifest_add(m, 18, 0, &d, "mle", "tboot"), 0);
+	assert_int_equal(m_manifest_finish(m), 0);
+	memcpy(want, ff, 32);
+	ossl_extend("SHA256", want, 32, d.d[M_SHA256]);
+	assert_memory_equal(m->values.v[M_SHA256][18], want, 32);
+
+	m->dynamic_launch = true;
+	assert_int_equal(m_manifest_finish(m), 0);
+	memcpy(want, zero, 32);
+	ossl_extend("SHA256", want, 32, d.d[M_SHA256]);
+	assert_memory_equal(m->values.v[M_SHA256][18], want, 32);
+	json = to_json(m, &len);
+	assert_int_equal(m_manifest_parse(json, len, "mem", &back), 0);
+	assert_true(back->dynamic_launch);
+	assert_memory_equal(back->values.v[M_SHA256][18], want, 32);
+	m_manifest_free(back);
+	free(json);
+	m_manifest_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_check_logs),
 		cmocka_unit_test(test_check_pcrs),
 		cmocka_unit_test(test_rootfs_compat),
+		cmocka_unit_test(test_dynamic_launch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
