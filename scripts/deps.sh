@@ -11,7 +11,8 @@ PKGS="make gcc clang libc6-dev pkg-config
  swtpm swtpm-tools tpm2-tools openssl
  qemu-system-x86 ovmf busybox-static cpio zstd kmod e2fsprogs squashfs-tools
  tboot xxd python3 procps
- sbsigntool pesign osslsigncode zlib1g-dev"
+ sbsigntool pesign osslsigncode zlib1g-dev
+ selinux-policy-default semodule-utils xenstore-utils"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,63 @@
+# svirt-interpose (included by the top Makefile).  The program, its cmocka
+# unit tests (linked against the svirt objects, not only libmeasured) and
+# its integration tests (XenStore wire-protocol server, 200 concurrent
+# launches, an SELinux guest under QEMU).
+
+SVIRT_SRC      := $(sort $(wildcard svirt/*.c))
+SVIRT_OBJ      := $(SVIRT_SRC:%.c=$(O)/%.o)
+SVIRT_LIB_OBJ  := $(filter-out $(O)/svirt/main.o,$(SVIRT_OBJ))
+SVIRT_LIBS     := -lselinux -lxenstore
+SVIRT          := $(O)/svirt-interpose
+SVIRT_UNIT_SRC := $(sort $(wildcard tests/svirt/test_*.c))
+SVIRT_UNIT_BIN := $(SVIRT_UNIT_SRC:tests/svirt/%.c=$(O)/tests/svirt/%)
+SVIRT_CONF     ?= $(sysconfdir)/svirt-interpose.conf
+
+$(O)/svirt/main.o: M_CPPFLAGS += -DSVIRT_CONF_PATH=\"$(SVIRT_CONF)\"
+
+all: $(SVIRT)
+
+$(SVIRT): $(SVIRT_OBJ) $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(SVIRT_OBJ) $(LIBA) $(SVIRT_LIBS)
+
+# A static build for the SELinux guest test: libselinux.a needs pcre2;
+# libxenstore.a needs libxentoolcore.  Sanitizers do not link statically,
+# so their flags are left out of the static binaries.
+SVIRT_STATIC_CFLAGS  = $(filter-out -fsanitize%,$(ALL_CFLAGS))
+SVIRT_STATIC_LDFLAGS = $(filter-out -fsanitize%,$(LDFLAGS))
+$(O)/svirt-interpose.static: $(SVIRT_SRC) svirt/svirt.h lib/error.c include/measured/error.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -DSVIRT_CONF_PATH=\"$(SVIRT_CONF)\" $(SVIRT_STATIC_CFLAGS) $(SVIRT_STATIC_LDFLAGS) \
+	    -static -o $@ $(SVIRT_SRC) lib/error.c \
+	    -lselinux -lpcre2-8 -lxenstore -lxentoolcore
+
+$(O)/tests/svirt/guest_probe: tests/svirt/guest_probe.c
+	@mkdir -p $(@D)
+	$(CC) $(SVIRT_STATIC_CFLAGS) $(SVIRT_STATIC_LDFLAGS) -static -o $@ $<
+
+$(O)/tests/svirt/%: tests/svirt/%.c $(SVIRT_LIB_OBJ) $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Isvirt -o $@ $< $(SVIRT_LIB_OBJ) $(LIBA) \
+	    $(shell $(PKG_CONFIG) --libs cmocka) $(SVIRT_LIBS) -lm
+
+.PHONY: check-svirt check-svirt-unit check-svirt-integration svirt-static
+svirt-static: $(O)/svirt-interpose.static
+
+check: check-svirt
+check-svirt: check-svirt-unit check-svirt-integration
+
+check-svirt-unit: $(SVIRT_UNIT_BIN)
+	@tests/svirt/run.sh unit $(SVIRT_UNIT_BIN)
+
+check-svirt-integration: $(SVIRT) $(O)/svirt-interpose.static $(O)/tests/svirt/guest_probe
+	@SVIRT_BIN=$(abspath $(SVIRT)) SVIRT_STATIC=$(abspath $(O)/svirt-interpose.static) \
+	    SVIRT_PROBE=$(abspath $(O)/tests/svirt/guest_probe) \
+	    tests/svirt/run.sh integration tests/svirt/t_*.sh
+
+install: install-svirt
+.PHONY: install-svirt
+install-svirt: $(SVIRT)
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(man8dir)
+	$(INSTALL_PROGRAM) $(SVIRT) $(DESTDIR)$(sbindir)/svirt-interpose
+	$(INSTALL_DATA) man/svirt-interpose.8 $(DESTDIR)$(man8dir)/svirt-interpose.8
+
+-include $(SVIRT_OBJ:.o=.d)
