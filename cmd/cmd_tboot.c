@@ -39,12 +39,16 @@ static int parse_bank(const char *sub, const char *s, enum m_bank *ret)
 	return 0;
 }
 
-static void print_digest(enum m_bank b, const uint8_t *d)
+/* one lowercase hex digest, or with --json {"bank":"sha256","digest":"..."} */
+static void print_digest(enum m_bank b, const uint8_t *d, bool json)
 {
 	char hex[2 * M_DIGEST_MAX + 1];
 
 	m_hex(d, m_bank_info(b)->size, hex);
-	puts(hex);
+	if (json)
+		printf("{\"bank\":\"%s\",\"digest\":\"%s\"}\n", m_bank_info(b)->name, hex);
+	else
+		puts(hex);
 }
 
 static int tboot_mlehash(int argc, char **argv)
@@ -52,18 +56,23 @@ static int tboot_mlehash(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "bank", required_argument, NULL, 'b' },
 		{ "cmdline", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	enum m_bank bank = M_SHA256;
 	const char *cmdline = NULL;
+	bool json = false;
 	struct m_digests d;
 	uint8_t *elf;
 	size_t len;
 	int c, e;
 
-	while ((c = getopt_long(argc, argv, "b:c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:c:jh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'j':
+			json = true;
+			break;
 		case 'b':
 			if (parse_bank("tboot mlehash", optarg, &bank))
 				return EXIT_USAGE;
@@ -72,9 +81,10 @@ static int tboot_mlehash(int argc, char **argv)
 			cmdline = optarg;
 			break;
 		case 'h':
-			fputs("Usage: measured tboot mlehash [--bank B] [--cmdline STRING] TBOOT\n\n"
+			fputs("Usage: measured tboot mlehash [--bank B] [--cmdline STRING] [--json] TBOOT\n\n"
 			      "Print the MLE hash of tboot (gzip or plain ELF) with STRING as its\n"
-			      "command line, one lowercase hex digest (default bank sha256).\n", stdout);
+			      "command line, one lowercase hex digest (default bank sha256);\n"
+			      "--json: {\"bank\":B,\"digest\":HEX}.\n", stdout);
 			return EXIT_OK;
 		default:
 			return usage_error("tboot mlehash", "bad option");
@@ -89,7 +99,7 @@ static int tboot_mlehash(int argc, char **argv)
 	free(elf);
 	if (e < 0)
 		return fail(exit_from_errno(e), e, "%s", argv[optind]);
-	print_digest(bank, d.d[bank]);
+	print_digest(bank, d.d[bank], json);
 	return EXIT_OK;
 }
 
@@ -100,18 +110,19 @@ static int tboot_module_hash(int argc, char **argv)
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "strip-filename", no_argument, NULL, 's' },
 		{ "no-gunzip", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	enum m_bank bank = M_SHA256;
 	const char *cmdline = NULL;
-	bool strip = false, unzip = true;
+	bool json = false, strip = false, unzip = true;
 	struct m_digests d;
 	uint8_t *img;
 	size_t len;
 	int c, e;
 
-	while ((c = getopt_long(argc, argv, "b:c:snh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:c:snjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (parse_bank("tboot module-hash", optarg, &bank))
@@ -123,12 +134,15 @@ static int tboot_module_hash(int argc, char **argv)
 		case 's':
 			strip = true;
 			break;
+		case 'j':
+			json = true;
+			break;
 		case 'n':
 			unzip = false;
 			break;
 		case 'h':
 			fputs("Usage: measured tboot module-hash [--bank B] --cmdline STRING\n"
-			      "                                  [--strip-filename] [--no-gunzip] FILE\n\n"
+			      "                                  [--strip-filename] [--no-gunzip] [--json] FILE\n\n"
 			      "Print tboot's measurement of a boot module, H(H(cmdline) || H(image)),\n"
 			      "one lowercase hex digest (default bank sha256).  A gzip FILE is\n"
 			      "decompressed first, as GRUB loads modules and tb_polgen hashes them,\n"
@@ -151,7 +165,7 @@ static int tboot_module_hash(int argc, char **argv)
 	free(img);
 	if (e < 0)
 		return fail(exit_from_errno(e), e, NULL);
-	print_digest(bank, d.d[bank]);
+	print_digest(bank, d.d[bank], json);
 	return EXIT_OK;
 }
 

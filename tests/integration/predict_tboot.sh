@@ -18,6 +18,13 @@ I_CL="/initrd"
 mle1=$(lcp2_mlehash --create --alg sha1 --cmdline "$TC" "$TB" | tr -d ' \n')
 mle256=$(lcp2_mlehash --create --alg sha256 --cmdline "$TC" "$TB" | tr -d ' \n')
 
+# the tboot subcommands' --json output carries the same digests
+j=$("$M" tboot mlehash --json --bank sha1 --cmdline "$TC" "$TB")
+assert_eq "mlehash --json" "{\"bank\":\"sha1\",\"digest\":\"$mle1\"}" "$j"
+j=$("$M" tboot module-hash --json --bank sha256 --cmdline "$K_CL" "$T/kernel" |
+	python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["bank"], o["digest"])')
+assert_eq "module-hash --json" "sha256 $("$M" tboot module-hash --bank sha256 --cmdline "$K_CL" "$T/kernel")" "$j"
+
 # ---- legacy mapping, a policy with module 1 into PCR 19 ----
 tb_polgen --create --type nonfatal --alg sha1 --ctrl 1 "$T/pol" > /dev/null || die "tb_polgen --create"
 tb_polgen --add --num 0 --pcr none --hash any "$T/pol" > /dev/null || die "tb_polgen --add 0"
