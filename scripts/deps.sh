@@ -12,7 +12,8 @@ PKGS="make gcc clang libc6-dev pkg-config
  qemu-system-x86 ovmf busybox-static cpio zstd kmod e2fsprogs squashfs-tools
  tboot xxd python3 procps
  sbsigntool pesign osslsigncode zlib1g-dev
- selinux-policy-default semodule-utils xenstore-utils"
+ selinux-policy-default semodule-utils xenstore-utils
+ python3-cryptography"
 
 missing=""
 for p in $PKGS; do
