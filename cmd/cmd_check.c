@@ -126,7 +126,7 @@ int cmd_check(int argc, char **argv)
 	if (use_tpm) {
 		unsigned allocated;
 
-		rc = tpm_connect(tcti, &tpm);
+		rc = tpm_connect_banks(tcti, &tpm, &allocated);
 		if (rc)
 			goto out;
 		vals = calloc(1, sizeof(*vals));
@@ -134,9 +134,7 @@ int cmd_check(int argc, char **argv)
 			rc = fail(EXIT_INTERNAL, -ENOMEM, NULL);
 			goto out;
 		}
-		r = m_tpm_banks(tpm, &allocated);
-		if (r == 0)
-			r = m_tpm_pcr_read(tpm, m->banks & allocated, m->pcrs, vals);
+		r = m_tpm_pcr_read(tpm, m->banks & allocated, m->pcrs, vals);
 		if (r < 0) {
 			rc = fail(tpm_exit_code(r), r, NULL);
 			goto out;

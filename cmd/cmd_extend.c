@@ -199,14 +199,9 @@ int cmd_extend(int argc, char **argv)
 	if (!desc)
 		desc = path ? path : text ? text : "digest";
 
-	rc = tpm_connect(tcti, &tpm);
+	rc = tpm_connect_banks(tcti, &tpm, &allocated);
 	if (rc)
-		return rc;
-	r = m_tpm_banks(tpm, &allocated);
-	if (r < 0) {
-		rc = fail(tpm_exit_code(r), r, NULL);
 		goto out;
-	}
 	if (!banks)
 		banks = allocated;
 	if (banks & ~allocated) {

@@ -74,14 +74,9 @@ int cmd_pcrread(int argc, char **argv)
 			return usage_error("pcrread", "%s", m_errmsg(r));
 	}
 
-	rc = tpm_connect(tcti, &tpm);
+	rc = tpm_connect_banks(tcti, &tpm, &allocated);
 	if (rc)
-		return rc;
-	r = m_tpm_banks(tpm, &allocated);
-	if (r < 0) {
-		rc = fail(tpm_exit_code(r), r, NULL);
 		goto out;
-	}
 	if (!banks)
 		banks = allocated;
 	vals = malloc(sizeof(*vals));

@@ -233,14 +233,9 @@ int cmd_quote(int argc, char **argv)
 		rc = fail(exit_from_errno(r), r, NULL);
 		goto out;
 	}
-	rc = tpm_connect(tcti, &tpm);
+	rc = tpm_connect_banks(tcti, &tpm, &allocated);
 	if (rc)
 		goto out;
-	r = m_tpm_banks(tpm, &allocated);
-	if (r < 0) {
-		rc = fail(tpm_exit_code(r), r, NULL);
-		goto out;
-	}
 	if (!qp.banks)
 		qp.banks = allocated;
 	if (qp.banks & ~allocated) {

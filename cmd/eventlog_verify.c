@@ -279,11 +279,11 @@ int cmd_eventlog_verify(int argc, char **argv)
 		goto out;
 	}
 
-	rc = tpm_connect(tcti, &tpm);
+	rc = tpm_connect_banks(tcti, &tpm, &c.allocated);
 	if (rc)
 		goto out;
-	r = m_tpm_banks(tpm, &c.allocated);
-	if (r == 0 && (log_banks & c.allocated))
+	r = 0;
+	if (log_banks & c.allocated)
 		r = m_tpm_pcr_read(tpm, log_banks & c.allocated, pcrs, c.tpm);
 	if (r < 0) {
 		rc = fail(tpm_exit_code(r), r, NULL);

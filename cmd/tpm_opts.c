@@ -21,6 +21,18 @@ int tpm_connect(const char *opt, struct m_tpm **ret)
 	return 0;
 }
 
+int tpm_connect_banks(const char *opt, struct m_tpm **ret, unsigned *ret_allocated)
+{
+	int rc = tpm_connect(opt, ret), r;
+
+	if (rc)
+		return rc;
+	r = m_tpm_banks(*ret, ret_allocated);
+	if (r < 0)
+		return fail(tpm_exit_code(r), r, NULL);
+	return 0;
+}
+
 int tpm_exit_code(int err)
 {
 	return err == -ENOMEM ? EXIT_INTERNAL : EXIT_TPM;

@@ -18,6 +18,14 @@
  */
 int tpm_connect(const char *opt, struct m_tpm **ret);
 
+/**
+ * tpm_connect_banks() - tpm_connect() and ask which banks the TPM has
+ * allocated.  Prints the reason and returns the exit code on failure
+ * (*@ret is then NULL or still to be closed by the caller: always call
+ * m_tpm_close()); 0 on success.
+ */
+int tpm_connect_banks(const char *opt, struct m_tpm **ret, unsigned *ret_allocated);
+
 /** tpm_exit_code() - exit code for an error from an m_tpm_*() call. */
 int tpm_exit_code(int err);
 
