@@ -124,21 +124,8 @@ static int write_tpm2tools(const char *prefix, const struct m_evidence *ev)
 static int add_logs(struct m_evidence *ev, char **paths, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct m_log *log;
-		uint8_t *data;
-		size_t len;
-		int r;
+		int r = m_evidence_add_log_file(ev, paths[i]);
 
-		r = m_read_file(paths[i], M_LOG_MAX_SIZE, &data, &len);
-		if (r < 0)
-			return r;
-		/* parsed here so a broken log is refused before it is sent */
-		r = m_log_parse(data, len, paths[i], &log);
-		if (r >= 0) {
-			r = m_evidence_add_log(ev, m_log_format_name(log->format), data, len);
-			m_log_free(log);
-		}
-		free(data);
 		if (r < 0)
 			return r;
 	}

@@ -118,6 +118,12 @@ struct m_evidence *m_evidence_new(void);
 void m_evidence_free(struct m_evidence *ev);
 /** m_evidence_add_log() - copy @data (at most M_LOG_MAX_SIZE) as a log of @format. */
 int m_evidence_add_log(struct m_evidence *ev, const char *format, const void *data, size_t len);
+/**
+ * m_evidence_add_log_file() - read the event log at @path, check that it
+ * parses (a broken log is refused before it is sent) and add it with its
+ * detected format.
+ */
+int m_evidence_add_log_file(struct m_evidence *ev, const char *path);
 /** m_evidence_to_json() - the JSON document (docs/evidence.md), malloc'd. */
 int m_evidence_to_json(const struct m_evidence *ev, char **ret);
 /**

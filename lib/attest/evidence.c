@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include "measured/attest.h"
 #include "measured/error.h"
+#include "measured/file.h"
 
 #define JSON_MAX_DEPTH 8	/* the document nests 3 deep */
 
@@ -409,44 +410,33 @@ int m_evidence_from_json(const char *text, size_t len, struct m_evidence **ret)
 
 int m_evidence_load(const char *path, struct m_evidence **ret)
 {
-	struct stat st;
-	char *text = NULL;
-	size_t got = 0;
-	int fd, r;
+	uint8_t *text;
+	size_t len;
+	int r = m_read_file(path, M_EVIDENCE_MAX_SIZE, &text, &len);
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return m_err(-errno, "%s: %m", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = m_err(-EINVAL, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > M_EVIDENCE_MAX_SIZE) {
-		r = m_err(-E2BIG, "%s: %lld bytes (at most %u)", path, (long long)st.st_size,
-			  M_EVIDENCE_MAX_SIZE);
-		goto out;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
-
-		if (n < 0) {
-			r = m_err(-errno, "%s: %m", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	r = m_evidence_from_json(text, got, ret);
+	if (r < 0)
+		return r;
+	r = m_evidence_from_json((const char *)text, len, ret);
 	if (r < 0)
 		m_err_prefix(r, "%s", path);
-out:
 	free(text);
-	close(fd);
+	return r;
+}
+
+int m_evidence_add_log_file(struct m_evidence *ev, const char *path)
+{
+	struct m_log *log;
+	uint8_t *data;
+	size_t len;
+	int r = m_read_file(path, M_LOG_MAX_SIZE, &data, &len);
+
+	if (r < 0)
+		return r;
+	r = m_log_parse(data, len, path, &log);
+	if (r >= 0) {
+		r = m_evidence_add_log(ev, m_log_format_name(log->format), data, len);
+		m_log_free(log);
+	}
+	free(data);
 	return r;
 }
