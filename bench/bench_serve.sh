@@ -1,0 +1,44 @@
+#!/bin/sh
+# HTTP load on loopback against `measured serve`, on SQLite then on
+# PostgreSQL: BENCH_MACHINES simulated machines (default 2000), BENCH_THREADS
+# client connections (default 16), BENCH_SECONDS each (default 20; 300 for
+# the 5-minute run).  Prints attestations/s, p50/p99 and errors, and the
+# ratio to the 1,700/s target (100,000 machines once a minute).
+set -eu
+: "${MEASURED_BIN:?run through make bench}"
+: "${MEASURED_SRCDIR:?run through make bench}"
+LOAD=${MEASURED_BUILDDIR:-$(dirname "$MEASURED_BIN")}/bench/serve_load
+N=${BENCH_MACHINES:-2000}; TH=${BENCH_THREADS:-16}; S=${BENCH_SECONDS:-20}
+die() { echo "bench_serve: $*" >&2; exit 1; }
+ok() { :; }
+PIDS=""
+T=$(mktemp -d /tmp/measured-bench.XXXXXX)
+cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pg_stop 2>/dev/null || true; rm -rf "$T" "${PG_DIR:-/nonexistent}"; }
+trap cleanup EXIT INT TERM
+M=$MEASURED_BIN
+. "$MEASURED_SRCDIR/tests/lib/pg.sh"
+. "$MEASURED_SRCDIR/tests/lib/serve.sh"
+trap cleanup EXIT INT TERM
+
+tls_make
+pg_start
+trap cleanup EXIT INT TERM
+D=$(printf bench | sha256sum | cut -c1-64)
+printf '\036{"recnum":0,"pcr":16,"digests":[{"hashAlg":"sha256","digest":"%s"}],"content_type":"measured","content":{"description":"bench"}}\n' "$D" > "$T/b.cel"
+PCR=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(bytes(32)+bytes.fromhex(sys.argv[1])).hexdigest())' "$D")
+mkmanifest "$T/m.json" 16 bench
+for kind in sqlite pg; do
+	DB=$(db_for $kind)
+	"$M" admin --db "$DB" policy add bench --manifest "$T/m.json" --pcrs 16 --banks sha256
+	serve_start "$DB" --quiet --threads 2
+	rm -f "$T/fifo"; mkfifo "$T/fifo"
+	"$LOAD" "$URL" "$T/ca.crt" "$T/b.cel" "$PCR" "$N" "$TH" "$S" "$T/import.tsv" < "$T/fifo" > "$T/load.out" &
+	LP=$!
+	exec 3>"$T/fifo"
+	until grep -q ready "$T/load.out" 2>/dev/null; do sleep 0.1; done
+	"$M" admin --db "$DB" machine import "$T/import.tsv" --policy bench
+	echo go >&3; exec 3>&-
+	wait $LP || true
+	printf '%-10s %s\n' "$kind:" "$(grep attestations "$T/load.out")"
+	serve_stop
+done

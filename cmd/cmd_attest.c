@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+/*
+ * measured attest --server URL --machine NAME [-T TCTI] [--ca-cert F]
+ *                 [--client-cert F --client-key F] [--pcrs LIST] [--bank LIST]
+ *                 [--eventlog FILE]... [--payload NAME -o FILE]
+ *                 [--ak-alg rsa|ecc] [--state DIR] [--json]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "common.h"
+#include "tpm_opts.h"
+#include "measured/agent.h"
+#include "measured/error.h"
+
+const char cmd_attest_summary[] = "attest this machine to a verifier and receive its payload";
+
+#define DEFAULT_STATE "/var/lib/measured/agent"
+
+/* the logs sent when no --eventlog is given, each only if it is there */
+static const char *const default_logs[] = {
+	"/sys/kernel/security/tpm0/binary_bios_measurements",	/* firmware (TCG PC Client) */
+	"/run/log/measured/measure.log",			/* measured-init's CEL-JSON */
+	"/sys/kernel/security/ima/binary_runtime_measurements",	/* IMA */
+};
+
+static void help(void)
+{
+	fputs("Usage: measured attest --server URL --machine NAME [-T TCTI] [--ca-cert FILE]\n"
+	      "                       [--client-cert FILE --client-key FILE] [--pcrs LIST]\n"
+	      "                       [--bank LIST] [--eventlog FILE]... [--payload NAME -o FILE]\n"
+	      "                       [--ak-alg rsa|ecc] [--state DIR] [--json]\n\n"
+	      "Prove this machine's boot state to the verifier at URL (docs/api.md): enrol\n"
+	      "the TPM on first use (EK, AK, credential activation), quote the PCRs the\n"
+	      "server names with its nonce, send the quote with the event logs, and on a\n"
+	      "pass recover the payload with the TPM and write it to a new file.\n\n"
+	      TPM_OPTS_HELP
+	      "  -s, --server URL       the verifier, https:// only (TLS is always verified)\n"
+	      "  -m, --machine NAME     this machine's name at the verifier\n"
+	      "      --ca-cert FILE     PEM CA certificate(s) for the server (default: system CAs)\n"
+	      "      --client-cert FILE PEM client certificate for mutual TLS (with --client-key)\n"
+	      "      --client-key FILE  its PEM private key\n"
+	      "  -p, --pcrs LIST        PCRs to quote (default: the ones the server names)\n"
+	      "  -b, --bank LIST        banks to quote (default: the server's, else all)\n"
+	      "  -e, --eventlog FILE    an event log to send (up to 4); default: the firmware\n"
+	      "                         log, /run/log/measured/measure.log and the IMA list,\n"
+	      "                         each if present; \"none\" sends none\n"
+	      "      --payload NAME     ask for this payload\n"
+	      "  -o, --output FILE      write it here (created, mode 0600; never overwritten)\n"
+	      "      --ak-alg ALG       EK and AK algorithm: rsa (default) or ecc (P-256)\n"
+	      "      --state DIR        enrolment record (default " DEFAULT_STATE ")\n"
+	      "      --timeout SECONDS  per HTTP request (default 60)\n"
+	      "      --json             print the outcome as JSON\n"
+	      "  -h, --help             this text\n\n"
+	      "Exit: 0 pass, 1 refused by the verifier, 2 usage, 3 input, network or\n"
+	      "protocol error, 4 TPM error.\n", stdout);
+}
+
+static void print_difference(json_object *d)
+{
+	json_object *v;
+
+	printf("first difference:");
+	if (json_object_object_get_ex(d, "pcr", &v))
+		printf(" pcr %s", json_object_get_string(v));
+	if (json_object_object_get_ex(d, "bank", &v))
+		printf(" bank %s", json_object_get_string(v));
+	if (json_object_object_get_ex(d, "status", &v))
+		printf(" %s", json_object_get_string(v));
+	if (json_object_object_get_ex(d, "index", &v))
+		printf(" event %s", json_object_get_string(v));
+	putchar('\n');
+	if (json_object_object_get_ex(d, "expected", &v))
+		printf("  expected: %s\n", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (json_object_object_get_ex(d, "found", &v))
+		printf("  found:    %s\n", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static void report(const struct m_agent_config *cfg, const struct m_agent_result *res, bool json)
+{
+	json_object *a = res->answer, *d = NULL;
+	const char *reason = m_json_str(a, "reason"), *msg = m_json_str(a, "message");
+
+	if (a)
+		json_object_object_get_ex(a, "first_difference", &d);
+	if (json) {
+		json_object *o = json_object_new_object(), *p;
+
+		json_object_object_add(o, "result", json_object_new_string(res->pass ? "pass" : "fail"));
+		json_object_object_add(o, "machine", json_object_new_string(cfg->machine));
+		json_object_object_add(o, "enrolled", json_object_new_boolean(res->enrolled));
+		if (!res->pass) {
+			json_object_object_add(o, "http_status", json_object_new_int64(res->http_status));
+			json_object_object_add(o, "reason", json_object_new_string(reason ? reason : ""));
+			json_object_object_add(o, "message", json_object_new_string(msg ? msg : ""));
+			json_object_object_add(o, "first_difference", d ? json_object_get(d) : NULL);
+		} else if (cfg->payload) {
+			p = json_object_new_object();
+			json_object_object_add(p, "name", json_object_new_string(cfg->payload));
+			json_object_object_add(p, "file", json_object_new_string(cfg->output));
+			json_object_object_add(p, "size", json_object_new_int64((int64_t)res->payload_len));
+			json_object_object_add(o, "payload", p);
+		}
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return;
+	}
+	if (res->enrolled)
+		printf("enrolled %s\n", cfg->machine);
+	if (res->pass) {
+		printf("pass %s\n", cfg->machine);
+		if (cfg->payload)
+			printf("payload %s %zu %s\n", cfg->payload, res->payload_len, cfg->output);
+		return;
+	}
+	printf("fail %s %s: %s\n", cfg->machine, reason ? reason : "no-reason", msg ? msg : "");
+	if (d && json_object_is_type(d, json_type_object))
+		print_difference(d);
+}
+
+int cmd_attest(int argc, char **argv)
+{
+	enum { OPT_CA = 256, OPT_CCERT, OPT_CKEY, OPT_PAYLOAD, OPT_AKALG, OPT_STATE, OPT_JSON, OPT_TIMEOUT };
+	static const struct option opts[] = {
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "server", required_argument, NULL, 's' },
+		{ "machine", required_argument, NULL, 'm' },
+		{ "ca-cert", required_argument, NULL, OPT_CA },
+		{ "client-cert", required_argument, NULL, OPT_CCERT },
+		{ "client-key", required_argument, NULL, OPT_CKEY },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "bank", required_argument, NULL, 'b' },
+		{ "eventlog", required_argument, NULL, 'e' },
+		{ "payload", required_argument, NULL, OPT_PAYLOAD },
+		{ "output", required_argument, NULL, 'o' },
+		{ "ak-alg", required_argument, NULL, OPT_AKALG },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct m_agent_config cfg = { .alg = M_KEY_RSA2048, .state_dir = DEFAULT_STATE };
+	struct m_http_opts ho = { 0 };
+	struct m_agent_result res = { 0 };
+	struct m_http *http = NULL;
+	struct m_tpm *tpm = NULL;
+	const char *tcti = NULL, *logs[M_EVIDENCE_MAX_LOGS];
+	bool json = false, no_logs = false;
+	struct stat st;
+	char *end;
+	int c, r, rc;
+
+	progname_sub = "attest";
+	cfg.logs = logs;
+	while ((c = getopt_long(argc, argv, "T:s:m:p:b:e:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'T': tcti = optarg; break;
+		case 's': cfg.server = ho.server = optarg; break;
+		case 'm': cfg.machine = optarg; break;
+		case 'o': cfg.output = optarg; break;
+		case OPT_CA: ho.ca_cert = optarg; break;
+		case OPT_CCERT: ho.client_cert = optarg; break;
+		case OPT_CKEY: ho.client_key = optarg; break;
+		case OPT_PAYLOAD: cfg.payload = optarg; break;
+		case OPT_STATE: cfg.state_dir = optarg; break;
+		case OPT_JSON: json = true; break;
+		case 'p':
+			if (m_pcr_list_parse(optarg, &cfg.pcrs) < 0 || !cfg.pcrs)
+				return usage_error("attest", "--pcrs: '%s' is not a PCR list", optarg);
+			break;
+		case 'b':
+			if (m_bank_list_parse(optarg, &cfg.banks) < 0 || !cfg.banks)
+				return usage_error("attest", "--bank: '%s' is not a bank list", optarg);
+			break;
+		case 'e':
+			if (!strcmp(optarg, "none")) {
+				no_logs = true;
+				break;
+			}
+			if (cfg.nlogs == M_EVIDENCE_MAX_LOGS)
+				return usage_error("attest", "at most %u event logs", M_EVIDENCE_MAX_LOGS);
+			logs[cfg.nlogs++] = optarg;
+			break;
+		case OPT_AKALG:
+			if (m_key_alg_parse(optarg, &cfg.alg) < 0)
+				return usage_error("attest", "--ak-alg: '%s' (rsa or ecc)", optarg);
+			break;
+		case OPT_TIMEOUT:
+			errno = 0;
+			ho.timeout_s = strtol(optarg, &end, 10);
+			if (errno || *end || ho.timeout_s < 1 || ho.timeout_s > 3600)
+				return usage_error("attest", "--timeout: 1 to 3600 seconds");
+			break;
+		case 'h':
+			help();
+			return EXIT_OK;
+		default:
+			return usage_error("attest", "bad option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("attest", "unexpected argument '%s'", argv[optind]);
+	if (!cfg.server || !cfg.machine)
+		return usage_error("attest", "--server and --machine are required");
+	if (!cfg.payload != !cfg.output)
+		return usage_error("attest", "--payload and --output go together");
+	if (!!ho.client_cert != !!ho.client_key)
+		return usage_error("attest", "--client-cert and --client-key go together");
+	if (no_logs && cfg.nlogs)
+		return usage_error("attest", "--eventlog none with other event logs");
+	if (!no_logs && !cfg.nlogs)
+		for (size_t i = 0; i < sizeof(default_logs) / sizeof(default_logs[0]); i++)
+			if (access(default_logs[i], R_OK) == 0)
+				logs[cfg.nlogs++] = default_logs[i];
+	/* refuse before asking: the payload is never written over anything */
+	if (cfg.output && lstat(cfg.output, &st) == 0)
+		return fail(EXIT_INPUT, m_err(-EEXIST, "%s: exists; the payload is never written over a file",
+					      cfg.output), NULL);
+
+	r = m_http_new(&ho, &http);
+	if (r < 0)
+		return r == -EINVAL ? usage_error("attest", "%s", m_errmsg(r)) : fail(EXIT_INPUT, r, NULL);
+	rc = tpm_connect(tcti, &tpm);
+	if (rc)
+		goto out;
+	r = m_agent_run(tpm, http, &cfg, &res);
+	if (r < 0) {
+		rc = fail(res.fault == M_AGENT_FAULT_TPM ? tpm_exit_code(r) : exit_from_errno(r), r, NULL);
+		goto out;
+	}
+	report(&cfg, &res, json);
+	rc = res.pass ? EXIT_OK : EXIT_MISMATCH;
+out:
+	json_object_put(res.answer);
+	m_tpm_close(tpm);
+	m_http_free(http);
+	return rc;
+}

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+/*
+ * measured serve: the verifier (server/, docs/server.md, docs/api.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common.h"
+#include "measured/error.h"
+#include "../server/server.h"
+
+const char cmd_serve_summary[] = "run the attestation verifier (HTTPS JSON API)";
+
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void help(void)
+{
+	fputs("Usage: measured serve --listen ADDR:PORT --tls-cert FILE --tls-key FILE\n"
+	      "                      [--db sqlite:PATH|postgresql:CONNINFO] [OPTIONS]\n\n"
+	      "Run the verifier: enrolment with credential activation, nonces, quote and\n"
+	      "event log verification against reference manifests, payload release\n"
+	      "(docs/api.md).  Logs are JSON lines on stderr.\n\n"
+	      "  -l, --listen ADDR:PORT   IPv4 address and port (e.g. 127.0.0.1:8443)\n"
+	      "      --tls-cert FILE      server certificate (PEM)\n"
+	      "      --tls-key FILE       its private key (PEM)\n"
+	      "      --client-ca FILE     require client certificates signed by this CA\n"
+	      "                           (mutual TLS) on every endpoint but /v1/health\n"
+	      "  -d, --db URL             sqlite:PATH (default sqlite:measured.db) or\n"
+	      "                           postgresql:CONNINFO (libpq syntax)\n"
+	      "      --ek-ca FILE         a CA certificate (PEM) for EK certificates\n"
+	      "                           (repeatable, at most 16)\n"
+	      "      --tofu               trust an EK without a certificate on first use\n"
+	      "                           (only when no --ek-ca is given for certified EKs;\n"
+	      "                           recorded as such in the audit log)\n"
+	      "      --approve POLICY     approve newly enrolled machines with POLICY[,...]\n"
+	      "                           (default: they wait for `measured admin machine approve`)\n"
+	      "  -t, --threads N          worker threads (default 2, at most 256)\n"
+	      "      --nonce-ttl S        nonce lifetime in seconds (default 60)\n"
+	      "      --timeout S          disconnect clients idle for S seconds (default 10)\n"
+	      "      --request-deadline S disconnect a client whose body takes longer (default 30)\n"
+	      "      --attest-body-max N  /v1/attest body limit in bytes (default 1048576)\n"
+	      "  -q, --quiet              log only errors and life-cycle events\n"
+	      "  -h, --help               this text\n\n"
+	      "Runs until SIGINT or SIGTERM.  Exit status: 0 stopped, 2 usage, 3 bad\n"
+	      "configuration or database, 5 internal error.\n", stdout);
+}
+
+enum { OPT_CERT = 0x100, OPT_KEY, OPT_CA, OPT_EKCA, OPT_TOFU, OPT_TTL, OPT_TIMEOUT, OPT_DEADLINE, OPT_BODY,
+       OPT_APPROVE };
+
+static int num(const char *s, unsigned long lo, unsigned long hi, unsigned long *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || v < lo || v > hi)
+		return -1;
+	*ret = v;
+	return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "tls-cert", required_argument, NULL, OPT_CERT },
+		{ "tls-key", required_argument, NULL, OPT_KEY },
+		{ "client-ca", required_argument, NULL, OPT_CA },
+		{ "db", required_argument, NULL, 'd' },
+		{ "ek-ca", required_argument, NULL, OPT_EKCA },
+		{ "tofu", no_argument, NULL, OPT_TOFU },
+		{ "approve", required_argument, NULL, OPT_APPROVE },
+		{ "threads", required_argument, NULL, 't' },
+		{ "nonce-ttl", required_argument, NULL, OPT_TTL },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "request-deadline", required_argument, NULL, OPT_DEADLINE },
+		{ "attest-body-max", required_argument, NULL, OPT_BODY },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct srv_config cfg = {
+		.db = "sqlite:measured.db", .threads = 2, .nonce_ttl = 60, .timeout = 10,
+		.request_deadline = 30, .attest_body_max = SRV_ATTEST_BODY_MAX,
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned long v;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "l:d:t:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': cfg.listen = optarg; break;
+		case OPT_CERT: cfg.tls_cert = optarg; break;
+		case OPT_KEY: cfg.tls_key = optarg; break;
+		case OPT_CA: cfg.client_ca = optarg; break;
+		case 'd': cfg.db = optarg; break;
+		case OPT_EKCA:
+			if (cfg.n_ek_ca == SRV_MAX_EK_CA)
+				return usage_error("serve", "at most %u --ek-ca", SRV_MAX_EK_CA);
+			cfg.ek_ca[cfg.n_ek_ca++] = optarg;
+			break;
+		case OPT_TOFU: cfg.tofu = true; break;
+		case OPT_APPROVE: cfg.approve_policy = optarg; break;
+		case 't':
+			if (num(optarg, 1, 256, &v) < 0)
+				return usage_error("serve", "--threads: 1 to 256");
+			cfg.threads = (unsigned)v;
+			break;
+		case OPT_TTL:
+			if (num(optarg, 1, 86400, &v) < 0)
+				return usage_error("serve", "--nonce-ttl: 1 to 86400 seconds");
+			cfg.nonce_ttl = (unsigned)v;
+			break;
+		case OPT_TIMEOUT:
+			if (num(optarg, 1, 3600, &v) < 0)
+				return usage_error("serve", "--timeout: 1 to 3600 seconds");
+			cfg.timeout = (unsigned)v;
+			break;
+		case OPT_DEADLINE:
+			if (num(optarg, 1, 3600, &v) < 0)
+				return usage_error("serve", "--request-deadline: 1 to 3600 seconds");
+			cfg.request_deadline = (unsigned)v;
+			break;
+		case OPT_BODY:
+			if (num(optarg, 1024, 96ul << 20, &v) < 0)
+				return usage_error("serve", "--attest-body-max: 1024 to 100663296 bytes");
+			cfg.attest_body_max = v;
+			break;
+		case 'q': cfg.quiet = true; break;
+		case 'h': help(); return EXIT_OK;
+		default: return usage_error("serve", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("serve", "unexpected argument '%s'", argv[optind]);
+	if (!cfg.listen || !cfg.tls_cert || !cfg.tls_key)
+		return usage_error("serve", "--listen, --tls-cert and --tls-key are required");
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r = srv_run(&cfg, &stop_flag);
+	if (r < 0)
+		return fail(r == -ENOMEM ? EXIT_INTERNAL : EXIT_INPUT, r, "cannot serve");
+	return EXIT_OK;
+}

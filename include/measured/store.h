@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MEASURED_STORE_H
+#define MEASURED_STORE_H
+
+/*
+ * The verifier's storage: machines, pending enrolments, nonces, policies,
+ * payloads and the audit log, behind one interface with two back ends:
+ * SQLite ("sqlite:PATH", the default, WAL) and PostgreSQL
+ * ("postgresql:CONNINFO", shared by several verifier processes).  The
+ * schema is in docs/server.md.
+ *
+ * A handle is one database connection: use it from one thread at a time
+ * (the server keeps one per worker thread).  Every write is committed
+ * before the function returns, so a killed server loses nothing it
+ * answered for.  Single use and races are settled by the database itself
+ * (UPDATE ... WHERE used = 0 RETURNING, primary keys, ON CONFLICT), so
+ * several processes may share one PostgreSQL database.
+ *
+ * Binary values are stored base64 (text), so both back ends share one
+ * schema and one set of statements.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define M_STORE_NAME_MAX     128u		/* machine, policy and payload names */
+#define M_STORE_PAYLOAD_MAX  (64u << 20)	/* one payload */
+#define M_STORE_MANIFEST_MAX (16u << 20)	/* one manifest (M_MANIFEST_MAX_SIZE) */
+
+struct m_store;
+
+enum m_machine_state {
+	M_MACHINE_PENDING = 0,	/* enrolled and activated, waiting for approval */
+	M_MACHINE_APPROVED = 1,
+	M_MACHINE_REVOKED = 2,
+};
+
+struct m_machine {
+	char name[M_STORE_NAME_MAX];
+	char *ek_pub;		/* base64 TPM2B_PUBLIC */
+	char *ak_pub;		/* base64 TPM2B_PUBLIC */
+	char ek_trust[16];	/* "ca", "tofu" or "admin" */
+	int state;		/* enum m_machine_state */
+	char policy[4 * M_STORE_NAME_MAX];	/* comma-separated policy names; "" none */
+	int64_t enrolled_at;
+	bool have_clock;
+	uint64_t clock;
+	uint32_t reset_count, restart_count;
+	char last_result[8];	/* "pass", "fail" or "" */
+	char last_reason[40];
+	int64_t last_at;
+};
+
+void m_machine_clear(struct m_machine *m);
+
+struct m_enrolment {
+	char id[65];
+	char machine[M_STORE_NAME_MAX];
+	char *ek_pub, *ak_pub;
+	char ek_trust[16];
+	char secret_hash[65];	/* hex SHA-256 of the expected secret: never the secret */
+	int64_t expires;
+};
+
+void m_enrolment_clear(struct m_enrolment *e);
+
+struct m_policy {
+	char name[M_STORE_NAME_MAX];
+	char *manifest;		/* JSON text (docs/manifest.md) */
+	uint32_t pcrs;		/* PCRs that must be quoted */
+	unsigned banks;		/* in these banks (enum m_bank mask) */
+	int64_t version;	/* changes whenever the policy is replaced */
+};
+
+void m_policy_clear(struct m_policy *p);
+
+enum m_nonce_status {
+	M_NONCE_OK = 0,
+	M_NONCE_UNKNOWN,	/* never issued, or to another machine */
+	M_NONCE_EXPIRED,
+	M_NONCE_REUSED,
+};
+
+struct m_audit {
+	int64_t id, at;
+	const char *machine, *event, *result, *reason, *detail;
+};
+
+/** m_store_open() - "sqlite:PATH" or "postgresql:CONNINFO"; creates the schema if missing. */
+int m_store_open(const char *url, struct m_store **ret);
+void m_store_close(struct m_store *s);
+/** m_store_kind() - "sqlite" or "postgresql". */
+const char *m_store_kind(const struct m_store *s);
+
+/* enrolment */
+int m_store_enrolment_add(struct m_store *s, const struct m_enrolment *e);
+/** m_store_enrolment_take() - remove and return a pending enrolment (once); -ENOENT if none. */
+int m_store_enrolment_take(struct m_store *s, const char *id, struct m_enrolment *ret);
+
+/* machines */
+/** m_store_machine_get() - -ENOENT when unknown. */
+int m_store_machine_get(struct m_store *s, const char *name, struct m_machine *ret);
+/**
+ * m_store_machine_enrol() - record an activated machine.  A new name is
+ * inserted (state @state); an existing one keeps its state and policy and
+ * only takes the new AK when its EK is the same: -EEXIST when another EK
+ * holds the name (settled by the primary key, so two racing enrolments
+ * cannot both win).
+ */
+int m_store_machine_enrol(struct m_store *s, const struct m_machine *m);
+/** m_store_machine_set() - change state (-1: keep) and policy (NULL: keep); -ENOENT if unknown. */
+int m_store_machine_set(struct m_store *s, const char *name, int state, const char *policy);
+/**
+ * m_store_machine_clock() - record a quote's clock if it does not go
+ * backwards, lexicographically (resetCount, restartCount, clock); -ERANGE
+ * (and no change) when it does.  Atomic, so concurrent quotes cannot both
+ * pass with one of them older.
+ */
+int m_store_machine_clock(struct m_store *s, const char *name, uint64_t clock, uint32_t reset,
+			  uint32_t restart);
+int m_store_machine_result(struct m_store *s, const char *name, const char *result, const char *reason,
+			   int64_t at);
+int m_store_machine_list(struct m_store *s, int (*cb)(const struct m_machine *m, void *arg), void *arg);
+
+/* nonces */
+int m_store_nonce_add(struct m_store *s, const char *nonce_hex, const char *machine, int64_t expires);
+/** m_store_nonce_use() - mark used (once, atomically) and tell what it was. */
+int m_store_nonce_use(struct m_store *s, const char *nonce_hex, const char *machine, int64_t now,
+		      enum m_nonce_status *ret);
+/** m_store_expire() - drop nonces and enrolments that expired before @before. */
+int m_store_expire(struct m_store *s, int64_t before);
+
+/* policies and payloads */
+int m_store_policy_put(struct m_store *s, const struct m_policy *p);
+int m_store_policy_get(struct m_store *s, const char *name, struct m_policy *ret);
+/** m_store_policy_head() - the policy without its manifest (for caches keyed by version). */
+int m_store_policy_head(struct m_store *s, const char *name, struct m_policy *ret);
+int m_store_policy_list(struct m_store *s, int (*cb)(const struct m_policy *p, void *arg), void *arg);
+int m_store_payload_put(struct m_store *s, const char *name, const char *policy, const uint8_t *data,
+			size_t len);
+/** m_store_payload_get() - the payload and the policy it is bound to; -ENOENT if unknown. */
+int m_store_payload_get(struct m_store *s, const char *name, char *ret_policy, size_t policy_len,
+			uint8_t **ret_data, size_t *ret_len);
+
+/* audit log */
+int m_store_audit(struct m_store *s, const char *machine, const char *event, const char *result,
+		  const char *reason, const char *detail);
+/** m_store_audit_list() - oldest first; @machine NULL for all; at most @limit (0: all). */
+int m_store_audit_list(struct m_store *s, const char *machine, size_t limit,
+		       int (*cb)(const struct m_audit *a, void *arg), void *arg);
+
+/* base64 (RFC 4648, padded) as the store and the server's JSON use it */
+/** m_store_b64_encode() - malloc'd text; NULL on allocation failure. */
+char *m_store_b64_encode(const uint8_t *d, size_t n);
+/** m_store_b64_decode() - at most @max bytes, malloc'd; -EBADMSG on bad text, -E2BIG over @max. */
+int m_store_b64_decode(const char *s, size_t slen, size_t max, uint8_t **ret, size_t *ret_len);
+
+#endif

@@ -1,0 +1,577 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The storage interface over either back end: the schema and every
+ * statement, written once (docs/server.md, "Storage").
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "measured/error.h"
+#include "store_priv.h"
+
+static const char *const schema[] = {
+	"CREATE TABLE IF NOT EXISTS machines ("
+	" name TEXT PRIMARY KEY, ek_pub TEXT NOT NULL, ak_pub TEXT NOT NULL, ek_trust TEXT NOT NULL,"
+	" state INTEGER NOT NULL, policy TEXT NOT NULL DEFAULT '', enrolled_at BIGINT NOT NULL,"
+	" clock BIGINT, reset_count BIGINT, restart_count BIGINT,"
+	" last_result TEXT NOT NULL DEFAULT '', last_reason TEXT NOT NULL DEFAULT '',"
+	" last_at BIGINT NOT NULL DEFAULT 0)",
+	"CREATE TABLE IF NOT EXISTS enrolments ("
+	" id TEXT PRIMARY KEY, machine TEXT NOT NULL, ek_pub TEXT NOT NULL, ak_pub TEXT NOT NULL,"
+	" ek_trust TEXT NOT NULL, secret_hash TEXT NOT NULL, expires BIGINT NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS nonces ("
+	" nonce TEXT PRIMARY KEY, machine TEXT NOT NULL, expires BIGINT NOT NULL,"
+	" used INTEGER NOT NULL DEFAULT 0)",
+	"CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires)",
+	"CREATE TABLE IF NOT EXISTS policies ("
+	" name TEXT PRIMARY KEY, manifest TEXT NOT NULL, pcrs BIGINT NOT NULL, banks BIGINT NOT NULL,"
+	" version BIGINT NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS payloads ("
+	" name TEXT PRIMARY KEY, policy TEXT NOT NULL, data TEXT NOT NULL)",
+	NULL,	/* the audit table: its key is spelt differently (below) */
+	"CREATE INDEX IF NOT EXISTS audit_machine ON audit (machine, id)",
+};
+
+static const char AUDIT_SQLITE[] =
+	"CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at BIGINT NOT NULL,"
+	" machine TEXT NOT NULL, event TEXT NOT NULL, result TEXT NOT NULL, reason TEXT NOT NULL,"
+	" detail TEXT NOT NULL)";
+static const char AUDIT_PG[] =
+	"CREATE TABLE IF NOT EXISTS audit (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL,"
+	" machine TEXT NOT NULL, event TEXT NOT NULL, result TEXT NOT NULL, reason TEXT NOT NULL,"
+	" detail TEXT NOT NULL)";
+
+static int q(struct m_store *s, const char *sql, const struct m_sqlp *p, int np, m_row_fn cb, void *arg,
+	     int64_t *ch)
+{
+	return s->ops->query(s, sql, p, np, cb, arg, ch);
+}
+
+static int64_t now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static int create_schema(struct m_store *s)
+{
+	bool pg = !strcmp(s->ops->kind, "postgresql");
+	int r = 0;
+
+	/* several verifiers may start at once on one database: serialise DDL */
+	if (pg && (r = q(s, "SELECT pg_advisory_lock(7275)", NULL, 0, NULL, NULL, NULL)) < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
+		r = q(s, schema[i] ? schema[i] : pg ? AUDIT_PG : AUDIT_SQLITE, NULL, 0, NULL, NULL, NULL);
+		if (r < 0)
+			break;
+	}
+	if (pg)
+		q(s, "SELECT pg_advisory_unlock(7275)", NULL, 0, NULL, NULL, NULL);
+	return r;
+}
+
+int m_store_open(const char *url, struct m_store **ret)
+{
+	struct m_store *s = NULL;
+	int r;
+
+	if (!strncmp(url, "sqlite:", 7))
+		r = m_store_sqlite_open(url + 7, &s);
+	else if (!strncmp(url, "postgresql:", 11))
+		r = m_store_pg_open(url + 11, &s);
+	else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
+		r = m_store_pg_open(url, &s);
+	else
+		return m_err(-EINVAL, "database '%s': expected sqlite:PATH or postgresql:CONNINFO", url);
+	if (r < 0)
+		return r;
+	r = create_schema(s);
+	if (r < 0) {
+		m_store_close(s);
+		return m_err_prefix(r, "creating the schema");
+	}
+	*ret = s;
+	return 0;
+}
+
+void m_store_close(struct m_store *s)
+{
+	if (!s)
+		return;
+	s->ops->close(s);
+	free(s);
+}
+
+const char *m_store_kind(const struct m_store *s)
+{
+	return s->ops->kind;
+}
+
+static void copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+static int64_t num(const char *v)
+{
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+/* ---- enrolments ---- */
+
+void m_enrolment_clear(struct m_enrolment *e)
+{
+	free(e->ek_pub);
+	free(e->ak_pub);
+	memset(e, 0, sizeof(*e));
+}
+
+int m_store_enrolment_add(struct m_store *s, const struct m_enrolment *e)
+{
+	struct m_sqlp p[] = { SQL_TEXT(e->id), SQL_TEXT(e->machine), SQL_TEXT(e->ek_pub), SQL_TEXT(e->ak_pub),
+			      SQL_TEXT(e->ek_trust), SQL_TEXT(e->secret_hash), SQL_INT(e->expires) };
+
+	return q(s, "INSERT INTO enrolments (id, machine, ek_pub, ak_pub, ek_trust, secret_hash, expires)"
+		    " VALUES ($1, $2, $3, $4, $5, $6, $7)", p, 7, NULL, NULL, NULL);
+}
+
+static int enrolment_row(int n, const char *const *v, void *arg)
+{
+	struct m_enrolment *e = arg;
+
+	if (n < 6)
+		return -EIO;
+	copy(e->machine, sizeof(e->machine), v[0]);
+	e->ek_pub = strdup(v[1] ? v[1] : "");
+	e->ak_pub = strdup(v[2] ? v[2] : "");
+	copy(e->ek_trust, sizeof(e->ek_trust), v[3]);
+	copy(e->secret_hash, sizeof(e->secret_hash), v[4]);
+	e->expires = num(v[5]);
+	return e->ek_pub && e->ak_pub ? 0 : -ENOMEM;
+}
+
+int m_store_enrolment_take(struct m_store *s, const char *id, struct m_enrolment *ret)
+{
+	struct m_sqlp p[] = { SQL_TEXT(id) };
+	struct m_enrolment e = { 0 };
+	int64_t n = 0;
+	int r;
+
+	r = q(s, "DELETE FROM enrolments WHERE id = $1"
+		 " RETURNING machine, ek_pub, ak_pub, ek_trust, secret_hash, expires", p, 1, enrolment_row, &e, &n);
+	if (r < 0 || n == 0) {
+		m_enrolment_clear(&e);
+		return r < 0 ? r : -ENOENT;
+	}
+	copy(e.id, sizeof(e.id), id);
+	*ret = e;
+	return 0;
+}
+
+/* ---- machines ---- */
+
+#define MACHINE_COLS "name, ek_pub, ak_pub, ek_trust, state, policy, enrolled_at, clock, reset_count," \
+		     " restart_count, last_result, last_reason, last_at"
+
+void m_machine_clear(struct m_machine *m)
+{
+	free(m->ek_pub);
+	free(m->ak_pub);
+	memset(m, 0, sizeof(*m));
+}
+
+static int machine_fill(int n, const char *const *v, struct m_machine *m)
+{
+	if (n < 13)
+		return -EIO;
+	memset(m, 0, sizeof(*m));
+	copy(m->name, sizeof(m->name), v[0]);
+	m->ek_pub = strdup(v[1] ? v[1] : "");
+	m->ak_pub = strdup(v[2] ? v[2] : "");
+	copy(m->ek_trust, sizeof(m->ek_trust), v[3]);
+	m->state = (int)num(v[4]);
+	copy(m->policy, sizeof(m->policy), v[5]);
+	m->enrolled_at = num(v[6]);
+	m->have_clock = v[7] != NULL;
+	m->clock = (uint64_t)num(v[7]);
+	m->reset_count = (uint32_t)num(v[8]);
+	m->restart_count = (uint32_t)num(v[9]);
+	copy(m->last_result, sizeof(m->last_result), v[10]);
+	copy(m->last_reason, sizeof(m->last_reason), v[11]);
+	m->last_at = num(v[12]);
+	if (!m->ek_pub || !m->ak_pub) {
+		m_machine_clear(m);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int machine_row(int n, const char *const *v, void *arg)
+{
+	return machine_fill(n, v, arg);
+}
+
+int m_store_machine_get(struct m_store *s, const char *name, struct m_machine *ret)
+{
+	struct m_sqlp p[] = { SQL_TEXT(name) };
+	struct m_machine m = { 0 };
+	int64_t n = 0;
+	int r;
+
+	r = q(s, "SELECT " MACHINE_COLS " FROM machines WHERE name = $1", p, 1, machine_row, &m, &n);
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return -ENOENT;
+	*ret = m;
+	return 0;
+}
+
+int m_store_machine_enrol(struct m_store *s, const struct m_machine *m)
+{
+	struct m_sqlp p[] = { SQL_TEXT(m->name), SQL_TEXT(m->ek_pub), SQL_TEXT(m->ak_pub), SQL_TEXT(m->ek_trust),
+			      SQL_INT(m->state), SQL_TEXT(m->policy), SQL_INT(now()) };
+	int64_t n = 0;
+	int r;
+
+	/*
+	 * One statement decides: a new name is inserted; an existing name with
+	 * the same EK takes the new AK; another EK changes nothing and returns
+	 * no row.  The primary key makes racing enrolments of one name serialise.
+	 */
+	r = q(s, "INSERT INTO machines (name, ek_pub, ak_pub, ek_trust, state, policy, enrolled_at)"
+		 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+		 " ON CONFLICT (name) DO UPDATE SET ak_pub = excluded.ak_pub"
+		 " WHERE machines.ek_pub = excluded.ek_pub RETURNING name", p, 7, NULL, NULL, &n);
+	if (r < 0)
+		return r;
+	return n ? 0 : m_err(-EEXIST, "machine '%s' is enrolled with another EK", m->name);
+}
+
+int m_store_machine_set(struct m_store *s, const char *name, int state, const char *policy)
+{
+	struct m_sqlp p[] = { SQL_TEXT(name), SQL_INT(state), SQL_TEXT(policy) };
+	int64_t n = 0;
+	int r;
+
+	r = q(s, "UPDATE machines SET state = CASE WHEN $2 < 0 THEN state ELSE $2 END,"
+		 " policy = COALESCE($3, policy) WHERE name = $1", p, 3, NULL, NULL, &n);
+	if (r < 0)
+		return r;
+	return n ? 0 : m_err(-ENOENT, "no machine '%s'", name);
+}
+
+int m_store_machine_clock(struct m_store *s, const char *name, uint64_t clock, uint32_t reset,
+			  uint32_t restart)
+{
+	struct m_sqlp p[] = { SQL_TEXT(name), SQL_INT(clock), SQL_INT(reset), SQL_INT(restart) };
+	int64_t n = 0;
+	int r;
+
+	if (clock > INT64_MAX)
+		return m_err(-ERANGE, "clock %" PRIu64 " out of range", clock);
+	r = q(s, "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4"
+		 " WHERE name = $1 AND (clock IS NULL OR reset_count < $3"
+		 " OR (reset_count = $3 AND (restart_count < $4"
+		 " OR (restart_count = $4 AND clock <= $2))))", p, 4, NULL, NULL, &n);
+	if (r < 0)
+		return r;
+	return n ? 0 : -ERANGE;
+}
+
+int m_store_machine_result(struct m_store *s, const char *name, const char *result, const char *reason,
+			   int64_t at)
+{
+	struct m_sqlp p[] = { SQL_TEXT(name), SQL_TEXT(result), SQL_TEXT(reason), SQL_INT(at) };
+
+	return q(s, "UPDATE machines SET last_result = $2, last_reason = $3, last_at = $4 WHERE name = $1",
+		 p, 4, NULL, NULL, NULL);
+}
+
+struct list_ctx {
+	int (*cb)(const struct m_machine *m, void *arg);
+	void *arg;
+};
+
+static int machine_list_row(int n, const char *const *v, void *arg)
+{
+	struct list_ctx *c = arg;
+	struct m_machine m;
+	int r = machine_fill(n, v, &m);
+
+	if (r < 0)
+		return r;
+	r = c->cb(&m, c->arg);
+	m_machine_clear(&m);
+	return r;
+}
+
+int m_store_machine_list(struct m_store *s, int (*cb)(const struct m_machine *m, void *arg), void *arg)
+{
+	struct list_ctx c = { cb, arg };
+
+	return q(s, "SELECT " MACHINE_COLS " FROM machines ORDER BY name", NULL, 0, machine_list_row, &c, NULL);
+}
+
+/* ---- nonces ---- */
+
+int m_store_nonce_add(struct m_store *s, const char *nonce_hex, const char *machine, int64_t expires)
+{
+	struct m_sqlp p[] = { SQL_TEXT(nonce_hex), SQL_TEXT(machine), SQL_INT(expires) };
+
+	return q(s, "INSERT INTO nonces (nonce, machine, expires) VALUES ($1, $2, $3)", p, 3, NULL, NULL, NULL);
+}
+
+static int int_row(int n, const char *const *v, void *arg)
+{
+	if (n < 1)
+		return -EIO;
+	*(int64_t *)arg = num(v[0]);
+	return 0;
+}
+
+int m_store_nonce_use(struct m_store *s, const char *nonce_hex, const char *machine, int64_t t,
+		      enum m_nonce_status *ret)
+{
+	struct m_sqlp p[] = { SQL_TEXT(nonce_hex), SQL_TEXT(machine) };
+	int64_t expires = 0, n = 0;
+	int r;
+
+	/* the single use is this one UPDATE: of two racing requests, one gets the row */
+	r = q(s, "UPDATE nonces SET used = 1 WHERE nonce = $1 AND machine = $2 AND used = 0 RETURNING expires",
+	      p, 2, int_row, &expires, &n);
+	if (r < 0)
+		return r;
+	if (n) {
+		*ret = expires < t ? M_NONCE_EXPIRED : M_NONCE_OK;
+		return 0;
+	}
+	r = q(s, "SELECT used FROM nonces WHERE nonce = $1 AND machine = $2", p, 2, NULL, NULL, &n);
+	if (r < 0)
+		return r;
+	*ret = n ? M_NONCE_REUSED : M_NONCE_UNKNOWN;
+	return 0;
+}
+
+int m_store_expire(struct m_store *s, int64_t before)
+{
+	struct m_sqlp p[] = { SQL_INT(before) };
+	int r;
+
+	r = q(s, "DELETE FROM nonces WHERE expires < $1", p, 1, NULL, NULL, NULL);
+	if (r < 0)
+		return r;
+	return q(s, "DELETE FROM enrolments WHERE expires < $1", p, 1, NULL, NULL, NULL);
+}
+
+/* ---- policies and payloads ---- */
+
+void m_policy_clear(struct m_policy *p)
+{
+	free(p->manifest);
+	memset(p, 0, sizeof(*p));
+}
+
+int m_store_policy_put(struct m_store *s, const struct m_policy *pol)
+{
+	struct timespec ts;
+	int64_t version;
+
+	/* a version that changes on every replacement, for the servers' manifest caches */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	version = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	struct m_sqlp p[] = { SQL_TEXT(pol->name), SQL_TEXT(pol->manifest), SQL_INT(pol->pcrs), SQL_INT(pol->banks),
+			      SQL_INT(version) };
+
+	return q(s, "INSERT INTO policies (name, manifest, pcrs, banks, version) VALUES ($1, $2, $3, $4, $5)"
+		    " ON CONFLICT (name) DO UPDATE SET manifest = excluded.manifest, pcrs = excluded.pcrs,"
+		    " banks = excluded.banks, version = excluded.version", p, 5, NULL, NULL, NULL);
+}
+
+static int policy_fill(int n, const char *const *v, struct m_policy *pol, bool with_manifest)
+{
+	if (n < 5)
+		return -EIO;
+	memset(pol, 0, sizeof(*pol));
+	copy(pol->name, sizeof(pol->name), v[0]);
+	pol->pcrs = (uint32_t)num(v[2]);
+	pol->banks = (unsigned)num(v[3]);
+	pol->version = num(v[4]);
+	if (with_manifest && !(pol->manifest = strdup(v[1] ? v[1] : "")))
+		return -ENOMEM;
+	return 0;
+}
+
+static int policy_row(int n, const char *const *v, void *arg)
+{
+	return policy_fill(n, v, arg, true);
+}
+
+int m_store_policy_get(struct m_store *s, const char *name, struct m_policy *ret)
+{
+	struct m_sqlp p[] = { SQL_TEXT(name) };
+	struct m_policy pol = { 0 };
+	int64_t n = 0;
+	int r;
+
+	r = q(s, "SELECT name, manifest, pcrs, banks, version FROM policies WHERE name = $1", p, 1, policy_row,
+	      &pol, &n);
+	if (r < 0) {
+		m_policy_clear(&pol);
+		return r;
+	}
+	if (n == 0)
+		return -ENOENT;
+	*ret = pol;
+	return 0;
+}
+
+static int policy_head_row(int n, const char *const *v, void *arg)
+{
+	return policy_fill(n, v, arg, false);
+}
+
+int m_store_policy_head(struct m_store *s, const char *name, struct m_policy *ret)
+{
+	struct m_sqlp p[] = { SQL_TEXT(name) };
+	struct m_policy pol = { 0 };
+	int64_t n = 0;
+	int r;
+
+	r = q(s, "SELECT name, '', pcrs, banks, version FROM policies WHERE name = $1", p, 1, policy_head_row,
+	      &pol, &n);
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return -ENOENT;
+	*ret = pol;
+	return 0;
+}
+
+struct plist_ctx {
+	int (*cb)(const struct m_policy *p, void *arg);
+	void *arg;
+};
+
+static int policy_list_row(int n, const char *const *v, void *arg)
+{
+	struct plist_ctx *c = arg;
+	struct m_policy pol;
+	int r = policy_fill(n, v, &pol, false);
+
+	return r < 0 ? r : c->cb(&pol, c->arg);
+}
+
+int m_store_policy_list(struct m_store *s, int (*cb)(const struct m_policy *p, void *arg), void *arg)
+{
+	struct plist_ctx c = { cb, arg };
+
+	return q(s, "SELECT name, '', pcrs, banks, version FROM policies ORDER BY name", NULL, 0, policy_list_row,
+		 &c, NULL);
+}
+
+int m_store_payload_put(struct m_store *s, const char *name, const char *policy, const uint8_t *data,
+			size_t len)
+{
+	char *b64;
+	int r;
+
+	if (len > M_STORE_PAYLOAD_MAX)
+		return m_err(-E2BIG, "payload of %zu bytes (at most %u)", len, M_STORE_PAYLOAD_MAX);
+	b64 = m_store_b64_encode(data, len);
+	if (!b64)
+		return -ENOMEM;
+	struct m_sqlp p[] = { SQL_TEXT(name), SQL_TEXT(policy), SQL_TEXT(b64) };
+
+	r = q(s, "INSERT INTO payloads (name, policy, data) VALUES ($1, $2, $3)"
+		 " ON CONFLICT (name) DO UPDATE SET policy = excluded.policy, data = excluded.data",
+	      p, 3, NULL, NULL, NULL);
+	free(b64);
+	return r;
+}
+
+struct payload_ctx {
+	char *policy;
+	size_t policy_len;
+	uint8_t *data;
+	size_t len;
+};
+
+static int payload_row(int n, const char *const *v, void *arg)
+{
+	struct payload_ctx *c = arg;
+
+	if (n < 2 || !v[1])
+		return -EIO;
+	copy(c->policy, c->policy_len, v[0]);
+	return m_store_b64_decode(v[1], strlen(v[1]), M_STORE_PAYLOAD_MAX, &c->data, &c->len);
+}
+
+int m_store_payload_get(struct m_store *s, const char *name, char *ret_policy, size_t policy_len,
+			uint8_t **ret_data, size_t *ret_len)
+{
+	struct m_sqlp p[] = { SQL_TEXT(name) };
+	struct payload_ctx c = { ret_policy, policy_len, NULL, 0 };
+	int64_t n = 0;
+	int r;
+
+	r = q(s, "SELECT policy, data FROM payloads WHERE name = $1", p, 1, payload_row, &c, &n);
+	if (r < 0) {
+		free(c.data);
+		return r;
+	}
+	if (n == 0)
+		return -ENOENT;
+	*ret_data = c.data;
+	*ret_len = c.len;
+	return 0;
+}
+
+/* ---- audit ---- */
+
+int m_store_audit(struct m_store *s, const char *machine, const char *event, const char *result,
+		  const char *reason, const char *detail)
+{
+	struct m_sqlp p[] = { SQL_INT(now()), SQL_TEXT(machine ? machine : ""), SQL_TEXT(event), SQL_TEXT(result),
+			      SQL_TEXT(reason ? reason : ""), SQL_TEXT(detail ? detail : "") };
+
+	return q(s, "INSERT INTO audit (at, machine, event, result, reason, detail)"
+		    " VALUES ($1, $2, $3, $4, $5, $6)", p, 6, NULL, NULL, NULL);
+}
+
+struct audit_ctx {
+	int (*cb)(const struct m_audit *a, void *arg);
+	void *arg;
+};
+
+static int audit_row(int n, const char *const *v, void *arg)
+{
+	struct audit_ctx *c = arg;
+	struct m_audit a;
+
+	if (n < 7)
+		return -EIO;
+	a.id = num(v[0]);
+	a.at = num(v[1]);
+	a.machine = v[2] ? v[2] : "";
+	a.event = v[3] ? v[3] : "";
+	a.result = v[4] ? v[4] : "";
+	a.reason = v[5] ? v[5] : "";
+	a.detail = v[6] ? v[6] : "";
+	return c->cb(&a, c->arg);
+}
+
+int m_store_audit_list(struct m_store *s, const char *machine, size_t limit,
+		       int (*cb)(const struct m_audit *a, void *arg), void *arg)
+{
+	struct m_sqlp p[] = { SQL_TEXT(machine), SQL_INT(limit ? (int64_t)limit : INT64_MAX) };
+	struct audit_ctx c = { cb, arg };
+
+	/* the newest @limit, oldest first */
+	return q(s, "SELECT id, at, machine, event, result, reason, detail FROM"
+		    " (SELECT * FROM audit WHERE (CAST($1 AS TEXT) IS NULL OR machine = $1) ORDER BY id DESC LIMIT $2) AS t"
+		    " ORDER BY id", p, 2, audit_row, &c, NULL);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MEASURED_STORE_PRIV_H
+#define MEASURED_STORE_PRIV_H
+
+/*
+ * What a storage back end provides: run one statement with text/integer
+ * parameters and hand each row to a callback as text.  Statements are
+ * written once, with PostgreSQL's $N placeholders; the SQLite back end
+ * reads them as its ?N.  Each statement is one implicit transaction.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "measured/store.h"
+
+struct m_sqlp {
+	const char *s;		/* text, or NULL: SQL NULL (when !is_int) */
+	int64_t i;
+	bool is_int;
+};
+
+#define SQL_TEXT(x) { .s = (x) }
+#define SQL_INT(x)  { .i = (int64_t)(x), .is_int = true }
+
+/* One row: @val[i] is NULL for SQL NULL.  Return non-zero to stop (returned as is). */
+typedef int (*m_row_fn)(int ncol, const char *const *val, void *arg);
+
+struct m_store_ops {
+	const char *kind;
+	/* @ret_changes: rows written (or returned, for RETURNING); may be NULL */
+	int (*query)(struct m_store *s, const char *sql, const struct m_sqlp *p, int np, m_row_fn cb,
+		     void *arg, int64_t *ret_changes);
+	void (*close)(struct m_store *s);
+};
+
+struct m_store {
+	const struct m_store_ops *ops;
+	void *conn;
+};
+
+int m_store_sqlite_open(const char *path, struct m_store **ret);
+int m_store_pg_open(const char *conninfo, struct m_store **ret);
+
+#endif

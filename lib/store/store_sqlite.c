@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/*
+ * SQLite back end: one connection per handle, WAL journal (readers never
+ * wait for the writer), a busy timeout instead of SQLITE_BUSY errors, and
+ * synchronous=NORMAL: in WAL mode a commit is in the log file before the
+ * call returns, so a killed process loses nothing; only a power cut can
+ * lose the last commits (docs/server.md).  Prepared statements are cached
+ * per connection, keyed by the statement text's address (they are
+ * constants).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include "measured/error.h"
+#include "store_priv.h"
+
+#define STMT_CACHE 48
+#define BUSY_TIMEOUT_MS 10000
+
+struct sq {
+	sqlite3 *db;
+	struct { const char *key; sqlite3_stmt *st; } cache[STMT_CACHE];
+};
+
+static sqlite3_stmt *prepare(struct sq *q, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	char *text;
+	size_t i;
+
+	for (i = 0; i < STMT_CACHE && q->cache[i].key; i++)
+		if (q->cache[i].key == sql)
+			return q->cache[i].st;
+	/* $N -> ?N: the statements are written with PostgreSQL's placeholders */
+	text = strdup(sql);
+	if (!text)
+		return NULL;
+	for (char *c = text; *c; c++)
+		if (*c == '$')
+			*c = '?';
+	if (sqlite3_prepare_v2(q->db, text, -1, &st, NULL) != SQLITE_OK) {
+		m_err(-EIO, "sqlite: %s", sqlite3_errmsg(q->db));
+		free(text);
+		return NULL;
+	}
+	free(text);
+	if (i < STMT_CACHE) {
+		q->cache[i].key = sql;
+		q->cache[i].st = st;
+	}
+	return st;
+}
+
+static bool cached(struct sq *q, sqlite3_stmt *st)
+{
+	for (size_t i = 0; i < STMT_CACHE && q->cache[i].key; i++)
+		if (q->cache[i].st == st)
+			return true;
+	return false;
+}
+
+static int sq_query(struct m_store *s, const char *sql, const struct m_sqlp *p, int np, m_row_fn cb,
+		    void *arg, int64_t *ret_changes)
+{
+	struct sq *q = s->conn;
+	sqlite3_stmt *st = prepare(q, sql);
+	const char *vals[32];
+	int64_t rows = 0;
+	int r = 0, rc;
+
+	if (!st)
+		return -EIO;
+	for (int i = 0; i < np; i++) {
+		if (p[i].is_int)
+			rc = sqlite3_bind_int64(st, i + 1, p[i].i);
+		else if (p[i].s)
+			rc = sqlite3_bind_text(st, i + 1, p[i].s, -1, SQLITE_STATIC);
+		else
+			rc = sqlite3_bind_null(st, i + 1);
+		if (rc != SQLITE_OK) {
+			r = m_err(-EIO, "sqlite: binding parameter %d: %s", i + 1, sqlite3_errmsg(q->db));
+			goto out;
+		}
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int n = sqlite3_column_count(st);
+
+		if (n > 32)
+			n = 32;
+		for (int i = 0; i < n; i++)
+			vals[i] = (const char *)sqlite3_column_text(st, i);
+		rows++;
+		if (cb && (r = cb(n, vals, arg)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		r = m_err(rc == SQLITE_CONSTRAINT ? -EEXIST : -EIO, "sqlite: %s", sqlite3_errmsg(q->db));
+		goto out;
+	}
+	if (ret_changes)
+		*ret_changes = rows || sqlite3_stmt_readonly(st) ? rows : sqlite3_changes64(q->db);
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (!cached(q, st))
+		sqlite3_finalize(st);
+	return r;
+}
+
+static void sq_close(struct m_store *s)
+{
+	struct sq *q = s->conn;
+
+	if (!q)
+		return;
+	for (size_t i = 0; i < STMT_CACHE && q->cache[i].key; i++)
+		sqlite3_finalize(q->cache[i].st);
+	sqlite3_close(q->db);
+	free(q);
+}
+
+static const struct m_store_ops sqlite_ops = {
+	.kind = "sqlite",
+	.query = sq_query,
+	.close = sq_close,
+};
+
+int m_store_sqlite_open(const char *path, struct m_store **ret)
+{
+	struct m_store *s = calloc(1, sizeof(*s));
+	struct sq *q = calloc(1, sizeof(*q));
+	char *msg = NULL;
+
+	if (!s || !q) {
+		free(s);
+		free(q);
+		return -ENOMEM;
+	}
+	s->ops = &sqlite_ops;
+	s->conn = q;
+	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		m_err(-EIO, "sqlite: %s: %s", path, q->db ? sqlite3_errmsg(q->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
+	if (sqlite3_exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+			 NULL, NULL, &msg) != SQLITE_OK) {
+		m_err(-EIO, "sqlite: %s: %s", path, msg ? msg : "PRAGMA failed");
+		sqlite3_free(msg);
+		goto fail;
+	}
+	*ret = s;
+	return 0;
+fail:
+	sq_close(s);
+	free(s);
+	return -EIO;
+}

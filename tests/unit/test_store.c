@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The store's contract on SQLite (the same statements run on PostgreSQL in
+ * tests/integration/serve_*.sh; set MEASURED_TEST_DB=postgresql:... to run
+ * this file against one too): nonces are single use, bound to a machine
+ * and expire; a second EK cannot take a machine's name; the clock never
+ * goes backwards; enrolments are taken once; base64 limits.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "measured/store.h"
+
+static char path[64];
+
+static int setup(void **state)
+{
+	struct m_store *s;
+	const char *url = getenv("MEASURED_TEST_DB");
+	char buf[96];
+	int fd;
+
+	if (!url || !*url) {
+		snprintf(path, sizeof(path), "/tmp/measured-store.XXXXXX");
+		fd = mkstemp(path);
+		if (fd < 0)
+			return -1;
+		close(fd);
+		snprintf(buf, sizeof(buf), "sqlite:%s", path);
+		url = buf;
+	}
+	if (m_store_open(url, &s) < 0)
+		return -1;
+	*state = s;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	m_store_close(*state);
+	if (path[0]) {
+		char p[80];
+
+		unlink(path);
+		snprintf(p, sizeof(p), "%s-wal", path);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s-shm", path);
+		unlink(p);
+	}
+	return 0;
+}
+
+static void test_nonce(void **state)
+{
+	struct m_store *s = *state;
+	enum m_nonce_status st;
+
+	assert_int_equal(m_store_nonce_add(s, "aa01", "m1", 1000), 0);
+	assert_int_equal(m_store_nonce_add(s, "aa02", "m1", 1000), 0);
+	assert_int_equal(m_store_nonce_add(s, "aa01", "m2", 1000), -EEXIST);	/* unique */
+	assert_int_equal(m_store_nonce_use(s, "aa01", "m2", 10, &st), 0);
+	assert_int_equal(st, M_NONCE_UNKNOWN);	/* another machine's nonce */
+	assert_int_equal(m_store_nonce_use(s, "ffff", "m1", 10, &st), 0);
+	assert_int_equal(st, M_NONCE_UNKNOWN);
+	assert_int_equal(m_store_nonce_use(s, "aa01", "m1", 10, &st), 0);
+	assert_int_equal(st, M_NONCE_OK);
+	assert_int_equal(m_store_nonce_use(s, "aa01", "m1", 10, &st), 0);
+	assert_int_equal(st, M_NONCE_REUSED);
+	assert_int_equal(m_store_nonce_use(s, "aa02", "m1", 1001, &st), 0);
+	assert_int_equal(st, M_NONCE_EXPIRED);
+	assert_int_equal(m_store_expire(s, 2000), 0);
+	assert_int_equal(m_store_nonce_use(s, "aa01", "m1", 10, &st), 0);
+	assert_int_equal(st, M_NONCE_UNKNOWN);
+}
+
+static void test_machine(void **state)
+{
+	struct m_store *s = *state;
+	struct m_machine m = { .name = "box", .ek_pub = "RUsx", .ak_pub = "QUsx", .ek_trust = "tofu", .state = 0 };
+	struct m_machine got;
+
+	assert_int_equal(m_store_machine_get(s, "box", &got), -ENOENT);
+	assert_int_equal(m_store_machine_enrol(s, &m), 0);
+	m.ak_pub = "QUsy";	/* same EK, new AK: accepted */
+	assert_int_equal(m_store_machine_enrol(s, &m), 0);
+	m.ek_pub = "RUsy";	/* another EK: refused, nothing changes */
+	m.ak_pub = "QUsz";
+	assert_int_equal(m_store_machine_enrol(s, &m), -EEXIST);
+	assert_int_equal(m_store_machine_get(s, "box", &got), 0);
+	assert_string_equal(got.ek_pub, "RUsx");
+	assert_string_equal(got.ak_pub, "QUsy");
+	assert_int_equal(got.state, M_MACHINE_PENDING);
+	assert_false(got.have_clock);
+	m_machine_clear(&got);
+	assert_int_equal(m_store_machine_set(s, "box", M_MACHINE_APPROVED, "p1"), 0);
+	assert_int_equal(m_store_machine_set(s, "nobox", M_MACHINE_APPROVED, "p1"), -ENOENT);
+
+	/* (resetCount, restartCount, clock) never goes backwards */
+	assert_int_equal(m_store_machine_clock(s, "box", 5000, 3, 1), 0);
+	assert_int_equal(m_store_machine_clock(s, "box", 5000, 3, 1), 0);
+	assert_int_equal(m_store_machine_clock(s, "box", 4999, 3, 1), -ERANGE);
+	assert_int_equal(m_store_machine_clock(s, "box", 9999, 3, 0), -ERANGE);
+	assert_int_equal(m_store_machine_clock(s, "box", 9999, 2, 7), -ERANGE);
+	assert_int_equal(m_store_machine_clock(s, "box", 10, 4, 0), 0);
+	assert_int_equal(m_store_machine_result(s, "box", "fail", "nonce-reused", 77), 0);
+	assert_int_equal(m_store_machine_get(s, "box", &got), 0);
+	assert_int_equal(got.state, M_MACHINE_APPROVED);
+	assert_string_equal(got.policy, "p1");
+	assert_int_equal(got.reset_count, 4);
+	assert_int_equal(got.clock, 10);
+	assert_string_equal(got.last_reason, "nonce-reused");
+	m_machine_clear(&got);
+}
+
+static void test_enrolment_once(void **state)
+{
+	struct m_store *s = *state;
+	struct m_enrolment e = { .id = "0123", .machine = "box", .ek_pub = "RQ==", .ak_pub = "QQ==",
+				 .ek_trust = "ca", .secret_hash = "ab", .expires = 99 };
+	struct m_enrolment got;
+
+	assert_int_equal(m_store_enrolment_add(s, &e), 0);
+	assert_int_equal(m_store_enrolment_take(s, "0123", &got), 0);
+	assert_string_equal(got.machine, "box");
+	assert_string_equal(got.secret_hash, "ab");
+	assert_int_equal(got.expires, 99);
+	m_enrolment_clear(&got);
+	assert_int_equal(m_store_enrolment_take(s, "0123", &got), -ENOENT);
+}
+
+static void test_policy_payload_audit(void **state)
+{
+	struct m_store *s = *state;
+	struct m_policy p = { .name = "good", .manifest = "{}", .pcrs = 0x10000, .banks = 2 }, got;
+	uint8_t data[300], *d;
+	size_t n;
+	char pol[32];
+	int64_t v1;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13);
+	assert_int_equal(m_store_policy_put(s, &p), 0);
+	assert_int_equal(m_store_policy_head(s, "good", &got), 0);
+	assert_int_equal(got.pcrs, 0x10000);
+	assert_null(got.manifest);
+	v1 = got.version;
+	usleep(2000);
+	assert_int_equal(m_store_policy_put(s, &p), 0);
+	assert_int_equal(m_store_policy_get(s, "good", &got), 0);
+	assert_string_equal(got.manifest, "{}");
+	assert_true(got.version != v1);
+	m_policy_clear(&got);
+	assert_int_equal(m_store_policy_get(s, "goood", &got), -ENOENT);
+
+	assert_int_equal(m_store_payload_put(s, "pkg", "good", data, sizeof(data)), 0);
+	assert_int_equal(m_store_payload_get(s, "pkg", pol, sizeof(pol), &d, &n), 0);
+	assert_string_equal(pol, "good");
+	assert_int_equal(n, sizeof(data));
+	assert_memory_equal(d, data, n);
+	free(d);
+	assert_int_equal(m_store_payload_get(s, "pkgg", pol, sizeof(pol), &d, &n), -ENOENT);
+	assert_int_equal(m_store_audit(s, "box", "attest", "fail", "nonce-reused", "x"), 0);
+}
+
+static void test_b64(void **state)
+{
+	uint8_t *d;
+	size_t n;
+	(void)state;
+
+	assert_int_equal(m_store_b64_decode("aGVsbG8=", 8, 16, &d, &n), 0);
+	assert_int_equal(n, 5);
+	assert_memory_equal(d, "hello", 5);
+	free(d);
+	assert_int_equal(m_store_b64_decode("aGVsbG8", 7, 16, &d, &n), -EBADMSG);
+	assert_int_equal(m_store_b64_decode("aG=sbG8=", 8, 16, &d, &n), -EBADMSG);
+	assert_int_equal(m_store_b64_decode("aGVs bG8", 8, 16, &d, &n), -EBADMSG);
+	assert_int_equal(m_store_b64_decode("aGVsbG8=", 8, 4, &d, &n), -E2BIG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nonce),
+		cmocka_unit_test(test_machine),
+		cmocka_unit_test(test_enrolment_once),
+		cmocka_unit_test(test_policy_payload_audit),
+		cmocka_unit_test(test_b64),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
