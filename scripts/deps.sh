@@ -13,7 +13,8 @@ PKGS="make gcc clang libc6-dev pkg-config
  tboot xxd python3 procps
  sbsigntool pesign osslsigncode zlib1g-dev
  selinux-policy-default semodule-utils xenstore-utils
- python3-cryptography"
+ python3-cryptography libgnutls28-dev sqlite3 postgresql-15
+ dpkg-dev debhelper fakeroot lintian systemd"
 
 missing=""
 for p in $PKGS; do
