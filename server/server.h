@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MEASURED_SERVER_H
+#define MEASURED_SERVER_H
+
+/*
+ * measured serve: the verifier (docs/api.md, docs/server.md).  http.c runs
+ * libmicrohttpd with TLS and routes requests; enroll.c and attest.c are the
+ * endpoints; policy.c caches parsed manifests; slog.c writes structured
+ * logs.  Each worker thread has its own store connection.
+ */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+#include <openssl/x509.h>
+#include <tss2/tss2_tpm2_types.h>
+#include "measured/manifest.h"
+#include "measured/store.h"
+
+#define SRV_BODY_MAX         (64u << 10)	/* every endpoint but /v1/attest */
+#define SRV_ATTEST_BODY_MAX  (1u << 20)		/* default for /v1/attest */
+#define SRV_JSON_DEPTH       16
+#define SRV_MAX_EK_CA        16
+#define SRV_ENROL_TTL        300		/* seconds to complete an activation */
+#define SRV_MAX_POLICIES     8			/* policies per machine */
+
+struct srv_config {
+	const char *listen;		/* HOST:PORT */
+	const char *tls_cert, *tls_key, *client_ca;
+	const char *db;
+	const char *ek_ca[SRV_MAX_EK_CA];
+	size_t n_ek_ca;
+	bool tofu;
+	const char *approve_policy;	/* NULL: new machines wait for `admin machine approve` */
+	unsigned threads;
+	unsigned nonce_ttl;		/* seconds */
+	unsigned timeout;		/* seconds of client inactivity */
+	unsigned request_deadline;	/* seconds for a whole request body */
+	size_t attest_body_max;
+	bool quiet;			/* no per-request log lines */
+};
+
+struct srv_cached_policy;
+
+struct srv {
+	struct srv_config cfg;
+	X509_STORE *ek_store;		/* NULL: no EK CA configured */
+	pthread_mutex_t lock;		/* the two lists below */
+	struct m_store *stores[256];	/* one per worker thread, closed at exit */
+	size_t nstores;
+	struct srv_cached_policy *policies;
+};
+
+/* An answer: HTTP status and a JSON body (owned). */
+struct srv_reply {
+	unsigned status;
+	json_object *body;
+	const char *reason;	/* for the log: the reason code, or NULL on success */
+	char machine[M_STORE_NAME_MAX];
+};
+
+int srv_run(const struct srv_config *cfg, volatile int *stop);
+
+/* the calling worker thread's store connection */
+struct m_store *srv_store(struct srv *s);
+
+/* endpoints: @req is the parsed request object */
+void srv_enroll(struct srv *s, json_object *req, struct srv_reply *rep);
+void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep);
+void srv_nonce(struct srv *s, json_object *req, struct srv_reply *rep);
+void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep);
+
+/* answers */
+void srv_fail(struct srv_reply *rep, unsigned status, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void srv_ok(struct srv_reply *rep, json_object *body);
+
+/* request fields: 0, or a bad-request answer already set in @rep */
+int srv_get_name(json_object *req, const char *key, struct srv_reply *rep, char *out, size_t len);
+int srv_get_b64(json_object *req, const char *key, size_t max, bool optional, struct srv_reply *rep,
+		uint8_t **ret, size_t *ret_len);
+json_object *srv_b64_obj(const uint8_t *d, size_t n);
+
+/* policies: the machine's policy list, manifests parsed once per version */
+struct srv_policy_set {
+	size_t n;
+	const struct m_manifest *m[SRV_MAX_POLICIES];
+	char names[SRV_MAX_POLICIES][M_STORE_NAME_MAX];
+	uint32_t required[M_BANK_COUNT];	/* PCRs to quote, per bank */
+	uint32_t pcrs;
+	unsigned banks;
+};
+/** srv_policies() - -ENOENT (message names it) when a policy does not exist or the list is empty. */
+int srv_policies(struct srv *s, struct m_store *st, const char *list, struct srv_policy_set *ret);
+void srv_policies_free(struct srv *s);
+
+/* EK certificates */
+int srv_ek_store_load(struct srv *s);
+/** srv_ek_cert_check() - chain to a configured CA and certify @ek; message says why not. */
+int srv_ek_cert_check(struct srv *s, const uint8_t *der, size_t len, const TPMT_PUBLIC *ek, char *why,
+		      size_t why_len);
+
+/* structured log: one JSON object per line on stderr */
+/* @fields (may be NULL) is consumed */
+void slog(const char *level, const char *event, json_object *fields);
+
+#endif
