@@ -76,8 +76,6 @@ const char *m_json_str(json_object *o, const char *key);
  * most @max bytes, malloc'd.  Errors name the field.
  */
 int m_json_b64(json_object *o, const char *key, size_t max, uint8_t **ret, size_t *ret_len);
-/** m_b64_encode() - padded base64 of @d, malloc'd. */
-char *m_b64_encode(const uint8_t *d, size_t n);
 
 /* ---- payload (lib/agent/payload.c) ---- */
 

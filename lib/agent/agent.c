@@ -12,6 +12,7 @@
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include "measured/agent.h"
+#include "measured/base64.h"
 #include "measured/error.h"
 #include "measured/file.h"
 

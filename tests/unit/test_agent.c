@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "measured/agent.h"
+#include "measured/base64.h"
 #include "measured/digest.h"
 
 static json_object *obj1(const char *key, const char *val)

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/* Base64, RFC 4648 section 4.  Encoding is OpenSSL's; decoding is strict and table driven (logs make long fields). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/evp.h>
+#include "measured/base64.h"
+#include "measured/error.h"
+
+char *m_b64_encode(const uint8_t *d, size_t n)
+{
+	char *s;
+
+	if (n > (size_t)(INT32_MAX / 4 * 3))
+		return NULL;
+	s = malloc(4 * ((n + 2) / 3) + 1);
+	if (s)
+		EVP_EncodeBlock((unsigned char *)s, d, (int)n);
+	return s;
+}
+
+static signed char table[256];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static void table_init(void)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	memset(table, -1, sizeof(table));
+	for (int i = 0; i < 64; i++)
+		table[(unsigned char)a[i]] = (signed char)i;
+}
+
+int m_b64_decode(const char *s, size_t n, size_t max, uint8_t *fixed, uint8_t **ret, size_t *ret_len)
+{
+	size_t pad = 0, out_len;
+	uint8_t *out;
+
+	pthread_once(&table_once, table_init);
+	if (n % 4)
+		return m_err(-EBADMSG, "bad base64 (length %zu is not a multiple of 4)", n);
+	if (n && s[n - 1] == '=')
+		pad++;
+	if (n > 1 && s[n - 2] == '=')
+		pad++;
+	out_len = n / 4 * 3 - pad;
+	if (out_len > max)
+		return m_err(-EFBIG, "%zu bytes of base64 data (at most %zu)", out_len, max);
+	out = fixed ? fixed : malloc(out_len + 3);
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0, o = 0; i < n; i += 4) {
+		/* the padding characters of the last group count as zero bits */
+		bool last = i + 4 == n;
+		int a = table[(unsigned char)s[i]], b = table[(unsigned char)s[i + 1]];
+		int c = last && pad == 2 ? 0 : table[(unsigned char)s[i + 2]];
+		int d = last && pad >= 1 ? 0 : table[(unsigned char)s[i + 3]];
+		uint32_t v;
+
+		if ((a | b | c | d) < 0) {
+			if (!fixed)
+				free(out);
+			return m_err(-EBADMSG, "bad base64 character near offset %zu", i);
+		}
+		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+		/* a fixed buffer is exactly sized: write only what belongs to the output */
+		out[o++] = (uint8_t)(v >> 16);
+		if (o < out_len)
+			out[o++] = (uint8_t)(v >> 8);
+		if (o < out_len)
+			out[o++] = (uint8_t)v;
+	}
+	if (!fixed)
+		*ret = out;
+	*ret_len = out_len;
+	return 0;
+}
