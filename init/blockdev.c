@@ -16,11 +16,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "hash.h"
 #include "init.h"
 #include "measured/error.h"
-
-#define HASH_CHUNK (1u << 20)
 
 static int probe_dev(const char *dev, struct mi_fsinfo *ret)
 {
@@ -72,6 +69,8 @@ static int scan_by(const char *key, const char *want, char *ret_path, size_t cap
 static int try_find(const char *spec, char *ret_path, size_t cap)
 {
 	struct stat st;
+	uint64_t size = 0;
+	int fd;
 
 	if (strncmp(spec, "LABEL=", 6) == 0)
 		return scan_by("LABEL", spec + 6, ret_path, cap);
@@ -81,13 +80,24 @@ static int try_find(const char *spec, char *ret_path, size_t cap)
 		return -errno;
 	if (!S_ISBLK(st.st_mode))
 		return m_err(-ENOTBLK, "%s is not a block device", spec);
+	/* devtmpfs shows the node while the driver (loading in parallel,
+	 * modules.c) is still registering the disk: until it opens with a
+	 * size, it has not appeared. */
+	fd = open(spec, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, BLKGETSIZE64, &size) < 0 || size == 0) {
+		close(fd);
+		return -ENXIO;
+	}
+	close(fd);
 	snprintf(ret_path, cap, "%s", spec);
 	return 0;
 }
 
 int find_device(const char *spec, unsigned timeout_s, char *ret_path, size_t cap)
 {
-	struct timespec start, now, step = { 0, 50 * 1000000L };
+	struct timespec start, now, step = { 0, 10 * 1000000L };	/* the device appears while modules load */
 	int err;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -174,61 +184,4 @@ int loop_attach(const char *file, char *ret_dev, size_t cap)
 out_file:
 	close(ffd);
 	return err;
-}
-
-int hash_device(const char *dev, unsigned banks, struct m_digests *ret, uint64_t *ret_size, double *ret_secs)
-{
-	struct timespec t0, t1;
-	struct ih_ctx *h;
-	uint64_t size = 0, done = 0;
-	uint8_t *buf;
-	int fd, err = 0;
-
-	fd = open(dev, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return m_err(-errno, "%s: %m", dev);
-	if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
-		err = m_err(-errno, "%s: BLKGETSIZE64: %m", dev);
-		close(fd);
-		return err;
-	}
-	if (size == 0) {
-		close(fd);
-		return m_err(-ENODATA, "%s: empty device; refusing to measure nothing", dev);
-	}
-	buf = malloc(HASH_CHUNK);
-	h = ih_new(banks);
-	if (!buf || !h) {
-		free(buf);
-		free(h);
-		close(fd);
-		return -ENOMEM;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (done < size) {
-		ssize_t n = read(fd, buf, HASH_CHUNK);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = m_err(-errno, "%s: read at byte %llu: %m", dev, (unsigned long long)done);
-			break;
-		}
-		if (n == 0) {
-			err = m_err(-EIO, "%s: ends at byte %llu of %llu", dev, (unsigned long long)done,
-				    (unsigned long long)size);
-			break;
-		}
-		ih_update(h, buf, (size_t)n);
-		done += (uint64_t)n;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ih_final(h, ret);
-	free(buf);
-	close(fd);
-	if (err < 0)
-		return err;
-	*ret_size = size;
-	*ret_secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	return 0;
 }

@@ -8,6 +8,9 @@
 
 /* Console output, prefixed "measured-init: ". */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* CLOCK_MONOTONIC in seconds, and its value when main() started. */
+double now_s(void);
+extern double init_t_start;
 
 /* tpmdev.c: /dev/tpmrm0 (or /dev/tpm0) and the three commands. */
 struct itpm {
@@ -19,8 +22,11 @@ int itpm_banks(struct itpm *t, unsigned *ret_banks, unsigned *ret_unknown);
 int itpm_extend(struct itpm *t, unsigned pcr, const struct m_digests *d);
 int itpm_read(struct itpm *t, unsigned pcr, unsigned banks, struct m_digests *ret);
 
-/* modules.c: load every module the initramfs carries, dependencies first. */
-int load_modules(unsigned *ret_loaded);
+/* modules.c: load every module the initramfs carries, dependencies first,
+ * drivers before file systems, in a thread of its own. */
+int modules_start(void);
+/** modules_wait() - join the loader: its error, or the count and when it finished. */
+int modules_wait(unsigned *ret_loaded, double *ret_t_done);
 
 /* blockdev.c */
 /** find_device() - wait up to @timeout_s for /dev/..., LABEL= or UUID= to appear. */
@@ -29,8 +35,9 @@ int set_readonly(const char *dev);
 int detect_fstype(const char *dev, char *ret_type, size_t cap);
 /** loop_attach() - a read-only loop device over @file. */
 int loop_attach(const char *file, char *ret_dev, size_t cap);
-/** hash_device() - every bank of @banks over the whole of @dev. */
-int hash_device(const char *dev, unsigned banks, struct m_digests *ret, uint64_t *ret_size, double *ret_secs);
+/** hash_device() - every bank of @banks over the whole of @dev (hashdev.c: a thread per bank). */
+int hash_device(const char *dev, unsigned banks, struct m_digests *ret, uint64_t *ret_size, double *ret_secs,
+		unsigned *ret_threads);
 
 /* switchroot.c */
 int move_mounts(const char *newroot);

@@ -12,6 +12,7 @@ PKGS="make gcc clang libc6-dev pkg-config
  qemu-system-x86 ovmf busybox-static cpio zstd kmod e2fsprogs squashfs-tools
  tboot xxd python3 procps
  sbsigntool pesign osslsigncode zlib1g-dev
+ trousers tpm-tools libtspi1
  selinux-policy-default semodule-utils xenstore-utils
  python3-cryptography libgnutls28-dev sqlite3 postgresql-15
  dpkg-dev debhelper fakeroot lintian systemd"

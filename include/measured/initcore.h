@@ -80,6 +80,9 @@ int mi_params_parse(const char *cmdline, struct mi_params *ret);
 
 #define MI_MODDEP_MAX_BYTES (4u << 20)
 #define MI_MODDEP_MAX_DEPS 64u
+/* Debian 12's kernel has about 4,000 modules and chains under 10 deep. */
+#define MI_MODDEP_MAX_MODULES 16384u
+#define MI_MODDEP_MAX_DEPTH 128u
 
 struct mi_moddep;
 /** mi_moddep_parse() - parse a modules.dep text; errors name the line. */

@@ -39,6 +39,22 @@ int m_gzip(const void *data, size_t len, struct mbuf_writer *w);
 
 /* ELF dependencies (ELF-64 little-endian, the x86-64 System V ABI). */
 #define M_ELF_MAX_LIBS 128u
+#define M_ELF_MAX_NEEDED 64u	/* DT_NEEDED entries of one object */
+
+/* What one object asks of the dynamic loader; strings are cut to fit. */
+struct m_elf_dyn {
+	char interp[256];			/* PT_INTERP, "" if none */
+	size_t nneeded;
+	char needed[M_ELF_MAX_NEEDED][128];	/* DT_NEEDED, in order */
+	char rpath[512], runpath[512];		/* DT_RPATH, DT_RUNPATH */
+};
+/**
+ * m_elf_parse() - read PT_INTERP and the dynamic section of the ELF image
+ * @data (@len bytes; @name is for messages).  A static program gives an
+ * empty result; anything outside the image is an error naming @name.
+ */
+int m_elf_parse(const void *data, size_t len, const char *name, struct m_elf_dyn *ret);
+
 struct m_elf_deps {
 	size_t n;
 	char *path[M_ELF_MAX_LIBS];	/* absolute host paths: interpreter, then libraries */

@@ -25,6 +25,7 @@ struct mod {
 struct mi_moddep {
 	char *text;
 	struct mod *mods;
+	struct mod **by_path;	/* mods sorted by path */
 	size_t n;
 };
 
@@ -49,6 +50,7 @@ void mi_moddep_free(struct mi_moddep *m)
 		return;
 	free(m->text);
 	free(m->mods);
+	free(m->by_path);
 	free(m);
 }
 
@@ -57,11 +59,30 @@ size_t mi_moddep_count(const struct mi_moddep *m)
 	return m->n;
 }
 
+static int cmp_mod_path(const void *a, const void *b)
+{
+	const struct mod *const *x = a, *const *y = b;
+
+	return strcmp((*x)->path, (*y)->path);
+}
+
+/* Binary search in the path-sorted index: a full kernel's modules.dep has
+ * thousands of lines with up to MI_MODDEP_MAX_DEPS entries each. */
 static size_t find_path(const struct mi_moddep *m, const char *path)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->mods[i].path, path) == 0)
-			return i;
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(m->by_path[mid]->path, path);
+
+		if (c == 0)
+			return (size_t)(m->by_path[mid] - m->mods);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return SIZE_MAX;
 }
 
@@ -88,6 +109,8 @@ int mi_moddep_parse(const char *text, size_t len, struct mi_moddep **ret)
 	m->text[len] = '\0';
 	for (size_t i = 0; i < len; i++)
 		lines += text[i] == '\n';
+	if (lines >= MI_MODDEP_MAX_MODULES)
+		lines = MI_MODDEP_MAX_MODULES - 1;
 	m->mods = calloc(lines + 1, sizeof(*m->mods));
 	if (!m->mods) {
 		mi_moddep_free(m);
@@ -104,6 +127,10 @@ int mi_moddep_parse(const char *text, size_t len, struct mi_moddep **ret)
 			err = m_err(-EINVAL, "modules.dep line %zu: no 'path:'", line);
 			goto out;
 		}
+		if (m->n > lines) {
+			err = m_err(-E2BIG, "modules.dep line %zu: more than %u modules", line, MI_MODDEP_MAX_MODULES);
+			goto out;
+		}
 		*colon = '\0';
 		mod = &m->mods[m->n];
 		mod->path = p;
@@ -118,7 +145,21 @@ int mi_moddep_parse(const char *text, size_t len, struct mi_moddep **ret)
 		}
 		m->n++;
 	}
-	/* Resolve dependency paths to entries once all lines are known. */
+	/* Resolve dependency paths to entries once all lines are known; a
+	 * path with two lines would be loaded twice. */
+	m->by_path = malloc((m->n + 1) * sizeof(*m->by_path));
+	if (!m->by_path) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < m->n; i++)
+		m->by_path[i] = &m->mods[i];
+	qsort(m->by_path, m->n, sizeof(*m->by_path), cmp_mod_path);
+	for (size_t i = 1; i < m->n; i++)
+		if (strcmp(m->by_path[i - 1]->path, m->by_path[i]->path) == 0) {
+			err = m_err(-EINVAL, "modules.dep: %s has more than one line", m->by_path[i]->path);
+			goto out;
+		}
 	for (size_t i = 0; i < m->n; i++)
 		for (size_t k = 0; k < m->mods[i].ndeps; k++)
 			m->mods[i].deps[k] = find_path(m, m->mods[i].dep_paths[k]);
@@ -131,8 +172,10 @@ out:
 	return 0;
 }
 
-/* Depth-first, dependencies before the module; state 1 = on the stack. */
-static int visit(const struct mi_moddep *m, size_t i, unsigned char *state, const char **out, size_t *n)
+/* Depth-first, dependencies before the module; state 1 = on the stack.
+ * The depth is bounded so a crafted chain cannot exhaust PID 1's stack. */
+static int visit(const struct mi_moddep *m, size_t i, unsigned char *state, const char **out, size_t *n,
+		 unsigned depth)
 {
 	const struct mod *mod = &m->mods[i];
 
@@ -140,6 +183,9 @@ static int visit(const struct mi_moddep *m, size_t i, unsigned char *state, cons
 		return 0;
 	if (state[i] == 1)
 		return m_err(-ELOOP, "modules.dep: dependency loop through %s", mod->path);
+	if (depth >= MI_MODDEP_MAX_DEPTH)
+		return m_err(-ELOOP, "modules.dep: dependency chain through %s deeper than %u", mod->path,
+			     MI_MODDEP_MAX_DEPTH);
 	state[i] = 1;
 	for (size_t k = 0; k < mod->ndeps; k++) {
 		int err;
@@ -147,7 +193,7 @@ static int visit(const struct mi_moddep *m, size_t i, unsigned char *state, cons
 		if (mod->deps[k] == SIZE_MAX)
 			return m_err(-ENOENT, "modules.dep: %s needs %s, which has no line of its own",
 				     mod->path, mod->dep_paths[k]);
-		err = visit(m, mod->deps[k], state, out, n);
+		err = visit(m, mod->deps[k], state, out, n, depth + 1);
 		if (err < 0)
 			return err;
 	}
@@ -170,7 +216,7 @@ int mi_moddep_closure(const struct mi_moddep *m, const char *const *names, size_
 	}
 	if (!names) {
 		for (size_t i = 0; i < m->n && err == 0; i++)
-			err = visit(m, i, state, out, &n);
+			err = visit(m, i, state, out, &n, 0);
 	} else {
 		for (size_t j = 0; j < n_names && err == 0; j++) {
 			char want[NAME_MAX_LEN];
@@ -184,7 +230,7 @@ int mi_moddep_closure(const struct mi_moddep *m, const char *const *names, size_
 				err = m_err(-ENOENT, "module %s is not in modules.dep", names[j]);
 				break;
 			}
-			err = visit(m, i, state, out, &n);
+			err = visit(m, i, state, out, &n, 0);
 		}
 	}
 out:

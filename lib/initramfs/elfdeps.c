@@ -29,17 +29,9 @@
 #define DT_STRSZ 10
 #define DT_RPATH 15
 #define DT_RUNPATH 29
-#define MAX_NEEDED 64u
 
 static const char *const sysdirs[] = {
 	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib",
-};
-
-struct elf_info {
-	char interp[256];
-	size_t nneeded;
-	char needed[MAX_NEEDED][128];
-	char rpath[512], runpath[512];
 };
 
 /* Libraries are reached through symlinks (libc.so.6 -> libc-2.36.so): read the target. */
@@ -92,20 +84,17 @@ static void copy_str(const uint8_t *f, size_t len, uint64_t off, char *out, size
 	out[k] = '\0';
 }
 
-static int parse_elf(const char *path, struct elf_info *ret)
+int m_elf_parse(const void *data, size_t len, const char *path, struct m_elf_dyn *ret)
 {
-	uint8_t *f = NULL;
-	size_t len = 0;
+	const uint8_t *f = data;
 	struct mbuf_reader r;
 	uint64_t phoff, dyn_off = 0, dyn_size = 0, strtab = 0, strsz = 0, strtab_off;
 	uint16_t phnum;
-	uint64_t needed_off[MAX_NEEDED], rpath = UINT64_MAX, runpath = UINT64_MAX;
+	uint64_t needed_off[M_ELF_MAX_NEEDED], rpath = UINT64_MAX, runpath = UINT64_MAX;
 	size_t nneeded = 0;
-	int err;
+	int err = 0;
 
 	memset(ret, 0, sizeof(*ret));
-	if ((err = read_file(path, &f, &len)) < 0)
-		return err;
 	mbr_init(&r, f, len);
 	{
 		const uint8_t *id = mbr_ptr(&r, 16);
@@ -162,8 +151,8 @@ static int parse_elf(const char *path, struct elf_info *ret)
 		if (tag == DT_NULL)
 			break;
 		if (tag == DT_NEEDED) {
-			if (nneeded >= MAX_NEEDED) {
-				err = m_err(-E2BIG, "%s: more than %u DT_NEEDED entries", path, MAX_NEEDED);
+			if (nneeded >= M_ELF_MAX_NEEDED) {
+				err = m_err(-E2BIG, "%s: more than %u DT_NEEDED entries", path, M_ELF_MAX_NEEDED);
 				goto out;
 			}
 			needed_off[nneeded++] = val;
@@ -194,6 +183,18 @@ static int parse_elf(const char *path, struct elf_info *ret)
 	if (runpath < strsz)
 		copy_str(f, strtab_off + strsz, strtab_off + runpath, ret->runpath, sizeof(ret->runpath));
 out:
+	return err;
+}
+
+static int parse_elf(const char *path, struct m_elf_dyn *ret)
+{
+	uint8_t *f = NULL;
+	size_t len = 0;
+	int err = read_file(path, &f, &len);
+
+	if (err < 0)
+		return err;
+	err = m_elf_parse(f, len, path, ret);
 	free(f);
 	return err;
 }
@@ -232,7 +233,7 @@ static bool try_dirs(const char *list, const char *sysroot, const char *name, ch
 
 static int walk(const char *path, const char *sysroot, struct m_elf_deps *d, unsigned depth)
 {
-	struct elf_info *e;
+	struct m_elf_dyn *e;
 	int err;
 
 	if (depth > 32)

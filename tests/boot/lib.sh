@@ -54,11 +54,12 @@ INIT
 	chmod 755 "$r/sbin/init"
 }
 
-# make_image DIR IMG: ext4 image of DIR, no root privileges needed.
+# make_image DIR IMG [SIZE]: ext4 image of DIR (default 16M), no root
+# privileges needed.
 make_image() {
 	rm -f "$2"
 	mke2fs -q -t ext4 -L measuredroot -U 6a0c1d4e-1c5b-4b7e-9d9a-3f2e1d0c0b0a \
-		-E root_owner=0:0 -d "$1" "$2" 16M || die "mke2fs failed"
+		-E root_owner=0:0 -d "$1" "$2" "${3:-16M}" || die "mke2fs failed"
 }
 
 # make_initramfs OUT
@@ -86,6 +87,7 @@ tpm_for_qemu() {
 }
 
 # boot FIRMWARE(ovmf|seabios) CONSOLE_LOG IMG INITRD APPEND [notpm]
+# $BOOT_QEMU_EXTRA: more QEMU options (split at spaces), e.g. a network.
 boot() {
 	fw=$1 log=$2 img=$3 initrd=$4 append=$5 tpm=${6:-tpm}
 	set --
@@ -100,7 +102,7 @@ boot() {
 			-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0
 	fi
 	timeout 180 qemu-system-x86_64 -accel tcg -m 512 -smp 1 -display none -monitor none \
-		-no-reboot -serial file:"$log" "$@" \
+		-no-reboot -serial file:"$log" "$@" ${BOOT_QEMU_EXTRA:-} \
 		-kernel "$KERNEL_IMAGE" -initrd "$initrd" -append "console=ttyS0 quiet $append" \
 		-drive file="$img",if=virtio,format=raw >"$log.qemu" 2>&1 || true
 	tr -d '\r' < "$log" > "$log.txt"
@@ -121,4 +123,136 @@ host_extend() {
 	size=$(( ${#2} / 2 ))
 	start=${3:-$(head -c "$size" /dev/zero | od -An -v -tx1 | tr -d ' \n')}
 	printf '%s%s' "$start" "$2" | xxd -r -p | openssl dgst -"$1" -r | cut -d' ' -f1
+}
+
+# boot_disks FIRMWARE(ovmf|seabios) CONSOLE_LOG INITRD APPEND tpm|notpm IMG...:
+# like boot, with every IMG as a virtio disk, in order (/dev/vda, /dev/vdb, ...),
+# and BOOT_SMP (default 1) CPUs.
+boot_disks() {
+	fw=$1 log=$2 initrd=$3 append=$4 tpm=$5
+	shift 5
+	disks=""
+	for img in "$@"; do
+		disks="$disks -drive file=$img,if=virtio,format=raw"
+	done
+	set --
+	if [ "$fw" = ovmf ]; then
+		cp "$OVMF_VARS" "$T/vars.fd"
+		set -- -machine q35 -drive if=pflash,format=raw,readonly=on,file="$OVMF_CODE" \
+			-drive if=pflash,format=raw,file="$T/vars.fd"
+	fi
+	if [ "$tpm" = tpm ]; then
+		tpm_for_qemu "$(basename "$log" .log)"
+		set -- "$@" -chardev socket,id=chrtpm,path="$TPM_SOCK" \
+			-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0
+	fi
+	# shellcheck disable=SC2086
+	timeout 180 qemu-system-x86_64 -accel tcg -m 512 -smp "${BOOT_SMP:-1}" -display none -monitor none \
+		-no-reboot -serial file:"$log" "$@" ${BOOT_QEMU_EXTRA:-} \
+		-kernel "$KERNEL_IMAGE" -initrd "$initrd" -append "console=ttyS0 quiet $append" \
+		$disks >"$log.qemu" 2>&1 || true
+	tr -d '\r' < "$log" > "$log.txt"
+}
+
+# add_to_initramfs INITRD DIR: append DIR's files as a second gzip'ed newc
+# archive (the kernel unpacks concatenated archives in order).
+add_to_initramfs() {
+	(cd "$2" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -n >> "$1" ||
+		die "cannot extend the initramfs"
+}
+
+# The attestation guest (tests/boot/attest_e2e.sh, scripts/demo-attest.sh).
+# Inside the guest the verifier is https://$AGENT_VERIFIER_IP (port 443),
+# reached through QEMU user networking: see agent_net.
+AGENT_VERIFIER_IP=10.0.2.100
+# the guest needs its network card's driver before the root is mounted
+AGENT_MODULES="failover net_failover virtio_net"
+
+# make_agent_root DIR CA_PEM: make_root's busybox root with `measured
+# attest` and every library it loads (tctildr dlopens the device TCTI by
+# name, so that one is added by hand), and an /sbin/init that brings up the
+# network and attests with the payload "install".  The machine name is the
+# SMBIOS system serial number (QEMU -smbios type=1,serial=NAME): firmware
+# measures SMBIOS into PCR 1, which attestation policies here leave out, so
+# one image can boot as several machines.  Console markers: "AGENT-BEGIN",
+# the agent's own output, "ATTEST-EXIT N", "PAYLOAD-FILE present|absent",
+# the payload base64 between -----BEGIN/END PAYLOAD-----.  The agent sends
+# the firmware log and measured-init's CEL log only: its default would add
+# the IMA list, which extends PCR 10 alone, and the verifier refuses a log
+# that extends none of the quoted PCRs (eventlog-untouched-pcr).
+make_agent_root() {
+	make_root "$1"
+	r=$1
+	for a in ip mkdir cut head; do ln -sf busybox "$r/bin/$a"; done
+	mkdir -p "$r/usr/bin" "$r/etc/measured"
+	cp "$MEASURED_BIN" "$r/usr/bin/measured"
+	cp "$2" "$r/etc/measured/ca.pem"
+	tcti=$(ldconfig -p | sed -n 's/.*libtss2-tcti-device.so.0 .*=> \(.*\)/\1/p' | head -n 1)
+	[ -n "$tcti" ] || die "libtss2-tcti-device.so.0 not found"
+	for lib in $( (ldd "$MEASURED_BIN"; ldd "$tcti"; echo "x => $tcti (0)") |
+		sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p;s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p' | sort -u); do
+		mkdir -p "$r$(dirname "$lib")"
+		cp -L "$lib" "$r$lib"
+	done
+	cat > "$r/sbin/init" <<INIT
+#!/bin/sh
+export PATH=/bin:/usr/bin
+export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
+echo "ROOT-INIT-STARTED"
+mount -t proc proc /proc 2>/dev/null
+mount -t sysfs sysfs /sys 2>/dev/null
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+ip link set lo up
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+name=\$(head -n 1 /sys/class/dmi/id/product_serial 2>/dev/null)
+echo "MACHINE \${name:=unnamed}"
+echo "AGENT-BEGIN"
+measured attest --server https://$AGENT_VERIFIER_IP --machine "\$name" --ca-cert /etc/measured/ca.pem \\
+	--eventlog /sys/kernel/security/tpm0/binary_bios_measurements --eventlog /run/log/measured/measure.log \\
+	-T device:/dev/tpmrm0 --state /run/agent --payload install -o /run/install.pkg 2>&1
+echo "ATTEST-EXIT \$?"
+if [ -e /run/install.pkg ]; then
+	echo "PAYLOAD-FILE present"
+	echo "-----BEGIN PAYLOAD-----"
+	base64 /run/install.pkg
+	echo "-----END PAYLOAD-----"
+else
+	echo "PAYLOAD-FILE absent"
+fi
+sync
+poweroff -f
+INIT
+	chmod 755 "$r/sbin/init"
+}
+
+# agent_net MACHINE PORT: BOOT_QEMU_EXTRA for one agent boot: a network
+# card on QEMU user networking with restrict=on (no packet leaves the
+# host's loopback) and a guestfwd from $AGENT_VERIFIER_IP:443 to the
+# verifier on 127.0.0.1:PORT, and the SMBIOS serial MACHINE.  A tcp:
+# guestfwd target is one chardev connection for QEMU's lifetime; cmd:
+# spawns a relay per guest connection, so each HTTPS request gets one.
+# romfile= (none): no iPXE option ROM to load, so no PXE boot option.
+agent_net() {
+	cat > "$T/relay-$2" <<RELAY
+#!/bin/sh
+exec $(command -v busybox) nc 127.0.0.1 $2
+RELAY
+	chmod 755 "$T/relay-$2"
+	BOOT_QEMU_EXTRA="-netdev user,id=n0,restrict=on,guestfwd=tcp:$AGENT_VERIFIER_IP:443-cmd:$T/relay-$2"
+	BOOT_QEMU_EXTRA="$BOOT_QEMU_EXTRA -device virtio-net-pci,netdev=n0,romfile= -smbios type=1,serial=$1"
+}
+
+# boot_apart DIR FIRMWARE LOG IMG INITRD APPEND: boot() with DIR as its
+# scratch directory (OVMF variables, swtpm state), so that boots can run at
+# the same time (each in the background); its swtpm is stopped after it.
+boot_apart() {
+	(
+	T=$1 PIDS=""
+	shift
+	boot "$@"
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	)
 }

@@ -13,6 +13,14 @@ fuzz_pe)
 	ls /var/cache/measured-test/kernel-*/root/boot/vmlinuz-* 2>/dev/null ;;
 fuzz_tbpolicy)
 	ls "$(dirname "$0")"/../data/tboot/* 2>/dev/null ;;
+fuzz_init_tpm)
+	ls "$(dirname "$0")"/../data/init/tpm-* ;;
+fuzz_initparams)
+	ls "$(dirname "$0")"/../data/init/cmdline-* ;;
+fuzz_moddep)
+	ls "$(dirname "$0")"/../data/init/moddep-* ;;
+fuzz_elfdeps)
+	ls /usr/bin/sha1sum /usr/sbin/tpm_version /usr/lib/x86_64-linux-gnu/libz.so.1 /usr/lib/x86_64-linux-gnu/libtss2-rc.so.0 2>/dev/null ;;
 fuzz_evidence)
 	ls "$(dirname "$0")"/../data/evidence/*.json ;;
 esac
