@@ -47,7 +47,8 @@ static void help(void)
 	      "  -b, --bank LIST        banks to quote (default: the server's, else all)\n"
 	      "  -e, --eventlog FILE    an event log to send (up to 4); default: the firmware\n"
 	      "                         log, /run/log/measured/measure.log and the IMA list,\n"
-	      "                         each if present; \"none\" sends none\n"
+	      "                         each if present and extending a quoted PCR;\n"
+	      "                         \"none\" sends none\n"
 	      "      --payload NAME     ask for this payload\n"
 	      "  -o, --output FILE      write it here (created, mode 0600; never overwritten)\n"
 	      "      --ak-alg ALG       EK and AK algorithm: rsa (default) or ecc (P-256)\n"
@@ -212,10 +213,12 @@ int cmd_attest(int argc, char **argv)
 		return usage_error("attest", "--client-cert and --client-key go together");
 	if (no_logs && cfg.nlogs)
 		return usage_error("attest", "--eventlog none with other event logs");
-	if (!no_logs && !cfg.nlogs)
+	if (!no_logs && !cfg.nlogs) {
 		for (size_t i = 0; i < sizeof(default_logs) / sizeof(default_logs[0]); i++)
 			if (access(default_logs[i], R_OK) == 0)
 				logs[cfg.nlogs++] = default_logs[i];
+		cfg.logs_by_default = true;
+	}
 	/* refuse before asking: the payload is never written over anything */
 	if (cfg.output && lstat(cfg.output, &st) == 0)
 		return fail(EXIT_INPUT, m_err(-EEXIST, "%s: exists; the payload is never written over a file",

@@ -124,7 +124,7 @@ static int write_tpm2tools(const char *prefix, const struct m_evidence *ev)
 static int add_logs(struct m_evidence *ev, char **paths, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int r = m_evidence_add_log_file(ev, paths[i]);
+		int r = m_evidence_add_log_file(ev, paths[i], 0);
 
 		if (r < 0)
 			return r;

@@ -126,6 +126,7 @@ struct m_agent_config {
 	unsigned banks;			/* 0: the server's banks, else every allocated bank */
 	const char *const *logs;	/* event log files to send */
 	size_t nlogs;
+	bool logs_by_default;		/* picked by the agent: send only those touching a quoted PCR */
 	const char *payload;		/* payload name to ask for, or NULL */
 	const char *output;		/* where to write it */
 };

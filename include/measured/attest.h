@@ -121,9 +121,11 @@ int m_evidence_add_log(struct m_evidence *ev, const char *format, const void *da
 /**
  * m_evidence_add_log_file() - read the event log at @path, check that it
  * parses (a broken log is refused before it is sent) and add it with its
- * detected format.
+ * detected format.  With a non-zero @only_pcrs a log that extends none of
+ * those PCRs is left out (a verifier refuses logs that explain nothing it
+ * quoted): for logs picked by default rather than named by the user.
  */
-int m_evidence_add_log_file(struct m_evidence *ev, const char *path);
+int m_evidence_add_log_file(struct m_evidence *ev, const char *path, uint32_t only_pcrs);
 /** m_evidence_to_json() - the JSON document (docs/evidence.md), malloc'd. */
 int m_evidence_to_json(const struct m_evidence *ev, char **ret);
 /**

@@ -348,10 +348,10 @@ static int get_nonce(struct run *x, struct nonce *n)
 	return r;
 }
 
-static int add_logs(struct run *x, struct m_evidence *ev)
+static int add_logs(struct run *x, struct m_evidence *ev, uint32_t quoted)
 {
 	for (size_t i = 0; i < x->cfg->nlogs; i++) {
-		int r = m_evidence_add_log_file(ev, x->cfg->logs[i]);
+		int r = m_evidence_add_log_file(ev, x->cfg->logs[i], x->cfg->logs_by_default ? quoted : 0);
 
 		if (r < 0)
 			return r;
@@ -388,9 +388,12 @@ static int attest_request(struct run *x, struct m_evidence *ev, json_object **re
 {
 	json_object *req = NULL, *evo = NULL;
 	char *text = NULL;
+	uint32_t quoted = 0;
 	int r;
 
-	r = add_logs(x, ev);
+	for_each_bank(b, M_BANKS_ALL)
+		quoted |= ev->sel[b];
+	r = add_logs(x, ev, quoted);
 	if (r >= 0)
 		r = m_evidence_to_json(ev, &text);
 	if (r < 0)

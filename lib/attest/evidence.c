@@ -423,7 +423,7 @@ int m_evidence_load(const char *path, struct m_evidence **ret)
 	return r;
 }
 
-int m_evidence_add_log_file(struct m_evidence *ev, const char *path)
+int m_evidence_add_log_file(struct m_evidence *ev, const char *path, uint32_t only_pcrs)
 {
 	struct m_log *log;
 	uint8_t *data;
@@ -432,9 +432,15 @@ int m_evidence_add_log_file(struct m_evidence *ev, const char *path)
 
 	if (r < 0)
 		return r;
-	r = m_log_parse(data, len, path, &log);
+	r = m_log_parse_flags(data, len, path, M_LOG_NO_DESC, &log);
 	if (r >= 0) {
-		r = m_evidence_add_log(ev, m_log_format_name(log->format), data, len);
+		bool touches = !only_pcrs;
+
+		for (size_t i = 0; i < log->count && !touches; i++)
+			touches = log->ev[i].extends && log->ev[i].pcr < M_PCR_COUNT &&
+				  (only_pcrs & (1u << log->ev[i].pcr));
+		if (touches)
+			r = m_evidence_add_log(ev, m_log_format_name(log->format), data, len);
 		m_log_free(log);
 	}
 	free(data);

@@ -167,3 +167,21 @@ db_for() {
 	pg) pg_reset; echo "$PG_URL" ;;
 	esac
 }
+
+# tls_server_for IP...: like tls_make's CA and server certificate (same
+# files: ca.crt, server.crt, server.key), the server's naming every IP
+# (e.g. 127.0.0.1 and the address a guest reaches it by); no client certificate.
+tls_server_for() {
+	san=$(printf 'IP:%s,' "$@")
+	san=${san%,}
+	(
+	cd "$T"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=test-ca \
+		-keyout ca.key -out ca.crt 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+		-keyout server.key -out server.csr 2>/dev/null
+	printf 'subjectAltName=%s\n' "$san" > san.ext
+	openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext \
+		-out server.crt 2>/dev/null
+	) || die "cannot make TLS certificates"
+}
