@@ -1,23 +1,34 @@
 // SPDX-License-Identifier: MIT
 /* Hashing in the digest banks, over OpenSSL EVP (the table: digest_banks.c). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include "measured/digest.h"
 #include "measured/error.h"
 
+static const EVP_MD *md_cache[M_BANK_COUNT];
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ctx_key;	/* each thread's reusable EVP_MD_CTX, freed when it exits */
+
+static void ctx_free(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
+
+/* EVP_MD_fetch once per process: fetching per call costs a provider lookup. */
+static void md_fetch_all(void)
+{
+	for (int b = 0; b < M_BANK_COUNT; b++)
+		md_cache[b] = EVP_MD_fetch(NULL, m_bank_info(b)->ossl, NULL);
+	pthread_key_create(&ctx_key, ctx_free);
+}
+
 static const EVP_MD *md_of(enum m_bank b)
 {
-	static const EVP_MD *cache[M_BANK_COUNT];
-	static bool tried[M_BANK_COUNT];
-
-	/* EVP_MD_fetch once per bank: fetching per call costs a provider lookup. */
-	if (!tried[b]) {
-		cache[b] = EVP_MD_fetch(NULL, m_bank_info(b)->ossl, NULL);
-		tried[b] = true;
-	}
-	return cache[b];
+	pthread_once(&md_once, md_fetch_all);
+	return md_cache[b];
 }
 
 bool m_bank_supported(enum m_bank b)
@@ -143,11 +154,22 @@ int m_digest_buf(unsigned bmask, const void *data, size_t len, struct m_digests 
 
 int m_digest_one(enum m_bank b, const void *data, size_t len, uint8_t *out)
 {
+	/* one context per thread, reused: a replay hashes thousands of short inputs */
 	const EVP_MD *md = md_of(b);
+	EVP_MD_CTX *ctx;
 
 	if (!md)
 		return m_err(-EOPNOTSUPP, "bank %s is not supported by this OpenSSL", m_bank_info(b)->name);
-	if (!EVP_Digest(data, len, out, NULL, md, NULL))
+	ctx = pthread_getspecific(ctx_key);
+	if (!ctx) {
+		ctx = EVP_MD_CTX_new();
+		if (!ctx || pthread_setspecific(ctx_key, ctx) != 0) {
+			EVP_MD_CTX_free(ctx);
+			return -ENOMEM;
+		}
+	}
+	if (!EVP_DigestInit_ex(ctx, md, NULL) || !EVP_DigestUpdate(ctx, data, len) ||
+	    !EVP_DigestFinal_ex(ctx, out, NULL))
 		return m_err(-EIO, "%s digest failed", m_bank_info(b)->name);
 	return 0;
 }

@@ -60,52 +60,66 @@ int m_manifest_check_logs(const struct m_manifest *m, struct m_log *const *logs,
 			  struct m_check_result *ret)
 {
 	struct m_check_result res = { .match = true };
+	size_t nfound = 0, fstart[M_PCR_COUNT + 1] = { 0 }, estart[M_PCR_COUNT + 1] = { 0 };
+	size_t fpos[M_PCR_COUNT], epos[M_PCR_COUNT];
 	struct found *f = NULL;
+	const struct m_ref_event **exp = NULL;
 	int r = 0;
+
+	/*
+	 * Bucket both sides by PCR in one pass each (a verifier runs this for
+	 * every attestation): the evidence's extending events in boot order
+	 * across logs, and the manifest's events in extend order.
+	 */
+	for (size_t l = 0; l < n; l++)
+		for (size_t k = 0; k < logs[l]->count; k++) {
+			const struct m_event *e = &logs[l]->ev[k];
+
+			if (e->extends && e->pcr < M_PCR_COUNT && (m->pcrs & (1u << e->pcr)) && (e->banks & m->banks))
+				fstart[e->pcr + 1]++, nfound++;
+		}
+	for (size_t k = 0; k < m->count; k++)
+		estart[m->ev[k].pcr + 1]++;
+	for (unsigned p = 0; p < M_PCR_COUNT; p++) {
+		fstart[p + 1] += fstart[p];
+		estart[p + 1] += estart[p];
+		fpos[p] = fstart[p];
+		epos[p] = estart[p];
+	}
+	f = malloc((nfound ? nfound : 1) * sizeof(*f));
+	exp = malloc((m->count ? m->count : 1) * sizeof(*exp));
+	if (!f || !exp) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t l = 0; l < n; l++)
+		for (size_t k = 0; k < logs[l]->count; k++) {
+			const struct m_event *e = &logs[l]->ev[k];
+
+			if (e->extends && e->pcr < M_PCR_COUNT && (m->pcrs & (1u << e->pcr)) && (e->banks & m->banks))
+				f[fpos[e->pcr]++] = (struct found){ e, logs[l] };
+		}
+	for (size_t k = 0; k < m->count; k++)
+		exp[epos[m->ev[k].pcr]++] = &m->ev[k];
 
 	for (unsigned p = 0; p < M_PCR_COUNT; p++) {
 		struct m_check_item it = { .pcr = p, .bank = first_bank(m->banks), .status = M_CHECK_MATCH };
-		size_t nf = 0, ne = 0, i;
-		const struct m_ref_event **exp;
+		const struct found *fp = f + fstart[p];
+		const struct m_ref_event **ep = exp + estart[p];
+		size_t nf = fstart[p + 1] - fstart[p], ne = estart[p + 1] - estart[p], i;
 
 		if (!(m->pcrs & (1u << p)))
 			continue;
-		/* the evidence's events for this PCR, in boot order across logs */
-		free(f);
-		f = NULL;
-		for (size_t l = 0; l < n; l++)
-			for (size_t k = 0; k < logs[l]->count; k++) {
-				const struct m_event *e = &logs[l]->ev[k];
-				struct found *nf2;
-
-				if (!e->extends || e->pcr != p || !(e->banks & m->banks))
-					continue;
-				nf2 = realloc(f, (nf + 1) * sizeof(*f));
-				if (!nf2) {
-					r = -ENOMEM;
-					goto out;
-				}
-				f = nf2;
-				f[nf++] = (struct found){ e, logs[l] };
-			}
-		exp = malloc((m->count + 1) * sizeof(*exp));
-		if (!exp) {
-			r = -ENOMEM;
-			goto out;
-		}
-		for (size_t k = 0; k < m->count; k++)
-			if (m->ev[k].pcr == p)
-				exp[ne++] = &m->ev[k];
 		if (nf == 0) {
 			it.status = M_CHECK_NOT_COVERED;
-			it.expected = exp[0];
+			it.expected = ne ? ep[0] : NULL;
 		} else {
 			for (i = 0; i < ne && i < nf; i++) {
-				unsigned common = exp[i]->d.banks & f[i].ev->banks;
+				unsigned common = ep[i]->d.banks & fp[i].ev->banks;
 				bool differs = false;
 
 				for_each_bank(b, common)
-					if (memcmp(exp[i]->d.d[b], f[i].ev->digest[b], m_bank_info(b)->size) != 0) {
+					if (memcmp(ep[i]->d.d[b], fp[i].ev->digest[b], m_bank_info(b)->size) != 0) {
 						it.bank = b;
 						differs = true;
 						break;
@@ -121,18 +135,18 @@ int m_manifest_check_logs(const struct m_manifest *m, struct m_log *const *logs,
 			else if (it.status == M_CHECK_MATCH && nf > ne)
 				it.status = M_CHECK_EVENT_EXTRA;
 			if (it.status != M_CHECK_MATCH) {
-				it.expected = i < ne ? exp[i] : NULL;
-				it.found = i < nf ? f[i].ev : NULL;
-				it.found_log = i < nf ? f[i].log : NULL;
+				it.expected = i < ne ? ep[i] : NULL;
+				it.found = i < nf ? fp[i].ev : NULL;
+				it.found_log = i < nf ? fp[i].log : NULL;
 			}
 		}
-		free(exp);
 		r = push(&res, &it);
 		if (r < 0)
 			goto out;
 	}
 out:
 	free(f);
+	free(exp);
 	if (r < 0) {
 		m_check_result_free(&res);
 		return r;
