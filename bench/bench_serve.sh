@@ -3,7 +3,8 @@
 # PostgreSQL: BENCH_MACHINES simulated machines (default 2000), BENCH_THREADS
 # client connections (default 16), BENCH_SECONDS each (default 20; 300 for
 # the 5-minute run).  Prints attestations/s, p50/p99 and errors, and the
-# ratio to the 1,700/s target (100,000 machines once a minute).
+# ratio to the 1,700/s target (100,000 machines once a minute), and the CPU
+# time per attestation of the load generator, the server and PostgreSQL.
 set -eu
 : "${MEASURED_BIN:?run through make bench}"
 : "${MEASURED_SRCDIR:?run through make bench}"
@@ -11,6 +12,13 @@ LOAD=${MEASURED_BUILDDIR:-$(dirname "$MEASURED_BIN")}/bench/serve_load
 N=${BENCH_MACHINES:-2000}; TH=${BENCH_THREADS:-16}; S=${BENCH_SECONDS:-20}
 die() { echo "bench_serve: $*" >&2; exit 1; }
 ok() { :; }
+# CPU seconds (user + system) of processes, from /proc/PID/stat fields 14-15
+HZ=$(getconf CLK_TCK)
+cpu_of() {
+	for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done |
+		awk -v hz="$HZ" '{ sub(/^.*\) /, ""); t += $12 + $13 } END { printf "%.2f", t / hz }'
+}
+pg_pids() { pgrep -u postgres 2>/dev/null || true; }
 PIDS=""
 T=$(mktemp -d /tmp/measured-bench.XXXXXX)
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pg_stop 2>/dev/null || true; rm -rf "$T" "${PG_DIR:-/nonexistent}"; }
@@ -37,8 +45,18 @@ for kind in sqlite pg; do
 	exec 3>"$T/fifo"
 	until grep -q ready "$T/load.out" 2>/dev/null; do sleep 0.1; done
 	"$M" admin --db "$DB" machine import "$T/import.tsv" --policy bench
+	s0=$(cpu_of $SERVE_PID); p0=$(cpu_of $(pg_pids))
 	echo go >&3; exec 3>&-
 	wait $LP || true
+	s1=$(cpu_of $SERVE_PID); p1=$(cpu_of $(pg_pids))
 	printf '%-10s %s\n' "$kind:" "$(grep attestations "$T/load.out")"
+	n=$(sed -n 's/^attestations \([0-9]*\) .*/\1/p' "$T/load.out")
+	printf '%-10s %s\n' "" "$(grep 'load generator' "$T/load.out")"
+	awk -v a="$s0" -v b="$s1" -v n="${n:-0}" -v s="$S" 'BEGIN { c = b - a;
+		printf "           server CPU %.1f s (%.0f%% of one core, %.2f ms per attestation)\n", c, 100 * c / s, n ? 1000 * c / n : 0 }'
+	if [ $kind = pg ]; then
+		awk -v a="$p0" -v b="$p1" -v n="${n:-0}" -v s="$S" 'BEGIN { c = b - a;
+			printf "           postgres CPU %.1f s (%.0f%% of one core, %.2f ms per attestation)\n", c, 100 * c / s, n ? 1000 * c / n : 0 }'
+	fi
 	serve_stop
 done

@@ -441,6 +441,7 @@ void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 	qc.sig = ev->sig;
 	qc.sig_len = ev->sig_len;
 	qc.ak = &ak;
+	qc.ak_key = srv_ak_key(m.ak_pub, &ak);
 	qc.nonce = ev->nonce;
 	qc.nonce_len = ev->nonce_len;
 	qc.pcrs = &ev->pcrs;
@@ -509,6 +510,7 @@ done:
 		m_log_free(logs[i]);
 	m_evidence_free(ev);
 	m_machine_clear(&m);
+	EVP_PKEY_free(qc.ak_key);
 	free(akb);
 	if (pdata)
 		OPENSSL_cleanse(pdata, plen);

@@ -421,7 +421,8 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 	m_store_close(probe);
 
 	if (ca)
-		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG,
+		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_TLS |
+				     MHD_USE_ERROR_LOG,
 				     0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, &sa,
 				     MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
 				     MHD_OPTION_HTTPS_MEM_TRUST, ca,
@@ -430,7 +431,8 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
 				     MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
 	else
-		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG,
+		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_TLS |
+				     MHD_USE_ERROR_LOG,
 				     0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, &sa,
 				     MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
 				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
@@ -465,6 +467,7 @@ out:
 	for (size_t i = 0; i < s->nstores; i++)
 		m_store_close(s->stores[i]);
 	srv_policies_free(s);
+	srv_ak_cache_free();
 	if (s->ek_store)
 		X509_STORE_free(s->ek_store);
 	pthread_mutex_destroy(&s->lock);

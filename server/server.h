@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <tss2/tss2_tpm2_types.h>
 #include "measured/manifest.h"
@@ -95,6 +96,12 @@ struct srv_policy_set {
 /** srv_policies() - -ENOENT (message names it) when a policy does not exist or the list is empty. */
 int srv_policies(struct srv *s, struct m_store *st, const char *list, struct srv_policy_set *ret);
 void srv_policies_free(struct srv *s);
+
+/* enrolled AKs as OpenSSL keys, converted once (akcache.c) */
+#define SRV_AK_CACHE 16384	/* slots: one converted key each */
+/** srv_ak_key() - a reference to @ak's key (EVP_PKEY_free it), or NULL if it does not convert. */
+EVP_PKEY *srv_ak_key(const char *ak_pub, const TPMT_PUBLIC *ak);
+void srv_ak_cache_free(void);
 
 /* EK certificates */
 int srv_ek_store_load(struct srv *s);

@@ -189,19 +189,29 @@ static int b64_decode(const char *field, const char *s, size_t max, uint8_t *fix
 	out = fixed ? fixed : malloc(out_len + 3);
 	if (!out)
 		return -ENOMEM;
-	for (size_t i = 0, o = 0; i < n; i += 4) {
-		/* the padding characters of the last group count as zero bits */
-		bool last = i + 4 == n;
-		int a = b64_value(s[i]), b = b64_value(s[i + 1]);
-		int c = last && pad == 2 ? 0 : b64_value(s[i + 2]);
-		int d = last && pad >= 1 ? 0 : b64_value(s[i + 3]);
+	/* every group but the last: four characters, three bytes, one check (a log is most of a document) */
+	size_t i = 0, o = 0;
+
+	for (; i + 4 < n; i += 4) {
+		int a = b64_value(s[i]), b = b64_value(s[i + 1]), c = b64_value(s[i + 2]), d = b64_value(s[i + 3]);
 		uint32_t v;
 
-		if ((a | b | c | d) < 0) {
-			if (!fixed)
-				free(out);
-			return m_err(-EINVAL, "%s: bad base64 character near offset %zu", field, i);
-		}
+		if ((a | b | c | d) < 0)
+			goto bad;
+		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+		out[o++] = (uint8_t)(v >> 16);
+		out[o++] = (uint8_t)(v >> 8);
+		out[o++] = (uint8_t)v;
+	}
+	if (i < n) {
+		/* the last group: its padding characters count as zero bits */
+		int a = b64_value(s[i]), b = b64_value(s[i + 1]);
+		int c = pad == 2 ? 0 : b64_value(s[i + 2]);
+		int d = pad >= 1 ? 0 : b64_value(s[i + 3]);
+		uint32_t v;
+
+		if ((a | b | c | d) < 0)
+			goto bad;
 		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
 		/* fixed buffers are exactly sized: write only what belongs to the output */
 		out[o++] = (uint8_t)(v >> 16);
@@ -214,6 +224,10 @@ static int b64_decode(const char *field, const char *s, size_t max, uint8_t *fix
 		*ret = out;
 	*ret_len = out_len;
 	return 0;
+bad:
+	if (!fixed)
+		free(out);
+	return m_err(-EINVAL, "%s: bad base64 character near offset %zu", field, i);
 }
 
 static int get(json_object *o, const char *key, json_type t, const char *field, json_object **ret)

@@ -18,12 +18,55 @@
 #include "store_priv.h"
 
 #define PG_MAX_PARAMS 16
+#define PG_STMT_CACHE 48	/* distinct statements with parameters in store.c, and room */
+
+/*
+ * Statements with parameters are prepared once per connection (named
+ * m0, m1, ...) and executed by name: PostgreSQL then parses and plans each
+ * of them once instead of on every call, which is most of its CPU time for
+ * these single-row statements.  The cache is keyed by the statement text's
+ * address (they are constants in store.c) and forgotten when the
+ * connection is re-established, since prepared statements die with it.
+ */
+struct pgc {
+	PGconn *c;
+	const char *key[PG_STMT_CACHE];
+	size_t n;
+};
+
+/* the prepared statement's name for @sql, or NULL: run it unprepared */
+static const char *prepared(struct pgc *q, const char *sql, int np, char name[16])
+{
+	PGresult *res;
+	size_t i;
+
+	if (np == 0)
+		return NULL;	/* schema and listing statements: rare, run as they are */
+	for (i = 0; i < q->n; i++)
+		if (q->key[i] == sql) {
+			snprintf(name, 16, "m%zu", i);
+			return name;
+		}
+	if (q->n == PG_STMT_CACHE)
+		return NULL;
+	snprintf(name, 16, "m%zu", q->n);
+	res = PQprepare(q->c, name, sql, np, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		return NULL;	/* the unprepared run reports the error */
+	}
+	PQclear(res);
+	q->key[q->n++] = sql;
+	return name;
+}
 
 static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, int np, m_row_fn cb,
 		    void *arg, int64_t *ret_changes)
 {
-	PGconn *c = s->conn;
-	const char *vals[PG_MAX_PARAMS];
+	struct pgc *q = s->conn;
+	PGconn *c = q->c;
+	const char *vals[PG_MAX_PARAMS], *stmt;
+	char name[16];
 	char ints[PG_MAX_PARAMS][24];
 	const char *row[32];
 	PGresult *res;
@@ -40,7 +83,8 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 			vals[i] = p[i].s;
 		}
 	}
-	res = PQexecParams(c, sql, np, NULL, vals, NULL, NULL, 0);
+	stmt = prepared(q, sql, np, name);
+	res = stmt ? PQexecPrepared(c, stmt, np, vals, NULL, NULL, 0) : PQexecParams(c, sql, np, NULL, vals, NULL, NULL, 0);
 	st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -49,8 +93,10 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 		r = m_err(state && !strcmp(state, "23505") ? -EEXIST : -EIO, "postgresql: %s",
 			  PQresultErrorMessage(res));
 		/* a broken connection is re-established for the next statement */
-		if (PQstatus(c) == CONNECTION_BAD)
+		if (PQstatus(c) == CONNECTION_BAD) {
 			PQreset(c);
+			q->n = 0;
+		}
 		goto out;
 	}
 	nrow = PQntuples(res);
@@ -76,7 +122,10 @@ out:
 
 static void pg_close(struct m_store *s)
 {
-	PQfinish(s->conn);
+	struct pgc *q = s->conn;
+
+	PQfinish(q->c);
+	free(q);
 }
 
 static const struct m_store_ops pg_ops = {
@@ -94,20 +143,26 @@ static void quiet(void *arg, const char *msg)
 int m_store_pg_open(const char *conninfo, struct m_store **ret)
 {
 	struct m_store *s = calloc(1, sizeof(*s));
+	struct pgc *q = calloc(1, sizeof(*q));
 	PGconn *c;
 
-	if (!s)
+	if (!s || !q) {
+		free(s);
+		free(q);
 		return -ENOMEM;
+	}
 	c = PQconnectdb(conninfo);
 	if (!c || PQstatus(c) != CONNECTION_OK) {
 		m_err(-EIO, "postgresql: %s", c ? PQerrorMessage(c) : "out of memory");
 		PQfinish(c);
 		free(s);
+		free(q);
 		return -EIO;
 	}
 	PQsetNoticeProcessor(c, quiet, NULL);
 	s->ops = &pg_ops;
-	s->conn = c;
+	q->c = c;
+	s->conn = q;
 	*ret = s;
 	return 0;
 }
