@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <tss2/tss2_mu.h>
+#include "measured/base64.h"
 #include "measured/attest.h"
 #include "measured/digest.h"
 #include "measured/store.h"
@@ -256,7 +257,7 @@ static void make_sims(const char *out)
 		BN_free(y);
 		Tss2_MU_TPM2B_PUBLIC_Marshal(&s->pub, s->pubm, sizeof(s->pubm), &off);
 		s->publen = off;
-		b = m_store_b64_encode(s->pubm, s->publen);
+		b = m_b64_encode(s->pubm, s->publen);
 		/* the EK is never used without a payload: the AK's public area stands in */
 		fprintf(f, "%s %s %s\n", s->name, b, b);
 		s->pub_b64 = b;
@@ -289,7 +290,7 @@ int main(int argc, char **argv)
 	cel = malloc(1 << 20);
 	cellen = fread(cel, 1, 1 << 20, f);
 	fclose(f);
-	cel_b64 = m_store_b64_encode(cel, cellen);
+	cel_b64 = m_b64_encode(cel, cellen);
 	body_max = strlen(cel_b64) + 4096;
 	m_digest_one(M_SHA256, pcr16, 32, pcr16_digest);
 	for (int k = 0; k < 32; k++)

@@ -47,23 +47,34 @@ int m_b64_decode(const char *s, size_t n, size_t max, uint8_t *fixed, uint8_t **
 		pad++;
 	out_len = n / 4 * 3 - pad;
 	if (out_len > max)
-		return m_err(-EFBIG, "%zu bytes of base64 data (at most %zu)", out_len, max);
+		return m_err(-E2BIG, "%zu bytes of base64 data (at most %zu)", out_len, max);
 	out = fixed ? fixed : malloc(out_len + 3);
 	if (!out)
 		return -ENOMEM;
-	for (size_t i = 0, o = 0; i < n; i += 4) {
-		/* the padding characters of the last group count as zero bits */
-		bool last = i + 4 == n;
+	/* every group but the last: four characters, three bytes, one check (logs make long fields) */
+	size_t i = 0, o = 0;
+
+	for (; i + 4 < n; i += 4) {
 		int a = table[(unsigned char)s[i]], b = table[(unsigned char)s[i + 1]];
-		int c = last && pad == 2 ? 0 : table[(unsigned char)s[i + 2]];
-		int d = last && pad >= 1 ? 0 : table[(unsigned char)s[i + 3]];
+		int c = table[(unsigned char)s[i + 2]], d = table[(unsigned char)s[i + 3]];
 		uint32_t v;
 
-		if ((a | b | c | d) < 0) {
-			if (!fixed)
-				free(out);
-			return m_err(-EBADMSG, "bad base64 character near offset %zu", i);
-		}
+		if ((a | b | c | d) < 0)
+			goto bad;
+		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+		out[o++] = (uint8_t)(v >> 16);
+		out[o++] = (uint8_t)(v >> 8);
+		out[o++] = (uint8_t)v;
+	}
+	if (i < n) {
+		/* the last group: its padding characters count as zero bits */
+		int a = table[(unsigned char)s[i]], b = table[(unsigned char)s[i + 1]];
+		int c = pad == 2 ? 0 : table[(unsigned char)s[i + 2]];
+		int d = pad >= 1 ? 0 : table[(unsigned char)s[i + 3]];
+		uint32_t v;
+
+		if ((a | b | c | d) < 0)
+			goto bad;
 		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
 		/* a fixed buffer is exactly sized: write only what belongs to the output */
 		out[o++] = (uint8_t)(v >> 16);
@@ -76,4 +87,8 @@ int m_b64_decode(const char *s, size_t n, size_t max, uint8_t *fixed, uint8_t **
 		*ret = out;
 	*ret_len = out_len;
 	return 0;
+bad:
+	if (!fixed)
+		free(out);
+	return m_err(-EBADMSG, "bad base64 character near offset %zu", i);
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include "measured/base64.h"
 #include "measured/attest.h"
 #include "measured/credential.h"
 #include "measured/error.h"
@@ -239,9 +240,9 @@ static int seal_payload(const struct m_machine *m, const char *name, const uint8
 	int outl, fl, r;
 	json_object *o;
 
-	r = m_store_b64_decode(m->ek_pub, strlen(m->ek_pub), M_AKPUB_MAX, &ekb, &ekl);
+	r = m_b64_decode(m->ek_pub, strlen(m->ek_pub), M_AKPUB_MAX, NULL, &ekb, &ekl);
 	if (r == 0)
-		r = m_store_b64_decode(m->ak_pub, strlen(m->ak_pub), M_AKPUB_MAX, &akb, &akl);
+		r = m_b64_decode(m->ak_pub, strlen(m->ak_pub), M_AKPUB_MAX, NULL, &akb, &akl);
 	if (r == 0)
 		r = m_tpm_public_parse(ekb, ekl, &ek);
 	if (r == 0)
@@ -400,7 +401,7 @@ void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 	}
 
 	/* the quote, against the AK enrolled for this machine */
-	r = m_store_b64_decode(m.ak_pub, strlen(m.ak_pub), M_AKPUB_MAX, &akb, &akl);
+	r = m_b64_decode(m.ak_pub, strlen(m.ak_pub), M_AKPUB_MAX, NULL, &akb, &akl);
 	if (r == 0)
 		r = m_tpm_public_parse(akb, akl, &ak);
 	if (r < 0) {

@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <tss2/tss2_mu.h>
+#include "measured/base64.h"
 #include "measured/attest.h"
 #include "measured/credential.h"
 #include "measured/error.h"
@@ -170,9 +171,9 @@ void srv_enroll(struct srv *s, json_object *req, struct srv_reply *rep)
 			srv_fail(rep, 400, "bad-request", "ek_pub: cannot be marshalled again");
 			goto out;
 		}
-		e.ek_pub = m_store_b64_encode(buf, off);
+		e.ek_pub = m_b64_encode(buf, off);
 	}
-	e.ak_pub = m_store_b64_encode(akb, akl);
+	e.ak_pub = m_b64_encode(akb, akl);
 	if (!e.ek_pub || !e.ak_pub) {
 		srv_fail(rep, 500, "internal-error", "out of memory");
 		goto out;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
+#include "measured/base64.h"
 #include "measured/error.h"
 #include "measured/file.h"
 #include "server.h"
@@ -142,7 +143,7 @@ int srv_get_b64(json_object *req, const char *key, size_t max, bool optional, st
 		srv_fail(rep, 400, "bad-request", "%s: base64 text is required", key);
 		return -EINVAL;
 	}
-	r = m_store_b64_decode(json_object_get_string(v), (size_t)json_object_get_string_len(v), max, ret, ret_len);
+	r = m_b64_decode(json_object_get_string(v), (size_t)json_object_get_string_len(v), max, NULL, ret, ret_len);
 	if (r < 0) {
 		srv_fail(rep, 400, "bad-request", "%s: %s", key, m_errmsg(r));
 		return r;
@@ -152,7 +153,7 @@ int srv_get_b64(json_object *req, const char *key, size_t max, bool optional, st
 
 json_object *srv_b64_obj(const uint8_t *d, size_t n)
 {
-	char *t = m_store_b64_encode(d, n);
+	char *t = m_b64_encode(d, n);
 	json_object *o = json_object_new_string(t ? t : "");
 
 	free(t);

@@ -14,7 +14,7 @@ char *m_b64_encode(const uint8_t *d, size_t n);
  * m_b64_decode() - strict decoding of the @n characters at @s: a length that
  * is not a multiple of 4, a character outside the alphabet, padding
  * anywhere but the end, or more than @max decoded bytes is -EBADMSG (or
- * -EFBIG) with a message giving the offset.  The bytes go to @fixed (at
+ * -E2BIG) with a message giving the offset.  The bytes go to @fixed (at
  * least @max bytes) or, if it is NULL, to a malloc'd *@ret.
  */
 int m_b64_decode(const char *s, size_t n, size_t max, uint8_t *fixed, uint8_t **ret, size_t *ret_len);

@@ -150,10 +150,5 @@ int m_store_audit(struct m_store *s, const char *machine, const char *event, con
 int m_store_audit_list(struct m_store *s, const char *machine, size_t limit,
 		       int (*cb)(const struct m_audit *a, void *arg), void *arg);
 
-/* base64 (RFC 4648, padded) as the store and the server's JSON use it */
-/** m_store_b64_encode() - malloc'd text; NULL on allocation failure. */
-char *m_store_b64_encode(const uint8_t *d, size_t n);
-/** m_store_b64_decode() - at most @max bytes, malloc'd; -EBADMSG on bad text, -E2BIG over @max. */
-int m_store_b64_decode(const char *s, size_t slen, size_t max, uint8_t **ret, size_t *ret_len);
 
 #endif

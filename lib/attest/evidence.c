@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 #include "measured/attest.h"
+#include "measured/base64.h"
 #include "measured/error.h"
 #include "measured/file.h"
 
@@ -64,12 +65,11 @@ int m_evidence_add_log(struct m_evidence *ev, const char *format, const void *da
 
 static json_object *b64_obj(const uint8_t *d, size_t n)
 {
-	char *s = malloc(4 * ((n + 2) / 3) + 1);
+	char *s = m_b64_encode(d, n);
 	json_object *o;
 
 	if (!s)
 		return NULL;
-	EVP_EncodeBlock((unsigned char *)s, d, (int)n);
 	o = json_object_new_string(s);
 	free(s);
 	return o;
@@ -147,89 +147,6 @@ out:
 
 /* ---- reading ---- */
 
-/* RFC 4648 alphabet -> value, -1 elsewhere (a table: logs make long fields) */
-static signed char b64_table[256];
-static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
-
-static void b64_table_init(void)
-{
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-	memset(b64_table, -1, sizeof(b64_table));
-	for (int i = 0; i < 64; i++)
-		b64_table[(unsigned char)a[i]] = (signed char)i;
-}
-
-static inline int b64_value(char c)
-{
-	return b64_table[(unsigned char)c];
-}
-
-/*
- * Strict RFC 4648 base64 (padded, no line breaks), at most @max decoded
- * bytes into a buffer from malloc (@ret) or into @fixed.
- */
-static int b64_decode(const char *field, const char *s, size_t max, uint8_t *fixed, uint8_t **ret,
-		      size_t *ret_len)
-{
-	size_t n = strlen(s), pad = 0, out_len;
-	uint8_t *out;
-
-	pthread_once(&b64_once, b64_table_init);
-
-	if (n % 4)
-		return m_err(-EINVAL, "%s: bad base64 (length %zu is not a multiple of 4)", field, n);
-	if (n && s[n - 1] == '=')
-		pad++;
-	if (n > 1 && s[n - 2] == '=')
-		pad++;
-	out_len = n / 4 * 3 - pad;
-	if (out_len > max)
-		return m_err(-EINVAL, "%s: %zu bytes (at most %zu)", field, out_len, max);
-	out = fixed ? fixed : malloc(out_len + 3);
-	if (!out)
-		return -ENOMEM;
-	/* every group but the last: four characters, three bytes, one check (a log is most of a document) */
-	size_t i = 0, o = 0;
-
-	for (; i + 4 < n; i += 4) {
-		int a = b64_value(s[i]), b = b64_value(s[i + 1]), c = b64_value(s[i + 2]), d = b64_value(s[i + 3]);
-		uint32_t v;
-
-		if ((a | b | c | d) < 0)
-			goto bad;
-		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
-		out[o++] = (uint8_t)(v >> 16);
-		out[o++] = (uint8_t)(v >> 8);
-		out[o++] = (uint8_t)v;
-	}
-	if (i < n) {
-		/* the last group: its padding characters count as zero bits */
-		int a = b64_value(s[i]), b = b64_value(s[i + 1]);
-		int c = pad == 2 ? 0 : b64_value(s[i + 2]);
-		int d = pad >= 1 ? 0 : b64_value(s[i + 3]);
-		uint32_t v;
-
-		if ((a | b | c | d) < 0)
-			goto bad;
-		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
-		/* fixed buffers are exactly sized: write only what belongs to the output */
-		out[o++] = (uint8_t)(v >> 16);
-		if (o < out_len)
-			out[o++] = (uint8_t)(v >> 8);
-		if (o < out_len)
-			out[o++] = (uint8_t)v;
-	}
-	if (ret)
-		*ret = out;
-	*ret_len = out_len;
-	return 0;
-bad:
-	if (!fixed)
-		free(out);
-	return m_err(-EINVAL, "%s: bad base64 character near offset %zu", field, i);
-}
-
 static int get(json_object *o, const char *key, json_type t, const char *field, json_object **ret)
 {
 	json_object *v;
@@ -248,7 +165,12 @@ static int get_b64(json_object *o, const char *key, const char *field, uint8_t *
 	json_object *v;
 	int r = get(o, key, json_type_string, field, &v);
 
-	return r < 0 ? r : b64_decode(field, json_object_get_string(v), max, buf, NULL, ret_len);
+	if (r < 0)
+		return r;
+	r = m_b64_decode(json_object_get_string(v), (size_t)json_object_get_string_len(v), max, buf, NULL,
+			 ret_len);
+	/* every malformed field is -EINVAL here, named */
+	return r == -ENOMEM ? r : r < 0 ? m_err_prefix(-EINVAL, "%s", field) : 0;
 }
 
 static int parse_pcrs(json_object *o, struct m_evidence *ev)
@@ -322,9 +244,10 @@ static int parse_logs(json_object *arr, struct m_evidence *ev)
 		r = get(l, "data", json_type_string, field, &d);
 		if (r < 0)
 			return r;
-		r = b64_decode(field, json_object_get_string(d), M_LOG_MAX_SIZE, NULL, &data, &len);
+		r = m_b64_decode(json_object_get_string(d), (size_t)json_object_get_string_len(d), M_LOG_MAX_SIZE,
+				 NULL, &data, &len);
 		if (r < 0)
-			return r;
+			return r == -ENOMEM ? r : m_err_prefix(-EINVAL, "%s", field);
 		r = m_evidence_add_log(ev, json_object_get_string(f), data, len);
 		free(data);
 		if (r < 0)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "measured/base64.h"
 #include "measured/error.h"
 #include "store_priv.h"
 
@@ -481,7 +482,7 @@ int m_store_payload_put(struct m_store *s, const char *name, const char *policy,
 
 	if (len > M_STORE_PAYLOAD_MAX)
 		return m_err(-E2BIG, "payload of %zu bytes (at most %u)", len, M_STORE_PAYLOAD_MAX);
-	b64 = m_store_b64_encode(data, len);
+	b64 = m_b64_encode(data, len);
 	if (!b64)
 		return -ENOMEM;
 	struct m_sqlp p[] = { SQL_TEXT(name), SQL_TEXT(policy), SQL_TEXT(b64) };
@@ -507,7 +508,7 @@ static int payload_row(int n, const char *const *v, void *arg)
 	if (n < 2 || !v[1])
 		return -EIO;
 	copy(c->policy, c->policy_len, v[0]);
-	return m_store_b64_decode(v[1], strlen(v[1]), M_STORE_PAYLOAD_MAX, &c->data, &c->len);
+	return m_b64_decode(v[1], strlen(v[1]), M_STORE_PAYLOAD_MAX, NULL, &c->data, &c->len);
 }
 
 int m_store_payload_get(struct m_store *s, const char *name, char *ret_policy, size_t policy_len,

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "measured/base64.h"
 #include "measured/store.h"
 
 static char path[64];
@@ -175,14 +176,14 @@ static void test_b64(void **state)
 	size_t n;
 	(void)state;
 
-	assert_int_equal(m_store_b64_decode("aGVsbG8=", 8, 16, &d, &n), 0);
+	assert_int_equal(m_b64_decode("aGVsbG8=", 8, 16, NULL, &d, &n), 0);
 	assert_int_equal(n, 5);
 	assert_memory_equal(d, "hello", 5);
 	free(d);
-	assert_int_equal(m_store_b64_decode("aGVsbG8", 7, 16, &d, &n), -EBADMSG);
-	assert_int_equal(m_store_b64_decode("aG=sbG8=", 8, 16, &d, &n), -EBADMSG);
-	assert_int_equal(m_store_b64_decode("aGVs bG8", 8, 16, &d, &n), -EBADMSG);
-	assert_int_equal(m_store_b64_decode("aGVsbG8=", 8, 4, &d, &n), -E2BIG);
+	assert_int_equal(m_b64_decode("aGVsbG8", 7, 16, NULL, &d, &n), -EBADMSG);
+	assert_int_equal(m_b64_decode("aG=sbG8=", 8, 16, NULL, &d, &n), -EBADMSG);
+	assert_int_equal(m_b64_decode("aGVs bG8", 8, 16, NULL, &d, &n), -EBADMSG);
+	assert_int_equal(m_b64_decode("aGVsbG8=", 8, 4, NULL, &d, &n), -E2BIG);
 }
 
 int main(void)
