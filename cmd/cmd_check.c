@@ -45,16 +45,9 @@ static void print_item_json(const struct m_check_item *it, const char *what, boo
 	if (it->found && it->found_log)
 		printf(",\"found_record\":%u,\"found_offset\":%llu", it->found->recnum,
 		       (unsigned long long)it->found->offset);
-	fputs(",\"message\":\"", stdout);
-	for (const unsigned char *s = (const unsigned char *)msg; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if (*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	fputs("\"}", stdout);
+	fputs(",\"message\":", stdout);
+	print_json_string(msg);
+	fputs("}", stdout);
 }
 
 int cmd_check(int argc, char **argv)

@@ -57,45 +57,6 @@ static int parse_pcr(const char *s, unsigned *ret)
 	return 0;
 }
 
-/* "sha256:HEX" into @d; duplicates and wrong lengths are usage errors. */
-static int parse_digest(const char *arg, struct m_digests *d)
-{
-	const char *colon = strchr(arg, ':');
-	char name[16];
-	size_t n;
-	int b;
-
-	if (!colon || (size_t)(colon - arg) >= sizeof(name))
-		return usage_error("extend", "--digest wants BANK:HEX, got '%s'", arg);
-	n = (size_t)(colon - arg);
-	memcpy(name, arg, n);
-	name[n] = '\0';
-	b = m_bank_by_name(name);
-	if (b < 0)
-		return usage_error("extend", "--digest: unknown bank '%s'", name);
-	if (d->banks & M_BANK_BIT(b))
-		return usage_error("extend", "--digest: bank %s given twice", name);
-	if (strlen(colon + 1) != 2u * m_bank_info(b)->size || m_unhex(colon + 1, d->d[b], m_bank_info(b)->size) < 0)
-		return usage_error("extend", "--digest: %s wants %u hex digits, got '%s'", name,
-				   2u * m_bank_info(b)->size, colon + 1);
-	d->banks |= M_BANK_BIT(b);
-	return 0;
-}
-
-static void print_json_string(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 static void print_result(unsigned pcr, const struct m_digests *d, const char *log, bool json)
 {
 	char hex[2 * M_DIGEST_MAX + 1];
@@ -159,9 +120,9 @@ int cmd_extend(int argc, char **argv)
 		case 'd':
 			if (strlen(optarg) > DIGEST_ARG_MAX)
 				return usage_error("extend", "--digest argument too long");
-			rc = parse_digest(optarg, &given);
-			if (rc)
-				return rc;
+			r = m_digest_arg_parse(optarg, &given);
+			if (r < 0)
+				return usage_error("extend", "--digest: %s", m_errmsg(r));
 			break;
 		case 't':
 			text = optarg;

@@ -106,17 +106,8 @@ int cmd_hash(int argc, char **argv)
 		if (json) {
 			bool first = true;
 			fputs("{\"path\":", stdout);
-			/* paths may hold anything: escape for JSON */
-			putchar('"');
-			for (const unsigned char *s = (const unsigned char *)argv[i]; *s; s++) {
-				if (*s == '"' || *s == '\\')
-					printf("\\%c", *s);
-				else if (*s < 0x20)
-					printf("\\u%04x", *s);
-				else
-					putchar(*s);
-			}
-			printf("\",\"size\":%llu,\"digests\":{", (unsigned long long)size);
+			print_json_string(argv[i]);	/* paths may hold anything */
+			printf(",\"size\":%llu,\"digests\":{", (unsigned long long)size);
 			for_each_bank(b, banks) {
 				m_hex(d.d[b], m_bank_info(b)->size, hex);
 				printf("%s\"%s\":\"%s\"", first ? "" : ",", m_bank_info(b)->name, hex);

@@ -107,7 +107,7 @@ int cmd_predict(int argc, char **argv)
 			in.rootfs = optarg;
 			break;
 		case OPT_ROOTFS_DIGEST:
-			r = predict_parse_digest(optarg, &in.rootfs_digest);
+			r = m_digest_arg_parse(optarg, &in.rootfs_digest);
 			if (r < 0)
 				return usage_error("predict", "--rootfs-digest %s: %s", optarg, m_errmsg(r));
 			break;

@@ -28,6 +28,13 @@ int fail(int code, int err, const char *fmt, ...) __attribute__((format(printf, 
 /** Print a usage error, hint at --help, return EXIT_USAGE. */
 int usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/**
+ * print_json_string() - @s as a quoted JSON string on stdout: quotes and
+ * backslashes escaped, control characters as \u00XX, other bytes as they
+ * are (paths and messages are passed through, not validated).
+ */
+void print_json_string(const char *s);
+
 /** The TCTI to use: -T/--tcti if given, else $MEASURED_TCTI, else the device. */
 const char *tcti_choose(const char *opt);
 #define DEFAULT_TCTI "device:/dev/tpmrm0"

@@ -11,25 +11,6 @@
 #include "measured/error.h"
 #include "measured/predict.h"
 
-int predict_parse_digest(const char *arg, struct m_digests *d)
-{
-	const char *colon = strchr(arg, ':');
-	char name[16];
-	int b;
-
-	if (!colon || (size_t)(colon - arg) >= sizeof(name))
-		return m_err(-EINVAL, "expected BANK:HEX");
-	memcpy(name, arg, colon - arg);
-	name[colon - arg] = '\0';
-	b = m_bank_by_name(name);
-	if (b < 0)
-		return m_err(-EINVAL, "unknown bank '%s'", name);
-	if (m_unhex(colon + 1, d->d[b], m_bank_info(b)->size) < 0)
-		return m_err(-EINVAL, "%s digest must be %u hex digits", name, 2 * m_bank_info(b)->size);
-	d->banks |= M_BANK_BIT(b);
-	return 0;
-}
-
 static int add_firmware_log(struct m_manifest *m, const struct predict_inputs *in, uint32_t from_artifacts)
 {
 	struct m_log *log;

@@ -29,8 +29,6 @@ struct predict_inputs {
 	bool tboot_legacy, tboot_strip_filename;
 };
 
-/** predict_parse_digest() - "BANK:HEX" into @d (adds one bank). */
-int predict_parse_digest(const char *arg, struct m_digests *d);
 /** predict_build() - every input into one finished manifest. */
 int predict_build(const struct predict_inputs *in, struct m_manifest **ret);
 

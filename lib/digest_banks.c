@@ -91,3 +91,26 @@ int m_unhex(const char *hex, uint8_t *out, size_t len)
 	}
 	return 0;
 }
+
+int m_digest_arg_parse(const char *arg, struct m_digests *d)
+{
+	const char *colon = strchr(arg, ':');
+	char name[16];
+	size_t n;
+	int b;
+
+	if (!colon || (size_t)(colon - arg) >= sizeof(name))
+		return m_err(-EINVAL, "expected BANK:HEX, got '%s'", arg);
+	n = (size_t)(colon - arg);
+	memcpy(name, arg, n);
+	name[n] = '\0';
+	b = m_bank_by_name(name);
+	if (b < 0)
+		return m_err(-EINVAL, "unknown bank '%s'", name);
+	if (d->banks & M_BANK_BIT(b))
+		return m_err(-EINVAL, "bank %s given twice", name);
+	if (strlen(colon + 1) != 2u * m_bank_info(b)->size || m_unhex(colon + 1, d->d[b], m_bank_info(b)->size) < 0)
+		return m_err(-EINVAL, "%s wants %u hex digits, got '%s'", name, 2u * m_bank_info(b)->size, colon + 1);
+	d->banks |= M_BANK_BIT(b);
+	return 0;
+}

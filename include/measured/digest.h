@@ -88,6 +88,13 @@ int m_digest_fd(int fd, unsigned banks, m_progress_fn progress, void *arg,
 int m_digest_path(const char *path, unsigned banks, m_progress_fn progress, void *arg,
 		  struct m_digests *ret, uint64_t *ret_size);
 
+/**
+ * m_digest_arg_parse() - a command-line digest "BANK:HEX" (sha256:9f86...)
+ * added to @d; an unknown bank, a bank given twice or a wrong number of hex
+ * digits is -EINVAL with a message.
+ */
+int m_digest_arg_parse(const char *arg, struct m_digests *d);
+
 /* Hex helpers (lowercase, as every output of this project). */
 void m_hex(const uint8_t *data, size_t len, char *out); /* out: 2*len+1 */
 /** m_unhex() - exactly @len bytes from @hex; -EINVAL on bad length or digit. */

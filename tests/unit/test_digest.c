@@ -140,6 +140,23 @@ static void test_unhex(void **state)
 	assert_true(m_unhex("ab0g", out, 2) < 0);
 }
 
+static void test_digest_arg(void **state)
+{
+	(void)state;
+	struct m_digests d = { 0 };
+	char arg[80] = "sha1:";
+
+	memset(arg + 5, 'a', 40);
+	assert_int_equal(m_digest_arg_parse(arg, &d), 0);
+	assert_int_equal(d.banks, M_BANK_BIT(M_SHA1));
+	assert_int_equal(d.d[M_SHA1][19], 0xaa);
+	assert_true(m_digest_arg_parse(arg, &d) < 0);		/* twice */
+	assert_true(m_digest_arg_parse("sha256:ab", &d) < 0);	/* length */
+	assert_true(m_digest_arg_parse("md5:ab", &d) < 0);
+	assert_true(m_digest_arg_parse("sha256", &d) < 0);
+	assert_int_equal(d.banks, M_BANK_BIT(M_SHA1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_extend),
 		cmocka_unit_test(test_pcr_initial_and_lists),
 		cmocka_unit_test(test_unhex),
+		cmocka_unit_test(test_digest_arg),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
