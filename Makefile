@@ -137,7 +137,7 @@ check: check-unit check-integration
 check-unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
 
-check-integration: $(MEASURED)
+check-integration: $(MEASURED) $(O)/tests/test_store
 	@tests/run-integration.sh tests/integration
 
 # libFuzzer harnesses (clang only).  `make fuzz` builds them in build-fuzz

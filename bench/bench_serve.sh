@@ -2,7 +2,7 @@
 # HTTP load on loopback against `measured serve`, on SQLite then on
 # PostgreSQL: BENCH_MACHINES simulated machines (default 2000), BENCH_THREADS
 # client connections (default 16), BENCH_SECONDS each (default 20; 300 for
-# the 5-minute run).  Prints attestations/s, p50/p99 and errors, and the
+# the 5-minute run), BENCH_BACKENDS (default "sqlite pg").  Prints attestations/s, p50/p99 and errors, and the
 # ratio to the 1,700/s target (100,000 machines once a minute), and the CPU
 # time per attestation of the load generator, the server and PostgreSQL.
 set -eu
@@ -35,10 +35,10 @@ D=$(printf bench | sha256sum | cut -c1-64)
 printf '\036{"recnum":0,"pcr":16,"digests":[{"hashAlg":"sha256","digest":"%s"}],"content_type":"measured","content":{"description":"bench"}}\n' "$D" > "$T/b.cel"
 PCR=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(bytes(32)+bytes.fromhex(sys.argv[1])).hexdigest())' "$D")
 mkmanifest "$T/m.json" 16 bench
-for kind in sqlite pg; do
+for kind in ${BENCH_BACKENDS:-sqlite pg}; do
 	DB=$(db_for $kind)
 	"$M" admin --db "$DB" policy add bench --manifest "$T/m.json" --pcrs 16 --banks sha256
-	serve_start "$DB" --quiet --threads 2
+	serve_start "$DB" --quiet --threads "${BENCH_SERVER_THREADS:-2}"
 	rm -f "$T/fifo"; mkfifo "$T/fifo"
 	"$LOAD" "$URL" "$T/ca.crt" "$T/b.cel" "$PCR" "$N" "$TH" "$S" "$T/import.tsv" < "$T/fifo" > "$T/load.out" &
 	LP=$!

@@ -137,9 +137,15 @@ static json_object *event_obj(const struct m_check_item *it, bool expected)
 			hex(e->digest[it->bank], m_bank_info(it->bank)->size, hx);
 			json_object_object_add(o, "digest", json_object_new_string(hx));
 		}
-		if (it->found_log)
+		if (it->found_log) {
+			char *desc = m_event_describe(it->found_log, e);
+
 			json_object_object_add(o, "log",
 					       json_object_new_string(m_log_format_name(it->found_log->format)));
+			if (desc)
+				json_object_object_add(o, "description", json_object_new_string(desc));
+			free(desc);
+		}
 		json_object_object_add(o, "record", json_object_new_int64(e->recnum));
 		json_object_object_add(o, "offset", json_object_new_int64((int64_t)e->offset));
 	}
@@ -311,6 +317,63 @@ static void audit(struct m_store *st, const struct srv_reply *rep, const char *d
 		slog("error", "audit", json_object_new_string(m_errmsg(r)));
 }
 
+static const char *fail_detail(const struct srv_reply *rep)
+{
+	return json_object_get_string(json_object_object_get(rep->body, "message"));
+}
+
+/*
+ * The end of every attestation whose evidence named a nonce, pass or
+ * fail, in one transaction (one commit, one turn of SQLite's write lock):
+ * the nonce is used up, and if it was not this server's, fresh and unused,
+ * that is the answer whatever else was found; a verified quote's clock is
+ * recorded, and if it went backwards that is the answer (it outranks a
+ * manifest mismatch, which the checks' order in docs/api.md puts later);
+ * then the audit record and the machine's last result.  The answer leaves
+ * only after the commit: a pass is on record first, and a database that
+ * fails here releases nothing.
+ */
+static void settle(struct m_store *st, struct srv_reply *rep, const char *nonce_hex,
+		   const struct m_verify_result *quote, const char *pass_detail)
+{
+	enum m_nonce_status ns;
+	int r;
+
+	r = m_store_begin(st);
+	if (r == 0)
+		r = m_store_nonce_use(st, nonce_hex, rep->machine, now(), &ns);
+	if (r == 0 && ns != M_NONCE_OK)
+		srv_fail(rep, 403, ns == M_NONCE_EXPIRED ? "nonce-expired" : ns == M_NONCE_REUSED ? "nonce-reused"
+												 : "nonce-unknown",
+			 ns == M_NONCE_EXPIRED ? "the nonce expired" : ns == M_NONCE_REUSED ? "the nonce was used before"
+			 : "this server did not issue this nonce to this machine");
+	if (r == 0 && ns == M_NONCE_OK && quote) {
+		/* the clock and the result in one statement; the clock check decides */
+		r = m_store_machine_attested(st, rep->machine, quote->clock, quote->reset_count, quote->restart_count,
+					     rep->status == 200 ? "pass" : "fail", rep->reason ? rep->reason : "", now());
+		if (r == -ERANGE) {
+			srv_fail(rep, 403, "clock-rollback",
+				 "the TPM's clock/resetCount/restartCount (%llu/%u/%u) is older than a previous quote's",
+				 (unsigned long long)quote->clock, quote->reset_count, quote->restart_count);
+			r = m_store_machine_result(st, rep->machine, "fail", rep->reason, now());
+		}
+	} else if (r == 0) {
+		r = m_store_machine_result(st, rep->machine, rep->status == 200 ? "pass" : "fail",
+					   rep->reason ? rep->reason : "", now());
+	}
+	if (r == 0)
+		r = m_store_audit(st, rep->machine, "attest", rep->status == 200 ? "pass" : "fail",
+				  rep->reason ? rep->reason : "", rep->status == 200 ? pass_detail : fail_detail(rep));
+	if (r == 0)
+		r = m_store_commit(st);
+	else
+		m_store_rollback(st);
+	if (r < 0) {
+		slog("error", "attest", json_object_new_string(m_errmsg(r)));
+		srv_fail(rep, 503, "internal-error", "the database is unavailable");
+	}
+}
+
 void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 {
 	struct m_store *st = srv_store(s);
@@ -321,15 +384,12 @@ void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 	size_t nlogs = 0;
 	struct m_verify_result res;
 	struct m_quote_check qc = { 0 };
-	enum m_nonce_status ns;
 	TPMT_PUBLIC ak;
 	uint8_t *akb = NULL, *pdata = NULL;
 	size_t akl, plen;
 	char nh[2 * M_NONCE_MAX + 1], ppolicy[M_STORE_NAME_MAX], pname[M_STORE_NAME_MAX] = "";
 	json_object *evo, *pv, *diff = NULL, *payload = NULL, *o;
-	const char *txt;
-	size_t tlen;
-	bool audited = false;
+	bool settle_nonce = false, verified = false;
 	int r;
 
 	if (!st) {
@@ -374,31 +434,19 @@ void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 			goto done;
 		}
 	}
-	txt = json_object_to_json_string_length(evo, JSON_C_TO_STRING_PLAIN, &tlen);
-	r = m_evidence_from_json(txt, tlen, &ev);
+	r = m_evidence_from_json_object(evo, &ev);
 	if (r < 0) {
 		srv_fail(rep, 400, "bad-request", "evidence: %s", m_errmsg(r));
 		goto done;
 	}
 
-	/* the nonce: this server's, for this machine, fresh, and now used up */
+	/* the nonce: this server's, for this machine, fresh, and used up (settle()) */
 	if (ev->nonce_len == 0) {
 		srv_fail(rep, 403, "nonce-unknown", "the evidence has no nonce");
 		goto done;
 	}
 	hex(ev->nonce, ev->nonce_len, nh);
-	r = m_store_nonce_use(st, nh, rep->machine, now(), &ns);
-	if (r < 0) {
-		srv_fail(rep, 503, "internal-error", "the database is unavailable");
-		goto done;
-	}
-	if (ns != M_NONCE_OK) {
-		srv_fail(rep, 403, ns == M_NONCE_EXPIRED ? "nonce-expired" : ns == M_NONCE_REUSED ? "nonce-reused"
-												 : "nonce-unknown",
-			 ns == M_NONCE_EXPIRED ? "the nonce expired" : ns == M_NONCE_REUSED ? "the nonce was used before"
-			 : "this server did not issue this nonce to this machine");
-		goto done;
-	}
+	settle_nonce = true;	/* from here on, every outcome ends in settle() */
 
 	/* the quote, against the AK enrolled for this machine */
 	r = m_b64_decode(m.ak_pub, strlen(m.ak_pub), M_AKPUB_MAX, NULL, &akb, &akl);
@@ -462,16 +510,7 @@ void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 		srv_fail(rep, 403, "eventlog-untouched-pcr", "no event log explains the quoted PCRs");
 		goto done;
 	}
-	r = m_store_machine_clock(st, rep->machine, res.clock, res.reset_count, res.restart_count);
-	if (r == -ERANGE) {
-		srv_fail(rep, 403, "clock-rollback",
-			 "the TPM's clock/resetCount/restartCount (%llu/%u/%u) is older than a previous quote's",
-			 (unsigned long long)res.clock, res.reset_count, res.restart_count);
-		goto done;
-	} else if (r < 0) {
-		srv_fail(rep, 503, "internal-error", "the database is unavailable");
-		goto done;
-	}
+	verified = true;
 	for (size_t i = 0; i < ps.n; i++) {
 		r = check_manifest(ps.names[i], ps.m[i], &ev->pcrs, res.quoted, logs, nlogs, &diff);
 		if (r < 0) {
@@ -500,13 +539,12 @@ void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 	json_object_object_add(o, "machine", json_object_new_string(rep->machine));
 	if (payload)
 		json_object_object_add(o, "payload", payload);
-	/* the pass is on record before the answer leaves */
 	srv_ok(rep, o);
-	audit(st, rep, pname[0] ? pname : "");
-	audited = true;
 done:
-	if (!audited && rep->status == 403)
-		audit(st, rep, json_object_get_string(json_object_object_get(rep->body, "message")));
+	if (settle_nonce)
+		settle(st, rep, nh, verified ? &res : NULL, pname);
+	else if (rep->status == 403)
+		audit(st, rep, fail_detail(rep));
 	for (size_t i = 0; i < nlogs; i++)
 		m_log_free(logs[i]);
 	m_evidence_free(ev);

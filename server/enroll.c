@@ -119,6 +119,7 @@ void srv_enroll(struct srv *s, json_object *req, struct srv_reply *rep)
 	size_t name_len;
 	char why[256];
 	const char *trust;
+	bool known_ek;
 	json_object *o;
 	int r;
 
@@ -186,6 +187,13 @@ void srv_enroll(struct srv *s, json_object *req, struct srv_reply *rep)
 		srv_fail(rep, 503, "internal-error", "the database is unavailable");
 		goto out;
 	}
+	/*
+	 * The same EK enrolling again (a new AK): its trust is the one it was
+	 * enrolled with, not a new first use; a chain verified now still counts.
+	 */
+	known_ek = r == 0;
+	if (known_ek && strcmp(trust, "ca") != 0)
+		trust = old.ek_trust;
 	if ((r = m_tpm_public_name(&ak, name, &name_len)) < 0) {
 		srv_fail(rep, 400, "bad-request", "ak_pub: %s", m_errmsg(r));
 		goto out;
@@ -210,7 +218,7 @@ void srv_enroll(struct srv *s, json_object *req, struct srv_reply *rep)
 		srv_fail(rep, 503, "internal-error", "the database is unavailable");
 		goto out;
 	}
-	audit(st, rep->machine, "enroll-start", "ok", "", trust);
+	audit(st, rep->machine, "enroll-start", "ok", "", known_ek ? "re-enrolment of the enrolled EK" : trust);
 	o = json_object_new_object();
 	json_object_object_add(o, "enrollment", json_object_new_string(e.id));
 	json_object_object_add(o, "credential_blob", srv_b64_obj(cred.blob, cred.blob_len));
@@ -232,7 +240,8 @@ void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep)
 {
 	struct m_store *st = srv_store(s);
 	struct m_enrolment e = { 0 };
-	struct m_machine m = { 0 };
+	struct m_machine m = { 0 }, prev = { 0 };
+	bool known;
 	uint8_t *sec = NULL, h[32];
 	size_t secl;
 	char hh[65], id[65];
@@ -278,6 +287,10 @@ void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep)
 	snprintf(m.ek_trust, sizeof(m.ek_trust), "%s", e.ek_trust);
 	m.state = s->cfg.approve_policy ? M_MACHINE_APPROVED : M_MACHINE_PENDING;
 	snprintf(m.policy, sizeof(m.policy), "%s", s->cfg.approve_policy ? s->cfg.approve_policy : "");
+	/* a machine enrolled before with this EK (m_store_machine_enrol keeps its trust) */
+	r = m_store_machine_get(st, e.machine, &prev);
+	known = r == 0 && !strcmp(prev.ek_pub, e.ek_pub);
+	m_machine_clear(&prev);
 	r = m_store_machine_enrol(st, &m);
 	m.ek_pub = m.ak_pub = NULL;
 	if (r == -EEXIST) {
@@ -289,8 +302,9 @@ void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep)
 	}
 	/* committed before the answer: a crash after this loses nothing */
 	r = m_store_machine_get(st, e.machine, &m);
-	audit(st, e.machine, "enroll", "ok", "", !strcmp(e.ek_trust, "tofu") ? "ek trusted on first use (tofu)"
-									      : "ek certificate chain verified");
+	audit(st, e.machine, "enroll", "ok", "",
+	      known ? "re-enrolment: the enrolled EK, a new AK"
+	      : !strcmp(e.ek_trust, "tofu") ? "ek trusted on first use (tofu)" : "ek certificate chain verified");
 	o = json_object_new_object();
 	json_object_object_add(o, "machine", json_object_new_string(e.machine));
 	json_object_object_add(o, "status", json_object_new_string(r == 0 && m.state == M_MACHINE_APPROVED

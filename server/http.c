@@ -220,6 +220,7 @@ static void dispatch(struct srv *s, const char *url, struct req *rq, struct srv_
 		srv_fail(rep, 500, "internal-error", "out of memory");
 		return;
 	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);	/* as lib/attest/evidence.c reads evidence */
 	o = json_tokener_parse_ex(tok, rq->body ? rq->body : "", (int)rq->len);
 	if (!o || json_tokener_get_error(tok) != json_tokener_success || tok->char_offset != (int)rq->len ||
 	    !json_object_is_type(o, json_type_object)) {

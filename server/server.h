@@ -44,14 +44,16 @@ struct srv_config {
 };
 
 struct srv_cached_policy;
+struct srv_policy_head;
 
 struct srv {
 	struct srv_config cfg;
 	X509_STORE *ek_store;		/* NULL: no EK CA configured */
-	pthread_mutex_t lock;		/* the two lists below */
+	pthread_mutex_t lock;		/* the lists below */
 	struct m_store *stores[256];	/* one per worker thread, closed at exit */
 	size_t nstores;
 	struct srv_cached_policy *policies;
+	struct srv_policy_head *heads;
 };
 
 /* An answer: HTTP status and a JSON body (owned). */
@@ -85,6 +87,7 @@ int srv_get_b64(json_object *req, const char *key, size_t max, bool optional, st
 json_object *srv_b64_obj(const uint8_t *d, size_t n);
 
 /* policies: the machine's policy list, manifests parsed once per version */
+#define SRV_POLICY_RECHECK_MS 1000	/* a replaced policy is in force within this */
 struct srv_policy_set {
 	size_t n;
 	const struct m_manifest *m[SRV_MAX_POLICIES];

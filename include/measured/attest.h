@@ -133,6 +133,13 @@ int m_evidence_to_json(const struct m_evidence *ev, char **ret);
  * bytes; errors name the field ("quote.attest: bad base64").
  */
 int m_evidence_from_json(const char *text, size_t len, struct m_evidence **ret);
+/**
+ * m_evidence_from_json_object() - the same from a parsed document (json-c),
+ * for a caller that parsed it within a larger one (the verifier's request;
+ * the size limit is then the caller's).
+ */
+struct json_object;
+int m_evidence_from_json_object(struct json_object *root, struct m_evidence **ret);
 /** m_evidence_load() - read @path (O_NOFOLLOW) and parse it. */
 int m_evidence_load(const char *path, struct m_evidence **ret);
 

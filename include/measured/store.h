@@ -11,8 +11,9 @@
  *
  * A handle is one database connection: use it from one thread at a time
  * (the server keeps one per worker thread).  Every write is committed
- * before the function returns, so a killed server loses nothing it
- * answered for.  Single use and races are settled by the database itself
+ * before the function returns, or, between m_store_begin() and
+ * m_store_commit(), when m_store_commit() returns, so a killed server loses
+ * nothing it answered for.  Single use and races are settled by the database itself
  * (UPDATE ... WHERE used = 0 RETURNING, primary keys, ON CONFLICT), so
  * several processes may share one PostgreSQL database.
  *
@@ -93,6 +94,16 @@ void m_store_close(struct m_store *s);
 /** m_store_kind() - "sqlite" or "postgresql". */
 const char *m_store_kind(const struct m_store *s);
 
+/**
+ * m_store_begin() - the statements until m_store_commit() are one
+ * transaction: committed together, or (m_store_rollback(), or a failed
+ * commit) not at all.  Not nested.  On SQLite it holds the write lock
+ * throughout: keep it short, with no computation inside.
+ */
+int m_store_begin(struct m_store *s);
+int m_store_commit(struct m_store *s);
+void m_store_rollback(struct m_store *s);
+
 /* enrolment */
 int m_store_enrolment_add(struct m_store *s, const struct m_enrolment *e);
 /** m_store_enrolment_take() - remove and return a pending enrolment (once); -ENOENT if none. */
@@ -111,16 +122,16 @@ int m_store_machine_get(struct m_store *s, const char *name, struct m_machine *r
 int m_store_machine_enrol(struct m_store *s, const struct m_machine *m);
 /** m_store_machine_set() - change state (-1: keep) and policy (NULL: keep); -ENOENT if unknown. */
 int m_store_machine_set(struct m_store *s, const char *name, int state, const char *policy);
-/**
- * m_store_machine_clock() - record a quote's clock if it does not go
- * backwards, lexicographically (resetCount, restartCount, clock); -ERANGE
- * (and no change) when it does.  Atomic, so concurrent quotes cannot both
- * pass with one of them older.
- */
-int m_store_machine_clock(struct m_store *s, const char *name, uint64_t clock, uint32_t reset,
-			  uint32_t restart);
 int m_store_machine_result(struct m_store *s, const char *name, const char *result, const char *reason,
 			   int64_t at);
+/**
+ * m_store_machine_attested() - record a quote's clock and the attestation's
+ * result, if the clock does not go backwards, lexicographically
+ * (resetCount, restartCount, clock); -ERANGE (and no change) when it does.
+ * One statement, so concurrent quotes cannot both pass with one older.
+ */
+int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock, uint32_t reset,
+			     uint32_t restart, const char *result, const char *reason, int64_t at);
 int m_store_machine_list(struct m_store *s, int (*cb)(const struct m_machine *m, void *arg), void *arg);
 
 /* nonces */

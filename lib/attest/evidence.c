@@ -311,7 +311,6 @@ int m_evidence_from_json(const char *text, size_t len, struct m_evidence **ret)
 {
 	struct json_tokener *tok;
 	json_object *root;
-	struct m_evidence *ev;
 	int r;
 
 	if (len > M_EVIDENCE_MAX_SIZE)
@@ -330,13 +329,19 @@ int m_evidence_from_json(const char *text, size_t len, struct m_evidence **ret)
 		return r;
 	}
 	json_tokener_free(tok);
-	ev = m_evidence_new();
-	if (!ev) {
-		json_object_put(root);
-		return -ENOMEM;
-	}
-	r = parse_doc(root, ev);
+	r = m_evidence_from_json_object(root, ret);
 	json_object_put(root);
+	return r;
+}
+
+int m_evidence_from_json_object(struct json_object *root, struct m_evidence **ret)
+{
+	struct m_evidence *ev = m_evidence_new();
+	int r;
+
+	if (!ev)
+		return -ENOMEM;
+	r = parse_doc(root, ev);
 	if (r < 0) {
 		m_evidence_free(ev);
 		return r;

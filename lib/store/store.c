@@ -111,6 +111,21 @@ const char *m_store_kind(const struct m_store *s)
 	return s->ops->kind;
 }
 
+int m_store_begin(struct m_store *s)
+{
+	return s->ops->begin(s);
+}
+
+int m_store_commit(struct m_store *s)
+{
+	return s->ops->commit(s);
+}
+
+void m_store_rollback(struct m_store *s)
+{
+	s->ops->rollback(s);
+}
+
 static void copy(char *dst, size_t n, const char *src)
 {
 	snprintf(dst, n, "%s", src ? src : "");
@@ -265,19 +280,22 @@ int m_store_machine_set(struct m_store *s, const char *name, int state, const ch
 	return n ? 0 : m_err(-ENOENT, "no machine '%s'", name);
 }
 
-int m_store_machine_clock(struct m_store *s, const char *name, uint64_t clock, uint32_t reset,
-			  uint32_t restart)
+/* the clock condition: (reset_count, restart_count, clock) not older than ($3, $4, $2) */
+#define CLOCK_FORWARD " AND (clock IS NULL OR reset_count < $3 OR (reset_count = $3 AND (restart_count < $4" \
+		      " OR (restart_count = $4 AND clock <= $2))))"
+
+int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock, uint32_t reset,
+			     uint32_t restart, const char *result, const char *reason, int64_t at)
 {
-	struct m_sqlp p[] = { SQL_TEXT(name), SQL_INT(clock), SQL_INT(reset), SQL_INT(restart) };
+	struct m_sqlp p[] = { SQL_TEXT(name), SQL_INT(clock), SQL_INT(reset), SQL_INT(restart), SQL_TEXT(result),
+			      SQL_TEXT(reason), SQL_INT(at) };
 	int64_t n = 0;
 	int r;
 
 	if (clock > INT64_MAX)
 		return m_err(-ERANGE, "clock %" PRIu64 " out of range", clock);
-	r = q(s, "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4"
-		 " WHERE name = $1 AND (clock IS NULL OR reset_count < $3"
-		 " OR (reset_count = $3 AND (restart_count < $4"
-		 " OR (restart_count = $4 AND clock <= $2))))", p, 4, NULL, NULL, &n);
+	r = q(s, "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4, last_result = $5,"
+		 " last_reason = $6, last_at = $7 WHERE name = $1" CLOCK_FORWARD, p, 7, NULL, NULL, &n);
 	if (r < 0)
 		return r;
 	return n ? 0 : -ERANGE;

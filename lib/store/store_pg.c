@@ -3,7 +3,8 @@
  * PostgreSQL back end (libpq): one connection per handle.  Parameters go as
  * text and the server infers their types from the statement; results come
  * back as text, the same as SQLite's.  Every statement runs in its own
- * implicit transaction, and the single-use and enrolment races are settled
+ * implicit transaction unless begin() opened one, and the single-use and
+ * enrolment races are settled
  * by the statements themselves (UPDATE ... WHERE used = 0 RETURNING,
  * INSERT ... ON CONFLICT), so any number of verifier processes may share
  * the database.
@@ -120,6 +121,54 @@ out:
 	return r;
 }
 
+static int pg_exec(struct m_store *s, const char *sql)
+{
+	struct pgc *q = s->conn;
+	PGresult *res = PQexec(q->c, sql);
+	int r = 0;
+
+	/* a COMMIT of a transaction that failed answers ROLLBACK: not a commit */
+	if (PQresultStatus(res) != PGRES_COMMAND_OK || !strcmp(PQcmdStatus(res), "ROLLBACK"))
+		r = m_err(-EIO, "postgresql: %s: %s", sql,
+			  PQresultStatus(res) == PGRES_COMMAND_OK ? "the transaction was rolled back"
+								  : PQresultErrorMessage(res));
+	PQclear(res);
+	if (r < 0 && PQstatus(q->c) == CONNECTION_BAD) {
+		PQreset(q->c);
+		q->n = 0;
+	}
+	return r;
+}
+
+static int pg_begin(struct m_store *s)
+{
+	if (PQtransactionStatus(((struct pgc *)s->conn)->c) != PQTRANS_IDLE)
+		return m_err(-EBUSY, "postgresql: a transaction is already open");
+	return pg_exec(s, "BEGIN");
+}
+
+static void pg_rollback(struct m_store *s)
+{
+	struct pgc *q = s->conn;
+
+	/* quietly: the error that led here is the one to report */
+	if (PQtransactionStatus(q->c) != PQTRANS_IDLE)
+		PQclear(PQexec(q->c, "ROLLBACK"));
+}
+
+static int pg_commit(struct m_store *s)
+{
+	int r;
+
+	if (PQtransactionStatus(((struct pgc *)s->conn)->c) == PQTRANS_IDLE)
+		return m_err(-EINVAL, "postgresql: no transaction to commit");
+	r = pg_exec(s, "COMMIT");
+
+	if (r < 0)
+		pg_rollback(s);
+	return r;
+}
+
 static void pg_close(struct m_store *s)
 {
 	struct pgc *q = s->conn;
@@ -131,6 +180,9 @@ static void pg_close(struct m_store *s)
 static const struct m_store_ops pg_ops = {
 	.kind = "postgresql",
 	.query = pg_query,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
 	.close = pg_close,
 };
 

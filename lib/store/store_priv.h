@@ -6,7 +6,8 @@
  * What a storage back end provides: run one statement with text/integer
  * parameters and hand each row to a callback as text.  Statements are
  * written once, with PostgreSQL's $N placeholders; the SQLite back end
- * reads them as its ?N.  Each statement is one implicit transaction.
+ * reads them as its ?N.  Each statement is one implicit transaction,
+ * unless begin() opened an explicit one.
  */
 
 #include <stdbool.h>
@@ -30,6 +31,9 @@ struct m_store_ops {
 	/* @ret_changes: rows written (or returned, for RETURNING); may be NULL */
 	int (*query)(struct m_store *s, const char *sql, const struct m_sqlp *p, int np, m_row_fn cb,
 		     void *arg, int64_t *ret_changes);
+	int (*begin)(struct m_store *s);
+	int (*commit)(struct m_store *s);
+	void (*rollback)(struct m_store *s);
 	void (*close)(struct m_store *s);
 };
 

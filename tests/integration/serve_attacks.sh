@@ -135,8 +135,10 @@ print(json.dumps({"enrollment":json.load(open(sys.argv[1]))["enrollment"],"secre
 	ok "rejected: payload-denied"
 	nonce m1; quote "$NONCE" "$T/ev.json"; attempt
 	expect_reason 403 manifest-mismatch
-	assert_eq "$kind: first difference" "16 event-differs 1 rootfs" \
-		"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["first_difference"]; print(d["pcr"], d["status"], d["index"], d["found"]["record"] if 0 else d["expected"]["description"])' "$T/ans" | sed 's/rootfs-v2/rootfs/')"
+	# expected: the manifest's event; found: the CEL record measured extend wrote
+	assert_eq "$kind: first difference" "16 event-differs 1 rootfs-v2 rootfs 1 cel-json" \
+		"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["first_difference"]; f=d["found"]
+print(d["pcr"], d["status"], d["index"], d["expected"]["description"], f["description"], f["record"], f["log"])' "$T/ans")"
 	"$M" admin --db "$DB" machine approve m1 --policy good
 	nonce m1; quote "$NONCE" "$T/ev.json"; attempt pkgg
 	expect_reason 403 unknown-policy

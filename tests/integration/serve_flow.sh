@@ -51,6 +51,17 @@ open(sys.argv[3],"wb").write(AESGCM(open(sys.argv[2],"rb").read()).decrypt(b("iv
 	ok "$kind: payload decrypted with the TPM-activated key"
 	grep -q "$(od -An -tx1 "$T/k.bin" | tr -d ' \n' | cut -c1-16)" "$T/pass.json" && die "key in the answer"
 
+	# the same TPM enrolling again is a re-enrolment, not a new first use
+	enrol "$T/a" m1 || { cat "$T/ans" >&2; die "$kind: re-enrolment failed"; }
+	"$M" admin --db "$DB" audit --json > "$T/audit.json"
+	python3 -c 'import json,sys
+a=[x for x in json.load(open(sys.argv[1])) if x["event"] in ("enroll","enroll-start")]
+assert len(a) == 4, a
+assert sum("tofu" in x["detail"] for x in a) == 2, a
+assert "re-enrolment" in a[2]["detail"] and "re-enrolment" in a[3]["detail"], a' "$T/audit.json" ||
+		die "$kind: re-enrolment audit"
+	ok "$kind: the same EK enrolling again is audited as a re-enrolment"
+
 	# a kill -9 right after the answer loses nothing committed
 	kill -9 "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true
 	"$M" admin --db "$DB" machine list > "$T/list"

@@ -81,6 +81,44 @@ static void test_nonce(void **state)
 	assert_int_equal(st, M_NONCE_UNKNOWN);
 }
 
+/* begin/commit: all the statements or none (a failed one rolls the rest back) */
+static void test_transaction(void **state)
+{
+	struct m_store *s = *state;
+	enum m_nonce_status st;
+
+	assert_int_equal(m_store_begin(s), 0);
+	assert_true(m_store_begin(s) < 0);	/* not nested */
+	assert_int_equal(m_store_nonce_add(s, "bb01", "m1", 1000), 0);
+	m_store_rollback(s);
+	assert_int_equal(m_store_nonce_use(s, "bb01", "m1", 10, &st), 0);
+	assert_int_equal(st, M_NONCE_UNKNOWN);
+
+	assert_int_equal(m_store_begin(s), 0);
+	assert_int_equal(m_store_nonce_add(s, "bb02", "m1", 1000), 0);
+	assert_int_equal(m_store_nonce_add(s, "bb03", "m1", 1000), 0);
+	assert_int_equal(m_store_nonce_use(s, "bb02", "m1", 10, &st), 0);
+	assert_int_equal(st, M_NONCE_OK);
+	assert_int_equal(m_store_commit(s), 0);
+	assert_int_equal(m_store_nonce_use(s, "bb02", "m1", 10, &st), 0);
+	assert_int_equal(st, M_NONCE_REUSED);
+	assert_int_equal(m_store_nonce_use(s, "bb03", "m1", 10, &st), 0);
+	assert_int_equal(st, M_NONCE_OK);
+
+	assert_int_equal(m_store_begin(s), 0);
+	assert_int_equal(m_store_nonce_add(s, "bb04", "m1", 1000), 0);
+	assert_int_equal(m_store_nonce_add(s, "bb03", "m1", 1000), -EEXIST);
+	assert_true(m_store_commit(s) < 0);
+	assert_int_equal(m_store_nonce_use(s, "bb04", "m1", 10, &st), 0);
+	assert_int_equal(st, M_NONCE_UNKNOWN);
+	assert_true(m_store_commit(s) < 0);	/* nothing open */
+
+	/* the handle works as before afterwards */
+	assert_int_equal(m_store_nonce_add(s, "bb05", "m1", 1000), 0);
+	assert_int_equal(m_store_nonce_use(s, "bb05", "m1", 10, &st), 0);
+	assert_int_equal(st, M_NONCE_OK);
+}
+
 static void test_machine(void **state)
 {
 	struct m_store *s = *state;
@@ -103,13 +141,22 @@ static void test_machine(void **state)
 	assert_int_equal(m_store_machine_set(s, "box", M_MACHINE_APPROVED, "p1"), 0);
 	assert_int_equal(m_store_machine_set(s, "nobox", M_MACHINE_APPROVED, "p1"), -ENOENT);
 
-	/* (resetCount, restartCount, clock) never goes backwards */
-	assert_int_equal(m_store_machine_clock(s, "box", 5000, 3, 1), 0);
-	assert_int_equal(m_store_machine_clock(s, "box", 5000, 3, 1), 0);
-	assert_int_equal(m_store_machine_clock(s, "box", 4999, 3, 1), -ERANGE);
-	assert_int_equal(m_store_machine_clock(s, "box", 9999, 3, 0), -ERANGE);
-	assert_int_equal(m_store_machine_clock(s, "box", 9999, 2, 7), -ERANGE);
-	assert_int_equal(m_store_machine_clock(s, "box", 10, 4, 0), 0);
+	/* (resetCount, restartCount, clock) never goes backwards; the result is recorded with it */
+	assert_int_equal(m_store_machine_attested(s, "box", 5000, 3, 1, "pass", "", 70), 0);
+	assert_int_equal(m_store_machine_attested(s, "box", 5000, 3, 1, "pass", "", 71), 0);
+	assert_int_equal(m_store_machine_attested(s, "box", 4999, 3, 1, "fail", "x", 72), -ERANGE);
+	assert_int_equal(m_store_machine_attested(s, "box", 9999, 3, 0, "fail", "x", 73), -ERANGE);
+	assert_int_equal(m_store_machine_attested(s, "box", 9999, 2, 7, "fail", "x", 74), -ERANGE);
+	assert_int_equal(m_store_machine_get(s, "box", &got), 0);
+	assert_int_equal(got.clock, 5000);
+	assert_int_equal(got.last_at, 71);	/* a refused clock changes nothing */
+	assert_string_equal(got.last_result, "pass");
+	m_machine_clear(&got);
+	assert_int_equal(m_store_machine_attested(s, "box", 10, 4, 0, "fail", "manifest-mismatch", 75), 0);
+	assert_int_equal(m_store_machine_get(s, "box", &got), 0);
+	assert_int_equal(got.clock, 10);
+	assert_string_equal(got.last_reason, "manifest-mismatch");
+	m_machine_clear(&got);
 	assert_int_equal(m_store_machine_result(s, "box", "fail", "nonce-reused", 77), 0);
 	assert_int_equal(m_store_machine_get(s, "box", &got), 0);
 	assert_int_equal(got.state, M_MACHINE_APPROVED);
@@ -190,6 +237,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nonce),
+		cmocka_unit_test(test_transaction),
 		cmocka_unit_test(test_machine),
 		cmocka_unit_test(test_enrolment_once),
 		cmocka_unit_test(test_policy_payload_audit),

@@ -1,0 +1,15 @@
+#!/bin/sh
+# The store's contract (tests/unit/test_store.c: single-use nonces,
+# transactions, enrolment races, clock order, ...) on PostgreSQL: the unit
+# test binary run against a throwaway local server, so both back ends pass
+# the same cases.
+. "$MEASURED_SRCDIR/tests/lib/common.sh"
+. "$MEASURED_SRCDIR/tests/lib/pg.sh"
+
+BIN=${MEASURED_BUILDDIR:-$(dirname "$M")}/tests/test_store
+[ -x "$BIN" ] || die "$BIN is not built (make check builds it)"
+pg_start
+MEASURED_TEST_DB=$PG_URL "$BIN" > "$T/out" 2>&1 || { cat "$T/out" >&2; die "the store's tests fail on PostgreSQL"; }
+n=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$T/out")
+[ "${n:-0}" -ge 6 ] || { cat "$T/out" >&2; die "expected at least 6 store tests to pass, got '${n:-0}'"; }
+ok "postgresql: $n store tests pass"
