@@ -2,9 +2,10 @@
 /*
  * Nonces and attestation (docs/api.md).  The checks, in order, each with
  * its own reason code: the machine is known and approved; its policies
- * exist (fail closed); the evidence parses; the nonce is one this server
- * issued to this machine, unexpired, used now for the first and only
- * time; m_quote_verify() (signature, magic, type, AK attributes, nonce,
+ * exist (fail closed); the evidence parses; the nonce is one a verifier of
+ * this database made for this machine (m_nonce_check()), unexpired, used
+ * now for the first and only time (settled last, with the result);
+ * m_quote_verify() (signature, magic, type, AK attributes, nonce,
  * policy PCRs quoted, PCR digest, logs replay); clock/resetCount/
  * restartCount never go backwards; the quoted values and, event by event,
  * the logs match every policy's reference manifest.  Only then is the
@@ -24,8 +25,6 @@
 #include "measured/credential.h"
 #include "measured/error.h"
 #include "server.h"
-
-#define NONCE_LEN 32u
 
 static int64_t now(void)
 {
@@ -58,13 +57,34 @@ static int machine_ready(struct m_store *st, struct srv_reply *rep, struct m_mac
 	return 0;
 }
 
+int srv_nonce_key_load(struct srv *s, struct m_store *st)
+{
+	uint8_t k[M_NONCE_KEY_LEN];
+	char kh[2 * M_NONCE_KEY_LEN + 1], *v = NULL;
+	int r;
+
+	if (RAND_bytes(k, sizeof(k)) != 1)
+		return m_err(-EIO, "no randomness");
+	hex(k, sizeof(k), kh);
+	r = m_store_secret(st, "nonce-key", kh, &v);
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(kh, sizeof(kh));
+	if (r < 0)
+		return m_err_prefix(r, "the nonce key");
+	if (strlen(v) != 2 * M_NONCE_KEY_LEN || m_unhex(v, s->nonce_key, M_NONCE_KEY_LEN) < 0)
+		r = m_err(-EINVAL, "the database's nonce key is not %u hex bytes", M_NONCE_KEY_LEN);
+	OPENSSL_cleanse(v, strlen(v));
+	free(v);
+	return r;
+}
+
 void srv_nonce(struct srv *s, json_object *req, struct srv_reply *rep)
 {
 	struct m_store *st = srv_store(s);
 	struct m_machine m = { 0 };
 	struct srv_policy_set ps;
-	uint8_t n[NONCE_LEN];
-	char nh[2 * NONCE_LEN + 1];
+	uint8_t n[M_NONCE_LEN];
+	char nh[2 * M_NONCE_LEN + 1];
 	int64_t exp = now() + s->cfg.nonce_ttl;
 	json_object *o, *pcrs, *banks;
 	int r;
@@ -84,15 +104,12 @@ void srv_nonce(struct srv *s, json_object *req, struct srv_reply *rep)
 		srv_fail(rep, 500, "internal-error", "%s", m_errmsg(r));
 		goto out;
 	}
-	if (RAND_bytes(n, sizeof(n)) != 1) {
-		srv_fail(rep, 500, "internal-error", "no randomness");
+	/* nothing is written: the nonce carries its machine, expiry and MAC */
+	if ((r = m_nonce_make(s->nonce_key, rep->machine, exp, n)) < 0) {
+		srv_fail(rep, 500, "internal-error", "%s", m_errmsg(r));
 		goto out;
 	}
 	hex(n, sizeof(n), nh);
-	if (m_store_nonce_add(st, nh, rep->machine, exp) < 0) {
-		srv_fail(rep, 503, "internal-error", "the database is unavailable");
-		goto out;
-	}
 	o = json_object_new_object();
 	json_object_object_add(o, "nonce", json_object_new_string(nh));
 	json_object_object_add(o, "expires", json_object_new_int64(exp));
@@ -323,31 +340,32 @@ static const char *fail_detail(const struct srv_reply *rep)
 }
 
 /*
- * The end of every attestation whose evidence named a nonce, pass or
- * fail, in one transaction (one commit, one turn of SQLite's write lock):
- * the nonce is used up, and if it was not this server's, fresh and unused,
- * that is the answer whatever else was found; a verified quote's clock is
+ * The end of every attestation whose evidence carried a valid nonce, pass
+ * or fail, in one transaction (one commit, one turn of SQLite's write
+ * lock): the nonce is used up, and if it was used before, that is the
+ * answer whatever else was found; a verified quote's clock is
  * recorded, and if it went backwards that is the answer (it outranks a
  * manifest mismatch, which the checks' order in docs/api.md puts later);
  * then the audit record and the machine's last result.  The answer leaves
  * only after the commit: a pass is on record first, and a database that
  * fails here releases nothing.
  */
-static void settle(struct m_store *st, struct srv_reply *rep, const char *nonce_hex,
+static void settle(struct m_store *st, struct srv_reply *rep, const char *nonce_hex, int64_t nonce_expires,
 		   const struct m_verify_result *quote, const char *pass_detail)
 {
-	enum m_nonce_status ns;
+	bool fresh = false;
 	int r;
 
 	r = m_store_begin(st);
-	if (r == 0)
-		r = m_store_nonce_use(st, nonce_hex, rep->machine, now(), &ns);
-	if (r == 0 && ns != M_NONCE_OK)
-		srv_fail(rep, 403, ns == M_NONCE_EXPIRED ? "nonce-expired" : ns == M_NONCE_REUSED ? "nonce-reused"
-												 : "nonce-unknown",
-			 ns == M_NONCE_EXPIRED ? "the nonce expired" : ns == M_NONCE_REUSED ? "the nonce was used before"
-			 : "this server did not issue this nonce to this machine");
-	if (r == 0 && ns == M_NONCE_OK && quote) {
+	if (r == 0) {
+		r = m_store_nonce_use(st, nonce_hex, rep->machine, nonce_expires);
+		fresh = r == 0;
+		if (r == -EALREADY) {
+			srv_fail(rep, 403, "nonce-reused", "the nonce was used before");
+			r = 0;
+		}
+	}
+	if (r == 0 && fresh && quote) {
 		/* the clock and the result in one statement; the clock check decides */
 		r = m_store_machine_attested(st, rep->machine, quote->clock, quote->reset_count, quote->restart_count,
 					     rep->status == 200 ? "pass" : "fail", rep->reason ? rep->reason : "", now());
@@ -390,6 +408,7 @@ void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 	char nh[2 * M_NONCE_MAX + 1], ppolicy[M_STORE_NAME_MAX], pname[M_STORE_NAME_MAX] = "";
 	json_object *evo, *pv, *diff = NULL, *payload = NULL, *o;
 	bool settle_nonce = false, verified = false;
+	int64_t nexp = 0;
 	int r;
 
 	if (!st) {
@@ -440,9 +459,16 @@ void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 		goto done;
 	}
 
-	/* the nonce: this server's, for this machine, fresh, and used up (settle()) */
-	if (ev->nonce_len == 0) {
-		srv_fail(rep, 403, "nonce-unknown", "the evidence has no nonce");
+	/* the nonce: made for this machine by a verifier of this database, fresh, and used up (settle()) */
+	switch (m_nonce_check(s->nonce_key, rep->machine, ev->nonce, ev->nonce_len, now(), &nexp)) {
+	case M_NONCE_OK:
+		break;
+	case M_NONCE_EXPIRED:
+		srv_fail(rep, 403, "nonce-expired", "the nonce expired");
+		goto done;
+	default:
+		srv_fail(rep, 403, "nonce-unknown", ev->nonce_len ? "this server did not issue this nonce to this machine"
+								  : "the evidence has no nonce");
 		goto done;
 	}
 	hex(ev->nonce, ev->nonce_len, nh);
@@ -542,7 +568,7 @@ void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 	srv_ok(rep, o);
 done:
 	if (settle_nonce)
-		settle(st, rep, nh, verified ? &res : NULL, pname);
+		settle(st, rep, nh, nexp, verified ? &res : NULL, pname);
 	else if (rep->status == 403)
 		audit(st, rep, fail_detail(rep));
 	for (size_t i = 0; i < nlogs; i++)

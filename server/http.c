@@ -55,6 +55,8 @@ struct m_store *srv_store(struct srv *s)
 		slog("error", "store-open", json_object_new_string(m_errmsg(r)));
 		return NULL;
 	}
+	/* request threads never wait on a disk flush: the main thread checkpoints (srv_run) */
+	m_store_defer_checkpoints(st);
 	pthread_mutex_lock(&s->lock);
 	if (s->nstores < sizeof(s->stores) / sizeof(s->stores[0])) {
 		s->stores[s->nstores++] = st;
@@ -381,12 +383,18 @@ static int parse_listen(const char *spec, struct sockaddr_in *sa)
 	return 0;
 }
 
-static void expire_old(struct srv *s)
+/* the main thread's chores, on its own connection */
+static void maintain(struct srv *s, bool expire)
 {
 	struct m_store *st = srv_store(s);
+	int r;
 
-	if (st)
-		m_store_expire(st, (int64_t)time(NULL) - 60);
+	if (!st)
+		return;
+	if (expire && (r = m_store_expire(st, (int64_t)time(NULL) - 60)) < 0)
+		slog("error", "expire", json_object_new_string(m_errmsg(r)));
+	if ((r = m_store_checkpoint(st)) < 0)
+		slog("error", "checkpoint", json_object_new_string(m_errmsg(r)));
 }
 
 int srv_run(const struct srv_config *cfg, volatile int *stop)
@@ -420,7 +428,10 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 	r = m_store_open(cfg->db, &probe);
 	if (r < 0)
 		goto out;
+	r = srv_nonce_key_load(s, probe);
 	m_store_close(probe);
+	if (r < 0)
+		goto out;
 
 	if (ca)
 		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_TLS |
@@ -458,8 +469,7 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 	}
 	for (unsigned tick = 0; !*stop; tick++) {
 		usleep(200000);
-		if (tick % 150 == 0)
-			expire_old(s);	/* every 30 s, from this thread's own connection */
+		maintain(s, tick % 150 == 0);	/* checkpoints as needed; expiry every 30 s */
 	}
 	slog("info", "stopping", NULL);
 	r = 0;

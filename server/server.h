@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <tss2/tss2_tpm2_types.h>
+#include "measured/attest.h"
 #include "measured/manifest.h"
 #include "measured/store.h"
 
@@ -54,6 +55,7 @@ struct srv {
 	size_t nstores;
 	struct srv_cached_policy *policies;
 	struct srv_policy_head *heads;
+	uint8_t nonce_key[M_NONCE_KEY_LEN];	/* shared by the verifiers of one database */
 };
 
 /* An answer: HTTP status and a JSON body (owned). */
@@ -74,6 +76,8 @@ void srv_enroll(struct srv *s, json_object *req, struct srv_reply *rep);
 void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep);
 void srv_nonce(struct srv *s, json_object *req, struct srv_reply *rep);
 void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep);
+/** srv_nonce_key_load() - the database's nonce key, made on first use. */
+int srv_nonce_key_load(struct srv *s, struct m_store *st);
 
 /* answers */
 void srv_fail(struct srv_reply *rep, unsigned status, const char *reason, const char *fmt, ...)

@@ -160,6 +160,25 @@ struct m_quote_params {
  */
 int m_attest_quote(struct m_tpm *tpm, const struct m_quote_params *p, struct m_evidence **ret);
 
+/* ---- a verifier's nonces (lib/attest/nonce.c) ---- */
+
+#define M_NONCE_LEN     32u	/* random, expiry, MAC */
+#define M_NONCE_KEY_LEN 32u
+
+enum m_nonce_status {
+	M_NONCE_OK = 0,
+	M_NONCE_UNKNOWN,	/* not made with this key, for this machine */
+	M_NONCE_EXPIRED,
+	M_NONCE_REUSED,		/* m_store_nonce_use() said so */
+};
+
+/** m_nonce_make() - a fresh nonce for @machine, valid until @expires (seconds since the epoch). */
+int m_nonce_make(const uint8_t key[M_NONCE_KEY_LEN], const char *machine, int64_t expires,
+		 uint8_t out[M_NONCE_LEN]);
+/** m_nonce_check() - was @nonce made with @key for @machine, and is it unexpired at @now? */
+enum m_nonce_status m_nonce_check(const uint8_t key[M_NONCE_KEY_LEN], const char *machine,
+				  const uint8_t *nonce, size_t len, int64_t now, int64_t *ret_expires);
+
 /* ---- tpm2-tools file formats (lib/attest/tpm2tools.c) ---- */
 
 /**

@@ -76,13 +76,6 @@ struct m_policy {
 
 void m_policy_clear(struct m_policy *p);
 
-enum m_nonce_status {
-	M_NONCE_OK = 0,
-	M_NONCE_UNKNOWN,	/* never issued, or to another machine */
-	M_NONCE_EXPIRED,
-	M_NONCE_REUSED,
-};
-
 struct m_audit {
 	int64_t id, at;
 	const char *machine, *event, *result, *reason, *detail;
@@ -103,6 +96,16 @@ const char *m_store_kind(const struct m_store *s);
 int m_store_begin(struct m_store *s);
 int m_store_commit(struct m_store *s);
 void m_store_rollback(struct m_store *s);
+
+/**
+ * m_store_defer_checkpoints() - SQLite: this handle's commits leave copying
+ * the WAL back into the database (and its fsyncs) to m_store_checkpoint(),
+ * which the caller runs from a thread that answers no one.  PostgreSQL:
+ * nothing to do.
+ */
+void m_store_defer_checkpoints(struct m_store *s);
+/** m_store_checkpoint() - SQLite: a passive checkpoint if the WAL has grown enough; PostgreSQL: nothing. */
+int m_store_checkpoint(struct m_store *s);
 
 /* enrolment */
 int m_store_enrolment_add(struct m_store *s, const struct m_enrolment *e);
@@ -135,12 +138,22 @@ int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock
 int m_store_machine_list(struct m_store *s, int (*cb)(const struct m_machine *m, void *arg), void *arg);
 
 /* nonces */
-int m_store_nonce_add(struct m_store *s, const char *nonce_hex, const char *machine, int64_t expires);
-/** m_store_nonce_use() - mark used (once, atomically) and tell what it was. */
-int m_store_nonce_use(struct m_store *s, const char *nonce_hex, const char *machine, int64_t now,
-		      enum m_nonce_status *ret);
-/** m_store_expire() - drop nonces and enrolments that expired before @before. */
+/**
+ * m_store_nonce_use() - record the single use of a nonce (m_nonce_check()
+ * vouches for the rest): 0 the first time, -EALREADY every other time,
+ * atomically, across all the processes sharing the database.  The record
+ * is kept until @expires is past (m_store_expire()).
+ */
+int m_store_nonce_use(struct m_store *s, const char *nonce_hex, const char *machine, int64_t expires);
+/** m_store_expire() - drop used nonces and pending enrolments that expired before @before. */
 int m_store_expire(struct m_store *s, int64_t before);
+
+/**
+ * m_store_secret() - the value stored under @name, or, if there is none
+ * yet, @candidate stored and returned: processes sharing a database
+ * agree on one (the nonce key).  @ret (malloc'd) is what the database holds.
+ */
+int m_store_secret(struct m_store *s, const char *name, const char *candidate, char **ret);
 
 /* policies and payloads */
 int m_store_policy_put(struct m_store *s, const struct m_policy *p);

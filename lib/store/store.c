@@ -23,10 +23,10 @@ static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS enrolments ("
 	" id TEXT PRIMARY KEY, machine TEXT NOT NULL, ek_pub TEXT NOT NULL, ak_pub TEXT NOT NULL,"
 	" ek_trust TEXT NOT NULL, secret_hash TEXT NOT NULL, expires BIGINT NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS nonces ("
-	" nonce TEXT PRIMARY KEY, machine TEXT NOT NULL, expires BIGINT NOT NULL,"
-	" used INTEGER NOT NULL DEFAULT 0)",
-	"CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires)",
+	"CREATE TABLE IF NOT EXISTS used_nonces ("
+	" nonce TEXT PRIMARY KEY, machine TEXT NOT NULL, expires BIGINT NOT NULL)",
+	"CREATE INDEX IF NOT EXISTS used_nonces_expires ON used_nonces (expires)",
+	"CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS policies ("
 	" name TEXT PRIMARY KEY, manifest TEXT NOT NULL, pcrs BIGINT NOT NULL, banks BIGINT NOT NULL,"
 	" version BIGINT NOT NULL)",
@@ -124,6 +124,17 @@ int m_store_commit(struct m_store *s)
 void m_store_rollback(struct m_store *s)
 {
 	s->ops->rollback(s);
+}
+
+void m_store_defer_checkpoints(struct m_store *s)
+{
+	if (s->ops->defer_checkpoints)
+		s->ops->defer_checkpoints(s);
+}
+
+int m_store_checkpoint(struct m_store *s)
+{
+	return s->ops->checkpoint ? s->ops->checkpoint(s) : 0;
 }
 
 static void copy(char *dst, size_t n, const char *src)
@@ -337,42 +348,18 @@ int m_store_machine_list(struct m_store *s, int (*cb)(const struct m_machine *m,
 
 /* ---- nonces ---- */
 
-int m_store_nonce_add(struct m_store *s, const char *nonce_hex, const char *machine, int64_t expires)
+int m_store_nonce_use(struct m_store *s, const char *nonce_hex, const char *machine, int64_t expires)
 {
 	struct m_sqlp p[] = { SQL_TEXT(nonce_hex), SQL_TEXT(machine), SQL_INT(expires) };
-
-	return q(s, "INSERT INTO nonces (nonce, machine, expires) VALUES ($1, $2, $3)", p, 3, NULL, NULL, NULL);
-}
-
-static int int_row(int n, const char *const *v, void *arg)
-{
-	if (n < 1)
-		return -EIO;
-	*(int64_t *)arg = num(v[0]);
-	return 0;
-}
-
-int m_store_nonce_use(struct m_store *s, const char *nonce_hex, const char *machine, int64_t t,
-		      enum m_nonce_status *ret)
-{
-	struct m_sqlp p[] = { SQL_TEXT(nonce_hex), SQL_TEXT(machine) };
-	int64_t expires = 0, n = 0;
+	int64_t n = 0;
 	int r;
 
-	/* the single use is this one UPDATE: of two racing requests, one gets the row */
-	r = q(s, "UPDATE nonces SET used = 1 WHERE nonce = $1 AND machine = $2 AND used = 0 RETURNING expires",
-	      p, 2, int_row, &expires, &n);
+	/* the single use is this one INSERT: of two racing requests, one adds the row */
+	r = q(s, "INSERT INTO used_nonces (nonce, machine, expires) VALUES ($1, $2, $3)"
+		 " ON CONFLICT (nonce) DO NOTHING", p, 3, NULL, NULL, &n);
 	if (r < 0)
 		return r;
-	if (n) {
-		*ret = expires < t ? M_NONCE_EXPIRED : M_NONCE_OK;
-		return 0;
-	}
-	r = q(s, "SELECT used FROM nonces WHERE nonce = $1 AND machine = $2", p, 2, NULL, NULL, &n);
-	if (r < 0)
-		return r;
-	*ret = n ? M_NONCE_REUSED : M_NONCE_UNKNOWN;
-	return 0;
+	return n ? 0 : -EALREADY;
 }
 
 int m_store_expire(struct m_store *s, int64_t before)
@@ -380,10 +367,39 @@ int m_store_expire(struct m_store *s, int64_t before)
 	struct m_sqlp p[] = { SQL_INT(before) };
 	int r;
 
-	r = q(s, "DELETE FROM nonces WHERE expires < $1", p, 1, NULL, NULL, NULL);
+	r = q(s, "DELETE FROM used_nonces WHERE expires < $1", p, 1, NULL, NULL, NULL);
 	if (r < 0)
 		return r;
 	return q(s, "DELETE FROM enrolments WHERE expires < $1", p, 1, NULL, NULL, NULL);
+}
+
+static int text_row(int n, const char *const *v, void *arg)
+{
+	if (n < 1 || !v[0])
+		return -EIO;
+	*(char **)arg = strdup(v[0]);
+	return *(char **)arg ? 0 : -ENOMEM;
+}
+
+int m_store_secret(struct m_store *s, const char *name, const char *candidate, char **ret)
+{
+	struct m_sqlp p[] = { SQL_TEXT(name), SQL_TEXT(candidate) };
+	char *v = NULL;
+	int64_t n = 0;
+	int r;
+
+	r = q(s, "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", p, 2, NULL,
+	      NULL, NULL);
+	if (r == 0)
+		r = q(s, "SELECT value FROM secrets WHERE name = $1", p, 1, text_row, &v, &n);
+	if (r == 0 && !n)
+		r = m_err(-EIO, "secret '%s' vanished", name);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	return 0;
 }
 
 /* ---- policies and payloads ---- */

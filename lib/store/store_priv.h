@@ -34,6 +34,8 @@ struct m_store_ops {
 	int (*begin)(struct m_store *s);
 	int (*commit)(struct m_store *s);
 	void (*rollback)(struct m_store *s);
+	int (*checkpoint)(struct m_store *s);		/* NULL: nothing to do */
+	void (*defer_checkpoints)(struct m_store *s);	/* NULL: nothing to do */
 	void (*close)(struct m_store *s);
 };
 

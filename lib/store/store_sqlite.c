@@ -20,8 +20,11 @@
  * run after the mutex is released, not inside the commit that crossed the
  * threshold as SQLite's automatic checkpoint does: a passive checkpoint
  * lets the other writers go on, where one inside the commit held every
- * writer of the process for the length of two fsyncs.
+ * writer of the process for the length of two fsyncs.  A handle can leave
+ * them to another thread altogether (m_store_defer_checkpoints(): the
+ * server's request threads then never wait on a disk flush).
  */
+#include <stdatomic.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -32,15 +35,16 @@
 
 #define STMT_CACHE 48
 #define BUSY_TIMEOUT_MS 10000
-#define CHECKPOINT_FRAMES 1000	/* SQLite's own default threshold */
+#define CHECKPOINT_FRAMES 10000
 
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool checkpoint_due;	/* the WAL of this process's database passed CHECKPOINT_FRAMES */
 
 struct sq {
 	sqlite3 *db;
 	bool in_tx;	/* between begin and commit/rollback: the mutex is held */
 	bool tx_failed;	/* a statement failed in it: commit rolls back (as PostgreSQL does) */
-	bool checkpoint_due;
+	bool defer_checkpoints;
 	struct { const char *key; sqlite3_stmt *st; } cache[STMT_CACHE];
 };
 
@@ -75,20 +79,41 @@ static sqlite3_stmt *prepare(struct sq *q, const char *sql)
 
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
+	(void)arg;
 	(void)db;
 	(void)name;
 	if (frames >= CHECKPOINT_FRAMES)
-		((struct sq *)arg)->checkpoint_due = true;
+		atomic_store(&checkpoint_due, true);
 	return SQLITE_OK;
 }
 
-/* after the write mutex is released; another checkpoint running (busy) is as good */
+/* with the write mutex released; another checkpoint running (busy) is as good */
+static int run_checkpoint(struct sq *q)
+{
+	int rc;
+
+	if (!atomic_exchange(&checkpoint_due, false))
+		return 0;
+	rc = sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		return m_err(-EIO, "sqlite: checkpoint: %s", sqlite3_errmsg(q->db));
+	return 0;
+}
+
 static void checkpoint(struct sq *q)
 {
-	if (!q->checkpoint_due)
-		return;
-	q->checkpoint_due = false;
-	sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (!q->defer_checkpoints)
+		run_checkpoint(q);
+}
+
+static int sq_checkpoint(struct m_store *s)
+{
+	return run_checkpoint(s->conn);
+}
+
+static void sq_defer_checkpoints(struct m_store *s)
+{
+	((struct sq *)s->conn)->defer_checkpoints = true;
 }
 
 static bool cached(struct sq *q, sqlite3_stmt *st)
@@ -239,6 +264,8 @@ static const struct m_store_ops sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.checkpoint = sq_checkpoint,
+	.defer_checkpoints = sq_defer_checkpoints,
 	.close = sq_close,
 };
 

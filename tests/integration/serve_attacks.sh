@@ -90,6 +90,16 @@ print(json.dumps({"enrollment":json.load(open(sys.argv[1]))["enrollment"],"secre
 	expect_reason 403 nonce-unknown
 	nonce m1; N1=$NONCE; sleep 7; quote "$N1" "$T/ev.json"; attempt
 	expect_reason 403 nonce-expired
+	# a nonce made for another machine, and a nonce with one bit changed
+	export TPM2TOOLS_TCTI="swtpm:path=$T/tpm-b/sock"
+	enrol "$T/b" m2 || { cat "$T/ans" >&2; die "enrolment of m2"; }
+	export TPM2TOOLS_TCTI=$TPM2TOOLS_TCTI_A
+	nonce m2; quote "$NONCE" "$T/ev.json"; attempt
+	expect_reason 403 nonce-unknown
+	nonce m1
+	quote "$(python3 -c 'import sys; b=bytearray.fromhex(sys.argv[1]); b[-1]^=1; print(b.hex())' "$NONCE")" "$T/ev.json"
+	attempt
+	expect_reason 403 nonce-unknown
 
 	# quote attacks
 	nonce m1; quote "$NONCE" "$T/ev.json"

@@ -85,4 +85,22 @@ assert any("tofu" in x["detail"] for x in a if x["event"]=="enroll")' "$T/audit.
 	assert_eq "$kind: with a client certificate" 200 "$code"
 	CURL_EXTRA=""
 	serve_stop
+
+	# verifiers of one database share its nonce key: a nonce from one is
+	# good at another, after a kill -9 of the first, and used once across them
+	serve_start "$DB" --tofu
+	nonce m1
+	kill -9 "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true
+	quote "$NONCE" "$T/ev.json"
+	attest_req m1 "$T/ev.json" "$T/req.json"
+	serve_start "$DB" --tofu; PID_B=$SERVE_PID; URL_B=$URL
+	serve_start "$DB" --tofu
+	code=$(post /v1/attest "$T/req.json")
+	assert_eq "$kind: a nonce from another verifier process passes" 200 "$code"
+	URL_C=$URL; URL=$URL_B
+	code=$(post /v1/attest "$T/req.json")
+	expect_reason 403 nonce-reused
+	URL=$URL_C
+	serve_stop
+	kill "$PID_B"; wait "$PID_B" 2>/dev/null || true
 done

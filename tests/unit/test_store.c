@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The store's contract on SQLite (the same statements run on PostgreSQL in
- * tests/integration/serve_*.sh; set MEASURED_TEST_DB=postgresql:... to run
- * this file against one too): nonces are single use, bound to a machine
- * and expire; a second EK cannot take a machine's name; the clock never
- * goes backwards; enrolments are taken once; base64 limits.
+ * The store's contract on SQLite, and on PostgreSQL with
+ * MEASURED_TEST_DB=postgresql:... (tests/integration/store_pg.sh): nonces
+ * are used once and forgotten when expired; transactions are all or
+ * nothing; the first secret stored stays; a second EK cannot take a
+ * machine's name; the clock never goes backwards; enrolments are taken
+ * once; base64 limits.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 #include "measured/base64.h"
 #include "measured/store.h"
@@ -61,62 +63,92 @@ static int teardown(void **state)
 static void test_nonce(void **state)
 {
 	struct m_store *s = *state;
-	enum m_nonce_status st;
+	char *v = NULL;
 
-	assert_int_equal(m_store_nonce_add(s, "aa01", "m1", 1000), 0);
-	assert_int_equal(m_store_nonce_add(s, "aa02", "m1", 1000), 0);
-	assert_int_equal(m_store_nonce_add(s, "aa01", "m2", 1000), -EEXIST);	/* unique */
-	assert_int_equal(m_store_nonce_use(s, "aa01", "m2", 10, &st), 0);
-	assert_int_equal(st, M_NONCE_UNKNOWN);	/* another machine's nonce */
-	assert_int_equal(m_store_nonce_use(s, "ffff", "m1", 10, &st), 0);
-	assert_int_equal(st, M_NONCE_UNKNOWN);
-	assert_int_equal(m_store_nonce_use(s, "aa01", "m1", 10, &st), 0);
-	assert_int_equal(st, M_NONCE_OK);
-	assert_int_equal(m_store_nonce_use(s, "aa01", "m1", 10, &st), 0);
-	assert_int_equal(st, M_NONCE_REUSED);
-	assert_int_equal(m_store_nonce_use(s, "aa02", "m1", 1001, &st), 0);
-	assert_int_equal(st, M_NONCE_EXPIRED);
-	assert_int_equal(m_store_expire(s, 2000), 0);
-	assert_int_equal(m_store_nonce_use(s, "aa01", "m1", 10, &st), 0);
-	assert_int_equal(st, M_NONCE_UNKNOWN);
+	assert_int_equal(m_store_nonce_use(s, "aa01", "m1", 1000), 0);
+	assert_int_equal(m_store_nonce_use(s, "aa02", "m1", 500), 0);
+	assert_int_equal(m_store_nonce_use(s, "aa01", "m1", 1000), -EALREADY);
+	assert_int_equal(m_store_nonce_use(s, "aa01", "m2", 1000), -EALREADY);	/* a nonce is used once, by anyone */
+	assert_int_equal(m_store_expire(s, 600), 0);	/* forgets aa02 (expired: m_nonce_check refuses it) */
+	assert_int_equal(m_store_nonce_use(s, "aa02", "m1", 500), 0);
+	assert_int_equal(m_store_nonce_use(s, "aa01", "m1", 1000), -EALREADY);
+
+	/* the first value stored under a name stays */
+	assert_int_equal(m_store_secret(s, "k", "one", &v), 0);
+	assert_string_equal(v, "one");
+	free(v);
+	assert_int_equal(m_store_secret(s, "k", "two", &v), 0);
+	assert_string_equal(v, "one");
+	free(v);
+	assert_int_equal(m_store_secret(s, "k2", "two", &v), 0);
+	assert_string_equal(v, "two");
+	free(v);
 }
 
 /* begin/commit: all the statements or none (a failed one rolls the rest back) */
 static void test_transaction(void **state)
 {
 	struct m_store *s = *state;
-	enum m_nonce_status st;
 
 	assert_int_equal(m_store_begin(s), 0);
 	assert_true(m_store_begin(s) < 0);	/* not nested */
-	assert_int_equal(m_store_nonce_add(s, "bb01", "m1", 1000), 0);
+	assert_int_equal(m_store_nonce_use(s, "bb01", "m1", 1000), 0);
 	m_store_rollback(s);
-	assert_int_equal(m_store_nonce_use(s, "bb01", "m1", 10, &st), 0);
-	assert_int_equal(st, M_NONCE_UNKNOWN);
+	assert_int_equal(m_store_nonce_use(s, "bb01", "m1", 1000), 0);	/* the rolled-back use did not count */
 
 	assert_int_equal(m_store_begin(s), 0);
-	assert_int_equal(m_store_nonce_add(s, "bb02", "m1", 1000), 0);
-	assert_int_equal(m_store_nonce_add(s, "bb03", "m1", 1000), 0);
-	assert_int_equal(m_store_nonce_use(s, "bb02", "m1", 10, &st), 0);
-	assert_int_equal(st, M_NONCE_OK);
+	assert_int_equal(m_store_nonce_use(s, "bb02", "m1", 1000), 0);
+	assert_int_equal(m_store_nonce_use(s, "bb02", "m1", 1000), -EALREADY);	/* seen inside it */
+	assert_int_equal(m_store_audit(s, "m1", "attest", "pass", "", ""), 0);
 	assert_int_equal(m_store_commit(s), 0);
-	assert_int_equal(m_store_nonce_use(s, "bb02", "m1", 10, &st), 0);
-	assert_int_equal(st, M_NONCE_REUSED);
-	assert_int_equal(m_store_nonce_use(s, "bb03", "m1", 10, &st), 0);
-	assert_int_equal(st, M_NONCE_OK);
+	assert_int_equal(m_store_nonce_use(s, "bb02", "m1", 1000), -EALREADY);
 
+	/* a failed statement: commit refuses, and nothing of it stays */
 	assert_int_equal(m_store_begin(s), 0);
-	assert_int_equal(m_store_nonce_add(s, "bb04", "m1", 1000), 0);
-	assert_int_equal(m_store_nonce_add(s, "bb03", "m1", 1000), -EEXIST);
+	assert_int_equal(m_store_nonce_use(s, "bb03", "m1", 1000), 0);
+	assert_true(m_store_enrolment_add(s, &(struct m_enrolment){ .id = "x" }) < 0);	/* NOT NULL columns */
 	assert_true(m_store_commit(s) < 0);
-	assert_int_equal(m_store_nonce_use(s, "bb04", "m1", 10, &st), 0);
-	assert_int_equal(st, M_NONCE_UNKNOWN);
+	assert_int_equal(m_store_nonce_use(s, "bb03", "m1", 1000), 0);
 	assert_true(m_store_commit(s) < 0);	/* nothing open */
 
 	/* the handle works as before afterwards */
-	assert_int_equal(m_store_nonce_add(s, "bb05", "m1", 1000), 0);
-	assert_int_equal(m_store_nonce_use(s, "bb05", "m1", 10, &st), 0);
-	assert_int_equal(st, M_NONCE_OK);
+	assert_int_equal(m_store_nonce_use(s, "bb04", "m1", 1000), 0);
+	assert_int_equal(m_store_nonce_use(s, "bb04", "m1", 1000), -EALREADY);
+}
+
+static off_t file_size(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 ? st.st_size : -1;
+}
+
+/*
+ * SQLite: a handle that defers checkpoints leaves the WAL to grow until
+ * m_store_checkpoint() copies it into the database file; one that does not
+ * checkpoints by itself.  (PostgreSQL: both calls do nothing, and succeed.)
+ */
+static void test_checkpoint(void **state)
+{
+	struct m_store *s = *state;
+	char n[32];
+	off_t before;
+
+	m_store_defer_checkpoints(s);
+	if (strcmp(m_store_kind(s), "sqlite") != 0) {
+		assert_int_equal(m_store_checkpoint(s), 0);
+		return;
+	}
+	assert_int_equal(m_store_checkpoint(s), 0);
+	before = file_size(path);
+	assert_true(before > 0);
+	for (int i = 0; i < 4000; i++) {
+		snprintf(n, sizeof(n), "cc%05d", i);
+		assert_int_equal(m_store_nonce_use(s, n, "m1", 1000), 0);
+	}
+	assert_int_equal(file_size(path), before);	/* all in the WAL still */
+	assert_int_equal(m_store_checkpoint(s), 0);
+	assert_true(file_size(path) > before);		/* copied into the database */
 }
 
 static void test_machine(void **state)
@@ -238,6 +270,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nonce),
 		cmocka_unit_test(test_transaction),
+		cmocka_unit_test(test_checkpoint),
 		cmocka_unit_test(test_machine),
 		cmocka_unit_test(test_enrolment_once),
 		cmocka_unit_test(test_policy_payload_audit),
