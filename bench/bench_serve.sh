@@ -1,6 +1,6 @@
 #!/bin/sh
 # HTTP load on loopback against `measured serve`, on SQLite then on
-# PostgreSQL: BENCH_MACHINES simulated machines (default 2000), BENCH_THREADS
+# PostgreSQL: BENCH_MACHINES simulated machines (default 100000), BENCH_THREADS
 # client connections (default 16), BENCH_SECONDS each (default 20; 300 for
 # the 5-minute run), BENCH_BACKENDS (default "sqlite pg").  Prints attestations/s, p50/p99 and errors, and the
 # ratio to the 1,700/s target (100,000 machines once a minute), and the CPU
@@ -9,7 +9,7 @@ set -eu
 : "${MEASURED_BIN:?run through make bench}"
 : "${MEASURED_SRCDIR:?run through make bench}"
 LOAD=${MEASURED_BUILDDIR:-$(dirname "$MEASURED_BIN")}/bench/serve_load
-N=${BENCH_MACHINES:-2000}; TH=${BENCH_THREADS:-16}; S=${BENCH_SECONDS:-20}
+N=${BENCH_MACHINES:-100000}; TH=${BENCH_THREADS:-16}; S=${BENCH_SECONDS:-20}
 die() { echo "bench_serve: $*" >&2; exit 1; }
 ok() { :; }
 # CPU seconds (user + system) of processes, from /proc/PID/stat fields 14-15
@@ -49,11 +49,12 @@ for kind in ${BENCH_BACKENDS:-sqlite pg}; do
 	echo go >&3; exec 3>&-
 	wait $LP || true
 	s1=$(cpu_of $SERVE_PID); p1=$(cpu_of $(pg_pids))
+	rss=$(awk '/^VmHWM/ { print int($2 / 1024) }' "/proc/$SERVE_PID/status" 2>/dev/null || echo "?")
 	printf '%-10s %s\n' "$kind:" "$(grep attestations "$T/load.out")"
 	n=$(sed -n 's/^attestations \([0-9]*\) .*/\1/p' "$T/load.out")
 	printf '%-10s %s\n' "" "$(grep 'load generator' "$T/load.out")"
-	awk -v a="$s0" -v b="$s1" -v n="${n:-0}" -v s="$S" 'BEGIN { c = b - a;
-		printf "           server CPU %.1f s (%.0f%% of one core, %.2f ms per attestation)\n", c, 100 * c / s, n ? 1000 * c / n : 0 }'
+	awk -v rss="$rss" -v a="$s0" -v b="$s1" -v n="${n:-0}" -v s="$S" 'BEGIN { c = b - a;
+		printf "           server CPU %.1f s (%.0f%% of one core, %.2f ms per attestation), peak RSS %s MiB\n", c, 100 * c / s, n ? 1000 * c / n : 0, rss }'
 	if [ $kind = pg ]; then
 		awk -v a="$p0" -v b="$p1" -v n="${n:-0}" -v s="$S" 'BEGIN { c = b - a;
 			printf "           postgres CPU %.1f s (%.0f%% of one core, %.2f ms per attestation)\n", c, 100 * c / s, n ? 1000 * c / n : 0 }'

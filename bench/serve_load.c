@@ -2,7 +2,9 @@
 /*
  * Load generator for `measured serve` (bench/bench_serve.sh): N simulated
  * machines, each a software P-256 AK imported with `measured admin machine
- * import`; T threads, each with one keep-alive TLS connection (libcurl),
+ * import`; T threads, each with one keep-alive TLS connection (OpenSSL,
+ * HTTP/1.1 written and read here: the client's own cost is kept small, as
+ * it shares the cores with the server),
  * loop over nonce + attest pairs for S seconds.  Each quote is a real
  * TPMS_ATTEST (libtss2-mu) with the server's nonce, the PCR 16 value a
  * one-event CEL log replays to, and an ECDSA signature: the server runs
@@ -12,12 +14,19 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
-#include <curl/curl.h>
+#include <sys/socket.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
@@ -55,35 +64,128 @@ struct tstat {
 	char err[256];
 };
 
-struct buf { char d[16384]; size_t n; };
+struct buf { char d[16384]; };
 
-static size_t sink(char *p, size_t sz, size_t n, void *arg)
+/* one keep-alive HTTPS connection to the server */
+struct conn {
+	int fd;
+	SSL *ssl;
+	char *out;		/* request head + body */
+	size_t out_max;
+	char in[16384];		/* the answer being read */
+	size_t in_len;
+};
+
+static SSL_CTX *tls;
+static struct sockaddr_in server_addr;
+static char server_host[64];
+
+static void conn_close(struct conn *c)
 {
-	struct buf *b = arg;
-	size_t k = sz * n;
-
-	if (k > sizeof(b->d) - 1 - b->n)
-		k = sizeof(b->d) - 1 - b->n;
-	memcpy(b->d + b->n, p, k);
-	b->n += k;
-	b->d[b->n] = 0;
-	return sz * n;
+	if (c->ssl)
+		SSL_free(c->ssl);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->ssl = NULL;
+	c->fd = -1;
 }
 
-static int post(CURL *c, const char *path, const char *body, struct buf *b)
+static int conn_open(struct conn *c)
 {
-	char u[256];
-	long code = 0;
+	int one = 1;
 
-	snprintf(u, sizeof(u), "%s%s", url, path);
-	b->n = 0;
-	b->d[0] = 0;
-	curl_easy_setopt(c, CURLOPT_URL, u);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	if (curl_easy_perform(c) != CURLE_OK)
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&server_addr, sizeof(server_addr)) < 0)
+		goto fail;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->ssl = SSL_new(tls);
+	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd) ||
+	    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), server_host) || SSL_connect(c->ssl) != 1)
+		goto fail;
+	return 0;
+fail:
+	conn_close(c);
+	return -1;
+}
+
+static int write_all(struct conn *c, const char *p, size_t n)
+{
+	while (n) {
+		int k = SSL_write(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* POST @body to @path; the answer's body (cut to fit) in @ans; the HTTP status, or -1 */
+static int post(struct conn *c, const char *path, const char *body, char *ans, size_t ans_max)
+{
+	size_t bl = strlen(body), head = 0, want;
+	int n, code;
+	char *end, *cl;
+
+	if (c->fd < 0 && conn_open(c) < 0)
 		return -1;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	return (int)code;
+	n = snprintf(c->out, c->out_max, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+		     "Content-Length: %zu\r\n\r\n", path, server_host, bl);
+	if (n < 0 || (size_t)n + bl > c->out_max)
+		return -1;
+	memcpy(c->out + n, body, bl);	/* one write: the head and the body in one TLS record */
+	if (write_all(c, c->out, (size_t)n + bl) < 0)
+		goto broken;
+	c->in_len = 0;
+	for (;;) {
+		c->in[c->in_len] = 0;
+		if (!head && (end = strstr(c->in, "\r\n\r\n"))) {
+			head = (size_t)(end - c->in) + 4;
+			cl = strcasestr(c->in, "\r\nContent-Length:");
+			if (!cl || cl > end)
+				goto broken;
+			want = head + strtoul(cl + 17, NULL, 10);
+			if (want >= sizeof(c->in))
+				goto broken;
+		}
+		if (head && c->in_len >= want)
+			break;
+		n = SSL_read(c->ssl, c->in + c->in_len, (int)(sizeof(c->in) - 1 - c->in_len));
+		if (n <= 0)
+			goto broken;
+		c->in_len += (size_t)n;
+	}
+	if (sscanf(c->in, "HTTP/1.1 %d", &code) != 1)
+		goto broken;
+	snprintf(ans, ans_max, "%.*s", (int)(want - head), c->in + head);
+	if (strcasestr(c->in, "\r\nConnection: close"))
+		conn_close(c);
+	return code;
+broken:
+	conn_close(c);	/* the next request connects again */
+	return -1;
+}
+
+/* https://IPV4:PORT, verified against @ca for that address */
+static int tls_setup(void)
+{
+	unsigned port;
+
+	if (sscanf(url, "https://%63[0-9.]:%u", server_host, &port) != 2 || port > 65535 ||
+	    inet_pton(AF_INET, server_host, &server_addr.sin_addr) != 1) {
+		fprintf(stderr, "serve_load: %s: expected https://IPV4:PORT\n", url);
+		return -1;
+	}
+	server_addr.sin_family = AF_INET;
+	server_addr.sin_port = htons((uint16_t)port);
+	tls = SSL_CTX_new(TLS_client_method());
+	if (!tls || SSL_CTX_load_verify_locations(tls, ca, NULL) != 1) {
+		fprintf(stderr, "serve_load: %s: cannot load the CA certificate\n", ca);
+		return -1;
+	}
+	SSL_CTX_set_verify(tls, SSL_VERIFY_PEER, NULL);
+	return 0;
 }
 
 static double now_ms(void)
@@ -163,17 +265,14 @@ static int evidence(struct sim *s, const uint8_t *nonce, size_t nlen, char *out,
 static void *worker(void *arg)
 {
 	struct tstat *st = arg;
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	struct conn *c = calloc(1, sizeof(*c));
 	struct buf *b = malloc(sizeof(*b));
 	char *body = malloc(body_max);
 	unsigned i = st->idx;
 
-	curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	c->fd = -1;
+	c->out_max = body_max + 512;
+	c->out = malloc(c->out_max);
 	while (!stop) {
 		struct sim *s = &sims[i % nsims];
 
@@ -186,7 +285,7 @@ static void *worker(void *arg)
 		int code;
 
 		snprintf(req, sizeof(req), "{\"machine\":\"%s\"}", s->name);
-		code = post(c, "/v1/nonce", req, b);
+		code = post(c, "/v1/nonce", req, b->d, sizeof(b->d));
 		q = strstr(b->d, "\"nonce\":\"");
 		if (code != 200 || !q) {
 			st->errors++;
@@ -200,7 +299,7 @@ static void *worker(void *arg)
 			snprintf(st->err, sizeof(st->err), "cannot sign");
 			continue;
 		}
-		code = post(c, "/v1/attest", body, b);
+		code = post(c, "/v1/attest", body, b->d, sizeof(b->d));
 		if (code != 200 || !strstr(b->d, "\"pass\"")) {
 			st->errors++;
 			snprintf(st->err, sizeof(st->err), "attest %d %.200s", code, b->d);
@@ -214,8 +313,9 @@ static void *worker(void *arg)
 	}
 	free(b);
 	free(body);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	conn_close(c);
+	free(c->out);
+	free(c);
 	return NULL;
 }
 
@@ -278,6 +378,7 @@ int main(int argc, char **argv)
 				"       (writes IMPORT_OUT, waits for a line on stdin once imported)\n");
 		return 2;
 	}
+	signal(SIGPIPE, SIG_IGN);
 	url = argv[1];
 	ca = argv[2];
 	celpath = argv[3];
@@ -301,7 +402,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (!fgets((char[8]){ 0 }, 8, stdin))
 		return 1;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (tls_setup() < 0)
+		return 1;
 	th = calloc(nthreads, sizeof(*th));
 	st = calloc(nthreads, sizeof(*st));
 	t0 = now_ms();

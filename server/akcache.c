@@ -7,7 +7,8 @@
  * base64 TPM2B_PUBLIC text from the store, compared whole, so a re-enrolled
  * AK is a different key); a collision replaces the slot.  Keys are
  * reference-counted: a request keeps its key while another thread evicts
- * it.  A fleet larger than the table converts on misses, as before.
+ * it.  A fleet larger than the table converts on misses, as before.  The
+ * slots are 16 bytes each; a converted key takes memory only once used.
  */
 #include <stdlib.h>
 #include <string.h>

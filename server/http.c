@@ -43,11 +43,20 @@ struct req {
 
 static __thread struct m_store *thread_store;
 
+/*
+ * The request threads' connection: one each (PostgreSQL), or one for all
+ * when the back end allows it (SQLite: m_store_shareable()).
+ */
 struct m_store *srv_store(struct srv *s)
 {
-	struct m_store *st;
+	struct m_store *st, *spare = NULL;
 	int r;
 
+	if (thread_store)
+		return thread_store;
+	pthread_mutex_lock(&s->lock);
+	thread_store = s->shared_store;
+	pthread_mutex_unlock(&s->lock);
 	if (thread_store)
 		return thread_store;
 	r = m_store_open(s->cfg.db, &st);
@@ -58,16 +67,20 @@ struct m_store *srv_store(struct srv *s)
 	/* request threads never wait on a disk flush: the main thread checkpoints (srv_run) */
 	m_store_defer_checkpoints(st);
 	pthread_mutex_lock(&s->lock);
-	if (s->nstores < sizeof(s->stores) / sizeof(s->stores[0])) {
+	if (m_store_shareable(st) && s->shared_store) {
+		thread_store = s->shared_store;	/* another thread opened it first */
+		spare = st;
+	} else if (s->nstores < sizeof(s->stores) / sizeof(s->stores[0])) {
 		s->stores[s->nstores++] = st;
 		thread_store = st;
+		if (m_store_shareable(st))
+			s->shared_store = st;
+	} else {
+		spare = st;
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (!thread_store) {
-		m_store_close(st);
-		return NULL;
-	}
-	return st;
+	m_store_close(spare);
+	return thread_store;
 }
 
 void srv_fail(struct srv_reply *rep, unsigned status, const char *reason, const char *fmt, ...)
@@ -383,14 +396,11 @@ static int parse_listen(const char *spec, struct sockaddr_in *sa)
 	return 0;
 }
 
-/* the main thread's chores, on its own connection */
-static void maintain(struct srv *s, bool expire)
+/* the main thread's chores, on its own connection: requests never wait for them */
+static void maintain(struct m_store *st, bool expire)
 {
-	struct m_store *st = srv_store(s);
 	int r;
 
-	if (!st)
-		return;
 	if (expire && (r = m_store_expire(st, (int64_t)time(NULL) - 60)) < 0)
 		slog("error", "expire", json_object_new_string(m_errmsg(r)));
 	if ((r = m_store_checkpoint(st)) < 0)
@@ -403,7 +413,7 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 	struct MHD_Daemon *d = NULL;
 	struct sockaddr_in sa;
 	char *cert = NULL, *key = NULL, *ca = NULL;
-	struct m_store *probe = NULL;
+	struct m_store *maint = NULL;
 	int r;
 
 	if (!s)
@@ -424,12 +434,11 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 	r = srv_ek_store_load(s);
 	if (r < 0)
 		goto out;
-	/* the schema exists before the first request, and a bad --db fails now */
-	r = m_store_open(cfg->db, &probe);
+	/* the schema exists before the first request, and a bad --db fails now; then the main thread's */
+	r = m_store_open(cfg->db, &maint);
 	if (r < 0)
 		goto out;
-	r = srv_nonce_key_load(s, probe);
-	m_store_close(probe);
+	r = srv_nonce_key_load(s, maint);
 	if (r < 0)
 		goto out;
 
@@ -469,7 +478,7 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 	}
 	for (unsigned tick = 0; !*stop; tick++) {
 		usleep(200000);
-		maintain(s, tick % 150 == 0);	/* checkpoints as needed; expiry every 30 s */
+		maintain(maint, tick % 150 == 0);	/* checkpoints as needed; expiry every 30 s */
 	}
 	slog("info", "stopping", NULL);
 	r = 0;
@@ -478,6 +487,7 @@ out:
 		MHD_stop_daemon(d);
 	for (size_t i = 0; i < s->nstores; i++)
 		m_store_close(s->stores[i]);
+	m_store_close(maint);
 	srv_policies_free(s);
 	srv_ak_cache_free();
 	if (s->ek_store)

@@ -6,7 +6,7 @@
  * measured serve: the verifier (docs/api.md, docs/server.md).  http.c runs
  * libmicrohttpd with TLS and routes requests; enroll.c and attest.c are the
  * endpoints; policy.c caches parsed manifests; slog.c writes structured
- * logs.  Each worker thread has its own store connection.
+ * logs.  Request threads share one SQLite connection, or have a PostgreSQL one each.
  */
 
 #include <pthread.h>
@@ -51,8 +51,9 @@ struct srv {
 	struct srv_config cfg;
 	X509_STORE *ek_store;		/* NULL: no EK CA configured */
 	pthread_mutex_t lock;		/* the lists below */
-	struct m_store *stores[256];	/* one per worker thread, closed at exit */
+	struct m_store *stores[256];	/* the request threads', closed at exit */
 	size_t nstores;
+	struct m_store *shared_store;	/* the one all request threads use, if shareable */
 	struct srv_cached_policy *policies;
 	struct srv_policy_head *heads;
 	uint8_t nonce_key[M_NONCE_KEY_LEN];	/* shared by the verifiers of one database */
@@ -105,7 +106,7 @@ int srv_policies(struct srv *s, struct m_store *st, const char *list, struct srv
 void srv_policies_free(struct srv *s);
 
 /* enrolled AKs as OpenSSL keys, converted once (akcache.c) */
-#define SRV_AK_CACHE 16384	/* slots: one converted key each */
+#define SRV_AK_CACHE 131072	/* slots: one converted key each (a 100,000-machine fleet fits) */
 /** srv_ak_key() - a reference to @ak's key (EVP_PKEY_free it), or NULL if it does not convert. */
 EVP_PKEY *srv_ak_key(const char *ak_pub, const TPMT_PUBLIC *ak);
 void srv_ak_cache_free(void);

@@ -9,8 +9,10 @@
  * ("postgresql:CONNINFO", shared by several verifier processes).  The
  * schema is in docs/server.md.
  *
- * A handle is one database connection: use it from one thread at a time
- * (the server keeps one per worker thread).  Every write is committed
+ * A handle is one database connection.  A PostgreSQL handle serves one
+ * thread at a time (the server keeps one per worker thread); a SQLite
+ * handle any number (m_store_shareable(); the server's request threads
+ * share one).  Every write is committed
  * before the function returns, or, between m_store_begin() and
  * m_store_commit(), when m_store_commit() returns, so a killed server loses
  * nothing it answered for.  Single use and races are settled by the database itself
@@ -86,6 +88,13 @@ int m_store_open(const char *url, struct m_store **ret);
 void m_store_close(struct m_store *s);
 /** m_store_kind() - "sqlite" or "postgresql". */
 const char *m_store_kind(const struct m_store *s);
+/**
+ * m_store_shareable() - may threads use this handle at once?  SQLite: yes
+ * (statements take turns; a transaction holds the handle from begin to
+ * commit), and one shared handle keeps its page cache where a handle per
+ * thread loses it to the others' writes.  PostgreSQL: no.
+ */
+bool m_store_shareable(const struct m_store *s);
 
 /**
  * m_store_begin() - the statements until m_store_commit() are one

@@ -111,6 +111,11 @@ const char *m_store_kind(const struct m_store *s)
 	return s->ops->kind;
 }
 
+bool m_store_shareable(const struct m_store *s)
+{
+	return s->ops->shareable;
+}
+
 int m_store_begin(struct m_store *s)
 {
 	return s->ops->begin(s);

@@ -28,6 +28,7 @@ typedef int (*m_row_fn)(int ncol, const char *const *val, void *arg);
 
 struct m_store_ops {
 	const char *kind;
+	bool shareable;		/* one handle may serve several threads at once */
 	/* @ret_changes: rows written (or returned, for RETURNING); may be NULL */
 	int (*query)(struct m_store *s, const char *sql, const struct m_sqlp *p, int np, m_row_fn cb,
 		     void *arg, int64_t *ret_changes);

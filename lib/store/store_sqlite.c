@@ -23,6 +23,11 @@
  * writer of the process for the length of two fsyncs.  A handle can leave
  * them to another thread altogether (m_store_defer_checkpoints(): the
  * server's request threads then never wait on a disk flush).
+ *
+ * One handle may serve several threads (m_store_shareable()), and for a
+ * server that is better than a connection each: a connection's page cache
+ * is thrown away whenever another connection has written, so with one
+ * writer per thread every read went to the file again.
  */
 #include <stdatomic.h>
 #include <errno.h>
@@ -40,9 +45,17 @@
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool checkpoint_due;	/* the WAL of this process's database passed CHECKPOINT_FRAMES */
 
+/* the handle whose transaction the calling thread has open, if any */
+static __thread struct sq *tx_of_thread;
+
 struct sq {
 	sqlite3 *db;
-	bool in_tx;	/* between begin and commit/rollback: the mutex is held */
+	/*
+	 * Threads share a handle one statement at a time; a transaction holds
+	 * it from begin to commit.  Taken before write_lock, never after.
+	 */
+	pthread_mutex_t use;
+	bool in_tx;	/* between begin and commit/rollback: use and write_lock are held */
 	bool tx_failed;	/* a statement failed in it: commit rolls back (as PostgreSQL does) */
 	bool defer_checkpoints;
 	struct { const char *key; sqlite3_stmt *st; } cache[STMT_CACHE];
@@ -100,15 +113,26 @@ static int run_checkpoint(struct sq *q)
 	return 0;
 }
 
+static int locked_checkpoint(struct sq *q)
+{
+	int r;
+
+	pthread_mutex_lock(&q->use);
+	r = run_checkpoint(q);
+	pthread_mutex_unlock(&q->use);
+	return r;
+}
+
+/* after a commit, with the handle released */
 static void checkpoint(struct sq *q)
 {
-	if (!q->defer_checkpoints)
-		run_checkpoint(q);
+	if (!q->defer_checkpoints && atomic_load(&checkpoint_due))
+		locked_checkpoint(q);
 }
 
 static int sq_checkpoint(struct m_store *s)
 {
-	return run_checkpoint(s->conn);
+	return locked_checkpoint(s->conn);
 }
 
 static void sq_defer_checkpoints(struct m_store *s)
@@ -128,15 +152,21 @@ static int sq_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 		    void *arg, int64_t *ret_changes)
 {
 	struct sq *q = s->conn;
-	sqlite3_stmt *st = prepare(q, sql);
+	bool own_tx = tx_of_thread == q;
+	sqlite3_stmt *st;
 	const char *vals[32];
 	int64_t rows = 0;
 	int r = 0, rc;
-	bool writes;
+	bool writes = false;
 
-	if (!st)
-		return -EIO;
-	writes = !sqlite3_stmt_readonly(st) && !q->in_tx;
+	if (!own_tx)
+		pthread_mutex_lock(&q->use);
+	st = prepare(q, sql);
+	if (!st) {
+		r = -EIO;
+		goto unlock;
+	}
+	writes = !sqlite3_stmt_readonly(st) && !own_tx;
 	if (writes)
 		pthread_mutex_lock(&write_lock);
 	for (int i = 0; i < np; i++) {
@@ -169,16 +199,20 @@ static int sq_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 	if (ret_changes)
 		*ret_changes = rows || sqlite3_stmt_readonly(st) ? rows : sqlite3_changes64(q->db);
 out:
-	if (r < 0 && q->in_tx)
+	if (r < 0 && own_tx)
 		q->tx_failed = true;
 	sqlite3_reset(st);	/* ends the statement's implicit transaction */
-	if (writes) {
+	if (writes)
 		pthread_mutex_unlock(&write_lock);
-		checkpoint(q);
-	}
 	sqlite3_clear_bindings(st);
 	if (!cached(q, st))
 		sqlite3_finalize(st);
+unlock:
+	if (!own_tx) {
+		pthread_mutex_unlock(&q->use);
+		if (writes)
+			checkpoint(q);
+	}
 	return r;
 }
 
@@ -194,23 +228,28 @@ static int sq_begin(struct m_store *s)
 	struct sq *q = s->conn;
 	int r;
 
-	if (q->in_tx)
+	if (tx_of_thread == q)
 		return m_err(-EBUSY, "sqlite: a transaction is already open");
+	pthread_mutex_lock(&q->use);	/* another thread's transaction on this handle ends first */
 	pthread_mutex_lock(&write_lock);
 	r = sq_exec(q, "BEGIN IMMEDIATE");
 	if (r < 0) {
 		pthread_mutex_unlock(&write_lock);
+		pthread_mutex_unlock(&q->use);
 		return r;
 	}
 	q->in_tx = true;
 	q->tx_failed = false;
+	tx_of_thread = q;
 	return 0;
 }
 
 static void sq_end(struct sq *q)
 {
 	q->in_tx = false;
+	tx_of_thread = NULL;
 	pthread_mutex_unlock(&write_lock);
+	pthread_mutex_unlock(&q->use);
 	checkpoint(q);
 }
 
@@ -218,7 +257,7 @@ static void sq_rollback(struct m_store *s)
 {
 	struct sq *q = s->conn;
 
-	if (!q->in_tx)
+	if (tx_of_thread != q)
 		return;
 	if (!sqlite3_get_autocommit(q->db))
 		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
@@ -230,7 +269,7 @@ static int sq_commit(struct m_store *s)
 	struct sq *q = s->conn;
 	int r;
 
-	if (!q->in_tx)
+	if (tx_of_thread != q)
 		return m_err(-EINVAL, "sqlite: no transaction to commit");
 	if (q->tx_failed) {
 		sq_rollback(s);
@@ -255,11 +294,13 @@ static void sq_close(struct m_store *s)
 	for (size_t i = 0; i < STMT_CACHE && q->cache[i].key; i++)
 		sqlite3_finalize(q->cache[i].st);
 	sqlite3_close(q->db);
+	pthread_mutex_destroy(&q->use);
 	free(q);
 }
 
 static const struct m_store_ops sqlite_ops = {
 	.kind = "sqlite",
+	.shareable = true,
 	.query = sq_query,
 	.begin = sq_begin,
 	.commit = sq_commit,
@@ -280,6 +321,7 @@ int m_store_sqlite_open(const char *path, struct m_store **ret)
 		free(q);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&q->use, NULL);
 	s->ops = &sqlite_ops;
 	s->conn = q;
 	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

@@ -8,6 +8,7 @@
  * once; base64 limits.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -151,6 +152,62 @@ static void test_checkpoint(void **state)
 	assert_true(file_size(path) > before);		/* copied into the database */
 }
 
+struct worker {
+	struct m_store *s;
+	int id, failures;
+};
+
+static int count_row(const struct m_audit *a, void *arg)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* each iteration: a transaction (its nonce, an audit row), a nonce used twice, a read */
+static void *worker(void *arg)
+{
+	struct worker *w = arg;
+	char n[32];
+	struct m_machine m;
+
+	for (int i = 0; i < 300; i++) {
+		snprintf(n, sizeof(n), "t%d-%d", w->id, i);
+		if (m_store_begin(w->s) < 0 || m_store_nonce_use(w->s, n, "m1", 1000) < 0 ||
+		    m_store_audit(w->s, "threads", "attest", "pass", "", n) < 0 || m_store_commit(w->s) < 0)
+			w->failures++;
+		if (m_store_nonce_use(w->s, n, "m1", 1000) != -EALREADY)
+			w->failures++;
+		if (m_store_machine_get(w->s, "box", &m) == 0)
+			m_machine_clear(&m);
+	}
+	return NULL;
+}
+
+/* SQLite: threads share one handle, transactions and all; PostgreSQL handles are not shareable */
+static void test_shared_threads(void **state)
+{
+	struct m_store *s = *state;
+	struct worker w[4];
+	pthread_t t[4];
+	int rows = 0;
+
+	if (!m_store_shareable(s)) {
+		assert_string_equal(m_store_kind(s), "postgresql");
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker){ .s = s, .id = i };
+		assert_int_equal(pthread_create(&t[i], NULL, worker, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].failures, 0);
+	}
+	assert_int_equal(m_store_audit_list(s, "threads", 0, count_row, &rows), 0);
+	assert_int_equal(rows, 4 * 300);
+}
+
 static void test_machine(void **state)
 {
 	struct m_store *s = *state;
@@ -271,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_nonce),
 		cmocka_unit_test(test_transaction),
 		cmocka_unit_test(test_checkpoint),
+		cmocka_unit_test(test_shared_threads),
 		cmocka_unit_test(test_machine),
 		cmocka_unit_test(test_enrolment_once),
 		cmocka_unit_test(test_policy_payload_audit),
