@@ -1,5 +1,5 @@
 #!/bin/sh
-# measured-init's footprint and speed (issue 3).
+# measured-init's footprint and speed.
 #
 # Footprint: the bytes each approach adds to an initramfs, every file it
 # needs (dynamic loader and libraries included) resolved as `measured

@@ -1,6 +1,7 @@
 # A throwaway PostgreSQL 15 for tests (sourced after common.sh): initdb and
 # pg_ctl as the postgres user, a unix socket in a temporary directory, no
-# TCP, fsync off.  pg_start sets PG_URL (a `measured serve --db` value) and
+# TCP, fsync off (PG_FSYNC=on and PG_SYNC_COMMIT=on|off for a benchmark).
+# pg_start sets PG_URL (a `measured serve --db` value) and
 # registers the stop with the test's cleanup.
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
@@ -18,7 +19,7 @@ pg_start() {
 		--locale=C.UTF-8 --no-sync >"$PG_DIR/initdb.log" 2>&1 || die "initdb failed"
 	PG_PORT=$(( 20000 + $$ % 20000 ))
 	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
-		-o "-k $PG_DIR -p $PG_PORT -c listen_addresses='' -c fsync=off -c max_connections=200" \
+		-o "-k $PG_DIR -p $PG_PORT -c listen_addresses='' -c fsync=${PG_FSYNC:-off} -c synchronous_commit=${PG_SYNC_COMMIT:-on} -c max_connections=200" \
 		start >/dev/null || { cat "$PG_DIR/log" >&2; die "PostgreSQL did not start"; }
 	PG_URL="postgresql:host=$PG_DIR port=$PG_PORT user=postgres dbname=postgres"
 	# stopped before common.sh's cleanup removes the rest
