@@ -187,13 +187,8 @@ void srv_enroll(struct srv *s, json_object *req, struct srv_reply *rep)
 		srv_fail(rep, 503, "internal-error", "the database is unavailable");
 		goto out;
 	}
-	/*
-	 * The same EK enrolling again (a new AK): its trust is the one it was
-	 * enrolled with, not a new first use; a chain verified now still counts.
-	 */
+	/* the same EK enrolling again (a new AK): audited as that, not as a new first use */
 	known_ek = r == 0;
-	if (known_ek && strcmp(trust, "ca") != 0)
-		trust = old.ek_trust;
 	if ((r = m_tpm_public_name(&ak, name, &name_len)) < 0) {
 		srv_fail(rep, 400, "bad-request", "ak_pub: %s", m_errmsg(r));
 		goto out;

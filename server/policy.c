@@ -33,6 +33,17 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* with s->lock held */
+static struct srv_policy_head *head_find(struct srv *s, const char *name)
+{
+	struct srv_policy_head *h;
+
+	for (h = s->heads; h; h = h->next)
+		if (!strcmp(h->head.name, name))
+			break;
+	return h;
+}
+
 /* @name's head: from this process's copy when it is recent enough, else from @st */
 static int head_get(struct srv *s, struct m_store *st, const char *name, struct m_policy *ret)
 {
@@ -41,9 +52,7 @@ static int head_get(struct srv *s, struct m_store *st, const char *name, struct 
 	int r;
 
 	pthread_mutex_lock(&s->lock);
-	for (h = s->heads; h; h = h->next)
-		if (!strcmp(h->head.name, name))
-			break;
+	h = head_find(s, name);
 	if (h && t - h->checked_ms < SRV_POLICY_RECHECK_MS) {
 		*ret = h->head;
 		pthread_mutex_unlock(&s->lock);
@@ -54,9 +63,7 @@ static int head_get(struct srv *s, struct m_store *st, const char *name, struct 
 	if (r < 0)
 		return r;
 	pthread_mutex_lock(&s->lock);
-	for (h = s->heads; h; h = h->next)
-		if (!strcmp(h->head.name, name))
-			break;
+	h = head_find(s, name);
 	if (!h && (h = calloc(1, sizeof(*h)))) {
 		h->next = s->heads;
 		s->heads = h;

@@ -12,12 +12,12 @@
  * A handle is one database connection.  A PostgreSQL handle serves one
  * thread at a time (the server keeps one per worker thread); a SQLite
  * handle any number (m_store_shareable(); the server's request threads
- * share one).  Every write is committed
- * before the function returns, or, between m_store_begin() and
- * m_store_commit(), when m_store_commit() returns, so a killed server loses
- * nothing it answered for.  Single use and races are settled by the database itself
- * (UPDATE ... WHERE used = 0 RETURNING, primary keys, ON CONFLICT), so
- * several processes may share one PostgreSQL database.
+ * share one).  Every write is committed before the function returns, or,
+ * between m_store_begin() and m_store_commit(), when m_store_commit()
+ * returns, so a killed server loses nothing it answered for.  Single use
+ * and races are settled by the database itself (primary keys, INSERT ...
+ * ON CONFLICT, DELETE ... RETURNING), so several processes may share one
+ * PostgreSQL database.
  *
  * Binary values are stored base64 (text), so both back ends share one
  * schema and one set of statements.

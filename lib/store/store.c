@@ -296,10 +296,6 @@ int m_store_machine_set(struct m_store *s, const char *name, int state, const ch
 	return n ? 0 : m_err(-ENOENT, "no machine '%s'", name);
 }
 
-/* the clock condition: (reset_count, restart_count, clock) not older than ($3, $4, $2) */
-#define CLOCK_FORWARD " AND (clock IS NULL OR reset_count < $3 OR (reset_count = $3 AND (restart_count < $4" \
-		      " OR (restart_count = $4 AND clock <= $2))))"
-
 int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock, uint32_t reset,
 			     uint32_t restart, const char *result, const char *reason, int64_t at)
 {
@@ -310,8 +306,11 @@ int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock
 
 	if (clock > INT64_MAX)
 		return m_err(-ERANGE, "clock %" PRIu64 " out of range", clock);
+	/* only if (reset_count, restart_count, clock) is not older than ($3, $4, $2) */
 	r = q(s, "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4, last_result = $5,"
-		 " last_reason = $6, last_at = $7 WHERE name = $1" CLOCK_FORWARD, p, 7, NULL, NULL, &n);
+		 " last_reason = $6, last_at = $7 WHERE name = $1 AND (clock IS NULL OR reset_count < $3"
+		 " OR (reset_count = $3 AND (restart_count < $4 OR (restart_count = $4 AND clock <= $2))))",
+	      p, 7, NULL, NULL, &n);
 	if (r < 0)
 		return r;
 	return n ? 0 : -ERANGE;

@@ -4,10 +4,9 @@
  * text and the server infers their types from the statement; results come
  * back as text, the same as SQLite's.  Every statement runs in its own
  * implicit transaction unless begin() opened one, and the single-use and
- * enrolment races are settled
- * by the statements themselves (UPDATE ... WHERE used = 0 RETURNING,
- * INSERT ... ON CONFLICT), so any number of verifier processes may share
- * the database.
+ * enrolment races are settled by the statements themselves (INSERT ... ON
+ * CONFLICT, DELETE ... RETURNING), so any number of verifier processes may
+ * share the database.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -61,6 +60,15 @@ static const char *prepared(struct pgc *q, const char *sql, int np, char name[16
 	return name;
 }
 
+/* after an error: a broken connection is re-established for the next statement */
+static void reset_if_broken(struct pgc *q)
+{
+	if (PQstatus(q->c) == CONNECTION_BAD) {
+		PQreset(q->c);
+		q->n = 0;	/* its prepared statements died with it */
+	}
+}
+
 static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, int np, m_row_fn cb,
 		    void *arg, int64_t *ret_changes)
 {
@@ -93,11 +101,7 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 		/* 23505 unique_violation */
 		r = m_err(state && !strcmp(state, "23505") ? -EEXIST : -EIO, "postgresql: %s",
 			  PQresultErrorMessage(res));
-		/* a broken connection is re-established for the next statement */
-		if (PQstatus(c) == CONNECTION_BAD) {
-			PQreset(c);
-			q->n = 0;
-		}
+		reset_if_broken(q);
 		goto out;
 	}
 	nrow = PQntuples(res);
@@ -133,10 +137,8 @@ static int pg_exec(struct m_store *s, const char *sql)
 			  PQresultStatus(res) == PGRES_COMMAND_OK ? "the transaction was rolled back"
 								  : PQresultErrorMessage(res));
 	PQclear(res);
-	if (r < 0 && PQstatus(q->c) == CONNECTION_BAD) {
-		PQreset(q->c);
-		q->n = 0;
-	}
+	if (r < 0)
+		reset_if_broken(q);
 	return r;
 }
 
@@ -163,7 +165,6 @@ static int pg_commit(struct m_store *s)
 	if (PQtransactionStatus(((struct pgc *)s->conn)->c) == PQTRANS_IDLE)
 		return m_err(-EINVAL, "postgresql: no transaction to commit");
 	r = pg_exec(s, "COMMIT");
-
 	if (r < 0)
 		pg_rollback(s);
 	return r;
