@@ -86,26 +86,10 @@ tpm_for_qemu() {
 	TPM_SOCK=$d/ctrl
 }
 
-# boot FIRMWARE(ovmf|seabios) CONSOLE_LOG IMG INITRD APPEND [notpm]
+# boot FIRMWARE(ovmf|seabios) CONSOLE_LOG IMG INITRD APPEND [notpm]: one disk (boot_disks)
 # $BOOT_QEMU_EXTRA: more QEMU options (split at spaces), e.g. a network.
 boot() {
-	fw=$1 log=$2 img=$3 initrd=$4 append=$5 tpm=${6:-tpm}
-	set --
-	if [ "$fw" = ovmf ]; then
-		cp "$OVMF_VARS" "$T/vars.fd"
-		set -- -machine q35 -drive if=pflash,format=raw,readonly=on,file="$OVMF_CODE" \
-			-drive if=pflash,format=raw,file="$T/vars.fd"
-	fi
-	if [ "$tpm" = tpm ]; then
-		tpm_for_qemu "$(basename "$log" .log)"
-		set -- "$@" -chardev socket,id=chrtpm,path="$TPM_SOCK" \
-			-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0
-	fi
-	timeout 180 qemu-system-x86_64 -accel tcg -m 512 -smp 1 -display none -monitor none \
-		-no-reboot -serial file:"$log" "$@" ${BOOT_QEMU_EXTRA:-} \
-		-kernel "$KERNEL_IMAGE" -initrd "$initrd" -append "console=ttyS0 quiet $append" \
-		-drive file="$img",if=virtio,format=raw >"$log.qemu" 2>&1 || true
-	tr -d '\r' < "$log" > "$log.txt"
+	boot_disks "$1" "$2" "$4" "$5" "${6:-tpm}" "$3"
 }
 
 # guest_pcr LOG BANK N
