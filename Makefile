@@ -30,21 +30,49 @@ AR          ?= ar
 CFLAGS      ?= -O2 -g
 O           ?= build
 
+# Parts that link more than the library: `make WITH_VERIFIER=no WITH_AGENT=no`
+# builds the library and a command without `serve`, `admin` and `attest`,
+# needing none of libmicrohttpd, SQLite, libpq or libcurl (what an
+# OpenEmbedded -native build of `measured predict` wants).
+WITH_VERIFIER ?= yes
+WITH_AGENT    ?= yes
+
+.DELETE_ON_ERROR:
+
+# A missing package stops the build with pkg-config's own message instead of
+# compiling without its flags.  `make clean` needs no packages.
+NEED_PKGS   := $(if $(filter-out clean uninstall,$(or $(MAKECMDGOALS),all)),yes)
+pkg_missing = $(shell $(PKG_CONFIG) --exists $(1) || echo missing)
+pkg_check = $(if $(NEED_PKGS),$(if $(call pkg_missing,$(1)),$(error pkg-config does not find all of: $(1); run scripts/deps.sh)))
+
+# The library's own dependencies: the chain, nothing of the verifier or agent.
 PKGS        := libcrypto tss2-esys tss2-tctildr tss2-mu tss2-rc json-c zlib
+$(call pkg_check,$(PKGS))
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 # Our own flags come first so the caller's CFLAGS can still override them.
-M_CPPFLAGS  := -Iinclude -I$(O) -D_GNU_SOURCE -DMEASURED_VERSION=\"$(VERSION)\"
+M_CPPFLAGS  := -Iinclude -Ilib/initcore -I$(O) -D_GNU_SOURCE -DMEASURED_VERSION=\"$(VERSION)\"
 M_CFLAGS    := -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers \
                -fno-strict-aliasing -pthread
 ALL_CPPFLAGS = $(M_CPPFLAGS) $(PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS   = $(M_CFLAGS) $(CFLAGS)
+# LIB_LIBS links libmeasured.so; LIBS_ALL the command and the tests, to
+# which the verifier's and the agent's fragments add their libraries.
+LIB_LIBS     = $(PKG_LIBS) -lpthread
 LIBS_ALL     = $(PKG_LIBS) -lpthread
 
 LIB_SRC     := $(sort $(wildcard lib/*.c lib/*/*.c))
-CMD_SRC     := $(sort $(wildcard cmd/*.c))
-UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+# The subcommands that belong to the verifier and to the agent, and the
+# unit tests of their code, are left out when those parts are.
+CMD_VERIFIER := cmd/cmd_serve.c cmd/cmd_admin.c
+CMD_AGENT    := cmd/cmd_attest.c
+UNIT_VERIFIER := tests/unit/test_store.c
+UNIT_AGENT   := tests/unit/test_agent.c
+CMD_OUT     := $(if $(filter no,$(WITH_VERIFIER)),$(CMD_VERIFIER)) $(if $(filter no,$(WITH_AGENT)),$(CMD_AGENT))
+UNIT_OUT    := $(if $(filter no,$(WITH_VERIFIER)),$(UNIT_VERIFIER)) $(if $(filter no,$(WITH_AGENT)),$(UNIT_AGENT))
+CMD_SRC     := $(filter-out $(CMD_OUT),$(sort $(wildcard cmd/*.c)))
+UNIT_SRC    := $(filter-out $(UNIT_OUT),$(sort $(wildcard tests/unit/test_*.c)))
 FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 LIB_OBJ     := $(LIB_SRC:%.c=$(O)/%.o)
@@ -91,13 +119,15 @@ LIBSO_NAME  := libmeasured.so.$(VERSION)
 LIBSO       := $(O)/$(LIBSO_NAME)
 LIB_PIC_OBJ := $(LIB_SRC:%.c=$(O)/pic/%.o)
 
+all: $(LIBSO)
+
 $(O)/pic/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
 
 $(LIBSO): $(LIB_PIC_OBJ) lib/libmeasured.map
 	$(CC) $(ALL_CFLAGS) -fPIC $(LDFLAGS) -shared -Wl,-soname,libmeasured.so.$(SOVERSION) \
-	    -Wl,--version-script=lib/libmeasured.map -o $@ $(LIB_PIC_OBJ) $(LIBS_ALL)
+	    -Wl,--version-script=lib/libmeasured.map -Wl,--as-needed -o $@ $(LIB_PIC_OBJ) $(LIB_LIBS) $(LDLIBS)
 	ln -sf $(LIBSO_NAME) $(O)/libmeasured.so.$(SOVERSION)
 	ln -sf libmeasured.so.$(SOVERSION) $(O)/libmeasured.so
 
@@ -115,14 +145,19 @@ shared: $(LIBSO)
 library: $(LIBA) $(LIBSO)
 command: $(MEASURED)
 
-$(MEASURED): $(CMD_OBJ) $(LIBA)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIBA) $(LIBS_ALL)
+# The command: its subcommands, the verifier's and the agent's objects
+# (added to PART_OBJ by their fragments), and the library.
+$(MEASURED): $(CMD_OBJ) $(PART_OBJ) $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(PART_OBJ) $(LIBA) $(LIBS_ALL) $(LDLIBS)
+
+# Headers of the parts outside the library, for the commands and tests that use them.
+$(CMD_OBJ): M_CPPFLAGS += $(PART_CPPFLAGS)
 
 # Unit tests: cmocka, one binary per tests/unit/test_*.c.
-$(O)/tests/%: tests/unit/%.c $(LIBA)
+$(O)/tests/%: tests/unit/%.c $(PART_OBJ) $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(LIBA) \
-	    $(shell $(PKG_CONFIG) --libs cmocka) $(LIBS_ALL)
+	$(CC) $(ALL_CPPFLAGS) $(PART_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(PART_OBJ) $(LIBA) \
+	    $(shell $(PKG_CONFIG) --libs cmocka) $(LIBS_ALL) $(LDLIBS)
 
 # Unit tests find the fixtures through this variable (a clean clone has
 # shared/ beside it).
@@ -137,7 +172,7 @@ check: check-unit check-integration
 check-unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
 
-check-integration: $(MEASURED) $(O)/tests/test_store
+check-integration: $(MEASURED) $(if $(filter no,$(WITH_VERIFIER)),,$(O)/tests/test_store)
 	@tests/run-integration.sh tests/integration
 
 # libFuzzer harnesses (clang only).  `make fuzz` builds them in build-fuzz
@@ -151,7 +186,7 @@ fuzz-build: $(FUZZ_BIN)
 
 $(O)/fuzz/%: tests/fuzz/%.c $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS_ALL)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS_ALL) $(LDLIBS)
 
 bench: $(MEASURED)
 	bench/run.sh
@@ -200,4 +235,4 @@ uninstall:
 clean:
 	rm -rf $(O) build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(LIB_PIC_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(LIB_PIC_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(PART_OBJ:.o=.d)

@@ -6,4 +6,4 @@ bench: $(BENCH_VERIFY)
 
 $(BENCH_VERIFY): bench/bench_verify.c $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS_ALL)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS_ALL) $(LDLIBS)

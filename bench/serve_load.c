@@ -35,7 +35,7 @@
 #include "measured/base64.h"
 #include "measured/attest.h"
 #include "measured/digest.h"
-#include "measured/store.h"
+#include "store.h"
 
 struct sim {
 	char name[32];

@@ -18,7 +18,7 @@
 #include "measured/error.h"
 #include "measured/file.h"
 #include "measured/manifest.h"
-#include "measured/store.h"
+#include "store.h"
 
 const char cmd_admin_summary[] = "administer the verifier: policies, payloads, machines, audit log";
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include "common.h"
 #include "tpm_opts.h"
-#include "measured/agent.h"
+#include "agent.h"
 #include "measured/error.h"
 
 const char cmd_attest_summary[] = "attest this machine to a verifier and receive its payload";

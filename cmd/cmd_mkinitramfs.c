@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include "common.h"
 #include "measured/error.h"
-#include "measured/initcore.h"
+#include "initcore.h"
 #include "measured/initramfs.h"
 
 #ifndef MEASURED_INIT_DEFAULT

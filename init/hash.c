@@ -5,7 +5,7 @@
 #include <string.h>
 #include <openssl/sha.h>
 #include "hash.h"
-#include "measured/initcore.h"
+#include "initcore.h"
 
 struct ih_ctx {
 	unsigned banks;

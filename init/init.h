@@ -4,7 +4,7 @@
 /* measured-init internals: one file per step of the boot. */
 #include <stdint.h>
 #include "measured/digest.h"
-#include "measured/initcore.h"
+#include "initcore.h"
 
 /* Console output, prefixed "measured-init: ". */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

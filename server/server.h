@@ -19,7 +19,7 @@
 #include <tss2/tss2_tpm2_types.h>
 #include "measured/attest.h"
 #include "measured/manifest.h"
-#include "measured/store.h"
+#include "store.h"
 
 #define SRV_BODY_MAX         (64u << 10)	/* every endpoint but /v1/attest */
 #define SRV_ATTEST_BODY_MAX  (1u << 20)		/* default for /v1/attest */

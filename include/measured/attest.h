@@ -293,4 +293,18 @@ int m_evidence_verify_manifest(const struct m_evidence *ev, const TPMT_PUBLIC *a
 			       const struct m_manifest *manifest, struct m_verify_result *res,
 			       struct m_first_difference *ret_first);
 
+/* ---- credential activation (lib/attest/activate.c) ---- */
+
+/**
+ * m_tpm_activate_credential() - TPM2_ActivateCredential (TPM 2.0 Part 3,
+ * 12.5): recover the secret a verifier wrapped with MakeCredential to the
+ * EK @ek_handle and the name of the AK @ak_handle (both ESYS_TR).  The EK
+ * of the TCG default templates is authorised by a policy session holding
+ * PolicySecret(TPM_RH_ENDORSEMENT); the AK by a password session (empty
+ * auth).  @ret is secret material: the caller wipes it.
+ */
+int m_tpm_activate_credential(struct m_tpm *tpm, uint32_t ak_handle, uint32_t ek_handle,
+			      const TPM2B_ID_OBJECT *blob, const TPM2B_ENCRYPTED_SECRET *secret,
+			      TPM2B_DIGEST *ret);
+
 #endif

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "measured/error.h"
-#include "measured/initcore.h"
+#include "initcore.h"
 
 #define NAME_MAX_LEN 64u
 

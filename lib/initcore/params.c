@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "measured/error.h"
-#include "measured/initcore.h"
+#include "initcore.h"
 
 /*
  * PCRs a root measurement may go to.  0-7 belong to the firmware (PC Client

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "measured/error.h"
-#include "measured/initcore.h"
+#include "initcore.h"
 
 #define EXT_SB 1024u
 #define EXT4_FEATURE_INCOMPAT_EXTENTS 0x0040u

@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <string.h>
 #include "measured/error.h"
-#include "measured/initcore.h"
+#include "initcore.h"
 
 #define TPM_ST_NO_SESSIONS 0x8001
 #define TPM_ST_SESSIONS 0x8002

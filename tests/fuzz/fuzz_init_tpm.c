@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "measured/initcore.h"
+#include "initcore.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "measured/initcore.h"
+#include "initcore.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -70,6 +70,12 @@ for f in usr/bin/measured usr/lib/libmeasured.so.0.1.0 usr/sbin/svirt-interpose;
 	not_stripped "$TD/$f"
 done
 ok "target: GNU_HASH only, LDFLAGS honoured, not stripped (measured, libmeasured.so, svirt-interpose)"
+readelf -d "$TD/usr/lib/libmeasured.so.0.1.0" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' > "$T/needed"
+! grep -E '^lib(curl|sqlite3|pq|microhttpd|gnutls)' "$T/needed" \
+	|| die "libmeasured.so links a verifier or agent library: $(paste -sd' ' "$T/needed")"
+! nm -D --defined-only "$TD/usr/lib/libmeasured.so.0.1.0" | grep -E ' (mi_|m_store_|m_http_|m_agent_)' \
+	|| die "libmeasured.so exports the init's, the store's or the agent's internals"
+ok "target: libmeasured.so needs no verifier or agent library and exports no mi_/store/agent symbols"
 # measured-init is static on purpose: no dynamic section, no interpreter
 ! readelf -l "$TD/usr/libexec/measured/measured-init" | grep -q INTERP || die "measured-init is dynamic"
 not_stripped "$TD/usr/libexec/measured/measured-init"
@@ -107,9 +113,11 @@ ND=$T/image-native
 # OE exports the same CC/CFLAGS/LDFLAGS to do_compile and do_install
 export CC="gcc -isystem$NAT/usr/include -O2 -pipe" CFLAGS="-isystem$NAT/usr/include -O2 -pipe -g"
 export LDFLAGS="-L$NAT/usr/lib -L$NAT/lib -Wl,-rpath-link,$NAT/usr/lib -Wl,-rpath,$NAT/usr/lib -Wl,-O1 -Wl,--hash-style=gnu"
-make -j2 -C "$SRC" O="$NB" library command > "$T/native.log" 2>&1 \
+# the recipe's PACKAGECONFIG:class-native = "" turns into these switches
+NATIVE_SW="WITH_VERIFIER=no WITH_AGENT=no"
+make -j2 -C "$SRC" O="$NB" $NATIVE_SW library command > "$T/native.log" 2>&1 \
 	|| { tail -30 "$T/native.log"; die "native build failed"; }
-make -C "$SRC" O="$NB" install-lib install-cmd DESTDIR="$ND" \
+make -C "$SRC" O="$NB" $NATIVE_SW install-lib install-cmd DESTDIR="$ND" \
 	prefix="$NAT/usr" exec_prefix="$NAT/usr" bindir="$NAT/usr/bin" sbindir="$NAT/usr/sbin" \
 	libdir="$NAT/usr/lib" libexecdir="$NAT/usr/libexec" includedir="$NAT/usr/include" \
 	datadir="$NAT/usr/share" mandir="$NAT/usr/share/man" sysconfdir="$NAT/etc" localstatedir="$NAT/var" \
@@ -128,6 +136,17 @@ for f in usr/bin/measured usr/lib/libmeasured.so.0.1.0; do
 	not_stripped "$ND$NAT/$f"
 done
 ! grep -rl "$ND" "$ND" > "$T/leak" || die "DESTDIR inside installed native files: $(cat "$T/leak")"
+# predict at image build time needs none of the verifier's or agent's
+# libraries: neither the library nor the native command links them
+for f in usr/bin/measured usr/lib/libmeasured.so.0.1.0; do
+	readelf -d "$ND$NAT/$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' > "$T/needed"
+	! grep -E '^lib(curl|sqlite3|pq|microhttpd|gnutls)' "$T/needed" \
+		|| die "native $f links a verifier or agent library: $(paste -sd' ' "$T/needed")"
+done
+"$ND$NAT/usr/bin/measured" --help > "$T/native-help"
+! grep -qE '^  (serve|admin|attest) ' "$T/native-help" || die "native command still has serve/admin/attest"
+grep -q '^  predict ' "$T/native-help" || die "native command lacks predict"
+ok "native: library and command link no libcurl, SQLite, libpq, libmicrohttpd; no serve/admin/attest"
 assert_eq "native: measured.pc names the sysroot, not DESTDIR" "libdir=$NAT/usr/lib" \
 	"$(grep '^libdir=' "$ND$NAT/usr/lib/pkgconfig/measured.pc")"
 # what populate_sysroot does: the image is copied into the sysroot; the

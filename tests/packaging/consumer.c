@@ -7,7 +7,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <measured/agent.h>
 #include <measured/attest.h>
 #include <measured/buf.h>
 #include <measured/cel.h>
@@ -16,13 +15,11 @@
 #include <measured/error.h>
 #include <measured/eventlog.h>
 #include <measured/file.h>
-#include <measured/initcore.h>
 #include <measured/initramfs.h>
 #include <measured/manifest.h>
 #include <measured/pcrs.h>
 #include <measured/pe.h>
 #include <measured/predict.h>
-#include <measured/store.h>
 #include <measured/tboot.h>
 #include <measured/tpm.h>
 

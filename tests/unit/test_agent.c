@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "measured/agent.h"
+#include "agent.h"
 #include "measured/base64.h"
 #include "measured/digest.h"
 

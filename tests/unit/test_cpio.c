@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 #include <cmocka.h>
-#include "measured/initcore.h"
+#include "initcore.h"
 #include "measured/initramfs.h"
 
 static const char want[] =

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "measured/initcore.h"
+#include "initcore.h"
 
 static void test_defaults(void **state)
 {

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "measured/initcore.h"
+#include "initcore.h"
 
 static uint8_t img[MI_PROBE_LEN];
 

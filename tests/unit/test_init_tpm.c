@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 #include <cmocka.h>
-#include "measured/initcore.h"
+#include "initcore.h"
 
 static void test_getcap_cmd(void **state)
 {

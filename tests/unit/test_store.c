@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 #include "measured/base64.h"
-#include "measured/store.h"
+#include "store.h"
 
 static char path[64];
 

@@ -19,20 +19,25 @@ B = "${WORKDIR}/build"
 
 inherit pkgconfig systemd useradd
 
-# The command links everything in lib/ (the agent needs libcurl, the
-# verifier libmicrohttpd, SQLite and libpq); measured-init links libcrypto
-# statically; svirt-interpose needs libselinux and libxenstore.
-DEPENDS = "openssl tpm2-tss json-c zlib curl sqlite3 libmicrohttpd postgresql"
-PACKAGECONFIG ??= "${@bb.utils.filter('DISTRO_FEATURES', 'selinux', d)}"
+# libmeasured needs only OpenSSL, tpm2-tss, json-c and zlib; the agent in
+# the command adds libcurl, the verifier libmicrohttpd, SQLite and libpq;
+# measured-init links libcrypto statically; svirt-interpose needs
+# libselinux and libxenstore.
+DEPENDS = "openssl tpm2-tss json-c zlib"
+PACKAGECONFIG ??= "agent verifier ${@bb.utils.filter('DISTRO_FEATURES', 'selinux', d)}"
+PACKAGECONFIG[agent] = "WITH_AGENT=yes,WITH_AGENT=no,curl"
+PACKAGECONFIG[verifier] = "WITH_VERIFIER=yes,WITH_VERIFIER=no,sqlite3 libmicrohttpd gnutls postgresql"
 PACKAGECONFIG[selinux] = ",,libselinux xen-tools"
-# The native tool only runs `measured predict` in image builds.
+# The native tool only runs `measured predict` in image builds: the library
+# and the command without the agent and the verifier, so an image build
+# needs none of their libraries.
 PACKAGECONFIG:class-native = ""
 
 # Objects go to ${B}; every directory comes from the environment OE exports
 # (prefix, bindir, libdir, ... are absolute, and under ${STAGING_DIR_NATIVE}
 # for -native): the Makefile installs to $(DESTDIR)$(bindir) and needs no
 # BINDIR-style overrides.
-EXTRA_OEMAKE = "-C ${S} O=${B}"
+EXTRA_OEMAKE = "-C ${S} O=${B} ${PACKAGECONFIG_CONFARGS}"
 
 MEASURED_TARGETS = "library command ${B}/measured-init \
     ${@bb.utils.contains('PACKAGECONFIG', 'selinux', '${B}/svirt-interpose', '', d)}"

@@ -12,7 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "measured/store.h"
+#include "store.h"
 
 struct m_sqlp {
 	const char *s;		/* text, or NULL: SQL NULL (when !is_int) */

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <curl/curl.h>
-#include "measured/agent.h"
+#include "agent.h"
 #include "measured/error.h"
 
 #define CONNECT_TIMEOUT_S 15L

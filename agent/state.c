@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "measured/agent.h"
+#include "agent.h"
 #include "measured/error.h"
 #include "measured/file.h"
 

@@ -18,21 +18,7 @@
 #include "measured/attest.h"
 #include "measured/tpm.h"
 
-/* ---- credential activation (lib/agent/activate.c) ---- */
-
-/**
- * m_tpm_activate_credential() - TPM2_ActivateCredential (TPM 2.0 Part 3,
- * 12.5): recover the secret a verifier wrapped with MakeCredential to the
- * EK @ek_handle and the name of the AK @ak_handle (both ESYS_TR).  The EK
- * of the TCG default templates is authorised by a policy session holding
- * PolicySecret(TPM_RH_ENDORSEMENT); the AK by a password session (empty
- * auth).  @ret is secret material: the caller wipes it.
- */
-int m_tpm_activate_credential(struct m_tpm *tpm, uint32_t ak_handle, uint32_t ek_handle,
-			      const TPM2B_ID_OBJECT *blob, const TPM2B_ENCRYPTED_SECRET *secret,
-			      TPM2B_DIGEST *ret);
-
-/* ---- HTTPS client (lib/agent/http.c) ---- */
+/* ---- HTTPS client (agent/http.c) ---- */
 
 /* Answer size limits (docs/agent.md): JSON of the small endpoints, and the
  * attest answer that carries a payload of at most M_PAYLOAD_MAX bytes in
@@ -67,7 +53,7 @@ void m_http_free(struct m_http *h);
 int m_http_post_json(struct m_http *h, const char *path, const char *body, size_t max,
 		     long *ret_status, json_object **ret);
 
-/* ---- JSON fields (lib/agent/json_field.c) ---- */
+/* ---- JSON fields (agent/json_field.c) ---- */
 
 /** m_json_str() - the string member @key of @o, or NULL (wrong type or absent). */
 const char *m_json_str(json_object *o, const char *key);
@@ -77,7 +63,7 @@ const char *m_json_str(json_object *o, const char *key);
  */
 int m_json_b64(json_object *o, const char *key, size_t max, uint8_t **ret, size_t *ret_len);
 
-/* ---- payload (lib/agent/payload.c) ---- */
+/* ---- payload (agent/payload.c) ---- */
 
 /**
  * m_payload_decrypt() - AES-256-GCM (NIST SP 800-38D) with @key (32 bytes),
@@ -94,7 +80,7 @@ int m_payload_decrypt(const uint8_t *key, size_t key_len, const uint8_t *iv, siz
  */
 int m_payload_write(const char *path, const uint8_t *data, size_t len);
 
-/* ---- enrolment state (lib/agent/state.c) ---- */
+/* ---- enrolment state (agent/state.c) ---- */
 
 /*
  * STATE_DIR/enrollment.json: {"server","machine","enrollment","ak_name"}.
@@ -115,7 +101,7 @@ int m_agent_state_load(const char *dir, struct m_agent_state *ret);
 /** m_agent_state_save() - written to a temporary file and renamed into place. */
 int m_agent_state_save(const char *dir, const struct m_agent_state *s);
 
-/* ---- the whole exchange (lib/agent/agent.c) ---- */
+/* ---- the whole exchange (agent/agent.c) ---- */
 
 struct m_agent_config {
 	const char *server;		/* for the state file */

@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <string.h>
 #include <tss2/tss2_esys.h>
-#include "measured/agent.h"
+#include "measured/attest.h"
 #include "measured/error.h"
 #include "../tpm_priv.h"
 

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "measured/agent.h"
+#include "agent.h"
 #include "measured/base64.h"
 #include "measured/error.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <openssl/evp.h>
-#include "measured/agent.h"
+#include "agent.h"
 #include "measured/error.h"
 
 int m_payload_decrypt(const uint8_t *key, size_t key_len, const uint8_t *iv, size_t iv_len,

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
-#include "measured/agent.h"
+#include "agent.h"
 #include "measured/base64.h"
 #include "measured/error.h"
 #include "measured/file.h"
