@@ -159,10 +159,10 @@ $(O)/tests/%: tests/unit/%.c $(PART_OBJ) $(LIBA)
 	$(CC) $(ALL_CPPFLAGS) $(PART_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(PART_OBJ) $(LIBA) \
 	    $(shell $(PKG_CONFIG) --libs cmocka) $(LIBS_ALL) $(LDLIBS)
 
-# Unit tests find the fixtures through this variable (a clean clone has
-# shared/ beside it).
-FIXTURES    ?= $(if $(MEASURED_FIXTURES),$(MEASURED_FIXTURES),$(abspath ../shared/fixtures))
-export MEASURED_FIXTURES := $(FIXTURES)
+# Tests find their data through this variable: always the tree's own
+# tests/data (origins and licences in its READMEs), never anything beside
+# the tree.
+export MEASURED_FIXTURES := $(CURDIR)/tests/data
 export MEASURED_BIN := $(abspath $(MEASURED))
 export MEASURED_SRCDIR := $(CURDIR)
 export MEASURED_BUILDDIR := $(abspath $(O))

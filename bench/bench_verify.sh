@@ -12,7 +12,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 : "${MEASURED_BIN:=$here/../build/measured}"
 : "${MEASURED_BUILDDIR:=$(dirname "$MEASURED_BIN")}"
-FIX=${MEASURED_FIXTURES:-$here/../../shared/fixtures}
+FIX=$here/../tests/data
 DRV=$MEASURED_BUILDDIR/bench/bench_verify
 SECS=${BENCH_VERIFY_SECONDS:-3}
 RUNS=${BENCH_CHECKQUOTE_RUNS:-200}

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Seed files for a fuzz harness: the fixtures that harness's format comes in.
-FIX=${MEASURED_FIXTURES:-$(dirname "$0")/../../../shared/fixtures}
+FIX=$(cd "$(dirname "$0")/../data" && pwd)
 E=$FIX/eventlogs
 case "$1" in
 fuzz_tcg*|fuzz_eventlog*)

@@ -5,7 +5,7 @@ set -eu
 : "${MEASURED_BIN:?run through make check}"
 : "${MEASURED_SRCDIR:?run through make check}"
 M=$MEASURED_BIN
-FIX=${MEASURED_FIXTURES:-$MEASURED_SRCDIR/../shared/fixtures}
+FIX=$MEASURED_SRCDIR/tests/data
 T=$(mktemp -d /tmp/measured-test.XXXXXX)
 PIDS=""
 

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include "measured/error.h"
 #include "measured/eventlog.h"
+#include "test_data.h"
 
 /* expected-pcrs.tsv has 227 rows: 226 of TCG logs, one of the IMA list below (lib/eventlog/ima_*.c). */
 #define TSV_ROWS 227
@@ -25,11 +26,9 @@
 
 static char *fixture(const char *rel)
 {
-	const char *base = getenv("MEASURED_FIXTURES");
+	const char *base = test_data_dir();
 	char *p;
 
-	if (!base || !*base)
-		base = "../shared/fixtures";
 	assert_true(asprintf(&p, "%s/eventlogs/%s", base, rel) > 0);
 	return p;
 }

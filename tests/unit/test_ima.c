@@ -17,6 +17,7 @@
 #include "measured/buf.h"
 #include "measured/error.h"
 #include "measured/eventlog.h"
+#include "test_data.h"
 
 /* ---- independent reference: OpenSSL ---- */
 
@@ -73,9 +74,7 @@ static int unhex(const char *s, size_t n, uint8_t *out)
 
 static const char *fixtures(void)
 {
-	const char *f = getenv("MEASURED_FIXTURES");
-
-	return f && *f ? f : "../shared/fixtures";
+	return test_data_dir();
 }
 
 static uint8_t *slurp(const char *rel, size_t *ret_len)

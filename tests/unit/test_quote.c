@@ -22,6 +22,7 @@
 #include "measured/attest.h"
 #include "measured/error.h"
 #include "measured/eventlog.h"
+#include "test_data.h"
 
 /* ---- helpers ---- */
 
@@ -60,13 +61,13 @@ static const char *sget(json_object *o, const char *a, const char *b)
 
 static void gcp_load(struct gcp *g)
 {
-	const char *fix = getenv("MEASURED_FIXTURES");
+	const char *fix = test_data_dir();
 	char path[4096];
 	json_object *log, *pcrs;
 
 	memset(g, 0, sizeof(*g));
 	snprintf(path, sizeof(path), "%s/eventlogs/go-attestation/windows_gcp_shielded_vm.json",
-		 fix ? fix : "../shared/fixtures");
+		 fix);
 	g->root = json_object_from_file(path);
 	assert_non_null(g->root);
 	g->akpub = b64(sget(g->root, "AK", "Public"), &g->akpub_len);
