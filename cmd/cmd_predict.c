@@ -26,7 +26,8 @@ static void help(void)
 	      "Root filesystem (what measured-init extends):\n"
 	      "  --rootfs FILE            the root image (or block device)\n"
 	      "  --rootfs-digest BANK:HEX the image's digest instead of the file (repeatable)\n"
-	      "  --rootfs-pcr N           the PCR (default " PREDICT_DEFAULT_ROOTFS_PCR_STR ")\n"
+	      "  --rootfs-pcr N           the PCR (default: measured-init's, 15; 9 with\n"
+	      "                           --rootfs-compat, as the original)\n"
 	      "  --rootfs-compat          the original `measureroot` value: SHA-1 bank only,\n"
 	      "                           SHA1 of the hex text of SHA1(image)\n"
 	      "UEFI boot of a Linux kernel:\n"
@@ -94,7 +95,7 @@ int cmd_predict(int argc, char **argv)
 		{ 0 }
 	};
 	struct predict_inputs in = { .banks = M_BANK_BIT(M_SHA1) | M_BANK_BIT(M_SHA256),
-				     .rootfs_pcr = PREDICT_DEFAULT_ROOTFS_PCR,
+				     .rootfs_pcr = PREDICT_ROOTFS_PCR_MODE_DEFAULT,
 				     .firmware_pcrs = (1u << M_PCR_COUNT) - 1 };
 	const char *output = NULL;
 	bool show = false, json = false;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "measured/measure.h"
 #include "predict_inputs.h"
 #include "measured/error.h"
 #include "measured/predict.h"
@@ -69,6 +70,8 @@ int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 {
 	struct m_manifest *m = m_manifest_new(in->banks);
 	uint32_t from_artifacts = 0;
+	unsigned rootfs_pcr = in->rootfs_pcr == PREDICT_ROOTFS_PCR_MODE_DEFAULT ?
+			      m_root_pcr_default(in->rootfs_compat) : in->rootfs_pcr;
 	int r = 0;
 
 	if (!m)
@@ -78,7 +81,7 @@ int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 	if (in->cmdline || in->initrd)
 		from_artifacts |= 1u << 9;
 	if (in->rootfs || in->rootfs_digest.banks)
-		from_artifacts |= 1u << in->rootfs_pcr;
+		from_artifacts |= 1u << rootfs_pcr;
 	if (!in->tboot && (in->tboot_policy || in->n_tboot_modules || in->sinit || in->tboot_cmdline)) {
 		r = m_err(-EINVAL, "the tboot options need --tboot");
 		goto out;
@@ -110,7 +113,7 @@ int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 			if (r < 0)
 				goto out;
 		}
-		r = m_predict_rootfs(m, in->rootfs_pcr, &img, in->rootfs_compat,
+		r = m_predict_rootfs(m, rootfs_pcr, &img, in->rootfs_compat,
 				     in->rootfs ? in->rootfs : "root filesystem image");
 		if (r < 0)
 			goto out;

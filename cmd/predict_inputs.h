@@ -7,9 +7,9 @@
 #include <stdbool.h>
 #include "measured/manifest.h"
 
-/* measured-init's default PCR (docs/measured-init.md) */
-#define PREDICT_DEFAULT_ROOTFS_PCR 15
-#define PREDICT_DEFAULT_ROOTFS_PCR_STR "15"
+/* --rootfs-pcr not given: measured-init's default for the mode,
+ * m_root_pcr_default() (include/measured/measure.h) */
+#define PREDICT_ROOTFS_PCR_MODE_DEFAULT (~0u)
 #define PREDICT_MAX_TBOOT_MODULES 32
 
 struct predict_inputs {

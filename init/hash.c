@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* Low-level OpenSSL SHA for the static init; see hash.h for why. */
+/* The init's hash backend: low-level OpenSSL SHA; see hash.h for why. */
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/sha.h>
 #include "hash.h"
-#include "initcore.h"
 
 struct ih_ctx {
 	unsigned banks;
@@ -38,7 +37,7 @@ static void ctx_final(struct ih_ctx *c, struct m_digests *ret)
 		SHA512_Final(ret->d[M_SHA512], &c->sha512);
 }
 
-struct ih_ctx *ih_new(unsigned banks)
+static void *ih_new(unsigned banks)
 {
 	struct ih_ctx *c = malloc(sizeof(*c));
 
@@ -47,8 +46,10 @@ struct ih_ctx *ih_new(unsigned banks)
 	return c;
 }
 
-void ih_update(struct ih_ctx *c, const void *data, size_t len)
+static int ih_update(void *ctx, const void *data, size_t len)
 {
+	struct ih_ctx *c = ctx;
+
 	if (c->banks & M_BANK_BIT(M_SHA1))
 		SHA1_Update(&c->sha1, data, len);
 	if (c->banks & M_BANK_BIT(M_SHA256))
@@ -57,33 +58,24 @@ void ih_update(struct ih_ctx *c, const void *data, size_t len)
 		SHA384_Update(&c->sha384, data, len);
 	if (c->banks & M_BANK_BIT(M_SHA512))
 		SHA512_Update(&c->sha512, data, len);
+	return 0;
 }
 
-void ih_final(struct ih_ctx *c, struct m_digests *ret)
+static int ih_final(void *ctx, struct m_digests *ret)
 {
-	ctx_final(c, ret);
-	free(c);
+	ctx_final(ctx, ret);
+	free(ctx);
+	return 0;
 }
 
-/* Through a context, not SHA256() and friends: OpenSSL 3's one-shot
- * functions go through EVP_Q_digest() and would pull EVP in. */
-void ih_one(enum m_bank b, const void *data, size_t len, uint8_t *out)
+static void ih_release(void *ctx)
 {
-	struct ih_ctx c;
-	struct m_digests d;
-
-	ctx_init(&c, M_BANK_BIT(b));
-	ih_update(&c, data, len);
-	ctx_final(&c, &d);
-	memcpy(out, d.d[b], mi_bank_size(b));
+	free(ctx);
 }
 
-void ih_extend(enum m_bank b, uint8_t *pcr, const uint8_t *d)
+const struct m_hash_backend *ih_backend(void)
 {
-	uint8_t buf[2 * M_DIGEST_MAX];
-	unsigned n = mi_bank_size(b);
+	static const struct m_hash_backend be = { ih_new, ih_update, ih_final, ih_release, IH_BANKS };
 
-	memcpy(buf, pcr, n);
-	memcpy(buf + n, d, n);
-	ih_one(b, buf, 2 * n, pcr);
+	return &be;
 }

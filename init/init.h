@@ -35,9 +35,12 @@ int set_readonly(const char *dev);
 int detect_fstype(const char *dev, char *ret_type, size_t cap);
 /** loop_attach() - a read-only loop device over @file. */
 int loop_attach(const char *file, char *ret_dev, size_t cap);
-/** hash_device() - every bank of @banks over the whole of @dev (hashdev.c: a thread per bank). */
+/** hash_device() - every bank of @banks over the whole of @dev (hashdev.c: the shared lock-step hasher). */
 int hash_device(const char *dev, unsigned banks, struct m_digests *ret, uint64_t *ret_size, double *ret_secs,
 		unsigned *ret_threads);
+/** hash_device_fd() - the same over an open block device @fd; @name for messages. */
+int hash_device_fd(int fd, const char *name, unsigned banks, struct m_digests *ret, uint64_t *ret_size,
+		   double *ret_secs, unsigned *ret_threads);
 
 /* switchroot.c */
 int move_mounts(const char *newroot);

@@ -8,7 +8,10 @@
 # a command to run by hand, and `measured mkinitramfs` finds it there.
 
 INIT_SRC     := $(sort $(wildcard init/*.c))
-INIT_LIBSRC  := lib/buf.c lib/error.c lib/cel_write.c lib/digest_banks.c lib/file.c $(sort $(wildcard lib/initcore/*.c))
+# lib/measure/ and lib/digest_banks.c are the definition of what is
+# measured, compiled into the library and the init alike.
+INIT_LIBSRC  := lib/buf.c lib/error.c lib/cel_write.c lib/digest_banks.c lib/file.c \
+                $(sort $(wildcard lib/initcore/*.c lib/measure/*.c))
 INIT_OBJ     := $(patsubst %.c,$(O)/init-obj/%.o,$(INIT_SRC) $(INIT_LIBSRC))
 INIT_CFLAGS   = $(filter-out -fsanitize% -fprofile% --coverage -flto%,$(ALL_CFLAGS))
 INIT_LDFLAGS  = $(filter-out -fsanitize% -fprofile% --coverage -flto%,$(LDFLAGS))

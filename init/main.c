@@ -230,8 +230,8 @@ static void print_digests(const char *label, const struct m_digests *d)
 	for_each_bank(b, d->banks) {
 		char hex[2 * M_DIGEST_MAX + 1];
 
-		m_hex(d->d[b], mi_bank_size(b), hex);
-		say("%s %s %s", label, mi_bank_name(b), hex);
+		m_hex(d->d[b], m_bank_info(b)->size, hex);
+		say("%s %s %s", label, m_bank_info(b)->name, hex);
 	}
 }
 
@@ -295,24 +295,16 @@ int main(void)
 	must(set_readonly(dev), "root device");
 	t_dev = now_s();
 
-	if (p.compat) {
-		/* The original: sha1sum's 40 hex characters, hashed again with SHA-1,
-		 * extended into the SHA-1 bank only. */
-		char hex[41];
-
-		if (!(banks & M_BANK_BIT(M_SHA1)))
-			die(-ENOENT, "measureroot needs an allocated SHA-1 PCR bank");
-		must(hash_device(dev, M_BANK_BIT(M_SHA1), &d, &size, &secs, &nthreads), "hashing the root");
-		m_hex(d.d[M_SHA1], 20, hex);
-		memset(&ext, 0, sizeof(ext));
-		ext.banks = M_BANK_BIT(M_SHA1);
-		ih_one(M_SHA1, hex, 40, ext.d[M_SHA1]);
-	} else {
-		if (!(banks & IH_BANKS))
-			die(-ENOENT, "the TPM has no allocated sha1/sha256/sha384/sha512 bank");
-		must(hash_device(dev, banks & IH_BANKS, &d, &size, &secs, &nthreads), "hashing the root");
-		ext = d;
-	}
+	/* What is extended is lib/measure/'s definition, the one `measured
+	 * predict` compiles too: the root's digest in every bank, or (the
+	 * original's compatibility mode) SHA-1 of its hex text in sha1. */
+	if (p.compat && !(banks & M_BANK_BIT(M_SHA1)))
+		die(-ENOENT, "measureroot needs an allocated SHA-1 PCR bank");
+	if (!p.compat && !(banks & IH_BANKS))
+		die(-ENOENT, "the TPM has no allocated sha1/sha256/sha384/sha512 bank");
+	banks = p.compat ? M_BANK_BIT(M_SHA1) : banks & IH_BANKS;
+	must(hash_device(dev, banks, &d, &size, &secs, &nthreads), "hashing the root");
+	must(m_root_extend_digests(ih_backend(), p.compat, banks, &d, &ext), "the root's event");
 	t_hashed = now_s();
 	/* Everything the initramfs carries is loaded before anything else
 	 * happens: a module that fails stops the boot here. */
@@ -323,8 +315,8 @@ int main(void)
 	close(tpm.fd);
 	t_meas = now_s();
 
-	snprintf(what, sizeof(what), "%s%s%s", p.compat ? "measureroot " : "",
-		 p.root_file[0] ? p.root_file : p.root, p.compat ? " (sha1 of the hex digest)" : "");
+	must(m_root_event_description(p.compat, p.root_file[0] ? p.root_file : p.root, what, sizeof(what)),
+	     "the root's event");
 	mkdir("/run/log", 0755);
 	mkdir("/run/log/measured", 0755);
 	must(m_cel_append(CEL_LOG, p.pcr, &ext, what), "writing the CEL log");

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include "measured/digest.h"
+#include "measured/measure.h"
 #include "measured/error.h"
 
 static const EVP_MD *md_cache[M_BANK_COUNT];
@@ -184,3 +185,48 @@ int m_extend(enum m_bank b, uint8_t *pcr, const uint8_t *digest)
 	return m_digest_one(b, cat, 2 * n, pcr);
 }
 
+
+static unsigned evp_banks;
+
+static void backend_banks(void)
+{
+	for (enum m_bank b = 0; b < M_BANK_COUNT; b++)
+		if (m_bank_supported(b))
+			evp_banks |= M_BANK_BIT(b);
+}
+
+/* The library's backend for the shared hasher (lib/measure/): EVP. */
+static void *evp_new(unsigned banks)
+{
+	struct m_hash *h;
+
+	return m_hash_new(banks, &h) == 0 ? h : NULL;
+}
+
+static int evp_update(void *ctx, const void *data, size_t len)
+{
+	return m_hash_update(ctx, data, len);
+}
+
+static int evp_final(void *ctx, struct m_digests *ret)
+{
+	int r = m_hash_final(ctx, ret);
+
+	m_hash_free(ctx);
+	return r;
+}
+
+static void evp_release(void *ctx)
+{
+	m_hash_free(ctx);
+}
+
+const struct m_hash_backend *m_hash_backend_evp(void)
+{
+	static struct m_hash_backend be = { evp_new, evp_update, evp_final, evp_release, 0 };
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, backend_banks);
+	be.banks = evp_banks;
+	return &be;
+}

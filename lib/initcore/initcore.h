@@ -21,12 +21,6 @@
 #define MI_TPM_BUF_MAX 4096u
 #define MI_PCR_MAX 23u
 
-/** mi_bank_alg() - TPM_ALG_ID of @b (TCG Algorithm Registry). */
-uint16_t mi_bank_alg(enum m_bank b);
-/** mi_bank_size() - digest size of @b in bytes. */
-unsigned mi_bank_size(enum m_bank b);
-/** mi_bank_name() - "sha256". */
-const char *mi_bank_name(enum m_bank b);
 
 /** TPM2_GetCapability(TPM_CAP_PCRS) (Part 3, 30.2). */
 void mi_tpm_getcap_pcrs_cmd(struct mbuf_writer *w);
@@ -64,8 +58,6 @@ struct mi_params {
 	bool debug;
 };
 
-#define MI_DEFAULT_PCR 15u
-#define MI_COMPAT_DEFAULT_PCR 9u
 #define MI_DEFAULT_TIMEOUT 10u
 
 /**

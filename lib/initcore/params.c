@@ -10,6 +10,7 @@
 #include <string.h>
 #include "measured/error.h"
 #include "initcore.h"
+#include "measured/measure.h"
 
 /*
  * PCRs a root measurement may go to.  0-7 belong to the firmware (PC Client
@@ -215,7 +216,7 @@ int mi_params_parse(const char *cmdline, struct mi_params *ret)
 	if (err == 0 && !p.compat && !p.root[0])
 		err = m_err(-EINVAL, "no measured.root= on the kernel command line");
 	if (!pcr_set)
-		p.pcr = p.compat ? MI_COMPAT_DEFAULT_PCR : MI_DEFAULT_PCR;
+		p.pcr = m_root_pcr_default(p.compat);
 	*ret = p;
 	return err;
 }

@@ -28,26 +28,7 @@
 #define TPM_PCR_SELECT_MAX 8u	/* sizeofSelect above this is malformed (Part 2: TPM_PCR_SELECT_MAX) */
 #define TPML_MAX 16u		/* more banks than any TPM has */
 
-static const struct { uint16_t alg; uint8_t size; const char *name; } bank_tab[M_BANK_COUNT] = {
-	[M_SHA1] = { 0x0004, 20, "sha1" },
-	[M_SHA256] = { 0x000b, 32, "sha256" },
-	[M_SHA384] = { 0x000c, 48, "sha384" },
-	[M_SHA512] = { 0x000d, 64, "sha512" },
-	[M_SM3_256] = { 0x0012, 32, "sm3_256" },
-};
-
-uint16_t mi_bank_alg(enum m_bank b) { return (unsigned)b < M_BANK_COUNT ? bank_tab[b].alg : 0; }
-unsigned mi_bank_size(enum m_bank b) { return (unsigned)b < M_BANK_COUNT ? bank_tab[b].size : 0; }
-const char *mi_bank_name(enum m_bank b) { return (unsigned)b < M_BANK_COUNT ? bank_tab[b].name : "?"; }
-
-static int bank_of_alg(uint16_t alg)
-{
-	for (int b = 0; b < M_BANK_COUNT; b++)
-		if (bank_tab[b].alg == alg)
-			return b;
-	return -1;
-}
-
+/* The bank table is lib/digest_banks.c's, linked into the init too. */
 /* Header with a size patched by hdr_end() once the body is written. */
 static uint8_t *hdr_begin(struct mbuf_writer *w, uint16_t tag, uint32_t cc)
 {
@@ -154,7 +135,7 @@ int mi_tpm_getcap_pcrs_rsp(const void *rsp, size_t len, unsigned *ret_banks, uns
 			any |= sel[k] != 0;
 		if (!any)
 			continue;	/* bank implemented but no PCR allocated */
-		b = bank_of_alg(alg);
+		b = m_bank_by_alg(alg);
 		if (b < 0)
 			unknown++;
 		else
@@ -185,8 +166,8 @@ void mi_tpm_extend_cmd(struct mbuf_writer *w, unsigned pcr, const struct m_diges
 		count++;
 	mbw_be32(w, count);
 	for_each_bank(b, d->banks) {
-		mbw_be16(w, bank_tab[b].alg);
-		mbw_bytes(w, d->d[b], bank_tab[b].size);
+		mbw_be16(w, m_bank_info(b)->tpm_alg);
+		mbw_bytes(w, d->d[b], m_bank_info(b)->size);
 	}
 	hdr_end(w, size);
 }
@@ -223,7 +204,7 @@ void mi_tpm_pcrread_cmd(struct mbuf_writer *w, unsigned pcr, unsigned banks)
 
 		if (pcr < 8 * PCR_SELECT_MIN)
 			sel[pcr / 8] = 1u << (pcr % 8);
-		mbw_be16(w, bank_tab[b].alg);
+		mbw_be16(w, m_bank_info(b)->tpm_alg);
 		mbw_u8(w, PCR_SELECT_MIN);
 		mbw_bytes(w, sel, sizeof(sel));
 	}
@@ -258,7 +239,7 @@ int mi_tpm_pcrread_rsp(const void *rsp, size_t len, unsigned pcr, unsigned banks
 		unsigned n;
 
 		read_selection(&r, &alg, sel, &n);
-		order[i] = bank_of_alg(alg);
+		order[i] = m_bank_by_alg(alg);
 		if (pcr / 8 >= n || !(sel[pcr / 8] & (1u << (pcr % 8))))
 			order[i] = -1;	/* nothing for our PCR in this bank */
 	}
@@ -277,8 +258,8 @@ int mi_tpm_pcrread_rsp(const void *rsp, size_t len, unsigned pcr, unsigned banks
 			break;
 		if (k >= nsel)
 			return m_err(-EBADMSG, "%s: digest %u answers no selection", what, i);
-		if (size != bank_tab[order[k]].size)
-			return m_err(-EBADMSG, "%s: %s digest of %u bytes", what, bank_tab[order[k]].name, size);
+		if (size != m_bank_info(order[k])->size)
+			return m_err(-EBADMSG, "%s: %s digest of %u bytes", what, m_bank_info(order[k])->name, size);
 		memcpy(out.d[order[k]], p, size);
 		out.banks |= M_BANK_BIT(order[k]);
 		k++;

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MEASURED_MEASURE_H
+#define MEASURED_MEASURE_H
+
+/*
+ * What is measured: the one definition that measured-init (at boot) and
+ * `measured predict` / `measured hash` (at build time) compile alike, so
+ * the two cannot disagree.  lib/measure/ is linked into the static init and
+ * into libmeasured; the only thing that differs between them is the hash
+ * backend (EVP in the library, OpenSSL's low-level SHA in the init, which
+ * keeps the static binary small: docs/init-footprint.md).  The bank table
+ * is lib/digest_banks.c, linked into both the same way.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "measured/digest.h"
+
+/*
+ * The PCR the root file system is extended into when the kernel command
+ * line names none.  measured.root= (the current mode): 15, see
+ * docs/measured-init.md for the choice against the UAPI PCR registry.
+ * measureroot / rootimg= (the original meta-measured initramfs's mode):
+ * 9, the original's default (its rootimgpcr= fallback).
+ */
+#define M_ROOT_PCR_DEFAULT 15u
+#define M_ROOT_PCR_COMPAT_DEFAULT 9u
+
+/** m_root_pcr_default() - the default PCR of a mode. */
+static inline unsigned m_root_pcr_default(bool compat)
+{
+	return compat ? M_ROOT_PCR_COMPAT_DEFAULT : M_ROOT_PCR_DEFAULT;
+}
+
+/*
+ * A hash backend: a context over a set of banks.  new() returns NULL when
+ * it cannot (no memory, a bank it does not have); final() writes the
+ * digests of the context's banks and frees it; release() frees without a
+ * result.
+ */
+struct m_hash_backend {
+	void *(*new)(unsigned banks);
+	int (*update)(void *ctx, const void *data, size_t len);
+	int (*final)(void *ctx, struct m_digests *ret);
+	void (*release)(void *ctx);
+	unsigned banks;		/* the banks this backend can compute */
+};
+
+/** m_hash_backend_evp() - the library's backend (OpenSSL EVP, every bank OpenSSL has). */
+const struct m_hash_backend *m_hash_backend_evp(void);
+
+/**
+ * m_root_extend_digests() - the digests measured-init extends for a root
+ * whose own digest is @image:
+ *  - current mode: @image itself, in every bank of @banks;
+ *  - compatibility mode: only the SHA-1 bank, with SHA-1 over the 40
+ *    lowercase hex characters of SHA1(image) (the original piped
+ *    `sha1sum`'s text into tpm_extendpcr, which hashed that text).
+ * @be does the one hash the compatibility mode needs.  -EINVAL with a
+ * message when @image lacks a bank the mode needs.
+ */
+int m_root_extend_digests(const struct m_hash_backend *be, bool compat, unsigned banks,
+			  const struct m_digests *image, struct m_digests *ret);
+
+/** m_root_event_description() - "measureroot FILE (sha1 of the hex digest)" or "FILE", into @buf. */
+int m_root_event_description(bool compat, const char *what, char *buf, size_t cap);
+
+/*
+ * The lock-step multi-bank hasher: every bank over the same @size bytes of
+ * @fd, read once.  Banks are dealt over at most @max_threads threads (each
+ * with its own backend context and private buffer); the threads pread()
+ * the same ranges and are held within a window of each other, so the
+ * slower ones find in the page cache what the fastest brought in and an
+ * input larger than RAM is not read twice.  Private buffers, not a shared
+ * ring: on this project's 2-vCPU machines a ring spent its time moving
+ * cache lines between cores (read() into it ran at a third of its
+ * single-thread speed) while 64-256 KiB buffers stay in each core's L2.
+ *
+ * Exactly @size bytes or an error: a short read names its offset.
+ * drop_cache releases pages every thread has passed (POSIX_FADV_DONTNEED),
+ * as measured-init does so a root larger than RAM pushes nothing else out.
+ */
+struct m_lockstep_opts {
+	unsigned banks;
+	uint64_t size;
+	unsigned max_threads;		/* 0: one per bank */
+	size_t chunk;			/* bytes per read; 0: 256 KiB */
+	bool drop_cache;
+	void (*progress)(uint64_t done, uint64_t total, void *arg);	/* from thread 0 */
+	void *arg;
+};
+int m_lockstep_hash(int fd, const struct m_hash_backend *be, const struct m_lockstep_opts *o,
+		    struct m_digests *ret, unsigned *ret_threads);
+
+#endif
