@@ -155,8 +155,10 @@ static int mount_ro(const char *dev, const char *dir, const char *fstype_opt, ch
 			return err;
 	}
 	mkdir(dir, 0755);
-	/* noload: ext3/4 must not replay a journal on a device we measured. */
-	if (mount(dev, dir, type, MS_RDONLY, strncmp(type, "ext", 3) == 0 ? "noload" : NULL) < 0)
+	/* noload: ext3/4 must not replay a journal on a device we measured
+	 * (ext2 has no journal, and the driver refuses the option for it). */
+	if (mount(dev, dir, type, MS_RDONLY,
+		  strcmp(type, "ext3") == 0 || strcmp(type, "ext4") == 0 ? "noload" : NULL) < 0)
 		return m_err(-errno, "mounting %s (%s) read-only on %s: %m", dev, type, dir);
 	if (ret_type)
 		snprintf(ret_type, cap, "%s", type);
@@ -179,7 +181,7 @@ static int mount_overlay(void)
 /* Compat mode without measured.root=: the first medium holding rootimg=. */
 static int find_medium(const struct mi_params *p, char *ret_dev, size_t cap)
 {
-	char path[600];
+	char path[600], last[300] = "";
 	double end = now_s() + p->timeout;
 
 	do {
@@ -193,8 +195,13 @@ static int find_medium(const struct mi_params *p, char *ret_dev, size_t cap)
 			    strncmp(name, "ram", 3) == 0)
 				continue;
 			snprintf(dev, sizeof(dev), "/dev/%s", name);
-			if (mount_ro(dev, MEDIUM, NULL, NULL, 0) < 0)
+			int e = mount_ro(dev, MEDIUM, NULL, NULL, 0);
+
+			if (e < 0) {
+				/* kept for the message if nothing is found */
+				snprintf(last, sizeof(last), "%s", m_errmsg(e));
 				continue;
+			}
 			snprintf(path, sizeof(path), MEDIUM "/%s", p->root_file);
 			if (access(path, R_OK) == 0) {
 				fclose(f);
@@ -207,7 +214,8 @@ static int find_medium(const struct mi_params *p, char *ret_dev, size_t cap)
 			fclose(f);
 		usleep(100000);
 	} while (now_s() < end);
-	return m_err(-ENODEV, "no medium with %s appeared within %u s", p->root_file, p->timeout);
+	return m_err(-ENODEV, "no medium with %s appeared within %u s%s%s", p->root_file, p->timeout,
+		     last[0] ? "; last medium tried: " : "", last);
 }
 
 /* The TPM driver is built into Debian's kernel; where it is a module, it

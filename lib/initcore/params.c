@@ -211,6 +211,14 @@ int mi_params_parse(const char *cmdline, struct mi_params *ret)
 		if (err == 0)
 			err = m_err(fail_err, "measured.fail= must be halt, reboot or shell");
 	}
+	/* The original's forms: `measureroot rootimg=NAME` measured NAME;
+	 * `rootimg=NAME` alone booted it unmeasured.  Both mean the
+	 * compatibility mode here: the image is always measured (fail closed),
+	 * with the same value, so a verifier sees one value for both.  With
+	 * measured.root=DEV too, rootimg= names the image file on DEV in the
+	 * current mode. */
+	if (err == 0 && have_rootimg && !p.root[0])
+		p.compat = true;
 	if (err == 0 && p.compat && !have_rootimg)
 		err = m_err(-EINVAL, "measureroot needs rootimg=NAME");
 	if (err == 0 && !p.compat && !p.root[0])

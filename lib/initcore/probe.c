@@ -6,7 +6,10 @@
  * (s_magic 0xef53 at +56, s_uuid at +104, s_volume_name at +120,
  * s_feature_compat at +92, s_feature_incompat at +96); squashfs magic
  * "hsqs" at 0; ISO 9660 (ECMA-119 8.4) "CD001" at 32769, volume identifier
- * at 32808 (32 d-characters, space padded).
+ * at 32808 (32 d-characters, space padded); FAT12/16/32 (Microsoft's FAT
+ * specification, fatgen103: the boot sector's BPB, BS_FilSysType "FAT" at
+ * 54 or, for FAT32, 82; BS_VolID at 39 / 67; BS_VolLab at 43 / 71; the
+ * signature 0x55 0xaa at 510), the medium of the original's USB images.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +31,57 @@ static void copy_label(char *dst, size_t cap, const uint8_t *src, size_t n, bool
 	while (trim_spaces && k > 0 && dst[k - 1] == ' ')
 		k--;
 	dst[k] = '\0';
+}
+
+static bool pow2_in(unsigned v, unsigned lo, unsigned hi)
+{
+	return v >= lo && v <= hi && (v & (v - 1)) == 0;
+}
+
+/*
+ * A FAT boot sector, told apart from an MBR (which has the same 0x55aa
+ * signature) by a sane BPB and the file system type string.  The volume
+ * serial is printed as blkid prints it, "ABCD-1234" (upper case).
+ */
+static bool probe_fat(const uint8_t *b, size_t len, struct mi_fsinfo *fs)
+{
+	struct mbuf_reader r;
+	unsigned bps, spc, reserved, nfats, media, id_off;
+	const uint8_t *p;
+	uint32_t serial;
+
+	if (len < 512 || b[510] != 0x55 || b[511] != 0xaa)
+		return false;
+	mbr_init(&r, b, len);
+	mbr_skip(&r, 11);
+	bps = mbr_le16(&r);		/* BPB_BytsPerSec */
+	spc = mbr_u8(&r);		/* BPB_SecPerClus */
+	reserved = mbr_le16(&r);	/* BPB_RsvdSecCnt */
+	nfats = mbr_u8(&r);		/* BPB_NumFATs */
+	mbr_skip(&r, 4);
+	media = mbr_u8(&r);		/* BPB_Media at 21 */
+	if (!mbr_ok(&r) || !pow2_in(bps, 512, 4096) || !pow2_in(spc, 1, 128) || reserved == 0 ||
+	    nfats < 1 || nfats > 2 || (media != 0xf0 && media < 0xf8))
+		return false;
+	if (memcmp(b + 82, "FAT32   ", 8) == 0) {
+		id_off = 67;	/* BS_VolLab follows at 71 */
+	} else if (memcmp(b + 54, "FAT", 3) == 0) {
+		id_off = 39;	/* BS_VolLab follows at 43 */
+	} else {
+		return false;
+	}
+	strcpy(fs->type, "vfat");
+	mbr_init(&r, b, len);
+	mbr_skip(&r, id_off);
+	serial = mbr_le32(&r);
+	p = mbr_ptr(&r, 11);
+	if (!mbr_ok(&r))
+		return false;
+	snprintf(fs->uuid, sizeof(fs->uuid), "%04X-%04X", (unsigned)(serial >> 16), (unsigned)(serial & 0xffff));
+	copy_label(fs->label, sizeof(fs->label), p, 11, true);
+	if (strcmp(fs->label, "NO NAME") == 0)
+		fs->label[0] = '\0';
+	return true;
 }
 
 int mi_probe(const void *data, size_t len, struct mi_fsinfo *ret)
@@ -80,7 +134,9 @@ int mi_probe(const void *data, size_t len, struct mi_fsinfo *ret)
 			goto found;
 		}
 	}
-	return m_err(-ENOENT, "no ext2/3/4, squashfs or ISO 9660 signature in the first %zu bytes", len);
+	if (probe_fat(data, len, &fs))
+		goto found;
+	return m_err(-ENOENT, "no ext2/3/4, squashfs, ISO 9660 or FAT signature in the first %zu bytes", len);
 found:
 	*ret = fs;
 	return 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Kernel command line parsing for measured-init, and modules.dep order. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -53,7 +54,27 @@ static void test_compat(void **state)
 	assert_string_equal(p.root_file, "rootfs.img");
 	assert_int_equal(mi_params_parse("measureroot rootimg=rootfs.img rootimgpcr=12", &p), 0);
 	assert_int_equal(p.pcr, 12);
-	assert_true(mi_params_parse("measureroot", &p) < 0);
+	assert_int_equal(mi_params_parse("measureroot", &p), -EINVAL);
+	/* the original's forms (flihp/meta-measured init-boot-tpm.sh): rootimg=
+	 * alone booted the image unmeasured; here it is the same mode,
+	 * measured, at the original's default PCR 9; rootimgpcr= with or
+	 * without measureroot; root=, ro and rw were the original's too */
+	assert_int_equal(mi_params_parse("root=/dev/ram0 rw rootimg=rootfs.img", &p), 0);
+	assert_true(p.compat);
+	assert_int_equal(p.pcr, 9);
+	assert_string_equal(p.root_file, "rootfs.img");
+	assert_int_equal(mi_params_parse("rootimg=rootfs.img rootimgpcr=11", &p), 0);
+	assert_true(p.compat);
+	assert_int_equal(p.pcr, 11);
+	assert_int_equal(mi_params_parse("rootimgpcr=11 rootimg=rootfs.img measureroot", &p), 0);
+	assert_int_equal(p.pcr, 11);
+	assert_int_equal(mi_params_parse("rootimgpcr=11", &p), -EINVAL);
+	/* with measured.root= the file is on that device, current mode, PCR 15 */
+	assert_int_equal(mi_params_parse("measured.root=/dev/vdb rootimg=r.img", &p), 0);
+	assert_false(p.compat);
+	assert_int_equal(p.pcr, 15);
+	assert_string_equal(p.root, "/dev/vdb");
+	assert_string_equal(p.root_file, "r.img");
 }
 
 static void test_bad(void **state)

@@ -7,7 +7,9 @@
  * s_volume_name +120, little-endian); squashfs "hsqs" at 0; ISO 9660
  * (ECMA-119 8.4) "CD001" at 32769, volume identifier at 32808.
  */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -101,6 +103,54 @@ static void test_squashfs_iso(void **state)
 	assert_string_equal(fs.label, "MEASURED_LIVE");
 }
 
+/* A FAT boot sector laid out from fatgen103: BPB_BytsPerSec 512 at 11,
+ * BPB_SecPerClus at 13, BPB_RsvdSecCnt at 14, BPB_NumFATs at 16,
+ * BPB_Media at 21, then the FAT12/16 (BS_VolID 39, BS_VolLab 43,
+ * BS_FilSysType 54) or FAT32 (67, 71, 82) extended fields; 0x55 0xaa at 510. */
+static void fat_bs(bool fat32, uint32_t serial, const char *label11, const char *type8)
+{
+	unsigned id = fat32 ? 67 : 39;
+
+	memset(img, 0, sizeof(img));
+	img[0] = 0xeb, img[1] = 0x3c, img[2] = 0x90;
+	img[11] = 0x00, img[12] = 0x02;		/* 512 */
+	img[13] = 4;
+	img[14] = fat32 ? 32 : 1;
+	img[16] = 2;
+	img[21] = 0xf8;
+	for (int i = 0; i < 4; i++)
+		img[id + i] = (uint8_t)(serial >> (8 * i));
+	memcpy(img + id + 4, label11, 11);
+	memcpy(img + id + 15, type8, 8);
+	img[510] = 0x55, img[511] = 0xaa;
+}
+
+static void test_fat(void **state)
+{
+	(void)state;
+	struct mi_fsinfo fs;
+
+	fat_bs(true, 0x1234abcd, "MEASURED   ", "FAT32   ");
+	assert_int_equal(mi_probe(img, sizeof(img), &fs), 0);
+	assert_string_equal(fs.type, "vfat");
+	assert_string_equal(fs.uuid, "1234-ABCD");	/* as blkid prints a FAT serial */
+	assert_string_equal(fs.label, "MEASURED");
+	fat_bs(false, 0x00c0ffee, "NO NAME    ", "FAT16   ");
+	assert_int_equal(mi_probe(img, sizeof(img), &fs), 0);
+	assert_string_equal(fs.type, "vfat");
+	assert_string_equal(fs.uuid, "00C0-FFEE");
+	assert_string_equal(fs.label, "");		/* "NO NAME" is FAT's empty label */
+	/* an MBR has the same signature but no BPB: not FAT */
+	fat_bs(false, 1, "X          ", "FAT16   ");
+	img[11] = 0, img[12] = 0;			/* 0 bytes per sector */
+	assert_int_equal(mi_probe(img, sizeof(img), &fs), -ENOENT);
+	fat_bs(false, 1, "X          ", "NTFS    ");
+	assert_int_equal(mi_probe(img, sizeof(img), &fs), -ENOENT);
+	fat_bs(true, 1, "X          ", "FAT32   ");
+	img[511] = 0;					/* no signature */
+	assert_int_equal(mi_probe(img, sizeof(img), &fs), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -108,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_ext_versions),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_squashfs_iso),
+		cmocka_unit_test(test_fat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
