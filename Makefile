@@ -53,7 +53,7 @@ PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 # Our own flags come first so the caller's CFLAGS can still override them.
 M_CPPFLAGS  := -Iinclude -Ilib/initcore -I$(O) -D_GNU_SOURCE -DMEASURED_VERSION=\"$(VERSION)\"
-M_CFLAGS    := -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers \
+M_CFLAGS    := -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wformat-truncation=2 -Wno-missing-field-initializers \
                -fno-strict-aliasing -pthread
 ALL_CPPFLAGS = $(M_CPPFLAGS) $(PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS   = $(M_CFLAGS) $(CFLAGS)
@@ -100,7 +100,7 @@ $(O)/cmd_table.h: Makefile $(filter cmd/cmd_%.c,$(CMD_SRC))
 	     echo "CMD($$n)"; \
 	   done; } > $@.tmp && mv $@.tmp $@
 
-$(O)/cmd/measured.o: $(O)/cmd_table.h
+$(CMD_OBJ): $(O)/cmd_table.h
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)

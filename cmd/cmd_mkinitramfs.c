@@ -71,7 +71,7 @@ static int read_text(const char *path, char **ret, size_t *ret_len)
  * naming only what the image carries, so the init loads exactly those. */
 static int add_modules(struct m_cpio *c, const char *dir, const char *const *names, size_t n, size_t *ret_count)
 {
-	char path[1200], prefix[600], *text = NULL;
+	char path[1200], prefix[600], member[1200], *text = NULL;
 	const char *base = strrchr(dir, '/');
 	struct mi_moddep *m = NULL;
 	const char **order = NULL;
@@ -80,25 +80,20 @@ static int add_modules(struct m_cpio *c, const char *dir, const char *const *nam
 	int err;
 
 	base = base && base[1] ? base + 1 : dir;
-	snprintf(prefix, sizeof(prefix), "lib/modules/%s", base);
-	snprintf(path, sizeof(path), "%s/modules.dep", dir);
 	mbw_init_heap(&dep, MI_MODDEP_MAX_BYTES);
-	if ((err = read_text(path, &text, &len)) < 0 || (err = mi_moddep_parse(text, len, &m)) < 0 ||
+	if ((err = m_snprintf(prefix, sizeof(prefix), "lib/modules/%s", base)) < 0 ||
+	    (err = m_snprintf(path, sizeof(path), "%s/modules.dep", dir)) < 0 ||
+	    (err = read_text(path, &text, &len)) < 0 || (err = mi_moddep_parse(text, len, &m)) < 0 ||
 	    (err = mi_moddep_closure(m, names, n, &order, &count)) < 0)
 		goto out;
 	for (size_t i = 0; i < count; i++) {
 		const char **deps = NULL;
 		size_t ndeps = 0;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, order[i]);
-		snprintf(prefix + strlen(prefix), sizeof(prefix) - strlen(prefix), "/%s", order[i]);
-		err = m_cpio_add_file(c, prefix, 0644, path);
-		*strrchr(prefix, '\0') = '\0';
-		prefix[strlen("lib/modules/") + strlen(base)] = '\0';
-		if (err < 0)
-			goto out;
-		err = mi_moddep_closure(m, (const char *const *)&order[i], 1, &deps, &ndeps);
-		if (err < 0)
+		if ((err = m_snprintf(path, sizeof(path), "%s/%s", dir, order[i])) < 0 ||
+		    (err = m_snprintf(member, sizeof(member), "%s/%s", prefix, order[i])) < 0 ||
+		    (err = m_cpio_add_file(c, member, 0644, path)) < 0 ||
+		    (err = mi_moddep_closure(m, (const char *const *)&order[i], 1, &deps, &ndeps)) < 0)
 			goto out;
 		mbw_str(&dep, order[i]);
 		mbw_u8(&dep, ':');
@@ -109,8 +104,10 @@ static int add_modules(struct m_cpio *c, const char *dir, const char *const *nam
 		mbw_u8(&dep, '\n');
 		free(deps);
 	}
-	snprintf(path, sizeof(path), "%s/modules.dep", prefix);
-	err = mbw_ok(&dep) ? m_cpio_add_data(c, path, 0644, dep.data, dep.len) : -EFBIG;
+	if ((err = m_snprintf(path, sizeof(path), "%s/modules.dep", prefix)) < 0)
+		goto out;
+	err = mbw_ok(&dep) ? m_cpio_add_data(c, path, 0644, dep.data, dep.len)
+			   : m_err(-EFBIG, "modules.dep over %u bytes", MI_MODDEP_MAX_BYTES);
 	*ret_count = count;
 out:
 	mbw_free(&dep);
@@ -126,7 +123,8 @@ static int write_out(const char *path, const uint8_t *data, size_t len)
 	size_t off = 0;
 	int fd;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (m_snprintf(tmp, sizeof(tmp), "%s.tmp", path) < 0)
+		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return m_err(-errno, "%s: %m", tmp);

@@ -41,4 +41,11 @@ const char *tcti_choose(const char *opt);
 
 extern const char *progname_sub;	/* "hash", for messages */
 
+/* Every subcommand's entry point and summary, declared from the table
+ * generated out of the cmd/cmd_NAME.c file names ($(O)/cmd_table.h), so
+ * that each file's definitions are checked against one prototype. */
+#define CMD(n) int cmd_##n(int argc, char **argv); extern const char cmd_##n##_summary[];
+#include "cmd_table.h"
+#undef CMD
+
 #endif

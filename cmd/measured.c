@@ -7,10 +7,6 @@
 #include <string.h>
 #include "common.h"
 
-#define CMD(n) int cmd_##n(int argc, char **argv); extern const char cmd_##n##_summary[];
-#include "cmd_table.h"
-#undef CMD
-
 struct subcommand {
 	const char *name;
 	int (*fn)(int, char **);
@@ -50,8 +46,19 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
 		if (strcmp(argv[1], subcommands[i].name) == 0) {
+			int rc;
+
 			progname_sub = subcommands[i].name;
-			return subcommands[i].fn(argc - 1, argv + 1);
+			rc = subcommands[i].fn(argc - 1, argv + 1);
+			/* one check for every command: output that did not reach
+			 * its destination (a full disk, a closed pipe) is an error,
+			 * never a silent success */
+			if (fflush(stdout) != 0 || ferror(stdout)) {
+				fprintf(stderr, "measured %s: writing standard output: %m\n", progname_sub);
+				if (rc == EXIT_OK)
+					rc = EXIT_INPUT;
+			}
+			return rc;
 		}
 	}
 	fprintf(stderr, "measured: unknown command '%s'\nTry 'measured --help'.\n", argv[1]);

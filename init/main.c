@@ -148,7 +148,8 @@ static int mount_ro(const char *dev, const char *dir, const char *fstype_opt, ch
 	int err;
 
 	if (fstype_opt && *fstype_opt) {
-		snprintf(type, sizeof(type), "%s", fstype_opt);
+		if ((err = m_snprintf(type, sizeof(type), "%s", fstype_opt)) < 0)
+			return err;
 	} else {
 		err = detect_fstype(dev, type, sizeof(type));
 		if (err < 0)
@@ -202,8 +203,8 @@ static int find_medium(const struct mi_params *p, char *ret_dev, size_t cap)
 				snprintf(last, sizeof(last), "%s", m_errmsg(e));
 				continue;
 			}
-			snprintf(path, sizeof(path), MEDIUM "/%s", p->root_file);
-			if (access(path, R_OK) == 0) {
+			if (m_snprintf(path, sizeof(path), MEDIUM "/%s", p->root_file) >= 0 &&
+			    access(path, R_OK) == 0) {
 				fclose(f);
 				snprintf(ret_dev, cap, "%s", dev);
 				return 0;
@@ -289,7 +290,7 @@ int main(void)
 		}
 		if (p.root_file[0]) {
 			must(modules_wait(&nmod, &t_mods), "kernel modules");
-			snprintf(medium, sizeof(medium), "%s", dev);
+			must(m_snprintf(medium, sizeof(medium), "%s", dev), "root medium");
 			must(set_readonly(medium), "root medium");
 			must(mount_ro(medium, MEDIUM, NULL, NULL, 0), "root medium");
 		}
@@ -297,7 +298,7 @@ int main(void)
 	if (p.root_file[0]) {
 		char file[600];
 
-		snprintf(file, sizeof(file), MEDIUM "/%s", p.root_file);
+		must(m_snprintf(file, sizeof(file), MEDIUM "/%s", p.root_file), "root image path");
 		must(loop_attach(file, dev, sizeof(dev)), "root image");
 	}
 	must(set_readonly(dev), "root device");

@@ -47,7 +47,8 @@ static int load_one(const char *dir, const char *rel)
 	char path[600];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (m_snprintf(path, sizeof(path), "%s/%s", dir, rel) < 0)
+		return -ENAMETOOLONG;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return m_err(-errno, "%s: %m", path);
@@ -73,8 +74,9 @@ static int load_all(unsigned *ret_loaded)
 
 	if (uname(&u) < 0)
 		return m_err(-errno, "uname: %m");
-	snprintf(dir, sizeof(dir), "/lib/modules/%s", u.release);
-	snprintf(path, sizeof(path), "%s/modules.dep", dir);
+	if ((err = m_snprintf(dir, sizeof(dir), "/lib/modules/%s", u.release)) < 0 ||
+	    (err = m_snprintf(path, sizeof(path), "%s/modules.dep", dir)) < 0)
+		return err;
 	err = m_read_file(path, MI_MODDEP_MAX_BYTES, (uint8_t **)&text, &len);
 	if (err == -ENOENT) {
 		*ret_loaded = 0;	/* an initramfs without modules */

@@ -374,6 +374,10 @@ static int parse_root(json_object *root, const char *name, struct m_manifest **r
 		if (json_object_object_get_ex(po, "source", &src) && json_object_is_type(src, json_type_string)) {
 			free(m->pcr_source[pcr]);
 			m->pcr_source[pcr] = strdup(json_object_get_string(src));
+			if (!m->pcr_source[pcr]) {
+				r = m_err(-ENOMEM, "%s: out of memory", where);
+				goto out;
+			}
 		}
 		/* the values are a summary of the events; they must agree */
 		{

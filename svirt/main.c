@@ -98,9 +98,11 @@ static void rollback(struct state *s)
 		c.disks = SVIRT_DISKS_NONE;
 		struct state tmp = *s;
 		tmp.cfg = c;
-		if (store_release(&tmp, range, sizeof(range), &l) < 0)
+		int r = store_release(&tmp, range, sizeof(range), &l);
+
+		if (r < 0)
 			logmsg(LOG_ERR, "rollback: cannot release %s of domain %u: %s", s->range,
-			       s->domid, m_errmsg(-EIO));
+			       s->domid, m_errmsg(r));
 		svirt_disklist_free(&l);
 		s->reserved = false;
 	}

@@ -12,6 +12,7 @@
  */
 
 #include <stdarg.h>
+#include <stddef.h>
 
 /**
  * m_err() - record a message for the calling thread and return @err.
@@ -26,10 +27,21 @@ int m_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
  */
 int m_err_prefix(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/** m_errmsg() - the calling thread's last message, or strerror(-@err) if none. */
+/**
+ * m_errmsg() - the calling thread's last message if it was recorded for
+ * @err, otherwise strerror(-@err): a message belongs to its error code.
+ */
 const char *m_errmsg(int err);
 
 /** m_err_clear() - forget the calling thread's message. */
 void m_err_clear(void);
+
+/**
+ * m_snprintf() - snprintf() into a fixed buffer that never truncates
+ * silently: the length written, or -ENAMETOOLONG (with a message, @buf
+ * emptied) when the result does not fit in @cap bytes.  The one way the
+ * tree formats text into fixed buffers whose content matters.
+ */
+int m_snprintf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

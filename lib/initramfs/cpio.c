@@ -81,7 +81,8 @@ static int add_parents(struct m_cpio *c, const char *path)
 	char buf[M_CPIO_PATH_MAX];
 	char *slash;
 
-	snprintf(buf, sizeof(buf), "%s", path);
+	if (m_snprintf(buf, sizeof(buf), "%s", path) < 0)
+		return -ENAMETOOLONG;
 	for (slash = strchr(buf, '/'); slash; slash = strchr(slash + 1, '/')) {
 		struct member *m;
 		int err;

@@ -222,9 +222,12 @@ static bool try_dirs(const char *list, const char *sysroot, const char *name, ch
 {
 	char copy[512], *save = NULL;
 
-	snprintf(copy, sizeof(copy), "%s", list);
+	/* a list or a path that does not fit is never tried cut short */
+	if (m_snprintf(copy, sizeof(copy), "%s", list) < 0)
+		return false;
 	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		snprintf(out, cap, "%s%s/%s", sysroot, dir, name);
+		if (m_snprintf(out, cap, "%s%s/%s", sysroot, dir, name) < 0)
+			continue;
 		if (access(out, R_OK) == 0)
 			return true;
 	}
@@ -247,7 +250,8 @@ static int walk(const char *path, const char *sysroot, struct m_elf_deps *d, uns
 	if (e->interp[0]) {
 		char ip[600];
 
-		snprintf(ip, sizeof(ip), "%s%s", sysroot, e->interp);
+		if ((err = m_snprintf(ip, sizeof(ip), "%s%s", sysroot, e->interp)) < 0)
+			goto out;
 		if (!have(d, ip) && (err = push(d, ip)) < 0)
 			goto out;
 	}
@@ -256,8 +260,8 @@ static int walk(const char *path, const char *sysroot, struct m_elf_deps *d, uns
 		bool ok = false;
 
 		if (strchr(e->needed[i], '/')) {
-			snprintf(found, sizeof(found), "%s%s", sysroot, e->needed[i]);
-			ok = access(found, R_OK) == 0;
+			ok = m_snprintf(found, sizeof(found), "%s%s", sysroot, e->needed[i]) >= 0 &&
+			     access(found, R_OK) == 0;
 		}
 		if (!ok && !e->runpath[0] && e->rpath[0])
 			ok = try_dirs(e->rpath, sysroot, e->needed[i], found, sizeof(found));
