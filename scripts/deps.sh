@@ -25,12 +25,28 @@ for p in $PKGS; do
 done
 [ -z "$missing" ] && exit 0
 
-echo "measured: installing Debian packages:$missing" >&2
 if [ "$(id -u)" != 0 ]; then
+	echo "measured: missing Debian packages:$missing" >&2
 	echo "measured: run as root (or install these packages) first" >&2
 	exit 1
 fi
+# The package manager's output goes to a log; the console gets one line
+# per step, and the log's tail when a step fails.
+LOG=${MEASURED_DEPS_LOG:-/var/log/measured-deps.log}
+: > "$LOG" 2>/dev/null || LOG=$(mktemp /tmp/measured-deps.XXXXXX)
+step() {	# MESSAGE COMMAND...
+	msg=$1; shift
+	printf 'measured: %s ... ' "$msg" >&2
+	if "$@" >> "$LOG" 2>&1; then
+		echo "done" >&2
+	else
+		echo "failed (log: $LOG)" >&2
+		tail -n 25 "$LOG" >&2
+		exit 1
+	fi
+}
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >&2
+n=$(echo $missing | wc -w)
+step "updating the package lists" apt-get -o DPkg::Lock::Timeout=900 update
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >&2
+step "installing $n Debian package(s)" apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $missing
