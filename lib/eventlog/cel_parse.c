@@ -22,6 +22,7 @@
 #include "measured/cel.h"
 #include "measured/error.h"
 #include "measured/eventlog.h"
+#include "log_priv.h"
 
 #define RS 0x1e
 #define EV_NO_ACTION 3u	/* TCG PC Client PFP, 10.4.1: never extended */
@@ -311,19 +312,10 @@ static int add_record(struct cel_ctx *c, json_object *rec, size_t off, size_t le
 
 	if (!json_object_is_type(rec, json_type_object))
 		return rec_err(c, off, -EBADMSG, "a record is a JSON object, this is %s", type_name(rec));
-	if (log->count >= M_LOG_MAX_EVENTS)
-		return rec_err(c, off, -E2BIG, "more than %u records", M_LOG_MAX_EVENTS);
-	if (log->count == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 64;
-		struct m_event *nev = realloc(log->ev, ncap * sizeof(*nev));
-
-		if (!nev)
-			return -ENOMEM;
-		log->ev = nev;
-		c->cap = ncap;
-	}
-	e = &log->ev[log->count++];	/* counted now, so m_log_free() frees its desc */
-	memset(e, 0, sizeof(*e));
+	e = m_events_append(&log->ev, log->count, &c->cap, &r);
+	if (!e)
+		return r == -E2BIG ? rec_err(c, off, -E2BIG, "more than %u records", M_LOG_MAX_EVENTS) : r;
+	log->count++;	/* counted now, so m_log_free() frees its desc */
 	e->offset = off;
 	e->line = line_at(c, off);
 	e->data = log->raw + off;

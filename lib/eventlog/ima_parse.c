@@ -12,6 +12,7 @@
 #include <string.h>
 #include "measured/error.h"
 #include "ima_priv.h"
+#include "log_priv.h"
 
 char *ima_desc(const uint8_t *s, size_t len)
 {
@@ -54,27 +55,6 @@ static bool all_zero(const uint8_t *d, size_t n)
 	return true;
 }
 
-static int grow(struct ima_ctx *c)
-{
-	struct m_log *log = c->log;
-	struct m_event *nev;
-	size_t ncap;
-
-	if (log->count < c->cap)
-		return 0;
-	if (log->count >= M_LOG_MAX_EVENTS)
-		return -E2BIG;
-	ncap = c->cap ? c->cap * 2 : 64;
-	if (ncap > M_LOG_MAX_EVENTS)
-		ncap = M_LOG_MAX_EVENTS;
-	nev = realloc(log->ev, ncap * sizeof(*nev));
-	if (!nev)
-		return -ENOMEM;
-	log->ev = nev;
-	c->cap = ncap;
-	return 0;
-}
-
 int ima_add(struct ima_ctx *c, struct ima_entry *e, uint32_t line, uint64_t offset, const char *where)
 {
 	struct m_log *log = c->log;
@@ -87,11 +67,12 @@ int ima_add(struct ima_ctx *c, struct ima_entry *e, uint32_t line, uint64_t offs
 			  M_PCR_COUNT - 1);
 		goto fail;
 	}
-	r = grow(c);
-	if (r == -E2BIG)
-		r = m_err(r, "%s: %s: more than %u entries", log->name, where, M_LOG_MAX_EVENTS);
-	if (r < 0)
+	ev = m_events_append(&log->ev, log->count, &c->cap, &r);
+	if (!ev) {
+		if (r == -E2BIG)
+			r = m_err(r, "%s: %s: more than %u entries", log->name, where, M_LOG_MAX_EVENTS);
 		goto fail;
+	}
 	if (!e->known)
 		c->unknown_seen = true;
 	if (e->known && !violation) {
@@ -110,8 +91,6 @@ int ima_add(struct ima_ctx *c, struct ima_entry *e, uint32_t line, uint64_t offs
 		}
 	}
 
-	ev = &log->ev[log->count];
-	memset(ev, 0, sizeof(*ev));
 	for_each_bank(b, log->banks) {
 		if (violation) {
 			/* kernel ima_init_digests(): 0xff over the bank's digest size */

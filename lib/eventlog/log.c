@@ -5,6 +5,7 @@
 #include <string.h>
 #include "measured/error.h"
 #include "measured/eventlog.h"
+#include "log_priv.h"
 #include "measured/file.h"
 #include "tcg_desc.h"
 
@@ -127,11 +128,106 @@ int m_log_parse_flags(const void *data, size_t len, const char *name, unsigned f
 	} else {
 		r = m_tcg_parse(log);	/* sets M_LOG_TCG_SHA1 or M_LOG_TCG_AGILE */
 	}
+	if (r == 0)
+		r = m_log_start_rules(log);
 	if (r < 0) {
 		m_log_free(log);
 		return r;
 	}
 	*ret = log;
+	return 0;
+}
+
+struct m_event *m_events_append(struct m_event **ev, size_t count, size_t *cap, int *ret_err)
+{
+	struct m_event *e;
+
+	if (count >= M_LOG_MAX_EVENTS) {
+		*ret_err = -E2BIG;
+		return NULL;
+	}
+	if (count >= *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct m_event *n;
+
+		if (ncap > M_LOG_MAX_EVENTS)
+			ncap = M_LOG_MAX_EVENTS;
+		n = realloc(*ev, ncap * sizeof(*n));
+		if (!n) {
+			*ret_err = -ENOMEM;
+			return NULL;
+		}
+		*ev = n;
+		*cap = ncap;
+	}
+	e = &(*ev)[count];
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
+/* PC Client PFP 10.4.5.3: EV_NO_ACTION with "StartupLocality\0" and one byte */
+#define EV_NO_ACTION 0x00000003u
+#define EV_EFI_HCRTM_EVENT 0x80000010u
+static const char locality_sig[16] = "StartupLocality";
+
+static int start_err(const struct m_log *log, const struct m_event *e, const char *what)
+{
+	if (log->format == M_LOG_CEL_JSON)
+		return m_err(-EBADMSG, "%s: record %u (line %u): %s", log->name, e->recnum, e->line, what);
+	return m_err(-EBADMSG, "%s: record %u at offset 0x%llx: %s", log->name, e->recnum,
+		     (unsigned long long)e->offset, what);
+}
+
+int m_log_start_rules(struct m_log *log)
+{
+	bool locality_seen = false, pcr0_extended = false, hcrtm = false;
+	uint8_t locality = 0;
+	char what[120];
+
+	for (size_t i = 0; i < log->count; i++) {
+		const struct m_event *e = &log->ev[i];
+
+		if (!e->extends && e->type == EV_NO_ACTION && e->data_len == sizeof(locality_sig) + 1 &&
+		    memcmp(e->data, locality_sig, sizeof(locality_sig)) == 0) {
+			uint8_t loc = e->data[sizeof(locality_sig)];
+
+			if (locality_seen)
+				return start_err(log, e, "a second StartupLocality event");
+			if (pcr0_extended)
+				return start_err(log, e, "StartupLocality after PCR 0 was extended");
+			if (e->pcr != 0)
+				return start_err(log, e, "StartupLocality logged for a PCR other than 0");
+			if (loc != 0 && loc != 3 && loc != 4) {
+				snprintf(what, sizeof(what), "StartupLocality %u is not 0, 3 or 4 (H-CRTM)", loc);
+				return start_err(log, e, what);
+			}
+			if (hcrtm && loc != 4)
+				return start_err(log, e, "StartupLocality other than 4 in a log with an H-CRTM event");
+			locality_seen = true;
+			locality = loc;
+			continue;
+		}
+		if (!e->extends)
+			continue;
+		if (e->type == EV_EFI_HCRTM_EVENT) {
+			if (e->pcr != 0)
+				return start_err(log, e, "EV_EFI_HCRTM_EVENT for a PCR other than 0");
+			if (pcr0_extended)
+				return start_err(log, e, "EV_EFI_HCRTM_EVENT after PCR 0 was extended: an H-CRTM "
+							 "sequence runs before anything else is measured");
+			if (locality_seen && locality != 4) {
+				snprintf(what, sizeof(what), "EV_EFI_HCRTM_EVENT with StartupLocality %u: an H-CRTM "
+					 "sequence starts PCR 0 at locality 4", locality);
+				return start_err(log, e, what);
+			}
+			hcrtm = true;
+		}
+		if (e->pcr == 0)
+			pcr0_extended = true;
+	}
+	/* _TPM_Hash_Start resets PCR 0 to 0...04 before the H-CRTM digest
+	 * is extended (TPM 2.0 Library Part 1, H-CRTM event sequence) */
+	log->startup_locality = hcrtm ? 4 : locality;
 	return 0;
 }
 

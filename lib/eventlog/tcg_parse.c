@@ -34,14 +34,13 @@
 #include "measured/buf.h"
 #include "measured/error.h"
 #include "measured/eventlog.h"
+#include "log_priv.h"
 #include "tcg_desc.h"
 
 #define TCG_SHA1_DIGEST 20u
 #define TCG_MAX_ALGS 16u	/* numberOfAlgorithms in a Spec ID event (the registry has fewer hashes) */
 #define TCG_PAD_MIN 8u		/* pcrIndex + eventType */
 #define TCG_SPECID_SIG "Spec ID Event03"	/* 16 bytes with its NUL */
-#define TCG_LOCALITY_SIG "StartupLocality"	/* 16 bytes with its NUL */
-#define TCG_LOCALITY_MAX 4u	/* 0, 3, or 4 for an H-CRTM (PFP 10.4.5.3) */
 
 struct tcg_alg {
 	uint16_t alg;
@@ -54,8 +53,6 @@ struct tcg_ctx {
 	struct mbuf_reader r;
 	struct tcg_alg algs[TCG_MAX_ALGS];
 	uint32_t nalgs;
-	bool locality_seen;
-	bool pcr0_extended;
 	struct m_event *ev;
 	size_t count, cap;
 	/* the record being parsed, for messages */
@@ -74,27 +71,16 @@ static int truncated(struct tcg_ctx *c, const char *what)
 static struct m_event *new_event(struct tcg_ctx *c)
 {
 	struct m_event *e;
+	int err;
 
-	if (c->count >= M_LOG_MAX_EVENTS) {
-		rec_err(c, -E2BIG, "more than %u records", M_LOG_MAX_EVENTS);
+	e = m_events_append(&c->ev, c->count, &c->cap, &err);
+	if (!e) {
+		if (err == -E2BIG)
+			rec_err(c, -E2BIG, "more than %u records", M_LOG_MAX_EVENTS);
+		else
+			m_err(-ENOMEM, "%s: out of memory at record %u", c->log->name, c->recnum);
 		return NULL;
 	}
-	if (c->count == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 64;
-		struct m_event *n;
-
-		if (ncap > M_LOG_MAX_EVENTS)
-			ncap = M_LOG_MAX_EVENTS;
-		n = realloc(c->ev, ncap * sizeof(*n));
-		if (!n) {
-			m_err(-ENOMEM, "%s: out of memory at record %u", c->log->name, c->recnum);
-			return NULL;
-		}
-		c->ev = n;
-		c->cap = ncap;
-	}
-	e = &c->ev[c->count];
-	memset(e, 0, sizeof(*e));
 	e->recnum = c->recnum;
 	e->offset = c->recoff;
 	return e;
@@ -116,28 +102,13 @@ static int read_data(struct tcg_ctx *c, struct m_event *e)
 	return 0;
 }
 
-/* What applies to every record once read: extends, StartupLocality, description. */
+/* What applies to every record once read: extends, description (how
+ * PCRs start, StartupLocality and H-CRTM, is log.c's m_log_start_rules()). */
 static int finish_event(struct tcg_ctx *c, struct m_event *e)
 {
 	e->extends = e->type != TCG_EV_NO_ACTION;
-	if (e->extends) {
-		if (e->pcr >= M_PCR_COUNT)
-			return rec_err(c, -ERANGE, "PCR %u out of range 0-%u", e->pcr, M_PCR_COUNT - 1);
-		if (e->pcr == 0)
-			c->pcr0_extended = true;
-	} else if (e->data_len == sizeof(TCG_LOCALITY_SIG) + 1 &&
-		   memcmp(e->data, TCG_LOCALITY_SIG, sizeof(TCG_LOCALITY_SIG)) == 0) {
-		uint8_t loc = e->data[sizeof(TCG_LOCALITY_SIG)];
-
-		if (c->locality_seen)
-			return rec_err(c, -EBADMSG, "second StartupLocality event");
-		if (c->pcr0_extended)
-			return rec_err(c, -EBADMSG, "StartupLocality after PCR 0 was extended");
-		if (loc > TCG_LOCALITY_MAX)
-			return rec_err(c, -EBADMSG, "StartupLocality %u is not a locality", loc);
-		c->locality_seen = true;
-		c->log->startup_locality = loc;
-	}
+	if (e->extends && e->pcr >= M_PCR_COUNT)
+		return rec_err(c, -ERANGE, "PCR %u out of range 0-%u", e->pcr, M_PCR_COUNT - 1);
 	if (!(c->log->flags & M_LOG_NO_DESC))
 		e->desc = m_tcg_describe(e->type, e->data, e->data_len);
 	c->count++;

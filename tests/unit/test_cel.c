@@ -648,6 +648,52 @@ static void test_bad_inputs(void **state)
 	}
 }
 
+/* The start rules hold in CEL too (lib/eventlog/log.c, m_log_start_rules):
+ * a pcclient_std EV_EFI_HCRTM_EVENT starts PCR 0 at 0...04 (H-CRTM), and
+ * one after another PCR 0 extend is refused. */
+static const char sha256_x61[] = "6161616161616161616161616161616161616161616161616161616161616161";
+
+static void ref_extend256(uint8_t pcr[32], const uint8_t d[32])
+{
+	uint8_t buf[64];
+	unsigned n = 32;
+
+	memcpy(buf, pcr, 32);
+	memcpy(buf + 32, d, 32);
+	assert_int_equal(EVP_Digest(buf, 64, pcr, &n, EVP_sha256(), NULL), 1);
+}
+
+static void test_hcrtm_start(void **state)
+{
+	(void)state;
+	char text[1024];
+	struct m_log *log = NULL;
+	struct m_pcrs p;
+	uint8_t want[32] = { 0 }, d[32];
+	int r;
+
+	memset(d, 0x61, sizeof(d));
+	snprintf(text, sizeof(text),
+		 "{\"recnum\":0,\"pcr\":0,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":\"%s\"}],"
+		 "\"content_type\":\"pcclient_std\",\"content\":{\"event_type\":2147483664}}\n", sha256_x61);
+	assert_int_equal(m_log_parse(text, strlen(text), "h.cel", &log), 0);
+	assert_int_equal(log->startup_locality, 4);
+	assert_int_equal(m_log_replay(log, &p), 0);
+	want[31] = 4;
+	ref_extend256(want, d);
+	assert_memory_equal(p.v[M_SHA256][0], want, 32);
+	m_log_free(log);
+	log = NULL;
+	snprintf(text, sizeof(text),
+		 "{\"recnum\":0,\"pcr\":0,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":\"%s\"}]}\n"
+		 "{\"recnum\":1,\"pcr\":0,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":\"%s\"}],"
+		 "\"content_type\":\"pcclient_std\",\"content\":{\"event_type\":2147483664}}\n", sha256_x61, sha256_x61);
+	r = m_log_parse(text, strlen(text), "h.cel", &log);
+	assert_int_equal(r, -EBADMSG);
+	assert_null(log);
+	assert_true(msg_has(r, "EV_EFI_HCRTM_EVENT after PCR 0 was extended"));
+}
+
 /* A record over 64 KiB, and one within it, in each framing. */
 static void test_record_limit(void **state)
 {
@@ -807,6 +853,7 @@ int main(void)
 		cmocka_unit_test(test_writer_refuses),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_record_limit),
+		cmocka_unit_test(test_hcrtm_start),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_append_to_every_sample),
 	};

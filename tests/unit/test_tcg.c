@@ -207,6 +207,84 @@ static void test_locality_rules(void **state)
 	w_event2(&w, 0, EV_NO_ACTION, sha1_256, 2, 0, loc, sizeof(loc));
 	parse_err(&w, "StartupLocality 9");
 	mbw_free(&w);
+	/* PFP 10.4.5.3 names 0, 3 and 4 (H-CRTM) only */
+	loc[16] = 1;
+	mbw_init_heap(&w, 1 << 20);
+	w_specid(&w, sha1_256, 2, NULL, 0);
+	w_event2(&w, 0, EV_NO_ACTION, sha1_256, 2, 0, loc, sizeof(loc));
+	parse_err(&w, "StartupLocality 1 is not 0, 3 or 4");
+	mbw_free(&w);
+	/* logged for another PCR */
+	loc[16] = 3;
+	mbw_init_heap(&w, 1 << 20);
+	w_specid(&w, sha1_256, 2, NULL, 0);
+	w_event2(&w, 1, EV_NO_ACTION, sha1_256, 2, 0, loc, sizeof(loc));
+	parse_err(&w, "StartupLocality logged for a PCR other than 0");
+	mbw_free(&w);
+}
+
+/*
+ * H-CRTM (TPM 2.0 Library Part 1, "H-CRTM Event Sequence"; PFP 10.4.5.3
+ * and EV_EFI_HCRTM_EVENT): _TPM_Hash_Start from locality 4 resets PCR 0 to
+ * 0...04, and _TPM_Hash_End extends it with the H-CRTM digest, before
+ * TPM2_Startup; the log holds StartupLocality 4 and the H-CRTM event.  A
+ * log with the H-CRTM event and no StartupLocality event still starts at
+ * 4; one that says locality 0 or 3, or puts the H-CRTM event after
+ * another PCR 0 extend, contradicts the sequence.
+ */
+#define EV_EFI_HCRTM_EVENT 0x80000010u
+static void test_hcrtm(void **state)
+{
+	(void)state;
+	struct mbuf_writer w;
+	struct m_log *log;
+	struct m_pcrs p;
+	uint8_t loc[17], v1[20] = { 0 }, v256[32] = { 0 };
+
+	memcpy(loc, "StartupLocality", 16);
+	loc[16] = 4;
+	v1[19] = 4;
+	v256[31] = 4;
+	ref_extend("SHA1", v1, 0x61);
+	ref_extend("SHA256", v256, 0x61);
+	ref_extend("SHA1", v1, 0x62);
+	ref_extend("SHA256", v256, 0x62);
+	for (int with_locality = 1; with_locality >= 0; with_locality--) {
+		mbw_init_heap(&w, 1 << 20);
+		w_specid(&w, sha1_256, 2, NULL, 0);
+		if (with_locality)
+			w_event2(&w, 0, EV_NO_ACTION, sha1_256, 2, 0, loc, sizeof(loc));
+		w_event2(&w, 0, EV_EFI_HCRTM_EVENT, sha1_256, 2, 0x61, "HCRTM", 5);
+		w_event2(&w, 0, EV_POST_CODE, sha1_256, 2, 0x62, "x", 1);
+		log = parse_ok(&w);
+		assert_int_equal(log->startup_locality, 4);
+		assert_int_equal(m_log_replay(log, &p), 0);
+		assert_memory_equal(p.v[M_SHA1][0], v1, 20);
+		assert_memory_equal(p.v[M_SHA256][0], v256, 32);
+		m_log_free(log);
+		mbw_free(&w);
+	}
+	/* StartupLocality 3 and an H-CRTM sequence contradict each other */
+	loc[16] = 3;
+	mbw_init_heap(&w, 1 << 20);
+	w_specid(&w, sha1_256, 2, NULL, 0);
+	w_event2(&w, 0, EV_NO_ACTION, sha1_256, 2, 0, loc, sizeof(loc));
+	w_event2(&w, 0, EV_EFI_HCRTM_EVENT, sha1_256, 2, 0x61, "HCRTM", 5);
+	parse_err(&w, "EV_EFI_HCRTM_EVENT with StartupLocality 3");
+	mbw_free(&w);
+	/* the H-CRTM digest is PCR 0's first extend, never a later one */
+	mbw_init_heap(&w, 1 << 20);
+	w_specid(&w, sha1_256, 2, NULL, 0);
+	w_event2(&w, 0, EV_POST_CODE, sha1_256, 2, 0x62, "x", 1);
+	w_event2(&w, 0, EV_EFI_HCRTM_EVENT, sha1_256, 2, 0x61, "HCRTM", 5);
+	parse_err(&w, "EV_EFI_HCRTM_EVENT after PCR 0 was extended");
+	mbw_free(&w);
+	/* and only PCR 0's */
+	mbw_init_heap(&w, 1 << 20);
+	w_specid(&w, sha1_256, 2, NULL, 0);
+	w_event2(&w, 2, EV_EFI_HCRTM_EVENT, sha1_256, 2, 0x61, "HCRTM", 5);
+	parse_err(&w, "EV_EFI_HCRTM_EVENT for a PCR other than 0");
+	mbw_free(&w);
 }
 
 /* EV_NO_ACTION carries a digest in the record but is never extended (PFP 10.4.5). */
@@ -585,6 +663,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_startup_locality),
 		cmocka_unit_test(test_locality_rules),
+		cmocka_unit_test(test_hcrtm),
 		cmocka_unit_test(test_no_action_not_extended),
 		cmocka_unit_test(test_sha1_format),
 		cmocka_unit_test(test_truncated_everywhere),
