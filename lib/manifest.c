@@ -270,12 +270,11 @@ static int parse_digests(json_object *o, unsigned allowed, struct m_digests *ret
 	return 0;
 }
 
-static int parse_root(json_object *root, const char *name, struct m_manifest **ret)
+/* "format", "version" and "banks": what every manifest starts with. */
+static int parse_header(json_object *root, const char *name, unsigned *ret_banks)
 {
-	json_object *v, *banks, *pcrs;
-	struct m_manifest *m = NULL;
+	json_object *v, *banks;
 	unsigned bmask = 0;
-	char where[256];
 	int r;
 
 	if (!json_object_is_type(root, json_type_object))
@@ -300,109 +299,134 @@ static int parse_root(json_object *root, const char *name, struct m_manifest **r
 	}
 	if (!bmask)
 		return m_err(-EINVAL, "%s: no banks", name);
-	if ((r = get_field(root, "pcrs", json_type_array, &pcrs, name)) < 0)
+	*ret_banks = bmask;
+	return 0;
+}
+
+/* How the PCRs start: "startup_locality" (0, 3 or 4, as in event logs:
+ * docs/eventlog.md) and "dynamic_launch". */
+static int parse_start(json_object *root, const char *name, struct m_manifest *m)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(root, "startup_locality", &v)) {
+		int loc = json_object_get_int(v);
+
+		if (!json_object_is_type(v, json_type_int) || (loc != 0 && loc != 3 && loc != 4))
+			return m_err(-EINVAL, "%s: startup_locality must be 0, 3 or 4", name);
+		m->startup_locality = (uint8_t)loc;
+	}
+	if (json_object_object_get_ex(root, "dynamic_launch", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return m_err(-EINVAL, "%s: dynamic_launch must be true or false", name);
+		m->dynamic_launch = json_object_get_boolean(v);
+	}
+	return 0;
+}
+
+/* One of pcrs[].events[]: digests, type, description, source. */
+static int parse_event(json_object *eo, const char *ewhere, struct m_manifest *m, uint32_t pcr)
+{
+	json_object *dj, *t, *dsc, *es;
+	struct m_digests d;
+	int r;
+
+	if (!json_object_is_type(eo, json_type_object))
+		return m_err(-EINVAL, "%s: not an object", ewhere);
+	if ((r = get_field(eo, "digests", json_type_object, &dj, ewhere)) < 0 ||
+	    (r = parse_digests(dj, m->banks, &d, ewhere)) < 0 ||
+	    (r = get_field(eo, "type", json_type_int, &t, ewhere)) < 0)
+		return r;
+	if (json_object_get_int64(t) < 0 || json_object_get_int64(t) > UINT32_MAX)
+		return m_err(-EINVAL, "%s: type out of range", ewhere);
+	dsc = json_object_object_get_ex(eo, "description", &dsc) ? dsc : NULL;
+	es = json_object_object_get_ex(eo, "source", &es) ? es : NULL;
+	return m_manifest_add(m, pcr, (uint32_t)json_object_get_int64(t), &d, dsc ? json_object_get_string(dsc) : "",
+			      es ? json_object_get_string(es) : "");
+}
+
+/* The values are a summary of the events: they must agree. */
+static int check_values(struct m_manifest *m, unsigned pcr, const struct m_digests *want, const char *where)
+{
+	struct m_manifest tmp = *m;
+	unsigned pb;
+	int r;
+
+	r = m_manifest_finish(&tmp);
+	if (r < 0)
+		return r;
+	m->values = tmp.values;
+	pb = m_manifest_pcr_banks(m, pcr);
+	if (want->banks != pb)
+		return m_err(-EINVAL, "%s: values must list exactly the banks all its events carry", where);
+	for_each_bank(b, pb)
+		if (memcmp(m->values.v[b][pcr], want->d[b], m_bank_info(b)->size) != 0)
+			return m_err(-EINVAL, "%s: %s value does not follow from its events", where,
+				     m_bank_info(b)->name);
+	return 0;
+}
+
+/* One of pcrs[]: its number, events, optional source, and values. */
+static int parse_pcr(json_object *po, const char *where, struct m_manifest *m)
+{
+	json_object *v, *evs, *vals, *src;
+	struct m_digests want;
+	int64_t pcr;
+	int r;
+
+	if (!json_object_is_type(po, json_type_object))
+		return m_err(-EINVAL, "%s: not an object", where);
+	if ((r = get_field(po, "pcr", json_type_int, &v, where)) < 0)
+		return r;
+	pcr = json_object_get_int64(v);
+	if (pcr < 0 || pcr >= M_PCR_COUNT || (m->pcrs & (1u << pcr)))
+		return m_err(-EINVAL, "%s: pcr %lld out of range or repeated", where, (long long)pcr);
+	if ((r = get_field(po, "events", json_type_array, &evs, where)) < 0 ||
+	    (r = get_field(po, "values", json_type_object, &vals, where)) < 0 ||
+	    (r = parse_digests(vals, m->banks, &want, where)) < 0)
+		return r;
+	if (json_object_array_length(evs) == 0)
+		return m_err(-EINVAL, "%s: no events", where);
+	for (size_t k = 0; k < json_object_array_length(evs); k++) {
+		char ewhere[300];
+
+		if ((r = m_snprintf(ewhere, sizeof(ewhere), "%s.events[%zu]", where, k)) < 0 ||
+		    (r = parse_event(json_object_array_get_idx(evs, k), ewhere, m, (uint32_t)pcr)) < 0)
+			return r;
+	}
+	if (json_object_object_get_ex(po, "source", &src) && json_object_is_type(src, json_type_string)) {
+		free(m->pcr_source[pcr]);
+		m->pcr_source[pcr] = strdup(json_object_get_string(src));
+		if (!m->pcr_source[pcr])
+			return m_err(-ENOMEM, "%s: out of memory", where);
+	}
+	return check_values(m, (unsigned)pcr, &want, where);
+}
+
+/* A manifest (docs/manifest.md): header, how PCRs start, each PCR. */
+static int parse_root(json_object *root, const char *name, struct m_manifest **ret)
+{
+	json_object *pcrs;
+	struct m_manifest *m = NULL;
+	unsigned bmask = 0;
+	int r;
+
+	if ((r = parse_header(root, name, &bmask)) < 0 ||
+	    (r = get_field(root, "pcrs", json_type_array, &pcrs, name)) < 0)
 		return r;
 	m = m_manifest_new(bmask);
 	if (!m)
 		return -ENOMEM;
-	if (json_object_object_get_ex(root, "startup_locality", &v)) {
-		int loc = json_object_get_int(v);
-		if (!json_object_is_type(v, json_type_int) || loc < 0 || loc > 4) {
-			r = m_err(-EINVAL, "%s: startup_locality must be 0-4", name);
-			goto out;
-		}
-		m->startup_locality = (uint8_t)loc;
-	}
-	if (json_object_object_get_ex(root, "dynamic_launch", &v)) {
-		if (!json_object_is_type(v, json_type_boolean)) {
-			r = m_err(-EINVAL, "%s: dynamic_launch must be true or false", name);
-			goto out;
-		}
-		m->dynamic_launch = json_object_get_boolean(v);
-	}
-	for (size_t i = 0; i < json_object_array_length(pcrs); i++) {
-		json_object *po = json_object_array_get_idx(pcrs, i), *evs, *vals, *src;
-		struct m_digests want;
-		int64_t pcr;
+	r = parse_start(root, name, m);
+	for (size_t i = 0; r == 0 && i < json_object_array_length(pcrs); i++) {
+		char where[256];
 
-		snprintf(where, sizeof(where), "%s: pcrs[%zu]", name, i);
-		if (!json_object_is_type(po, json_type_object)) {
-			r = m_err(-EINVAL, "%s: not an object", where);
-			goto out;
-		}
-		if ((r = get_field(po, "pcr", json_type_int, &v, where)) < 0)
-			goto out;
-		pcr = json_object_get_int64(v);
-		if (pcr < 0 || pcr >= M_PCR_COUNT || (m->pcrs & (1u << pcr))) {
-			r = m_err(-EINVAL, "%s: pcr %lld out of range or repeated", where, (long long)pcr);
-			goto out;
-		}
-		if ((r = get_field(po, "events", json_type_array, &evs, where)) < 0 ||
-		    (r = get_field(po, "values", json_type_object, &vals, where)) < 0 ||
-		    (r = parse_digests(vals, bmask, &want, where)) < 0)
-			goto out;
-		if (json_object_array_length(evs) == 0) {
-			r = m_err(-EINVAL, "%s: no events", where);
-			goto out;
-		}
-		for (size_t k = 0; k < json_object_array_length(evs); k++) {
-			json_object *eo = json_object_array_get_idx(evs, k), *dj, *t, *dsc, *es;
-			struct m_digests d;
-			char ewhere[300];
-
-			snprintf(ewhere, sizeof(ewhere), "%s.events[%zu]", where, k);
-			if (!json_object_is_type(eo, json_type_object)) {
-				r = m_err(-EINVAL, "%s: not an object", ewhere);
-				goto out;
-			}
-			if ((r = get_field(eo, "digests", json_type_object, &dj, ewhere)) < 0 ||
-			    (r = parse_digests(dj, bmask, &d, ewhere)) < 0 ||
-			    (r = get_field(eo, "type", json_type_int, &t, ewhere)) < 0)
-				goto out;
-			if (json_object_get_int64(t) < 0 || json_object_get_int64(t) > UINT32_MAX) {
-				r = m_err(-EINVAL, "%s: type out of range", ewhere);
-				goto out;
-			}
-			dsc = json_object_object_get_ex(eo, "description", &dsc) ? dsc : NULL;
-			es = json_object_object_get_ex(eo, "source", &es) ? es : NULL;
-			r = m_manifest_add(m, (uint32_t)pcr, (uint32_t)json_object_get_int64(t), &d,
-					   dsc ? json_object_get_string(dsc) : "",
-					   es ? json_object_get_string(es) : "");
-			if (r < 0)
-				goto out;
-		}
-		if (json_object_object_get_ex(po, "source", &src) && json_object_is_type(src, json_type_string)) {
-			free(m->pcr_source[pcr]);
-			m->pcr_source[pcr] = strdup(json_object_get_string(src));
-			if (!m->pcr_source[pcr]) {
-				r = m_err(-ENOMEM, "%s: out of memory", where);
-				goto out;
-			}
-		}
-		/* the values are a summary of the events; they must agree */
-		{
-			struct m_manifest tmp = *m;
-			unsigned pb;
-
-			r = m_manifest_finish(&tmp);
-			if (r < 0)
-				goto out;
-			m->values = tmp.values;
-			pb = m_manifest_pcr_banks(m, (unsigned)pcr);
-			if (want.banks != pb) {
-				r = m_err(-EINVAL, "%s: values must list exactly the banks all its events carry", where);
-				goto out;
-			}
-			for_each_bank(b, pb)
-				if (memcmp(m->values.v[b][pcr], want.d[b], m_bank_info(b)->size) != 0) {
-					r = m_err(-EINVAL, "%s: %s value does not follow from its events", where,
-						  m_bank_info(b)->name);
-					goto out;
-				}
-		}
+		r = m_snprintf(where, sizeof(where), "%.200s: pcrs[%zu]", name, i);
+		if (r >= 0)
+			r = parse_pcr(json_object_array_get_idx(pcrs, i), where, m);
 	}
-	r = m_manifest_finish(m);
-out:
+	if (r >= 0)
+		r = m_manifest_finish(m);
 	if (r < 0) {
 		m_manifest_free(m);
 		return r;
