@@ -180,127 +180,180 @@ static int add(struct m_manifest *m, unsigned pcr, unsigned banks, const struct 
 	return m_manifest_add(m, pcr, 0, &x, desc, "tboot");
 }
 
-int m_predict_tboot(struct m_manifest *m, const struct m_tboot_inputs *in)
+/* What one tboot prediction computes before it adds events. */
+struct tboot_parts {
+	unsigned banks;
+	enum m_bank cur;		/* the policy's extend algorithm (extpol=) */
+	bool have17;			/* the SINIT part is known */
+	struct sinit_info *si;
+	struct m_tb_policy *pol;
+	struct m_digests mle, pcd, *mods;
+};
+
+/* Inputs: the SINIT description, checked against the mapping. */
+static int tboot_sinit(const struct m_tboot_inputs *in, struct tboot_parts *t)
 {
-	struct sinit_info *si = NULL;
-	struct m_tb_policy *pol = NULL;
-	uint8_t defpol[M_TB_POLICY_DEFAULT_SIZE], *raw = NULL, *elf = NULL;
-	size_t rawlen = 0, elflen;
-	unsigned banks = in->legacy ? M_BANK_BIT(M_SHA1) : m->banks;
-	struct m_digests mle, pcd = { .banks = banks }, *mods = NULL;
-	enum m_bank cur = M_SHA1;
-	bool have17;
 	int r;
 
-	if (!(banks & m->banks))
-		return m_err(-EINVAL, "the legacy tboot mapping is SHA-1 only: add sha1 to --bank");
-	if (!in->tboot)
-		return m_err(-EINVAL, "tboot prediction needs --tboot");
-	if (!in->legacy && (r = tboot_extpol(in->cmdline, &cur)) < 0)
+	if (!in->sinit)
+		return 0;
+	if ((r = parse_sinit(in->sinit, t->si)) < 0)
 		return r;
-	si = calloc(1, sizeof(*si));
-	pol = calloc(1, sizeof(*pol));
-	mods = calloc(in->nmodules ? in->nmodules : 1, sizeof(*mods));
-	if (!si || !pol || !mods) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (in->sinit && (r = parse_sinit(in->sinit, si)) < 0)
-		goto out;
-	if (in->legacy && in->sinit && !si->legacy_fields) {
-		r = m_err(-EINVAL, "%s: the legacy mapping needs sinit_hash, bios_acm_id, ...", in->sinit);
-		goto out;
-	}
-	if (!in->legacy && in->sinit && (si->legacy_fields || !si->nev)) {
-		r = m_err(-EINVAL, "%s: the DA mapping needs pcr17=/pcr18= events, not legacy fields", in->sinit);
-		goto out;
-	}
-	have17 = in->sinit != NULL;
-	m->dynamic_launch = true;
+	if (in->legacy && !t->si->legacy_fields)
+		return m_err(-EINVAL, "%s: the legacy mapping needs sinit_hash, bios_acm_id, ...", in->sinit);
+	if (!in->legacy && (t->si->legacy_fields || !t->si->nev))
+		return m_err(-EINVAL, "%s: the DA mapping needs pcr17=/pcr18= events, not legacy fields", in->sinit);
+	t->have17 = true;
+	return 0;
+}
 
-	/* the MLE as SINIT measures it */
+/* The MLE as SINIT measures it, and the policy control digest. */
+static int tboot_mle_policy(const struct m_tboot_inputs *in, struct tboot_parts *t)
+{
+	uint8_t defpol[M_TB_POLICY_DEFAULT_SIZE], *raw = NULL, *elf = NULL;
+	size_t rawlen = 0, elflen;
+	int r;
+
 	if ((r = m_tboot_read_file(in->tboot, M_TBOOT_MAX_FILE, true, &elf, &elflen)) < 0 ||
-	    (r = m_tboot_mlehash(elf, elflen, in->cmdline, banks, &mle)) < 0)
+	    (r = m_tboot_mlehash(elf, elflen, in->cmdline, t->banks, &t->mle)) < 0)
 		goto out;
 	/* the policy: the file, or tboot's built-in one */
 	if (in->policy) {
 		if ((r = m_read_file(in->policy, M_TB_POLICY_MAX_SIZE, &raw, &rawlen)) < 0)
 			goto out;
-		r = m_tb_policy_parse(raw, rawlen, pol);
+		r = m_tb_policy_parse(raw, rawlen, t->pol);
 	} else {
 		m_tb_policy_default(in->legacy, !in->legacy, defpol);
-		r = m_tb_policy_parse(defpol, sizeof(defpol), pol);
+		r = m_tb_policy_parse(defpol, sizeof(defpol), t->pol);
 	}
 	if (r < 0) {
 		r = m_err_prefix(r, "%s", in->policy ? in->policy : "tboot's default policy");
 		goto out;
 	}
-	for_each_bank(b, banks)
-		if ((r = m_tb_policy_control_digest(pol, in->legacy ? M_SHA1 : cur, b, pcd.d[b])) < 0)
+	t->pcd.banks = t->banks;
+	for_each_bank(b, t->banks)
+		if ((r = m_tb_policy_control_digest(t->pol, in->legacy ? M_SHA1 : t->cur, b, t->pcd.d[b])) < 0)
 			goto out;
+out:
+	free(raw);
+	free(elf);
+	return r;
+}
+
+/* Each module's hash: H(H(cmdline) || H(image)). */
+static int tboot_module_hashes(const struct m_tboot_inputs *in, struct tboot_parts *t)
+{
 	for (size_t i = 0; i < in->nmodules; i++) {
+		const char *cl = in->modules[i].cmdline;
 		uint8_t *img;
 		size_t len;
-		const char *cl = in->modules[i].cmdline;
+		int r;
 
 		if ((r = m_tboot_read_file(in->modules[i].path, M_TBOOT_MAX_MODULE, true, &img, &len)) < 0)
-			goto out;
-		r = m_tboot_module_hash(in->strip_filename ? m_tboot_skip_filename(cl) : cl, img, len, banks,
-					&mods[i]);
+			return r;
+		r = m_tboot_module_hash(in->strip_filename ? m_tboot_skip_filename(cl) : cl, img, len, t->banks,
+					&t->mods[i]);
 		free(img);
 		if (r < 0)
-			goto out;
+			return r;
 	}
+	return 0;
+}
 
-	if (in->legacy) {
-		if (have17) {
-			struct m_digests h = { .banks = M_BANK_BIT(M_SHA1) }, det = h;
+/* Legacy mapping (TPM 1.2 style, SHA-1): 17 SINIT + details + policy
+ * control; 18 MLE and the first module. */
+static int tboot_add_legacy(struct m_manifest *m, const struct m_tboot_inputs *in, const struct tboot_parts *t)
+{
+	int r;
 
-			memcpy(h.d[M_SHA1], si->legacy.sinit_hash, 20);
-			if ((r = m_txt_legacy_sinit_details(&si->legacy, det.d[M_SHA1])) < 0 ||
-			    (r = add(m, 17, banks, &h, "SINIT ACM")) < 0 ||
-			    (r = add(m, 17, banks, &det, "SINIT details (SinitMleData)")) < 0 ||
-			    (r = add(m, 17, banks, &pcd, "tboot policy control")) < 0)
-				goto out;
-		}
-		if ((r = add(m, 18, banks, &mle, "MLE (tboot)")) < 0)
-			goto out;
-		if (in->nmodules && (r = add(m, 18, banks, &mods[0], in->modules[0].path)) < 0)
-			goto out;
-	} else if (have17) {
-		for (size_t i = 0; i < si->nev; i++)
-			if (si->ev[i].pcr == 17 && (r = add(m, 17, banks, &si->ev[i].d, "SINIT")) < 0)
-				goto out;
-		if ((r = add(m, 17, banks, &mle, "MLE (tboot)")) < 0 ||
-		    (r = add(m, 17, banks, &pcd, "tboot policy control")) < 0)
-			goto out;
-		if (in->nmodules && (r = add(m, 17, banks, &mods[0], in->modules[0].path)) < 0)
-			goto out;
-		for (size_t i = 0; i < si->nev; i++)
-			if (si->ev[i].pcr == 18 && (r = add(m, 18, banks, &si->ev[i].d, "SINIT")) < 0)
-				goto out;
-		if ((r = add(m, 18, banks, &pcd, "tboot policy control")) < 0)
-			goto out;
+	if (t->have17) {
+		struct m_digests h = { .banks = M_BANK_BIT(M_SHA1) }, det = h;
+
+		memcpy(h.d[M_SHA1], t->si->legacy.sinit_hash, 20);
+		if ((r = m_txt_legacy_sinit_details(&t->si->legacy, det.d[M_SHA1])) < 0 ||
+		    (r = add(m, 17, t->banks, &h, "SINIT ACM")) < 0 ||
+		    (r = add(m, 17, t->banks, &det, "SINIT details (SinitMleData)")) < 0 ||
+		    (r = add(m, 17, t->banks, &t->pcd, "tboot policy control")) < 0)
+			return r;
 	}
-	/* then every module into the PCR its policy entry names (policy.c verify_all_modules) */
+	if ((r = add(m, 18, t->banks, &t->mle, "MLE (tboot)")) < 0)
+		return r;
+	if (in->nmodules && (r = add(m, 18, t->banks, &t->mods[0], in->modules[0].path)) < 0)
+		return r;
+	return 0;
+}
+
+/* Details/authorities mapping (TPM 2.0): 17 SINIT events, MLE, policy
+ * control, first module; 18 SINIT events, policy control. */
+static int tboot_add_da(struct m_manifest *m, const struct m_tboot_inputs *in, const struct tboot_parts *t)
+{
+	int r;
+
+	if (!t->have17)
+		return 0;
+	for (size_t i = 0; i < t->si->nev; i++)
+		if (t->si->ev[i].pcr == 17 && (r = add(m, 17, t->banks, &t->si->ev[i].d, "SINIT")) < 0)
+			return r;
+	if ((r = add(m, 17, t->banks, &t->mle, "MLE (tboot)")) < 0 ||
+	    (r = add(m, 17, t->banks, &t->pcd, "tboot policy control")) < 0)
+		return r;
+	if (in->nmodules && (r = add(m, 17, t->banks, &t->mods[0], in->modules[0].path)) < 0)
+		return r;
+	for (size_t i = 0; i < t->si->nev; i++)
+		if (t->si->ev[i].pcr == 18 && (r = add(m, 18, t->banks, &t->si->ev[i].d, "SINIT")) < 0)
+			return r;
+	return add(m, 18, t->banks, &t->pcd, "tboot policy control");
+}
+
+/* Then every module into the PCR its policy entry names (tboot's
+ * policy.c verify_all_modules). */
+static int tboot_add_policy_modules(struct m_manifest *m, const struct m_tboot_inputs *in,
+				    const struct tboot_parts *t)
+{
 	for (size_t i = 0; i < in->nmodules; i++) {
-		const struct m_tb_policy_entry *e = m_tb_policy_find(pol, (unsigned)i);
+		const struct m_tb_policy_entry *e = m_tb_policy_find(t->pol, (unsigned)i);
+		int r;
 
 		if (!e || e->pcr == M_TB_PCR_NONE)
 			continue;
-		if ((e->pcr == 17 || e->pcr == 18) && !have17 && !in->legacy)
+		if ((e->pcr == 17 || e->pcr == 18) && !t->have17 && !in->legacy)
 			continue;	/* not predictable without the SINIT part */
-		if (in->legacy && e->pcr == 17 && !have17)
+		if (in->legacy && e->pcr == 17 && !t->have17)
 			continue;
-		if ((r = add(m, e->pcr, banks, &mods[i], in->modules[i].path)) < 0)
-			goto out;
+		if ((r = add(m, e->pcr, t->banks, &t->mods[i], in->modules[i].path)) < 0)
+			return r;
 	}
-	r = 0;
+	return 0;
+}
+
+int m_predict_tboot(struct m_manifest *m, const struct m_tboot_inputs *in)
+{
+	struct tboot_parts t = { .banks = in->legacy ? M_BANK_BIT(M_SHA1) : m->banks, .cur = M_SHA1 };
+	int r;
+
+	if (!(t.banks & m->banks))
+		return m_err(-EINVAL, "the legacy tboot mapping is SHA-1 only: add sha1 to --bank");
+	if (!in->tboot)
+		return m_err(-EINVAL, "tboot prediction needs --tboot");
+	if (!in->legacy && (r = tboot_extpol(in->cmdline, &t.cur)) < 0)
+		return r;
+	t.si = calloc(1, sizeof(*t.si));
+	t.pol = calloc(1, sizeof(*t.pol));
+	t.mods = calloc(in->nmodules ? in->nmodules : 1, sizeof(*t.mods));
+	if (!t.si || !t.pol || !t.mods) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = tboot_sinit(in, &t)) < 0 || (r = tboot_mle_policy(in, &t)) < 0 ||
+	    (r = tboot_module_hashes(in, &t)) < 0)
+		goto out;
+	m->dynamic_launch = true;
+	r = in->legacy ? tboot_add_legacy(m, in, &t) : tboot_add_da(m, in, &t);
+	if (r == 0)
+		r = tboot_add_policy_modules(m, in, &t);
 out:
-	free(si);
-	free(pol);
-	free(mods);
-	free(raw);
-	free(elf);
+	free(t.si);
+	free(t.pol);
+	free(t.mods);
 	return r;
 }
