@@ -50,7 +50,15 @@ static void print_item_json(const struct m_check_item *it, const char *what, boo
 	fputs("}", stdout);
 }
 
-int cmd_check(int argc, char **argv)
+struct check_opts {
+	const char *manifest, *tcti;
+	const char *paths[MAX_LOGS];
+	size_t nlogs;
+	bool use_tpm, json;
+};
+
+/* Options -> struct check_opts; EXIT_OK, or the exit code to return. */
+static int check_options(int argc, char **argv, struct check_opts *o, bool *ret_done)
 {
 	static const struct option opts[] = {
 		{ "eventlog", required_argument, NULL, 'e' },
@@ -60,35 +68,28 @@ int cmd_check(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *paths[MAX_LOGS], *tcti = NULL;
-	struct m_log *logs[MAX_LOGS] = { 0 };
-	struct m_check_result lr = { .match = true }, pr = { .match = true };
-	struct m_manifest *m = NULL;
-	struct m_tpm *tpm = NULL;
-	struct m_pcrs *vals = NULL;
-	size_t nlogs = 0;
-	bool use_tpm = false, json = false, first = true;
-	int c, r, rc = EXIT_OK;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "e:tT:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
-			if (nlogs == MAX_LOGS)
+			if (o->nlogs == MAX_LOGS)
 				return usage_error("check", "at most %d event logs", MAX_LOGS);
-			paths[nlogs++] = optarg;
+			o->paths[o->nlogs++] = optarg;
 			break;
 		case 't':
-			use_tpm = true;
+			o->use_tpm = true;
 			break;
 		case 'T':
-			tcti = optarg;
-			use_tpm = true;
+			o->tcti = optarg;
+			o->use_tpm = true;
 			break;
 		case 'j':
-			json = true;
+			o->json = true;
 			break;
 		case 'h':
 			help();
+			*ret_done = true;
 			return EXIT_OK;
 		default:
 			return usage_error("check", "bad option");
@@ -96,58 +97,57 @@ int cmd_check(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return usage_error("check", "one MANIFEST expected");
-	if (!nlogs && !use_tpm)
+	if (!o->nlogs && !o->use_tpm)
 		return usage_error("check", "give --eventlog FILE or --tpm");
+	o->manifest = argv[optind];
+	return EXIT_OK;
+}
 
-	r = m_manifest_load(argv[optind], &m);
+/* The live PCRs the manifest names, against it. */
+static int check_tpm(const struct check_opts *o, const struct m_manifest *m, struct m_check_result *pr)
+{
+	struct m_tpm *tpm = NULL;
+	struct m_pcrs *vals = NULL;
+	unsigned allocated;
+	int r, rc;
+
+	rc = tpm_connect_banks(o->tcti, &tpm, &allocated);
+	if (rc)
+		return rc;
+	vals = calloc(1, sizeof(*vals));
+	if (!vals) {
+		rc = fail(EXIT_INTERNAL, -ENOMEM, NULL);
+		goto out;
+	}
+	r = m_tpm_pcr_read(tpm, m->banks & allocated, m->pcrs, vals);
+	if (r < 0) {
+		rc = fail(tpm_exit_code(r), r, NULL);
+		goto out;
+	}
+	r = m_manifest_check_pcrs(m, vals, pr);
 	if (r < 0)
-		return fail(EXIT_INPUT, r, NULL);
-	for (size_t i = 0; i < nlogs; i++) {
-		r = m_log_load(paths[i], &logs[i]);
-		if (r < 0) {
-			rc = fail(EXIT_INPUT, r, NULL);
-			goto out;
-		}
-	}
-	if (nlogs) {
-		r = m_manifest_check_logs(m, logs, nlogs, &lr);
-		if (r < 0) {
-			rc = fail(exit_from_errno(r), r, NULL);
-			goto out;
-		}
-	}
-	if (use_tpm) {
-		unsigned allocated;
+		rc = fail(exit_from_errno(r), r, NULL);
+out:
+	free(vals);
+	m_tpm_close(tpm);
+	return rc;
+}
 
-		rc = tpm_connect_banks(tcti, &tpm, &allocated);
-		if (rc)
-			goto out;
-		vals = calloc(1, sizeof(*vals));
-		if (!vals) {
-			rc = fail(EXIT_INTERNAL, -ENOMEM, NULL);
-			goto out;
-		}
-		r = m_tpm_pcr_read(tpm, m->banks & allocated, m->pcrs, vals);
-		if (r < 0) {
-			rc = fail(tpm_exit_code(r), r, NULL);
-			goto out;
-		}
-		r = m_manifest_check_pcrs(m, vals, &pr);
-		if (r < 0) {
-			rc = fail(exit_from_errno(r), r, NULL);
-			goto out;
-		}
-	}
+/* Every difference, the event logs' then the TPM's, and the verdict. */
+static int check_output(const struct check_opts *o, const struct m_check_result *lr,
+			const struct m_check_result *pr)
+{
+	bool match = lr->match && pr->match, first = true;
 
-	if (json)
-		printf("{\"match\":%s,\"results\":[", lr.match && pr.match ? "true" : "false");
+	if (o->json)
+		printf("{\"match\":%s,\"results\":[", match ? "true" : "false");
 	for (int pass = 0; pass < 2; pass++) {
-		const struct m_check_result *res = pass ? &pr : &lr;
+		const struct m_check_result *res = pass ? pr : lr;
 
 		for (size_t i = 0; i < res->count; i++) {
 			char msg[2048];
 
-			if (json) {
+			if (o->json) {
 				print_item_json(&res->items[i], pass ? "tpm" : "eventlog", first);
 				first = false;
 				continue;
@@ -156,18 +156,50 @@ int cmd_check(int argc, char **argv)
 			printf("%s%s\n", pass ? "tpm: " : "eventlog: ", msg);
 		}
 	}
-	if (json)
+	if (o->json)
 		puts("]}");
 	else
-		puts(lr.match && pr.match ? "match" : "MISMATCH");
-	rc = lr.match && pr.match ? EXIT_OK : EXIT_MISMATCH;
+		puts(match ? "match" : "MISMATCH");
+	return match ? EXIT_OK : EXIT_MISMATCH;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct check_opts o = { 0 };
+	struct m_log *logs[MAX_LOGS] = { 0 };
+	struct m_check_result lr = { .match = true }, pr = { .match = true };
+	struct m_manifest *m = NULL;
+	bool done = false;
+	int r, rc;
+
+	rc = check_options(argc, argv, &o, &done);
+	if (rc || done)
+		return rc;
+	/* inputs */
+	r = m_manifest_load(o.manifest, &m);
+	if (r < 0)
+		return fail(EXIT_INPUT, r, NULL);
+	for (size_t i = 0; i < o.nlogs; i++) {
+		r = m_log_load(o.paths[i], &logs[i]);
+		if (r < 0) {
+			rc = fail(EXIT_INPUT, r, NULL);
+			goto out;
+		}
+	}
+	/* run */
+	if (o.nlogs && (r = m_manifest_check_logs(m, logs, o.nlogs, &lr)) < 0) {
+		rc = fail(exit_from_errno(r), r, NULL);
+		goto out;
+	}
+	if (o.use_tpm && (rc = check_tpm(&o, m, &pr)) != EXIT_OK)
+		goto out;
+	/* output */
+	rc = check_output(&o, &lr, &pr);
 out:
 	m_check_result_free(&lr);
 	m_check_result_free(&pr);
-	for (size_t i = 0; i < nlogs; i++)
+	for (size_t i = 0; i < o.nlogs; i++)
 		m_log_free(logs[i]);
-	free(vals);
-	m_tpm_close(tpm);
 	m_manifest_free(m);
 	return rc;
 }
