@@ -5,6 +5,7 @@
  * headers (PT_LOAD, PT_INTERP, PT_DYNAMIC), 16-byte dynamic entries, and a
  * string table found through DT_STRTAB's address.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -108,22 +109,22 @@ static void test_bad(void **state)
 	/* every cut through the headers or the dynamic section is an error */
 	build();
 	for (size_t n = 0; n < DYN_OFF + 6 * 16; n++)
-		assert_true(m_elf_parse(f, n, "t", &d) < 0);
+		assert_int_equal(m_elf_parse(f, n, "t", &d), -ENOEXEC);
 	build();
 	f[4] = 1;			/* ELFCLASS32 */
-	assert_true(m_elf_parse(f, sizeof(f), "t", &d) < 0);
+	assert_int_equal(m_elf_parse(f, sizeof(f), "t", &d), -ENOEXEC);
 	build();
 	dyn(1, 1, 5000);		/* DT_NEEDED beyond DT_STRSZ */
-	assert_true(m_elf_parse(f, sizeof(f), "t", &d) < 0);
+	assert_int_equal(m_elf_parse(f, sizeof(f), "t", &d), -ENOEXEC);
 	build();
 	dyn(2, 5, VBASE + SIZE + 16);	/* DT_STRTAB outside every PT_LOAD */
-	assert_true(m_elf_parse(f, sizeof(f), "t", &d) < 0);
+	assert_int_equal(m_elf_parse(f, sizeof(f), "t", &d), -ENOEXEC);
 	build();
 	dyn(3, 10, SIZE);		/* DT_STRSZ past the end of the file */
-	assert_true(m_elf_parse(f, sizeof(f), "t", &d) < 0);
+	assert_int_equal(m_elf_parse(f, sizeof(f), "t", &d), -ENOEXEC);
 	build();
 	put(54, 32, 2);			/* ELF-32 program header size */
-	assert_true(m_elf_parse(f, sizeof(f), "t", &d) < 0);
+	assert_int_equal(m_elf_parse(f, sizeof(f), "t", &d), -ENOEXEC);
 }
 
 int main(void)

@@ -112,7 +112,7 @@ static void test_short_no_action_rejected(void **state)
 	struct m_log *log = NULL;
 	int r = m_log_load(path, &log);
 
-	assert_true(r < 0);
+	assert_int_equal(r, -EBADMSG);
 	assert_null(log);
 	assert_non_null(strstr(m_errmsg(r), "short_no_action_eventlog"));
 	assert_non_null(strstr(m_errmsg(r), "record 0 at offset 0x0"));

@@ -478,7 +478,7 @@ static void test_binary_truncated(void **state)
 			m_log_free(log);
 			k++;
 		} else {
-			assert_true(r < 0);
+			assert_int_equal(r, -EBADMSG);
 		}
 	}
 	assert_int_equal(k, x.count - 1);

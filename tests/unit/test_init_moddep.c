@@ -2,6 +2,7 @@
 /* modules.dep limits (lib/initcore/moddep.c): duplicate lines, chains
  * deeper than MI_MODDEP_MAX_DEPTH, more than MI_MODDEP_MAX_MODULES lines,
  * and lookups in a file whose lines are not sorted. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,7 +20,7 @@ static void test_duplicate(void **state)
 	struct mi_moddep *m = NULL;
 
 	/* loaded twice otherwise: the second finit_module would be EEXIST at best */
-	assert_true(mi_moddep_parse(dup, strlen(dup), &m) < 0);
+	assert_int_equal(mi_moddep_parse(dup, strlen(dup), &m), -EINVAL);
 }
 
 /* "mN.ko: m(N+1).ko" for N < @depth, then the last module alone. */
@@ -58,7 +59,7 @@ static void test_depth(void **state)
 
 	t = chain(MI_MODDEP_MAX_DEPTH, &len);		/* one deeper: refused */
 	assert_int_equal(mi_moddep_parse(t, len, &m), 0);
-	assert_true(mi_moddep_closure(m, NULL, 0, &order, &n) < 0);
+	assert_int_equal(mi_moddep_closure(m, NULL, 0, &order, &n), -ELOOP);
 	mi_moddep_free(m);
 	free(t);
 }
@@ -77,7 +78,7 @@ static void test_too_many(void **state)
 	assert_int_equal(mi_moddep_count(m), MI_MODDEP_MAX_MODULES);
 	mi_moddep_free(m);
 	len += (size_t)snprintf(t + len, cap - len, "y.ko:\n");
-	assert_true(mi_moddep_parse(t, len, &m) < 0);
+	assert_int_equal(mi_moddep_parse(t, len, &m), -E2BIG);
 	free(t);
 }
 

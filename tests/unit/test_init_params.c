@@ -97,9 +97,9 @@ static void test_bad(void **state)
 	}
 	/* the configured fail action survives another bad value; a bad one
 	 * falls back to halt */
-	assert_true(mi_params_parse("measured.fail=shell measured.pcr=99", &p) < 0);
+	assert_int_equal(mi_params_parse("measured.fail=shell measured.pcr=99", &p), -EINVAL);
 	assert_int_equal(p.fail, MI_FAIL_SHELL);
-	assert_true(mi_params_parse("measured.root=/dev/vda measured.fail=continue", &p) < 0);
+	assert_int_equal(mi_params_parse("measured.root=/dev/vda measured.fail=continue", &p), -EINVAL);
 	assert_int_equal(p.fail, MI_FAIL_HALT);
 }
 
@@ -111,7 +111,7 @@ static void test_long(void **state)
 
 	memset(line, 'a', MI_CMDLINE_MAX + 9);
 	line[MI_CMDLINE_MAX + 9] = '\0';
-	assert_true(mi_params_parse(line, &p) < 0);
+	assert_int_equal(mi_params_parse(line, &p), -E2BIG);
 	free(line);
 }
 
@@ -142,18 +142,18 @@ static void test_moddep(void **state)
 	mi_module_name("kernel/drivers/char/virtio-rng.ko", name, sizeof(name));
 	assert_string_equal(name, "virtio_rng");
 	const char *missing[] = { "nosuch" };
-	assert_true(mi_moddep_closure(m, missing, 1, &order, &n) < 0);
+	assert_int_equal(mi_moddep_closure(m, missing, 1, &order, &n), -ENOENT);
 	mi_moddep_free(m);
 
 	static const char loop[] = "a.ko: b.ko\nb.ko: a.ko\n";
 	assert_int_equal(mi_moddep_parse(loop, strlen(loop), &m), 0);
-	assert_true(mi_moddep_closure(m, NULL, 0, &order, &n) < 0);
+	assert_int_equal(mi_moddep_closure(m, NULL, 0, &order, &n), -ELOOP);
 	mi_moddep_free(m);
 	static const char dangling[] = "a.ko: b.ko\n";
 	assert_int_equal(mi_moddep_parse(dangling, strlen(dangling), &m), 0);
-	assert_true(mi_moddep_closure(m, NULL, 0, &order, &n) < 0);
+	assert_int_equal(mi_moddep_closure(m, NULL, 0, &order, &n), -ENOENT);
 	mi_moddep_free(m);
-	assert_true(mi_moddep_parse("no colon here\n", 14, &m) < 0);
+	assert_int_equal(mi_moddep_parse("no colon here\n", 14, &m), -EINVAL);
 }
 
 int main(void)

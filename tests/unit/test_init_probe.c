@@ -75,11 +75,11 @@ static void test_truncated(void **state)
 
 	ext_sb(0, 0x0040, "x");
 	/* magic present, UUID/label cut off: an error, not a read past the end */
-	assert_true(mi_probe(img, 1024 + 110, &fs) < 0);
-	assert_true(mi_probe(img, 1024 + 57, &fs) < 0);
-	assert_true(mi_probe(img, 0, &fs) < 0);
+	assert_int_equal(mi_probe(img, 1024 + 110, &fs), -EINVAL);
+	assert_int_equal(mi_probe(img, 1024 + 57, &fs), -ENOENT);
+	assert_int_equal(mi_probe(img, 0, &fs), -ENOENT);
 	memset(img, 0, sizeof(img));
-	assert_true(mi_probe(img, sizeof(img), &fs) < 0);
+	assert_int_equal(mi_probe(img, sizeof(img), &fs), -ENOENT);
 }
 
 static void test_squashfs_iso(void **state)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Reference manifests: round trip, consistency, comparison with logs and PCRs. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -110,7 +111,7 @@ static void test_inconsistent_rejected(void **state)
 	p = strchr(p + 1, '"');
 	p = strchr(p + 1, '"') + 1;
 	*p = *p == '0' ? '1' : '0';
-	assert_true(m_manifest_parse(json, len, "mem", &back) < 0);
+	assert_int_equal(m_manifest_parse(json, len, "mem", &back), -EINVAL);
 	free(json);
 
 	{
@@ -123,8 +124,11 @@ static void test_inconsistent_rejected(void **state)
 			"{\"format\":\"measured-manifest\",\"version\":1,\"banks\":[\"sha1\"],\"pcrs\":[{\"pcr\":24}]}",
 			"{\"format\":\"measured-manifest\",\"version\":1,\"banks\":[\"sha1\"],\"pcrs\":[]} x",
 		};
+		/* a newer version is "not supported", the rest malformed */
+		static const int want[] = { -EINVAL, -EINVAL, -EINVAL, -EPROTONOSUPPORT, -EINVAL, -EINVAL, -EINVAL };
+
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-			assert_true(m_manifest_parse(bad[i], strlen(bad[i]), "mem", &back) < 0);
+			assert_int_equal(m_manifest_parse(bad[i], strlen(bad[i]), "mem", &back), want[i]);
 	}
 	m_manifest_free(m);
 }
