@@ -83,7 +83,15 @@ static void print_result(unsigned pcr, const struct m_digests *d, const char *lo
 	puts("}");
 }
 
-int cmd_extend(int argc, char **argv)
+struct extend_opts {
+	const char *tcti, *text, *path, *log, *desc;
+	struct m_digests given;
+	unsigned pcr, banks;
+	bool json;
+};
+
+/* Options -> struct extend_opts; EXIT_OK, or the exit code to return. */
+static int extend_options(int argc, char **argv, struct extend_opts *o, bool *ret_done)
 {
 	static const struct option opts[] = {
 		{ "tcti", required_argument, NULL, 'T' },
@@ -97,52 +105,46 @@ int cmd_extend(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *tcti = NULL, *text = NULL, *path = NULL, *log = NULL, *desc = NULL;
-	struct m_digests given = { 0 }, d = { 0 };
-	unsigned pcr = 0, banks = 0, allocated;
-	bool have_pcr = false, json = false;
-	struct m_tpm *tpm = NULL;
-	struct m_cel_writer w;
-	bool locked = false;
-	char want[64], have[64];
-	int c, r, rc, sources;
+	bool have_pcr = false;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "T:p:d:t:b:l:D:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'T':
-			tcti = optarg;
+			o->tcti = optarg;
 			break;
 		case 'p':
-			if (parse_pcr(optarg, &pcr) < 0)
+			if (parse_pcr(optarg, &o->pcr) < 0)
 				return usage_error("extend", "--pcr wants a number 0-%u, got '%s'", M_PCR_COUNT - 1, optarg);
 			have_pcr = true;
 			break;
 		case 'd':
 			if (strlen(optarg) > DIGEST_ARG_MAX)
 				return usage_error("extend", "--digest argument too long");
-			r = m_digest_arg_parse(optarg, &given);
+			r = m_digest_arg_parse(optarg, &o->given);
 			if (r < 0)
 				return usage_error("extend", "--digest: %s", m_errmsg(r));
 			break;
 		case 't':
-			text = optarg;
+			o->text = optarg;
 			break;
 		case 'b':
-			r = m_bank_list_parse(optarg, &banks);
+			r = m_bank_list_parse(optarg, &o->banks);
 			if (r < 0)
 				return usage_error("extend", "%s", m_errmsg(r));
 			break;
 		case 'l':
-			log = optarg;
+			o->log = optarg;
 			break;
 		case 'D':
-			desc = optarg;
+			o->desc = optarg;
 			break;
 		case 'j':
-			json = true;
+			o->json = true;
 			break;
 		case 'h':
 			help();
+			*ret_done = true;
 			return EXIT_OK;
 		default:
 			return usage_error("extend", "bad option");
@@ -153,81 +155,101 @@ int cmd_extend(int argc, char **argv)
 	if (argc - optind > 1)
 		return usage_error("extend", "one PATH at most");
 	if (optind < argc)
-		path = argv[optind];
-	sources = !!path + !!text + !!given.banks;
-	if (sources != 1)
+		o->path = argv[optind];
+	if (!!o->path + !!o->text + !!o->given.banks != 1)
 		return usage_error("extend", "give exactly one of PATH, --digest or --text");
-	if (!desc)
-		desc = path ? path : text ? text : "digest";
+	if (!o->desc)
+		o->desc = o->path ? o->path : o->text ? o->text : "digest";
+	return EXIT_OK;
+}
 
-	rc = tpm_connect_banks(tcti, &tpm, &allocated);
-	if (rc)
-		goto out;
-	if (!banks)
-		banks = allocated;
-	if (banks & ~allocated) {
-		m_bank_list_format(banks & ~allocated, want, sizeof(want));
+/* The banks to extend: --bank or every allocated one, each allocated, and
+ * a --digest for each. */
+static int extend_banks(struct extend_opts *o, unsigned allocated)
+{
+	char want[64], have[64];
+
+	if (!o->banks)
+		o->banks = allocated;
+	if (o->banks & ~allocated) {
+		m_bank_list_format(o->banks & ~allocated, want, sizeof(want));
 		m_bank_list_format(allocated, have, sizeof(have));
-		rc = usage_error("extend", "bank %s is not allocated on this TPM (it has %s)", want, have);
-		goto out;
+		return usage_error("extend", "bank %s is not allocated on this TPM (it has %s)", want, have);
 	}
-	if (given.banks && given.banks != banks) {
-		m_bank_list_format(banks, want, sizeof(want));
-		m_bank_list_format(given.banks, have, sizeof(have));
-		rc = usage_error("extend", "--digest gives %s but the banks to extend are %s: give a digest for each, or name the banks with --bank",
-				 have, want);
-		goto out;
+	if (o->given.banks && o->given.banks != o->banks) {
+		m_bank_list_format(o->banks, want, sizeof(want));
+		m_bank_list_format(o->given.banks, have, sizeof(have));
+		return usage_error("extend", "--digest gives %s but the banks to extend are %s: give a digest for each, or name the banks with --bank",
+				   have, want);
 	}
+	return EXIT_OK;
+}
 
-	r = 0;
-	if (path)
-		r = m_digest_path(path, banks, NULL, NULL, &d, NULL);
-	else if (text)
-		r = m_digest_buf(banks, text, strlen(text), &d);
+/*
+ * Extend, and with a log: lock it, extend, write, unlock (as
+ * systemd-pcrextend does), so concurrent writers' records are in the
+ * order of their extends, and a log that cannot be opened stops us before
+ * the TPM holds a measurement nobody recorded.
+ */
+static int extend_run(const struct extend_opts *o, struct m_tpm *tpm, const struct m_digests *d)
+{
+	struct m_cel_writer w;
+	int r;
+
+	if (o->log) {
+		r = m_cel_open(o->log, &w);
+		if (r < 0)
+			return fail(exit_from_errno(r), r, "nothing extended");
+	}
+	r = m_tpm_pcr_extend(tpm, o->pcr, d);
+	if (r < 0) {
+		if (o->log)
+			m_cel_close(&w);
+		return fail(tpm_exit_code(r), r, NULL);
+	}
+	if (!o->log)
+		return EXIT_OK;
+	r = m_cel_write(&w, o->pcr, d, o->desc);
+	if (r == 0)
+		r = m_cel_close(&w);
 	else
-		d = given;
+		m_cel_close(&w);
+	/* the TPM already holds it: say so, the log is now behind the TPM */
+	if (r < 0)
+		return fail(exit_from_errno(r), r, "PCR %u was extended, but the record may not be logged", o->pcr);
+	return EXIT_OK;
+}
+
+int cmd_extend(int argc, char **argv)
+{
+	struct extend_opts o = { 0 };
+	struct m_digests d = { 0 };
+	struct m_tpm *tpm = NULL;
+	unsigned allocated;
+	bool done = false;
+	int r = 0, rc;
+
+	rc = extend_options(argc, argv, &o, &done);
+	if (rc || done)
+		return rc;
+	rc = tpm_connect_banks(o.tcti, &tpm, &allocated);
+	if (rc || (rc = extend_banks(&o, allocated)))
+		goto out;
+	/* inputs: the digest of each bank */
+	if (o.path)
+		r = m_digest_path(o.path, o.banks, NULL, NULL, &d, NULL);
+	else if (o.text)
+		r = m_digest_buf(o.banks, o.text, strlen(o.text), &d);
+	else
+		d = o.given;
 	if (r < 0) {
 		rc = fail(exit_from_errno(r), r, NULL);
 		goto out;
 	}
-
-	/*
-	 * With a log: lock it, extend, write, unlock (as systemd-pcrextend
-	 * does), so concurrent writers' records are in the order of their
-	 * extends, and a log that cannot be opened stops us before the TPM
-	 * holds a measurement nobody recorded.
-	 */
-	if (log) {
-		r = m_cel_open(log, &w);
-		if (r < 0) {
-			rc = fail(exit_from_errno(r), r, "nothing extended");
-			goto out;
-		}
-		locked = true;
-	}
-	r = m_tpm_pcr_extend(tpm, pcr, &d);
-	if (r < 0) {
-		rc = fail(tpm_exit_code(r), r, NULL);
-		goto out;
-	}
-	if (log) {
-		r = m_cel_write(&w, pcr, &d, desc);
-		if (r == 0) {
-			locked = false;
-			r = m_cel_close(&w);
-		}
-		if (r < 0) {
-			/* The TPM already holds it: say so, the log is now behind the TPM. */
-			rc = fail(exit_from_errno(r), r, "PCR %u was extended, but the record may not be logged", pcr);
-			goto out;
-		}
-	}
-	print_result(pcr, &d, log, json);
-	if (fflush(stdout) != 0)
-		rc = fail(EXIT_INPUT, -errno, "writing output");
+	rc = extend_run(&o, tpm, &d);
+	if (rc == EXIT_OK)
+		print_result(o.pcr, &d, o.log, o.json);
 out:
-	if (locked)
-		m_cel_close(&w);
 	m_tpm_close(tpm);
 	return rc;
 }
