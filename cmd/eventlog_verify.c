@@ -218,7 +218,8 @@ static int verify_one(struct ctx *c, enum m_bank b, unsigned pcr)
 	return 0;
 }
 
-int cmd_eventlog_verify(int argc, char **argv)
+/* Options: -T, --json; the files start at *@ret_first. */
+static int verify_options(int argc, char **argv, const char **ret_tcti, struct ctx *c, bool *ret_done)
 {
 	static const struct option opts[] = {
 		{ "tcti", required_argument, NULL, 'T' },
@@ -226,23 +227,19 @@ int cmd_eventlog_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct ctx c = { 0 };
-	const char *tcti = NULL;
-	struct m_tpm *tpm = NULL;
-	unsigned log_banks = 0;
-	uint32_t pcrs = 0;
-	int opt, r, rc = EXIT_OK;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "T:jh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'T':
-			tcti = optarg;
+			*ret_tcti = optarg;
 			break;
 		case 'j':
-			c.json = true;
+			c->json = true;
 			break;
 		case 'h':
 			help();
+			*ret_done = true;
 			return EXIT_OK;
 		default:
 			return usage_error("eventlog verify", "bad option");
@@ -250,79 +247,103 @@ int cmd_eventlog_verify(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("eventlog verify", "no FILE given");
+	return EXIT_OK;
+}
 
-	c.nlogs = (size_t)(argc - optind);
-	c.logs = calloc(c.nlogs, sizeof(*c.logs));
-	c.replay = calloc(1, sizeof(*c.replay));
-	c.tpm = calloc(1, sizeof(*c.tpm));
-	if (!c.logs || !c.replay || !c.tpm) {
-		rc = fail(EXIT_INTERNAL, -ENOMEM, NULL);
-		goto out;
-	}
-	for (size_t i = 0; i < c.nlogs; i++) {
-		r = m_log_load(argv[optind + i], &c.logs[i]);
+/* Inputs: every log, replayed in order into c->replay; the banks and PCRs
+ * they extend. */
+static int verify_load(struct ctx *c, char **files, unsigned *ret_banks, uint32_t *ret_pcrs)
+{
+	unsigned banks = 0;
+	uint32_t pcrs = 0;
+	int r;
+
+	c->logs = calloc(c->nlogs, sizeof(*c->logs));
+	c->replay = calloc(1, sizeof(*c->replay));
+	c->tpm = calloc(1, sizeof(*c->tpm));
+	if (!c->logs || !c->replay || !c->tpm)
+		return fail(EXIT_INTERNAL, -ENOMEM, NULL);
+	for (size_t i = 0; i < c->nlogs; i++) {
+		r = m_log_load(files[i], &c->logs[i]);
 		if (r == 0)
-			r = m_log_replay_into(c.logs[i], c.replay);
-		if (r < 0) {
-			rc = fail(exit_from_errno(r), r, NULL);
-			goto out;
-		}
+			r = m_log_replay_into(c->logs[i], c->replay);
+		if (r < 0)
+			return fail(exit_from_errno(r), r, NULL);
 	}
 	for (enum m_bank b = 0; b < M_BANK_COUNT; b++) {
-		if (c.replay->present[b])
-			log_banks |= M_BANK_BIT(b);
-		pcrs |= c.replay->present[b];
+		if (c->replay->present[b])
+			banks |= M_BANK_BIT(b);
+		pcrs |= c->replay->present[b];
 	}
-	if (!log_banks) {
-		rc = fail(EXIT_INPUT, m_err(-ENODATA, "no record extends a PCR"), "%s%s",
-			  argv[optind], c.nlogs > 1 ? " ..." : "");
-		goto out;
-	}
+	if (!banks)
+		return fail(EXIT_INPUT, m_err(-ENODATA, "no record extends a PCR"), "%s%s", files[0],
+			    c->nlogs > 1 ? " ..." : "");
+	*ret_banks = banks;
+	*ret_pcrs = pcrs;
+	return EXIT_OK;
+}
 
+/* Output: the JSON summary (the text lines came from verify_one()), and
+ * the verdict. */
+static int verify_output(struct ctx *c)
+{
+	if (c->json) {
+		json_object *top = json_object_new_object();
+
+		json_object_object_add(top, "result", json_object_new_string(c->mismatches ? "mismatch" : "match"));
+		json_object_object_add(top, "compared", json_object_new_int(c->compared));
+		json_object_object_add(top, "mismatches", json_object_new_int(c->mismatches));
+		json_object_object_add(top, "pcrs", c->jpcrs);
+		c->jpcrs = NULL;
+		puts(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(top);
+	}
+	if (fflush(stdout) != 0)
+		return fail(EXIT_INPUT, -errno, "writing output");
+	if (c->mismatches) {
+		fprintf(stderr, "measured eventlog verify: %u of %u PCR values differ from the logs\n", c->mismatches,
+			c->compared);
+		return EXIT_MISMATCH;
+	}
+	return EXIT_OK;
+}
+
+int cmd_eventlog_verify(int argc, char **argv)
+{
+	struct ctx c = { 0 };
+	const char *tcti = NULL;
+	struct m_tpm *tpm = NULL;
+	unsigned log_banks = 0;
+	uint32_t pcrs = 0;
+	bool done = false;
+	int r = 0, rc;
+
+	rc = verify_options(argc, argv, &tcti, &c, &done);
+	if (rc || done)
+		return rc;
+	c.nlogs = (size_t)(argc - optind);
+	if ((rc = verify_load(&c, argv + optind, &log_banks, &pcrs)) != EXIT_OK)
+		goto out;
+	/* the live values of what the logs extend */
 	rc = tpm_connect_banks(tcti, &tpm, &c.allocated);
 	if (rc)
 		goto out;
-	r = 0;
 	if (log_banks & c.allocated)
 		r = m_tpm_pcr_read(tpm, log_banks & c.allocated, pcrs, c.tpm);
 	if (r < 0) {
 		rc = fail(tpm_exit_code(r), r, NULL);
 		goto out;
 	}
-
+	/* run: each PCR of each bank against the replay */
 	if (c.json)
 		c.jpcrs = json_object_new_array();
-	for_each_bank(b, log_banks) {
-		for (unsigned p = 0; p < M_PCR_COUNT; p++) {
-			if (!(c.replay->present[b] & (1u << p)))
-				continue;
-			r = verify_one(&c, b, p);
-			if (r < 0) {
+	for_each_bank(b, log_banks)
+		for (unsigned p = 0; p < M_PCR_COUNT; p++)
+			if ((c.replay->present[b] & (1u << p)) && (r = verify_one(&c, b, p)) < 0) {
 				rc = fail(EXIT_INTERNAL, r, NULL);
 				goto out;
 			}
-		}
-	}
-	if (c.json) {
-		json_object *top = json_object_new_object();
-
-		json_object_object_add(top, "result", json_object_new_string(c.mismatches ? "mismatch" : "match"));
-		json_object_object_add(top, "compared", json_object_new_int(c.compared));
-		json_object_object_add(top, "mismatches", json_object_new_int(c.mismatches));
-		json_object_object_add(top, "pcrs", c.jpcrs);
-		c.jpcrs = NULL;
-		puts(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(top);
-	}
-	if (fflush(stdout) != 0) {
-		rc = fail(EXIT_INPUT, -errno, "writing output");
-		goto out;
-	}
-	if (c.mismatches) {
-		fprintf(stderr, "measured eventlog verify: %u of %u PCR values differ from the logs\n", c.mismatches,
-			c.compared);
-		rc = EXIT_MISMATCH;
-	}
+	rc = verify_output(&c);
 out:
 	json_object_put(c.jpcrs);
 	m_tpm_close(tpm);
