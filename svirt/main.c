@@ -61,7 +61,7 @@ struct state {
 	bool dry_run, selinux, enforcing;
 	unsigned domid;
 	char range[SVIRT_RANGE_MAX];
-	bool reserved;
+	bool reserved, reused;
 	struct svirt_disklist disks;
 	struct labelled *done;
 	size_t ndone;
@@ -129,6 +129,7 @@ static int reserve(struct state *s)
 	/* A label held before this launch is not ours to return on failure. */
 	if (r == 0 && !s->dry_run && !reused)
 		s->reserved = true;
+	s->reused = r == 0 && reused;
 	return r;
 }
 
@@ -289,7 +290,7 @@ static int launch(struct state *s, int qargc, char **qargv)
 		if (r == 0 && !s->dry_run && setexeccon(ctx) < 0)
 			r = m_err(-errno, "setexeccon %s: %s", ctx, strerror(errno));
 	}
-	if (r == 0 && !s->dry_run && s->reserved && s->cfg.store == SVIRT_STORE_DIR)
+	if (r == 0 && !s->dry_run && (s->reserved || s->reused) && s->cfg.store == SVIRT_STORE_DIR)
 		r = svirt_dir_record_disks(&s->cfg, s->domid, &s->disks);
 	if (r < 0) {
 		if (s->selinux) {

@@ -127,7 +127,7 @@ int svirt_dir_reserve(const struct svirt_config *c, unsigned domid, svirt_rng_fn
 		      void *ctx, bool dry_run, char *range, size_t rlen, bool *ret_reused)
 {
 	struct svirt_mcs m;
-	char p[SVIRT_PATH_MAX + 64], buf[64];
+	char p[SVIRT_PATH_MAX + 64], buf[64], *dom = NULL;
 	size_t len;
 	int lockfd = -1, r;
 	DIR *d = NULL;
@@ -139,19 +139,26 @@ int svirt_dir_reserve(const struct svirt_config *c, unsigned domid, svirt_rng_fn
 	if (r < 0 && !(dry_run && r == -ENOENT))
 		goto out;
 	snprintf(p, sizeof(p), "%s/dom/%u", c->state_dir, domid);
-	if (read_small(p, buf, sizeof(buf) - 1, &len) == 0) {
+	dom = malloc(DOMFILE_MAX + 1);
+	if (!dom) {
+		r = m_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = read_small(p, dom, DOMFILE_MAX, &len)) != -ENOENT) {
 		/* Another QEMU of the same domain: it shares the VM's label
 		 * (existing-label=reuse), which stays reserved to this domain. */
-		char *nl = strchr(buf, '\n');
+		char *nl = strchr(dom, '\n');
 		unsigned a, b;
 		bool pair;
 		if (nl)
 			*nl = '\0';
-		if (c->existing == SVIRT_EXISTING_REFUSE)
+		if (r < 0)
+			r = m_err(r, "%s: %s", p, strerror(-r));
+		else if (c->existing == SVIRT_EXISTING_REFUSE)
 			r = m_err(-EEXIST, "%s: domain %u already holds a label (existing-label=refuse)",
 				  p, domid);
-		else if (strncmp(buf, "range=", 6) || svirt_range_parse(buf + 6, &a, &b, &pair) < 0 ||
-			 snprintf(range, rlen, "%s", buf + 6) >= (int)rlen)
+		else if (strncmp(dom, "range=", 6) || svirt_range_parse(dom + 6, &a, &b, &pair) < 0 ||
+			 snprintf(range, rlen, "%s", dom + 6) >= (int)rlen)
 			r = m_err(-EINVAL, "%s: no valid range= line", p);
 		else
 			*ret_reused = true;
@@ -202,6 +209,7 @@ out:
 		closedir(d);
 	if (lockfd >= 0)
 		close(lockfd);
+	free(dom);
 	svirt_mcs_free(&m);
 	return r;
 }
