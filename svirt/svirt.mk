@@ -30,9 +30,22 @@ $(O)/svirt-interpose.static: $(SVIRT_SRC) svirt/svirt.h lib/error.c include/meas
 	    -static -o $@ $(SVIRT_SRC) lib/error.c \
 	    -lselinux -lpcre2-8 -lxenstore -lxentoolcore
 
-$(O)/tests/svirt/guest_probe: tests/svirt/guest_probe.c
+$(O)/tests/svirt/guest_probe $(O)/tests/svirt/xs_stub: $(O)/tests/svirt/%: tests/svirt/%.c
 	@mkdir -p $(@D)
 	$(CC) $(SVIRT_STATIC_CFLAGS) $(SVIRT_STATIC_LDFLAGS) -static -o $@ $<
+
+# The SELinux policy module (reference-policy interfaces, built with
+# Debian's selinux-policy-dev).  Its Makefile works in the current
+# directory, so the sources are copied next to the output.
+SVIRT_POLICY_SRC := svirt/policy/svirt_interpose.te svirt/policy/svirt_interpose.if \
+		    svirt/policy/svirt_interpose.fc
+SVIRT_POLICY_PP  := $(O)/svirt/policy/svirt_interpose.pp
+SELINUX_DEVEL_MK ?= /usr/share/selinux/devel/Makefile
+all: $(SVIRT_POLICY_PP)
+$(SVIRT_POLICY_PP): $(SVIRT_POLICY_SRC)
+	@mkdir -p $(@D)
+	cp $(SVIRT_POLICY_SRC) $(@D)/
+	$(MAKE) -C $(@D) -f $(SELINUX_DEVEL_MK) svirt_interpose.pp
 
 $(O)/tests/svirt/%: tests/svirt/%.c $(SVIRT_LIB_OBJ) $(LIBA)
 	@mkdir -p $(@D)
@@ -48,16 +61,26 @@ check-svirt: check-svirt-unit check-svirt-integration
 check-svirt-unit: $(SVIRT_UNIT_BIN)
 	@tests/svirt/run.sh unit $(SVIRT_UNIT_BIN)
 
-check-svirt-integration: $(SVIRT) $(O)/svirt-interpose.static $(O)/tests/svirt/guest_probe
+check-svirt-integration: $(SVIRT) $(O)/svirt-interpose.static $(O)/tests/svirt/guest_probe \
+			 $(O)/tests/svirt/xs_stub $(SVIRT_POLICY_PP)
 	@SVIRT_BIN=$(abspath $(SVIRT)) SVIRT_STATIC=$(abspath $(O)/svirt-interpose.static) \
 	    SVIRT_PROBE=$(abspath $(O)/tests/svirt/guest_probe) \
+	    SVIRT_XS_STUB=$(abspath $(O)/tests/svirt/xs_stub) \
+	    SVIRT_POLICY_PP=$(abspath $(SVIRT_POLICY_PP)) \
 	    tests/svirt/run.sh integration tests/svirt/t_*.sh
 
 install: install-svirt
 .PHONY: install-svirt
-install-svirt: $(SVIRT)
-	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(man8dir)
+# The policy module goes where SELinux policy packages of other software
+# go (semodule -i loads it); its interface file where policy developers'
+# tools look for it.
+install-svirt: $(SVIRT) $(SVIRT_POLICY_PP)
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(man8dir) \
+	    $(DESTDIR)$(datadir)/selinux/packages $(DESTDIR)$(datadir)/selinux/devel/include/contrib
 	$(INSTALL_PROGRAM) $(SVIRT) $(DESTDIR)$(sbindir)/svirt-interpose
 	$(INSTALL_DATA) man/svirt-interpose.8 $(DESTDIR)$(man8dir)/svirt-interpose.8
+	$(INSTALL_DATA) $(SVIRT_POLICY_PP) $(DESTDIR)$(datadir)/selinux/packages/svirt_interpose.pp
+	$(INSTALL_DATA) svirt/policy/svirt_interpose.if \
+	    $(DESTDIR)$(datadir)/selinux/devel/include/contrib/svirt_interpose.if
 
 -include $(SVIRT_OBJ:.o=.d)
