@@ -57,6 +57,14 @@ $(SVIRT_POLICY_PP): $(SVIRT_POLICY_SRC)
 	unset MAKEFLAGS MFLAGS MAKEOVERRIDES; \
 	    $(MAKE) -C $(@D) -f $(SELINUX_DEVEL_MK) NAME=$(SELINUX_NAME) svirt_interpose.pp
 
+$(O)/tests/svirt/%: tests/svirt/%.c $(SVIRT_LIB_OBJ) $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Isvirt -o $@ $< $(SVIRT_LIB_OBJ) $(LIBA) \
+	    $(shell $(PKG_CONFIG) --libs cmocka) $(SVIRT_LIBS) -lm
+
+.PHONY: check-svirt check-svirt-unit check-svirt-integration svirt-static
+svirt-static: $(O)/svirt-interpose.static
+
 check: check-svirt
 check-svirt: check-svirt-unit check-svirt-integration
 
