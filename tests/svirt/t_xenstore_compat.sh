@@ -132,3 +132,10 @@ assert_eq "domain id as the first argument" 0 "$rc"
 assert_eq "QEMU gets it unchanged" "args 8 -m 512" "$(sed -n 1p "$T/out")"
 xenstore-read /local/domain/8/selinux-mcs > /dev/null || die "domain 8 has no label"
 ok "domain 8 labelled"
+
+# OpenXT's copy took the domain id from qemu-dm's -d (its second argument).
+xenstore-write /local/domain/22/name vm22
+run_rc rc "$SVIRT_BIN" -d 22 -m 512
+assert_eq "domain id from -d" 0 "$rc"
+xenstore-read /local/domain/22/selinux-mcs > /dev/null || die "domain 22 has no label"
+ok "domain 22 labelled"
