@@ -14,6 +14,7 @@ PKGS="make gcc clang libc6-dev pkg-config
  sbsigntool pesign osslsigncode zlib1g-dev
  trousers tpm-tools libtspi1
  selinux-policy-default semodule-utils xenstore-utils
+ selinux-policy-dev iproute2
  python3-cryptography libgnutls28-dev sqlite3 postgresql-15
  dpkg-dev debhelper fakeroot lintian systemd"
 

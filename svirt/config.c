@@ -17,7 +17,9 @@
 #include "measured/error.h"
 
 #ifndef SVIRT_DEFAULT_QEMU
-#define SVIRT_DEFAULT_QEMU "/usr/lib/xen/bin/qemu-system-i386"
+/* Where the original interposer's install moved QEMU: a host that swaps
+ * this one in keeps working unchanged. */
+#define SVIRT_DEFAULT_QEMU "/opt/xensource/libexec/qemu-dm-wrapper-old"
 #endif
 #ifndef SVIRT_DEFAULT_STATE_DIR
 #define SVIRT_DEFAULT_STATE_DIR "/run/svirt-interpose"
@@ -35,6 +37,22 @@ void svirt_config_defaults(struct svirt_config *c)
 	c->cat_hi = SVIRT_CAT_MAX;
 	c->pairs = false;
 	c->refuse_if_disabled = false;
+	c->mcs_format = SVIRT_MCS_NUMBER;
+	c->existing = SVIRT_EXISTING_REUSE;
+	c->close_fds = false;
+	c->clear_env = false;
+}
+
+/* Two-word choices: *ret = 0 for @a, 1 for @b. */
+static int choice(const char *v, const char *a, const char *b, int *ret)
+{
+	if (!strcmp(v, a))
+		*ret = 0;
+	else if (!strcmp(v, b))
+		*ret = 1;
+	else
+		return -EINVAL;
+	return 0;
 }
 
 static int parse_uint(const char *s, unsigned max, unsigned *ret)
@@ -126,6 +144,27 @@ static int set_key(struct svirt_config *c, const char *k, const char *v)
 		else
 			return -EINVAL;
 		return 0;
+	}
+	int ch, r;
+	if (!strcmp(k, "mcs-format")) {
+		if ((r = choice(v, "number", "range", &ch)) == 0)
+			c->mcs_format = ch ? SVIRT_MCS_RANGE : SVIRT_MCS_NUMBER;
+		return r;
+	}
+	if (!strcmp(k, "existing-label")) {
+		if ((r = choice(v, "reuse", "refuse", &ch)) == 0)
+			c->existing = ch ? SVIRT_EXISTING_REFUSE : SVIRT_EXISTING_REUSE;
+		return r;
+	}
+	if (!strcmp(k, "close-fds")) {
+		if ((r = choice(v, "no", "yes", &ch)) == 0)
+			c->close_fds = ch;
+		return r;
+	}
+	if (!strcmp(k, "environment")) {
+		if ((r = choice(v, "keep", "clear", &ch)) == 0)
+			c->clear_env = ch;
+		return r;
 	}
 	if (!strcmp(k, "on-selinux-disabled")) {
 		if (!strcmp(v, "warn"))

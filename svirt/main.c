@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -60,7 +61,7 @@ struct state {
 	bool dry_run, selinux, enforcing;
 	unsigned domid;
 	char range[SVIRT_RANGE_MAX];
-	bool reserved;
+	bool reserved, reused;
 	struct svirt_disklist disks;
 	struct labelled *done;
 	size_t ndone;
@@ -110,21 +111,27 @@ static void rollback(struct state *s)
 
 static int reserve(struct state *s)
 {
+	bool reused = false;
 	int r;
 	if (s->cfg.store == SVIRT_STORE_DIR) {
 		r = svirt_dir_reserve(&s->cfg, s->domid, svirt_rng_getrandom, NULL, s->dry_run,
-				      s->range, sizeof(s->range));
+				      s->range, sizeof(s->range), &reused);
 	} else {
 		struct xs_handle *h;
 		r = svirt_xs_open(&h);
 		if (r < 0)
 			return r;
 		r = svirt_xs_reserve(h, &s->cfg, s->domid, svirt_rng_getrandom, NULL, s->dry_run,
-				     s->range, sizeof(s->range));
+				     s->range, sizeof(s->range), &reused);
 		svirt_xs_close(h);
 	}
-	if (r == 0 && !s->dry_run)
+	if (r == 0 && reused)
+		logmsg(LOG_NOTICE, "domain %u already holds %s: this QEMU shares it", s->domid,
+		       s->range);
+	/* A label held before this launch is not ours to return on failure. */
+	if (r == 0 && !s->dry_run && !reused)
 		s->reserved = true;
+	s->reused = r == 0 && reused;
 	return r;
 }
 
@@ -186,8 +193,9 @@ static int label_disks(struct state *s)
 	return 0;
 }
 
-/* Every inherited descriptor but 0-2 goes: QEMU must not hold the
- * toolstack's files (closing 0-2 too broke QEMU in the original). */
+/* close-fds=yes: every inherited descriptor but 0-2 goes.  Not the
+ * default: toolstacks hand QEMU descriptors (libxl passes its QMP socket
+ * as "-chardev socket,...,fd=N"), and the original kept them. */
 static void close_inherited(void)
 {
 	if (close_range(3, ~0U, 0) == 0)
@@ -220,20 +228,41 @@ static int do_exec(struct state *s, int qargc, char **qargv)
 		av[i + 1] = qargv[i];
 	fflush(NULL);
 	closelog();
-	close_inherited();
-	/* The environment is kept: libxl passes XEN_QEMU_CONSOLE_LIMIT and
-	 * XEN_DOMAIN_ID this way. */
-	execv(s->cfg.qemu, av);
+	if (s->cfg.close_fds)
+		close_inherited();
+	/* The environment is kept by default: libxl passes
+	 * XEN_QEMU_CONSOLE_LIMIT and XEN_DOMAIN_ID this way.  The original
+	 * interposer passed an empty one (environment=clear). */
+	static char *const empty_env[] = { NULL };
+	execve(s->cfg.qemu, av, s->cfg.clear_env ? empty_env : environ);
 	int e = errno;
 	logmsg(LOG_ERR, "cannot execute %s: %s", s->cfg.qemu, strerror(e));
 	free(av);
 	return EX_EXEC;
 }
 
+/* The original's install puts the interposer where QEMU was: a qemu=
+ * naming this very program would exec itself forever. */
+static int check_not_self(const char *qemu)
+{
+	struct stat a, b;
+	if (stat(qemu, &a) < 0 || stat("/proc/self/exe", &b) < 0)
+		return 0; /* execve reports a missing QEMU */
+	if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return m_err(-ELOOP, "qemu=%s is svirt-interpose itself: set qemu= to the real QEMU",
+			     qemu);
+	return 0;
+}
+
 static int launch(struct state *s, int qargc, char **qargv)
 {
 	char ctx[SVIRT_CTX_MAX];
 	int r;
+
+	if ((r = check_not_self(s->cfg.qemu)) < 0) {
+		logmsg(LOG_ERR, "%s", m_errmsg(r));
+		return EX_FAIL;
+	}
 
 	if (!s->selinux) {
 		if (s->cfg.refuse_if_disabled) {
@@ -263,7 +292,7 @@ static int launch(struct state *s, int qargc, char **qargv)
 		if (r == 0 && !s->dry_run && setexeccon(ctx) < 0)
 			r = m_err(-errno, "setexeccon %s: %s", ctx, strerror(errno));
 	}
-	if (r == 0 && !s->dry_run && s->reserved && s->cfg.store == SVIRT_STORE_DIR)
+	if (r == 0 && !s->dry_run && (s->reserved || s->reused) && s->cfg.store == SVIRT_STORE_DIR)
 		r = svirt_dir_record_disks(&s->cfg, s->domid, &s->disks);
 	if (r < 0) {
 		if (s->selinux) {

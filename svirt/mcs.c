@@ -170,6 +170,28 @@ int svirt_range_parse(const char *range, unsigned *ret_a, unsigned *ret_b, bool 
 	return 0;
 }
 
+int svirt_label_value_parse(const char *v, char *range, size_t rlen)
+{
+	unsigned a, b;
+	bool pair;
+	int n;
+	/* The original interposer stores the category as a bare decimal
+	 * number and refuses anything outside 1..1023 when it reads. */
+	if (v[0] >= '0' && v[0] <= '9') {
+		if (parse_cat(v, strlen(v), &a) < 0)
+			return m_err(-EINVAL, "bad category number '%.40s'", v);
+		n = snprintf(range, rlen, "s0:c%u", a);
+	} else {
+		int r = svirt_range_parse(v, &a, &b, &pair);
+		if (r < 0)
+			return r;
+		n = snprintf(range, rlen, "%s", v);
+	}
+	if (n < 0 || (size_t)n >= rlen)
+		return m_err(-ENAMETOOLONG, "range buffer too small");
+	return 0;
+}
+
 int svirt_mcs_mark_range(struct svirt_mcs *m, const char *range)
 {
 	unsigned a, b;

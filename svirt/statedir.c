@@ -124,10 +124,10 @@ static int create_excl(const char *path, const char *content)
 }
 
 int svirt_dir_reserve(const struct svirt_config *c, unsigned domid, svirt_rng_fn rng,
-		      void *ctx, bool dry_run, char *range, size_t rlen)
+		      void *ctx, bool dry_run, char *range, size_t rlen, bool *ret_reused)
 {
 	struct svirt_mcs m;
-	char p[SVIRT_PATH_MAX + 64], buf[64];
+	char p[SVIRT_PATH_MAX + 64], buf[64], *dom = NULL;
 	size_t len;
 	int lockfd = -1, r;
 	DIR *d = NULL;
@@ -139,8 +139,29 @@ int svirt_dir_reserve(const struct svirt_config *c, unsigned domid, svirt_rng_fn
 	if (r < 0 && !(dry_run && r == -ENOENT))
 		goto out;
 	snprintf(p, sizeof(p), "%s/dom/%u", c->state_dir, domid);
-	if (read_small(p, buf, sizeof(buf) - 1, &len) == 0) {
-		r = m_err(-EEXIST, "%s: domain %u already holds a label (release it first)", p, domid);
+	dom = malloc(DOMFILE_MAX + 1);
+	if (!dom) {
+		r = m_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = read_small(p, dom, DOMFILE_MAX, &len)) != -ENOENT) {
+		/* Another QEMU of the same domain: it shares the VM's label
+		 * (existing-label=reuse), which stays reserved to this domain. */
+		char *nl = strchr(dom, '\n');
+		unsigned a, b;
+		bool pair;
+		if (nl)
+			*nl = '\0';
+		if (r < 0)
+			r = m_err(r, "%s: %s", p, strerror(-r));
+		else if (c->existing == SVIRT_EXISTING_REFUSE)
+			r = m_err(-EEXIST, "%s: domain %u already holds a label (existing-label=refuse)",
+				  p, domid);
+		else if (strncmp(dom, "range=", 6) || svirt_range_parse(dom + 6, &a, &b, &pair) < 0 ||
+			 snprintf(range, rlen, "%s", dom + 6) >= (int)rlen)
+			r = m_err(-EINVAL, "%s: no valid range= line", p);
+		else
+			*ret_reused = true;
 		goto out;
 	}
 	snprintf(p, sizeof(p), "%s/cat", c->state_dir);
@@ -165,6 +186,7 @@ int svirt_dir_reserve(const struct svirt_config *c, unsigned domid, svirt_rng_fn
 		goto out;
 	if ((r = svirt_mcs_range_str(&m, idx, range, rlen)) < 0)
 		goto out;
+	*ret_reused = false;
 	if (dry_run)
 		goto out;
 	snprintf(p, sizeof(p), "%s/cat/%s", c->state_dir, range + 3);
@@ -187,37 +209,57 @@ out:
 		closedir(d);
 	if (lockfd >= 0)
 		close(lockfd);
+	free(dom);
 	svirt_mcs_free(&m);
 	return r;
+}
+
+/* Is "disk=PATH" already a line of @text? */
+static bool has_disk_line(const char *text, const char *path)
+{
+	size_t n = strlen(path);
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, "disk=", 5) && !strncmp(l + 5, path, n) && (l[5 + n] == '\n' || !l[5 + n]))
+			return true;
+	return false;
 }
 
 int svirt_dir_record_disks(const struct svirt_config *c, unsigned domid,
 			   const struct svirt_disklist *l)
 {
-	char p[SVIRT_PATH_MAX + 64], tmp[SVIRT_PATH_MAX + 80], head[64];
+	char p[SVIRT_PATH_MAX + 64], tmp[SVIRT_PATH_MAX + 80];
+	char *old = NULL;
 	size_t len;
 	int lockfd, r, fd = -1;
 	if ((r = lock_store(c, false, &lockfd)) < 0)
 		return r;
 	snprintf(p, sizeof(p), "%s/dom/%u", c->state_dir, domid);
 	snprintf(tmp, sizeof(tmp), "%s/dom/.%u.tmp", c->state_dir, domid);
-	r = read_small(p, head, sizeof(head) - 1, &len);
+	/* The file keeps what earlier QEMUs of the domain recorded (a
+	 * reused label): their disks are released with it. */
+	old = malloc(DOMFILE_MAX + 1);
+	if (!old) {
+		r = m_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	r = read_small(p, old, DOMFILE_MAX, &len);
 	if (r < 0) {
 		r = m_err(r, "%s: %s", p, strerror(-r));
 		goto out;
 	}
-	char *nl = strchr(head, '\n');
-	if (nl)
-		nl[1] = '\0';
+	if (len > 0 && old[len - 1] != '\n') {
+		r = m_err(-EINVAL, "%s: last line is not terminated", p);
+		goto out;
+	}
 	fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		r = m_err(-errno, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	r = write_all(fd, head, strlen(head));
+	r = write_all(fd, old, len);
 	for (size_t i = 0; r == 0 && i < l->n; i++) {
-		if (strchr(l->d[i].path, '\n'))
-			continue; /* cannot be recorded line-wise; never labelled either */
+		if (strchr(l->d[i].path, '\n') || has_disk_line(old, l->d[i].path))
+			continue; /* newline: cannot be recorded line-wise; never labelled either */
 		r = write_all(fd, "disk=", 5);
 		if (r == 0)
 			r = write_all(fd, l->d[i].path, strlen(l->d[i].path));
@@ -234,6 +276,7 @@ int svirt_dir_record_disks(const struct svirt_config *c, unsigned domid,
 		r = m_err(r, "%s: %s", p, strerror(-r));
 	}
 out:
+	free(old);
 	close(lockfd);
 	return r;
 }

@@ -33,6 +33,12 @@
 enum svirt_store { SVIRT_STORE_XENSTORE, SVIRT_STORE_DIR };
 enum svirt_disks { SVIRT_DISKS_AUTO, SVIRT_DISKS_XENSTORE, SVIRT_DISKS_ARGS, SVIRT_DISKS_NONE };
 enum svirt_domid_mode { SVIRT_DOMID_AUTO, SVIRT_DOMID_XEN_DOMID, SVIRT_DOMID_D, SVIRT_DOMID_POS };
+/* How a single category is written to XenStore's selinux-mcs: the bare
+ * number the original interposer writes and reads ("5"), or the range
+ * ("s0:c5").  Pairs are always written as a range. */
+enum svirt_mcs_format { SVIRT_MCS_NUMBER, SVIRT_MCS_RANGE };
+/* What to do when the domain already holds a label. */
+enum svirt_existing { SVIRT_EXISTING_REUSE, SVIRT_EXISTING_REFUSE };
 
 struct svirt_config {
 	char qemu[SVIRT_PATH_MAX];
@@ -44,6 +50,10 @@ struct svirt_config {
 	unsigned cat_lo, cat_hi;        /* inclusive, 1 <= lo < hi <= 1023 */
 	bool pairs;
 	bool refuse_if_disabled;
+	enum svirt_mcs_format mcs_format;
+	enum svirt_existing existing;
+	bool close_fds;                 /* close descriptors above 2 before exec */
+	bool clear_env;                 /* exec QEMU with an empty environment */
 };
 
 /* config.c */
@@ -89,6 +99,10 @@ int svirt_mcs_choose(const struct svirt_mcs *m, svirt_rng_fn rng, void *ctx, uin
 int svirt_mcs_range_str(const struct svirt_mcs *m, uint32_t idx, char *buf, size_t len);
 /* Parse "s0:cA" or "s0:cA,cB" (A < B) strictly. */
 int svirt_range_parse(const char *range, unsigned *ret_a, unsigned *ret_b, bool *ret_pair);
+/* A stored label in either form: a bare category number "A" (what the
+ * original interposer writes) or a range as svirt_range_parse(); the
+ * range form is written to @range. */
+int svirt_label_value_parse(const char *v, char *range, size_t rlen);
 
 /* context.c: user:role:type[:range] strings. */
 /* Replace (or add) the range of @ctx, keeping user:role:type. */
@@ -127,13 +141,15 @@ struct xs_handle;
 int svirt_xs_open(struct xs_handle **ret);
 void svirt_xs_close(struct xs_handle *h);
 int svirt_xs_disks(struct xs_handle *h, unsigned domid, struct svirt_disklist *l);
+/* @ret_reused: the domain already held @range (existing-label=reuse). */
 int svirt_xs_reserve(struct xs_handle *h, const struct svirt_config *c, unsigned domid,
-		     svirt_rng_fn rng, void *ctx, bool dry_run, char *range, size_t rlen);
+		     svirt_rng_fn rng, void *ctx, bool dry_run, char *range, size_t rlen,
+		     bool *ret_reused);
 int svirt_xs_release(struct xs_handle *h, unsigned domid, char *range, size_t rlen);
 
 /* statedir.c: reservations as O_EXCL files under a flock. */
 int svirt_dir_reserve(const struct svirt_config *c, unsigned domid, svirt_rng_fn rng,
-		      void *ctx, bool dry_run, char *range, size_t rlen);
+		      void *ctx, bool dry_run, char *range, size_t rlen, bool *ret_reused);
 int svirt_dir_record_disks(const struct svirt_config *c, unsigned domid,
 			   const struct svirt_disklist *l);
 int svirt_dir_release(const struct svirt_config *c, unsigned domid, char *range,

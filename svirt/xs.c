@@ -96,9 +96,12 @@ int svirt_xs_disks(struct xs_handle *h, unsigned domid, struct svirt_disklist *l
 				r = m_err(r, "XenStore %s: missing", p);
 			break;
 		}
-		if (!strcmp(mode, "r"))
-			continue; /* read-only (a CD-ROM): shared, left alone */
-		if (strcmp(mode, "w") != 0) {
+		/* "r": read-only (a CD-ROM), shared, left alone.  Writable
+		 * modes start with 'w' ("w", or "w!" for a disk shared
+		 * writable), as the original interposer tested. */
+		if (mode[0] == 'r')
+			continue;
+		if (mode[0] != 'w') {
 			r = m_err(-EINVAL, "XenStore %s: unknown mode '%.16s'", p, mode);
 			break;
 		}
@@ -129,13 +132,30 @@ int svirt_xs_disks(struct xs_handle *h, unsigned domid, struct svirt_disklist *l
 	return r;
 }
 
+/* Two labels let one VM open the other's files when they are equal, or
+ * when one is a single category contained in the other's pair. */
+static bool labels_conflict(const char *r1, const char *r2)
+{
+	unsigned a1, b1, a2, b2;
+	bool p1, p2;
+	if (svirt_range_parse(r1, &a1, &b1, &p1) < 0 || svirt_range_parse(r2, &a2, &b2, &p2) < 0)
+		return true;
+	if (p1 == p2)
+		return a1 == a2 && b1 == b2;
+	if (p1)
+		return a2 == a1 || a2 == b1;
+	return a1 == a2 || a1 == b2;
+}
+
 static int reserve_once(struct xs_handle *h, xs_transaction_t t, const struct svirt_config *c,
-			unsigned domid, svirt_rng_fn rng, void *ctx, char *range, size_t rlen)
+			unsigned domid, svirt_rng_fn rng, void *ctx, char *range, size_t rlen,
+			bool *ret_reused)
 {
 	struct svirt_mcs m;
-	char p[128], *v = NULL;
+	char p[128], own_key[128], own[SVIRT_RANGE_MAX], rs[SVIRT_RANGE_MAX], *v = NULL;
 	unsigned n = 0;
 	char **ents = NULL;
+	bool have_own = false;
 	int r = svirt_mcs_init(&m, c->cat_lo, c->cat_hi, c->pairs);
 	if (r < 0)
 		return r;
@@ -147,13 +167,28 @@ static int reserve_once(struct xs_handle *h, xs_transaction_t t, const struct sv
 	}
 	free(v);
 	v = NULL;
-	svirt_xs_path(p, sizeof(p), "/local/domain/%u/selinux-mcs", domid);
-	if ((r = xs_get(h, t, p, &v)) == 0) {
-		r = m_err(-EEXIST, "XenStore %s: already set to '%.32s'", p, v);
+	/*
+	 * A label already there belongs to this domain (another QEMU of the
+	 * same VM, or a restarted one).  The original interposer drew a new
+	 * category and overwrote it, which freed the old one while a QEMU
+	 * might still run with it; keeping it keeps the VM's QEMUs and disks
+	 * together and never frees a label in use.
+	 */
+	svirt_xs_path(own_key, sizeof(own_key), "/local/domain/%u/selinux-mcs", domid);
+	if ((r = xs_get(h, t, own_key, &v)) == 0) {
+		if (c->existing == SVIRT_EXISTING_REFUSE) {
+			r = m_err(-EEXIST, "XenStore %s: already set to '%.32s' (existing-label=refuse)",
+				  own_key, v);
+			goto out;
+		}
+		if ((r = svirt_label_value_parse(v, own, sizeof(own))) < 0) {
+			r = m_err_prefix(r, "XenStore %s", own_key);
+			goto out;
+		}
+		have_own = true;
+	} else if (r != -ENOENT) {
 		goto out;
 	}
-	if (r != -ENOENT)
-		goto out;
 	ents = xs_directory(h, t, "/local/domain", &n);
 	if (!ents) {
 		r = m_err(errno ? -errno : -EIO, "XenStore directory /local/domain: %s", strerror(errno));
@@ -171,17 +206,33 @@ static int reserve_once(struct xs_handle *h, xs_transaction_t t, const struct sv
 			continue;
 		if (r < 0)
 			goto out;
-		if ((r = svirt_mcs_mark_range(&m, v)) < 0) {
-			/* Fail closed: an unreadable label might be one we'd
-			 * otherwise hand out twice. */
+		/* Fail closed: an unreadable label might be one we'd
+		 * otherwise hand out twice. */
+		if ((r = svirt_label_value_parse(v, rs, sizeof(rs))) < 0 ||
+		    (r = svirt_mcs_mark_range(&m, rs)) < 0) {
 			r = m_err_prefix(r, "XenStore %s", p);
 			goto out;
 		}
+		if (have_own && labels_conflict(own, rs)) {
+			r = m_err(-EEXIST, "XenStore %s: '%s' collides with %s ('%.32s'): refusing to run two VMs with one label",
+				  own_key, own, p, v);
+			goto out;
+		}
+	}
+	if (have_own) {
+		if (snprintf(range, rlen, "%s", own) >= (int)rlen) {
+			r = m_err(-ENAMETOOLONG, "range buffer too small");
+			goto out;
+		}
+		*ret_reused = true;
+		r = 0;
+		goto out;
 	}
 	uint32_t idx;
 	if ((r = svirt_mcs_choose(&m, rng, ctx, &idx)) < 0)
 		goto out;
 	r = svirt_mcs_range_str(&m, idx, range, rlen);
+	*ret_reused = false;
 out:
 	free(ents);
 	free(v);
@@ -190,27 +241,35 @@ out:
 }
 
 int svirt_xs_reserve(struct xs_handle *h, const struct svirt_config *c, unsigned domid,
-		     svirt_rng_fn rng, void *ctx, bool dry_run, char *range, size_t rlen)
+		     svirt_rng_fn rng, void *ctx, bool dry_run, char *range, size_t rlen,
+		     bool *ret_reused)
 {
 	char p[128];
 	svirt_xs_path(p, sizeof(p), "/local/domain/%u/selinux-mcs", domid);
 	for (int attempt = 0; attempt < XS_TX_RETRIES; attempt++) {
+		bool reused = false;
 		xs_transaction_t t = xs_transaction_start(h);
 		if (t == XBT_NULL)
 			return m_err(errno ? -errno : -EIO, "XenStore transaction start: %s",
 				     strerror(errno));
-		int r = reserve_once(h, t, c, domid, rng, ctx, range, rlen);
-		if (r == 0 && !dry_run && !xs_write(h, t, p, range, (unsigned)strlen(range)))
+		int r = reserve_once(h, t, c, domid, rng, ctx, range, rlen, &reused);
+		/* A single category goes in as the bare number by default:
+		 * the original interposer reads nothing else, and refuses to
+		 * start any VM while a value it cannot read is in the store. */
+		const char *val = range;
+		if (r == 0 && c->mcs_format == SVIRT_MCS_NUMBER && !strchr(range, ','))
+			val = range + 4;
+		if (r == 0 && !dry_run && !reused && !xs_write(h, t, p, val, (unsigned)strlen(val)))
 			r = m_err(errno ? -errno : -EIO, "XenStore write %s: %s", p, strerror(errno));
-		bool abort_tx = r < 0 || dry_run;
-		if (!xs_transaction_end(h, t, abort_tx)) {
-			if (abort_tx)
-				return r < 0 ? r : 0;
+		bool abort_tx = r < 0 || dry_run || reused;
+		if (!xs_transaction_end(h, t, abort_tx) && !abort_tx) {
 			if (errno == EAGAIN)
 				continue; /* someone else committed first: look again */
 			return m_err(errno ? -errno : -EIO, "XenStore transaction end (%s): %s", p,
 				     strerror(errno));
 		}
+		if (r == 0)
+			*ret_reused = reused;
 		return r;
 	}
 	return m_err(-EAGAIN, "XenStore %s: transaction conflicted %d times", p, XS_TX_RETRIES);
@@ -219,15 +278,13 @@ int svirt_xs_reserve(struct xs_handle *h, const struct svirt_config *c, unsigned
 int svirt_xs_release(struct xs_handle *h, unsigned domid, char *range, size_t rlen)
 {
 	char p[128], *v = NULL;
-	unsigned a, b;
-	bool pair;
 	svirt_xs_path(p, sizeof(p), "/local/domain/%u/selinux-mcs", domid);
 	int r = xs_get(h, XBT_NULL, p, &v);
 	if (r == -ENOENT)
 		return m_err(r, "XenStore %s: missing (nothing to release)", p);
 	if (r < 0)
 		return r;
-	if (svirt_range_parse(v, &a, &b, &pair) < 0 || snprintf(range, rlen, "%s", v) >= (int)rlen) {
+	if (svirt_label_value_parse(v, range, rlen) < 0) {
 		r = m_err(-EINVAL, "XenStore %s: bad label '%.32s'", p, v);
 		free(v);
 		return r;

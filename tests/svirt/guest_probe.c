@@ -8,6 +8,16 @@
  *                                /proc/self/attr/current, then try to open
  *                                each FILE in $PROBE_OPEN (':'-separated)
  *                                read-write: "OPEN FILE ok|<error>"
+ *   guest_probe setcon FILE CONTEXT    set the label (raw setxattr)
+ *   guest_probe runas CONTEXT PROG ARGS...
+ *                                exec PROG with CONTEXT as the exec
+ *                                context (/proc/self/attr/exec)
+ *   guest_probe toolstack [execcon CONTEXT] PROG ARGS...
+ *                                a toolstack: print "TS-CONTEXT <own>",
+ *                                run PROG (in CONTEXT if given) as a child
+ *                                and print "TS-RC N", or "TS-ERR <step>
+ *                                <error>" when setting the context or the
+ *                                exec itself fails
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -25,9 +36,79 @@ static void chomp(char *s, ssize_t n)
 		s[--n] = '\0';
 }
 
+static int set_exec_context(const char *ctx)
+{
+	int fd = open("/proc/self/attr/exec", O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, ctx, strlen(ctx));
+	int e = errno;
+	close(fd);
+	return n == (ssize_t)strlen(ctx) ? 0 : -e;
+}
+
+static void own_context(char *buf, size_t len)
+{
+	int fd = open("/proc/self/attr/current", O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	chomp(buf, n);
+	if (n <= 0)
+		snprintf(buf, len, "?");
+}
+
+static int toolstack(int argc, char **argv)
+{
+	char buf[512];
+	const char *ctx = NULL;
+	if (argc >= 2 && !strcmp(argv[0], "execcon")) {
+		ctx = argv[1];
+		argv += 2, argc -= 2;
+	}
+	if (argc < 1)
+		return 2;
+	own_context(buf, sizeof(buf));
+	printf("TS-CONTEXT %s\n", buf);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int r = ctx ? set_exec_context(ctx) : 0;
+		if (r < 0) {
+			printf("TS-ERR setexec %s\n", strerror(-r));
+			_exit(126);
+		}
+		execv(argv[0], argv);
+		printf("TS-ERR exec %s\n", strerror(errno));
+		_exit(127);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return 1;
+	if (WIFEXITED(st) && WEXITSTATUS(st) < 126)
+		printf("TS-RC %d\n", WEXITSTATUS(st));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char buf[512];
+	if (argc >= 3 && !strcmp(argv[1], "toolstack"))
+		return toolstack(argc - 2, argv + 2);
+	if (argc >= 4 && !strcmp(argv[1], "runas")) {
+		int r = set_exec_context(argv[2]);
+		if (r == 0)
+			execv(argv[3], argv + 3);
+		printf("RUNAS-ERR %s %s\n", argv[2], strerror(r ? -r : errno));
+		return 1;
+	}
+	if (argc == 4 && !strcmp(argv[1], "setcon")) {
+		if (setxattr(argv[2], "security.selinux", argv[3], strlen(argv[3]) + 1, 0) < 0) {
+			printf("SETCON-ERR %s %s\n", argv[2], strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
 	if (!strcmp(basename(argv[0]), "qemu")) {
 		int fd = open("/proc/self/attr/current", O_RDONLY);
 		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;

@@ -42,10 +42,17 @@ ok "disks recorded"
 run_rc rc "$SVIRT_BIN" --dry-run -xen-domid 201
 assert_eq "201st launch fails" 3 "$rc"
 grep -q "all 200 MCS labels" "$T/err" || die "message: $(cat "$T/err")"
-# The same domid twice is refused.
-run_rc rc "$SVIRT_BIN" --dry-run -xen-domid 5
-assert_eq "second launch of domain 5 fails" 3 "$rc"
-grep -q "already holds a label" "$T/err" || die "message: $(cat "$T/err")"
+# The same domid again (a second QEMU of the VM) shares its label, and
+# its disks are added to the record; existing-label=refuse refuses it.
+r5=$(sed -n 's/^range=//p' "$S/dom/5")
+run_rc rc "$SVIRT_BIN" -xen-domid 5 -drive "file=$T/second5.img"
+assert_eq "second QEMU of domain 5 starts" 0 "$rc"
+assert_eq "it shares the label" "range=$r5 disk=$T/disk5.img disk=$T/second5.img" "$(tr '\n' ' ' < "$S/dom/5" | sed 's/ $//')"
+assert_eq "still one reservation per label" 200 "$(ls "$S/cat" | wc -l)"
+cp "$T/conf" "$T/conf.refuse"; echo "existing-label = refuse" >> "$T/conf.refuse"
+run_rc rc "$SVIRT_BIN" --config "$T/conf.refuse" --dry-run -xen-domid 5
+assert_eq "existing-label=refuse: second launch of domain 5 fails" 3 "$rc"
+grep -q "domain 5 already holds a label (existing-label=refuse)" "$T/err" || die "message: $(cat "$T/err")"
 
 # Release one: exactly its label comes back.
 r42=$(sed -n 's/^range=//p' "$S/dom/42")

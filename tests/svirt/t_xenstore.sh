@@ -61,17 +61,19 @@ exec 5>&- 7>&- 9<&-
 assert_eq "launch exit (fake qemu's)" 0 "$rc"
 assert_eq "qemu got the arguments unchanged" "args -machine xenfv -xen-domid 5 -m 512" "$(sed -n 1p "$T/out")"
 assert_eq "environment kept" "env XEN_DOMAIN_ID=5 XEN_QEMU_CONSOLE_LIMIT=1048576" "$(sed -n 2p "$T/out")"
-assert_eq "0-2 kept, 5, 7, 9 closed" "fds 0 1 2" "$(sed -n 3p "$T/out")"
+assert_eq "descriptors inherited (as the original did; libxl passes its QMP socket so)" "fds 0 1 2 5 7 9" "$(sed -n 3p "$T/out")"
 grep -q "SELinux is disabled" "$T/err" || die "no warning about disabled SELinux"
-r5=$(xenstore-read /local/domain/5/selinux-mcs)
-case "$r5" in s0:c1|s0:c3) ok "xenstore-read sees $r5";; *) die "selinux-mcs '$r5'";; esac
-xenstore-ls /local/domain/5 | grep -q "^selinux-mcs = \"$r5\"" || die "xenstore-ls disagrees"
-ok "xenstore-ls sees selinux-mcs = $r5"
+n5=$(xenstore-read /local/domain/5/selinux-mcs)
+# The original's form: the bare category number.
+case "$n5" in 1|3) ok "xenstore-read sees the bare number $n5";; *) die "selinux-mcs '$n5'";; esac
+xenstore-ls /local/domain/5 | grep -q "^selinux-mcs = \"$n5\"" || die "xenstore-ls disagrees"
+ok "xenstore-ls sees selinux-mcs = $n5"
+r5=s0:c$n5
 
 # domain 8 (no disks) takes the last free one; then the space is full.
 run_rc rc "$SVIRT_BIN" -xen-domid 8
 assert_eq "launch without disks" 0 "$rc"
-r8=$(xenstore-read /local/domain/8/selinux-mcs)
+r8=s0:c$(xenstore-read /local/domain/8/selinux-mcs)
 [ "$r8" != "$r5" ] && [ "$r8" != s0:c2 ] || die "domain 8 got $r8 (5 has $r5, 6 has s0:c2)"
 ok "domain 8 got $r8, distinct"
 xenstore-write /local/domain/10/name vm10
@@ -103,3 +105,35 @@ done
 assert_eq "20 labels" 20 "$(wc -l < "$T/labels20")"
 assert_eq "no duplicates" "" "$(sort "$T/labels20" | uniq -d)"
 ok "20 concurrent XenStore launches got distinct labels"
+
+# close-fds=yes and environment=clear (the original's empty environment).
+printf 'close-fds = yes\nenvironment = clear\ncategories = 1-200\n' >> "$T/conf"
+xenstore-write /local/domain/30/name vm30
+exec 5> "$T/inherited" 7> "$T/inherited" 9< "$T/conf"
+run_rc rc env XEN_DOMAIN_ID=30 "$SVIRT_BIN" -xen-domid 30
+exec 5>&- 7>&- 9<&-
+assert_eq "close-fds=yes launch" 0 "$rc"
+assert_eq "environment=clear" "env XEN_DOMAIN_ID= XEN_QEMU_CONSOLE_LIMIT=" "$(sed -n 2p "$T/out")"
+assert_eq "close-fds=yes keeps 0-2 only" "fds 0 1 2" "$(sed -n 3p "$T/out")"
+
+# mcs-format=range writes s0:cN; pairs always use the range form.
+printf 'mcs-format = range\n' >> "$T/conf"
+xenstore-write /local/domain/31/name vm31
+run_rc rc "$SVIRT_BIN" -xen-domid 31
+assert_eq "mcs-format=range launch" 0 "$rc"
+case "$(xenstore-read /local/domain/31/selinux-mcs)" in s0:c[0-9]*) ok "mcs-format=range writes s0:cN";; *) die "domain 31: $(xenstore-read /local/domain/31/selinux-mcs)";; esac
+sed -i 's/^mcs-format.*/mcs-format = number/; s/^categories.*/categories = 201-210/' "$T/conf"
+printf 'pairs = yes\n' >> "$T/conf"
+xenstore-write /local/domain/32/name vm32
+run_rc rc "$SVIRT_BIN" -xen-domid 32
+assert_eq "pairs launch" 0 "$rc"
+case "$(xenstore-read /local/domain/32/selinux-mcs)" in s0:c2[01][0-9],c2[01][0-9]) ok "a pair is written as a range";; *) die "domain 32: $(xenstore-read /local/domain/32/selinux-mcs)";; esac
+
+# The configured QEMU is svirt-interpose itself (installed over QEMU):
+# refused, never an exec loop.
+sed -i "s|^qemu.*|qemu = $SVIRT_BIN|" "$T/conf"
+xenstore-write /local/domain/33/name vm33
+run_rc rc "$SVIRT_BIN" -xen-domid 33
+assert_eq "qemu= naming svirt-interpose itself fails" 3 "$rc"
+grep -q "is svirt-interpose itself" "$T/err" || die "no self-exec message: $(cat "$T/err")"
+ok "self-exec refused"

@@ -253,6 +253,27 @@ static void test_range_parse(void **state)
 	svirt_mcs_free(&m);
 }
 
+/* XenStore values in the original interposer's form (a bare number) and
+ * in the range form both read as a range. */
+static void test_label_value(void **state)
+{
+	(void)state;
+	char r[SVIRT_RANGE_MAX];
+	assert_int_equal(svirt_label_value_parse("5", r, sizeof(r)), 0);
+	assert_string_equal(r, "s0:c5");
+	assert_int_equal(svirt_label_value_parse("1023", r, sizeof(r)), 0);
+	assert_string_equal(r, "s0:c1023");
+	assert_int_equal(svirt_label_value_parse("s0:c7", r, sizeof(r)), 0);
+	assert_string_equal(r, "s0:c7");
+	assert_int_equal(svirt_label_value_parse("s0:c7,c9", r, sizeof(r)), 0);
+	assert_string_equal(r, "s0:c7,c9");
+	const char *bad[] = { "1024", "05", "5 ", "5\n", "-5", "+5", "5,6", "c5", "", "s0:c5,c5" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(svirt_label_value_parse(bad[i], r, sizeof(r)), -EINVAL);
+	char small[5];
+	assert_int_equal(svirt_label_value_parse("5", small, sizeof(small)), -ENAMETOOLONG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_pairs),
 		cmocka_unit_test(test_range_parse),
+		cmocka_unit_test(test_label_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

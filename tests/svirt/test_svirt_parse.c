@@ -106,6 +106,18 @@ static void test_config(void **state)
 	assert_int_equal(c.cat_lo, 1);
 	assert_int_equal(c.cat_hi, 1023);
 	assert_int_equal(c.store, SVIRT_STORE_XENSTORE);
+	/* The defaults a host of the original interposer runs unchanged. */
+	assert_string_equal(c.qemu, "/opt/xensource/libexec/qemu-dm-wrapper-old");
+	assert_int_equal(c.mcs_format, SVIRT_MCS_NUMBER);
+	assert_int_equal(c.existing, SVIRT_EXISTING_REUSE);
+	assert_false(c.close_fds);
+	assert_false(c.clear_env);
+	const char *t3 = "mcs-format=range\nexisting-label=refuse\nclose-fds=yes\nenvironment=clear\n";
+	assert_int_equal(svirt_config_parse(&c, t3, strlen(t3), "t.conf"), 0);
+	assert_int_equal(c.mcs_format, SVIRT_MCS_RANGE);
+	assert_int_equal(c.existing, SVIRT_EXISTING_REFUSE);
+	assert_true(c.close_fds);
+	assert_true(c.clear_env);
 	const char *t = "# comment\n\n  qemu = /usr/bin/qemu-x  \nstore=dir\nstate-dir=/run/x\n"
 			"categories=10-20\npairs=yes\non-selinux-disabled=refuse\n"
 			"domid-arg=2\ndisks=none\r\n";
@@ -134,6 +146,10 @@ static void test_config(void **state)
 		{ "store\n", "t.conf:1: expected key=value" },
 		{ "domid-arg=0\n", "t.conf:1: bad value" },
 		{ "store=%s%n\n", "t.conf:1: bad value '%s%n' for store" },
+		{ "mcs-format=s0\n", "t.conf:1: bad value 's0' for mcs-format" },
+		{ "existing-label=replace\n", "t.conf:1: bad value 'replace' for existing-label" },
+		{ "close-fds=1\n", "t.conf:1: bad value '1' for close-fds" },
+		{ "environment=\n", "t.conf:1: bad value '' for environment" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		svirt_config_defaults(&c);
