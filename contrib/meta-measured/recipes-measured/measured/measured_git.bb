@@ -37,7 +37,9 @@ PACKAGECONFIG:class-native = ""
 # (prefix, bindir, libdir, ... are absolute, and under ${STAGING_DIR_NATIVE}
 # for -native): the Makefile installs to $(DESTDIR)$(bindir) and needs no
 # BINDIR-style overrides.
-EXTRA_OEMAKE = "-C ${S} O=${B} ${PACKAGECONFIG_CONFARGS}"
+# SVIRT_POLICY=no: the SELinux module is built against the target's policy by
+# the distribution's own policy recipe, never against the build host's files.
+EXTRA_OEMAKE = "-C ${S} O=${B} SVIRT_POLICY=no ${PACKAGECONFIG_CONFARGS}"
 
 MEASURED_TARGETS = "library command ${B}/measured-init \
     ${@bb.utils.contains('PACKAGECONFIG', 'selinux', '${B}/svirt-interpose', '', d)}"
