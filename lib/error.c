@@ -12,11 +12,14 @@ static _Thread_local int msg_err;
 
 int m_err(int err, const char *fmt, ...)
 {
+	char tmp[sizeof(msg)];
 	va_list ap;
 
+	/* through a copy: the arguments may include m_errmsg(), this buffer */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
+	memcpy(msg, tmp, sizeof(msg));
 	msg_err = err;
 	return err;
 }
@@ -32,7 +35,7 @@ int m_err_prefix(int err, const char *fmt, ...)
 		snprintf(msg, sizeof(msg), "%s", strerror(err < 0 ? -err : err));
 	memcpy(old, msg, sizeof(old));
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);	/* the arguments never point into msg: it is saved in old */
 	va_end(ap);
 	n = strlen(msg);
 	/* "PREFIX: OLD", cut at the buffer's end */

@@ -174,7 +174,7 @@ int svirt_dir_reserve(const struct svirt_config *c, unsigned domid, svirt_rng_fn
 		if (e->d_name[0] == '.')
 			continue;
 		char rs[SVIRT_RANGE_MAX];
-		if (snprintf(rs, sizeof(rs), "s0:%s", e->d_name) >= (int)sizeof(rs) ||
+		if (m_snprintf(rs, sizeof(rs), "s0:%s", e->d_name) < 0 ||
 		    svirt_mcs_mark_range(&m, rs) < 0) {
 			/* Unknown names cannot be ours; ignore rather than fail
 			 * every launch, and leave it to the admin. */

@@ -169,8 +169,8 @@ static int get_b64(json_object *o, const char *key, const char *field, uint8_t *
 		return r;
 	r = m_b64_decode(json_object_get_string(v), (size_t)json_object_get_string_len(v), max, buf, NULL,
 			 ret_len);
-	/* every malformed field is -EINVAL here, named */
-	return r == -ENOMEM ? r : r < 0 ? m_err_prefix(-EINVAL, "%s", field) : 0;
+	/* every malformed field is -EINVAL here, named, with the decoder's reason */
+	return r == -ENOMEM ? r : r < 0 ? m_err(-EINVAL, "%s: %s", field, m_errmsg(r)) : 0;
 }
 
 static int parse_pcrs(json_object *o, struct m_evidence *ev)
@@ -247,7 +247,7 @@ static int parse_logs(json_object *arr, struct m_evidence *ev)
 		r = m_b64_decode(json_object_get_string(d), (size_t)json_object_get_string_len(d), M_LOG_MAX_SIZE,
 				 NULL, &data, &len);
 		if (r < 0)
-			return r == -ENOMEM ? r : m_err_prefix(-EINVAL, "%s", field);
+			return r == -ENOMEM ? r : m_err(-EINVAL, "%s: %s", field, m_errmsg(r));
 		r = m_evidence_add_log(ev, json_object_get_string(f), data, len);
 		free(data);
 		if (r < 0)

@@ -26,6 +26,17 @@ static void test_message_tied_to_code(void **state)
 	assert_string_equal(m_errmsg(-EINVAL), strerror(EINVAL));
 }
 
+/* a message built from the previous one (re-coding an error) */
+static void test_rewrap(void **state)
+{
+	(void)state;
+	int r = m_err(-EBADMSG, "bad base64 character near offset %d", 7);
+
+	r = m_err(-EINVAL, "%s: %s", "quote.attest", m_errmsg(r));
+	assert_int_equal(r, -EINVAL);
+	assert_string_equal(m_errmsg(r), "quote.attest: bad base64 character near offset 7");
+}
+
 static void test_prefix(void **state)
 {
 	(void)state;
@@ -57,6 +68,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_message_tied_to_code),
 		cmocka_unit_test(test_prefix),
+		cmocka_unit_test(test_rewrap),
 		cmocka_unit_test(test_snprintf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
