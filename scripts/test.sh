@@ -19,10 +19,11 @@ step() {
 }
 
 step make -j"$JOBS"
-step make -j"$JOBS" check
+# -k: a failing test does not stop the others from running and being counted
+step make -k -j"$JOBS" check
 # The same unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-step make -j"$JOBS" O=build-asan CFLAGS="$SAN" LDFLAGS="-fsanitize=address,undefined" check-unit check-svirt-unit
+step make -k -j"$JOBS" O=build-asan CFLAGS="$SAN" LDFLAGS="-fsanitize=address,undefined" check-unit check-svirt-unit
 step make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
 
 passed=$(grep -c '^PASS' "$RESULTS" || true)
