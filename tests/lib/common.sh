@@ -64,3 +64,24 @@ swtpm_start() {
 	TPM2TOOLS_TCTI="$MEASURED_TCTI"
 	export MEASURED_TCTI TPM2TOOLS_TCTI
 }
+
+# swtpm12_start NAME [FLAGS]: a fresh TPM 1.2 (swtpm without --tpm2) on a
+# unix socket; sets MEASURED_TCTI.  FLAGS are swtpm's --flags (default
+# not-need-init,startup-clear: started as firmware would; "not-need-init"
+# alone leaves TPM_Startup to us).
+swtpm12_start() {
+	d="$T/tpm12-$1"
+	mkdir -p "$d"
+	swtpm socket --tpmstate dir="$d" --flags "${2:-not-need-init,startup-clear}" \
+		--server type=unixio,path="$d/sock" --ctrl type=unixio,path="$d/sock.ctrl" \
+		--log file="$d/log" &
+	PIDS="$PIDS $!"
+	i=0
+	while [ ! -S "$d/sock" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && die "swtpm (1.2) did not start"
+		sleep 0.05
+	done
+	MEASURED_TCTI="swtpm:path=$d/sock"
+	export MEASURED_TCTI
+}
