@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MEASURED_ATTEST12_H
+#define MEASURED_ATTEST12_H
+/*
+ * Attestation with a TPM 1.2 (TPM Main Specification 1.2 rev 116): the
+ * attestation identity key (AIK) made with TPM_MakeIdentity and proven
+ * with TPM_ActivateIdentity, quotes with TPM_Quote2, and the verifier's
+ * side (the privacy CA's activation blob, quote verification).  Commands
+ * that need an authorization use OIAP/OSAP sessions (Part 1, 13).  The
+ * TPM must have an owner; the owner, SRK and AIK secrets are 20-byte
+ * values (the TSS "well-known secret" is 20 zero bytes).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+#include "measured/pcrs.h"
+#include "measured/tpm.h"
+
+#define M_T12_AUTH_LEN 20u
+#define M_T12_NONCE_LEN 20u
+/* An RSA key of at most 2048 bits, which is all a TPM 1.2 makes. */
+#define M_T12_MODULUS_MAX 256u
+/* A TPM_KEY blob of a 2048-bit key: its public part, an encrypted private
+ * part of one modulus and parameters; 1 KiB leaves room. */
+#define M_T12_KEYBLOB_MAX 1024u
+#define M_T12_SIG_MAX M_T12_MODULUS_MAX
+/* TPM_PUBKEY of a 2048-bit RSA key: 12 + 12 + 4 + 256 bytes, and room. */
+#define M_T12_PUBKEY_MAX 512u
+/* TPM_PCR_INFO_SHORT with a 3-byte selection: 2 + 3 + 1 + 20. */
+#define M_T12_PCRINFO_SHORT_LEN 26u
+
+/* An RSA public key as a TPM 1.2 describes it: the TPM_PUBKEY bytes
+ * (Part 2, 10.5) and the fields a verifier uses. */
+struct m_t12_pubkey {
+	uint8_t raw[M_T12_PUBKEY_MAX];	/* marshalled TPM_PUBKEY */
+	size_t raw_len;
+	uint8_t n[M_T12_MODULUS_MAX];
+	size_t n_len;
+	uint32_t exponent;		/* 0 means 65537 (Part 2, 5.1 TPM_RSA_KEY_PARMS) */
+	uint16_t enc_scheme, sig_scheme;
+};
+
+/* ---- the verifier's side (lib/attest/quote12.c): no TPM ---- */
+
+/** m_t12_pubkey_parse() - a TPM_PUBKEY (Part 2, 10.5) of an RSA key. */
+int m_t12_pubkey_parse(const uint8_t *data, size_t len, struct m_t12_pubkey *ret);
+/** m_t12_key_pubkey() - the TPM_PUBKEY inside a TPM_KEY or TPM_KEY12 blob (Part 2, 10.2, 10.3). */
+int m_t12_key_pubkey(const uint8_t *blob, size_t len, struct m_t12_pubkey *ret);
+/** m_t12_pubkey_to_pkey() - an OpenSSL RSA public key. */
+int m_t12_pubkey_to_pkey(const struct m_t12_pubkey *k, EVP_PKEY **ret);
+
+/**
+ * m_t12_identity_verify() - TPM_MakeIdentity's identityBinding: the AIK's
+ * own signature over TPM_IDENTITY_CONTENTS (Part 2, 12.5) with
+ * @label_digest, proving the key is an identity key the TPM made.
+ */
+int m_t12_identity_verify(const struct m_t12_pubkey *aik, const uint8_t label_digest[20], const uint8_t *sig,
+			  size_t sig_len);
+
+/**
+ * m_t12_activation_blob() - what a privacy CA sends for
+ * TPM_ActivateIdentity: TPM_ASYM_CA_CONTENTS (Part 2, 12.4), the 16-byte
+ * AES-128 @session_key and the digest of the AIK's TPM_PUBKEY, encrypted
+ * to the EK with RSA-OAEP (SHA-1, MGF1-SHA-1, label "TCPA"; Part 1, 31.1.1).
+ * Only the TPM holding the EK decrypts it, and it releases the key only
+ * for an AIK it loaded with that public key.
+ */
+int m_t12_activation_blob(const struct m_t12_pubkey *ek, const struct m_t12_pubkey *aik,
+			  const uint8_t session_key[16], uint8_t *ret_blob, size_t *ret_len);
+
+/** m_t12_composite_digest() - SHA-1 of TPM_PCR_COMPOSITE (Part 2, 8.2) of @pcrs (sha1 bank) over @mask. */
+int m_t12_composite_digest(const struct m_pcrs *pcrs, uint32_t mask, uint8_t ret[20]);
+
+/**
+ * m_t12_quote2_verify() - a TPM_Quote2 answer: @pcr_info is the
+ * TPM_PCR_INFO_SHORT the TPM returned (selection, locality, composite
+ * digest).  Checks that it selects exactly @mask, that its digest is the
+ * composite of @pcrs' sha1 values, and that @sig is the AIK's
+ * RSASSA-PKCS1-v1_5 SHA-1 signature over TPM_QUOTE_INFO2 (Part 2, 11.4)
+ * with @nonce as externalData.  -EBADMSG names what differs.
+ */
+int m_t12_quote2_verify(const struct m_t12_pubkey *aik, const uint8_t nonce[20], const struct m_pcrs *pcrs,
+			uint32_t mask, const uint8_t *pcr_info, size_t pcr_info_len, const uint8_t *sig,
+			size_t sig_len);
+
+/* ---- the TPM's side (lib/tpm12/identity.c) ---- */
+
+/** m_tpm12_ek_public() - the EK's TPM_PUBKEY (TPM_OwnerReadInternalPub, owner authorized). */
+int m_tpm12_ek_public(struct m_tpm *tpm, const uint8_t owner_auth[20], struct m_t12_pubkey *ret);
+/**
+ * m_tpm12_make_identity() - TPM_MakeIdentity: a 2048-bit RSA identity key
+ * (signing scheme RSASSA-PKCS1-v1_5 SHA-1) under the SRK with usage secret
+ * @aik_auth, bound to @label_digest.  @ret_blob gets the TPM_KEY blob
+ * (wrapped by the SRK, loadable with m_tpm12_load_key()), @ret_binding the
+ * identityBinding signature.
+ */
+int m_tpm12_make_identity(struct m_tpm *tpm, const uint8_t owner_auth[20], const uint8_t srk_auth[20],
+			  const uint8_t aik_auth[20], const uint8_t label_digest[20], uint8_t *ret_blob,
+			  size_t *ret_blob_len, uint8_t *ret_binding, size_t *ret_binding_len);
+/** m_tpm12_load_key() - TPM_LoadKey2 of a TPM_KEY blob under the SRK; flush with m_tpm12_flush_key(). */
+int m_tpm12_load_key(struct m_tpm *tpm, const uint8_t srk_auth[20], const uint8_t *blob, size_t len,
+		     uint32_t *ret_handle);
+void m_tpm12_flush_key(struct m_tpm *tpm, uint32_t handle);
+/**
+ * m_tpm12_activate_identity() - TPM_ActivateIdentity: the session key of
+ * @blob (m_t12_activation_blob()), which the TPM releases only for the AIK
+ * loaded at @aik.  AES-128 keys only (16 bytes).
+ */
+int m_tpm12_activate_identity(struct m_tpm *tpm, uint32_t aik, const uint8_t aik_auth[20],
+			      const uint8_t owner_auth[20], const uint8_t *blob, size_t len, uint8_t ret_key[16]);
+/**
+ * m_tpm12_quote2() - TPM_Quote2 of @mask (PCRs 0-23) with the AIK loaded at
+ * @aik over @nonce, without version info: the TPM_PCR_INFO_SHORT and the
+ * signature.
+ */
+int m_tpm12_quote2(struct m_tpm *tpm, uint32_t aik, const uint8_t aik_auth[20], const uint8_t nonce[20],
+		   uint32_t mask, uint8_t ret_pcr_info[M_T12_PCRINFO_SHORT_LEN], uint8_t *ret_sig,
+		   size_t *ret_sig_len);
+
+#endif
