@@ -71,17 +71,27 @@ int m_t12_activation_blob(const struct m_t12_pubkey *ek, const struct m_t12_pubk
 /** m_t12_composite_digest() - SHA-1 of TPM_PCR_COMPOSITE (Part 2, 8.2) of @pcrs (sha1 bank) over @mask. */
 int m_t12_composite_digest(const struct m_pcrs *pcrs, uint32_t mask, uint8_t ret[20]);
 
+/* TPM_QUOTE_INFO2 (Part 2, 11.4): tag, "QUT2", externalData, TPM_PCR_INFO_SHORT. */
+#define M_T12_QUOTE_INFO2_LEN (6u + 20u + M_T12_PCRINFO_SHORT_LEN)
+
 /**
- * m_t12_quote2_verify() - a TPM_Quote2 answer: @pcr_info is the
- * TPM_PCR_INFO_SHORT the TPM returned (selection, locality, composite
- * digest).  Checks that it selects exactly @mask, that its digest is the
- * composite of @pcrs' sha1 values, and that @sig is the AIK's
- * RSASSA-PKCS1-v1_5 SHA-1 signature over TPM_QUOTE_INFO2 (Part 2, 11.4)
- * with @nonce as externalData.  -EBADMSG names what differs.
+ * m_t12_external_data() - the 20-byte externalData a quote carries for a
+ * verifier's nonce: the nonce itself when it is 20 bytes, else its SHA-1.
  */
-int m_t12_quote2_verify(const struct m_t12_pubkey *aik, const uint8_t nonce[20], const struct m_pcrs *pcrs,
-			uint32_t mask, const uint8_t *pcr_info, size_t pcr_info_len, const uint8_t *sig,
-			size_t sig_len);
+int m_t12_external_data(const uint8_t *nonce, size_t len, uint8_t ret[20]);
+/** m_t12_quote_info2() - the TPM_QUOTE_INFO2 a TPM_Quote2 answer signs. */
+void m_t12_quote_info2(const uint8_t external[20], const uint8_t pcr_info[M_T12_PCRINFO_SHORT_LEN],
+		       uint8_t ret[M_T12_QUOTE_INFO2_LEN]);
+/** m_t12_quote_info2_parse() - its externalData, PCR selection (PCRs 0-23) and composite digest. */
+int m_t12_quote_info2_parse(const uint8_t *data, size_t len, uint8_t ret_external[20], uint32_t *ret_mask,
+			    uint8_t ret_digest[20]);
+/**
+ * m_t12_signature_verify() - RSASSA-PKCS1-v1_5 SHA-1 signature (the only
+ * scheme of an identity key: TPM_SS_RSASSAPKCS1v15_SHA1) by @k over @msg;
+ * -EBADMSG "WHAT: ..." if it does not verify or @k has another scheme.
+ */
+int m_t12_signature_verify(const struct m_t12_pubkey *k, const uint8_t *msg, size_t len, const uint8_t *sig,
+			   size_t sig_len, const char *what);
 
 /* ---- the TPM's side (lib/tpm12/identity.c) ---- */
 
@@ -116,5 +126,13 @@ int m_tpm12_activate_identity(struct m_tpm *tpm, uint32_t aik, const uint8_t aik
 int m_tpm12_quote2(struct m_tpm *tpm, uint32_t aik, const uint8_t aik_auth[20], const uint8_t nonce[20],
 		   uint32_t mask, uint8_t ret_pcr_info[M_T12_PCRINFO_SHORT_LEN], uint8_t *ret_sig,
 		   size_t *ret_sig_len);
+
+/**
+ * m_attest_quote12() - m_attest_quote() on a TPM 1.2: TPM_Quote2 with the AIK
+ * of @p->aik_blob over the sha1 PCRs, externalData m_t12_external_data(nonce).
+ */
+struct m_quote_params;
+struct m_evidence;
+int m_attest_quote12(struct m_tpm *tpm, const struct m_quote_params *p, struct m_evidence **ret);
 
 #endif

@@ -29,8 +29,7 @@ static int sha1(const void *data, size_t len, uint8_t out[20])
 	return EVP_Digest(data, len, out, &n, EVP_sha1(), NULL) ? 0 : m_err(-EIO, "SHA-1 failed");
 }
 
-/* RSASSA-PKCS1-v1_5 with SHA-1 over @msg (TPM_SS_RSASSAPKCS1v15_SHA1). */
-static int verify_sha1(const struct m_t12_pubkey *k, const uint8_t *msg, size_t len, const uint8_t *sig,
+int m_t12_signature_verify(const struct m_t12_pubkey *k, const uint8_t *msg, size_t len, const uint8_t *sig,
 		       size_t sig_len, const char *what)
 {
 	EVP_PKEY *key = NULL;
@@ -64,7 +63,7 @@ int m_t12_identity_verify(const struct m_t12_pubkey *aik, const uint8_t label_di
 	mbw_bytes(&w, aik->raw, aik->raw_len);	/* identityPubKey */
 	if (!mbw_ok(&w))
 		return m_err(-EOVERFLOW, "TPM_IDENTITY_CONTENTS too long");
-	return verify_sha1(aik, buf, w.len, sig, sig_len, "identity binding");
+	return m_t12_signature_verify(aik, buf, w.len, sig, sig_len, "identity binding");
 }
 
 int m_t12_activation_blob(const struct m_t12_pubkey *ek, const struct m_t12_pubkey *aik,
@@ -138,38 +137,46 @@ int m_t12_composite_digest(const struct m_pcrs *pcrs, uint32_t mask, uint8_t ret
 	return sha1(buf, w.len, ret);
 }
 
-int m_t12_quote2_verify(const struct m_t12_pubkey *aik, const uint8_t nonce[20], const struct m_pcrs *pcrs,
-			uint32_t mask, const uint8_t *pcr_info, size_t pcr_info_len, const uint8_t *sig,
-			size_t sig_len)
+int m_t12_external_data(const uint8_t *nonce, size_t len, uint8_t ret[20])
 {
-	uint8_t info2[6 + 20 + M_T12_PCRINFO_SHORT_LEN], want[20], sel[3] = { 0 };
-	const uint8_t *digest;
-	struct mbuf_reader r;
-	uint32_t got = 0;
-	uint16_t nsel;
-	int err;
+	if (len == 20) {
+		memcpy(ret, nonce, 20);
+		return 0;
+	}
+	return sha1(nonce, len, ret);
+}
 
-	/* TPM_PCR_INFO_SHORT: pcrSelection, localityAtRelease, digestAtRelease */
-	mbr_init(&r, pcr_info, pcr_info_len);
+void m_t12_quote_info2(const uint8_t external[20], const uint8_t pcr_info[M_T12_PCRINFO_SHORT_LEN],
+		       uint8_t ret[M_T12_QUOTE_INFO2_LEN])
+{
+	ret[0] = TAG_QUOTE_INFO2 >> 8, ret[1] = TAG_QUOTE_INFO2 & 0xff;
+	memcpy(ret + 2, "QUT2", 4);
+	memcpy(ret + 6, external, 20);
+	memcpy(ret + 26, pcr_info, M_T12_PCRINFO_SHORT_LEN);
+}
+
+int m_t12_quote_info2_parse(const uint8_t *data, size_t len, uint8_t ret_external[20], uint32_t *ret_mask,
+			    uint8_t ret_digest[20])
+{
+	struct mbuf_reader r;
+	uint8_t sel[3] = { 0 }, fixed[4];
+	uint16_t tag, nsel;
+
+	/* tag, fixed "QUT2", externalData, infoShort: pcrSelection,
+	 * localityAtRelease, digestAtRelease */
+	mbr_init(&r, data, len);
+	tag = mbr_be16(&r);
+	mbr_copy(&r, fixed, 4);
+	if (!mbr_ok(&r) || tag != TAG_QUOTE_INFO2 || memcmp(fixed, "QUT2", 4) != 0)
+		return m_err(-EBADMSG, "not a TPM_QUOTE_INFO2 (tag 0x%04x): not made by TPM_Quote2", tag);
+	mbr_copy(&r, ret_external, 20);
 	nsel = mbr_be16(&r);
 	if (nsel > 3 || !mbr_copy(&r, sel, nsel))
-		return m_err(-EBADMSG, "TPM_PCR_INFO_SHORT: a selection of %u bytes", nsel);
+		return m_err(-EBADMSG, "TPM_QUOTE_INFO2: a PCR selection of %u bytes", nsel);
 	(void)mbr_u8(&r);
-	digest = mbr_ptr(&r, 20);
-	if (!digest || mbr_remaining(&r) || pcr_info_len != M_T12_PCRINFO_SHORT_LEN)
-		return m_err(-EBADMSG, "TPM_PCR_INFO_SHORT: %zu bytes", pcr_info_len);
-	got = sel[0] | (uint32_t)sel[1] << 8 | (uint32_t)sel[2] << 16;
-	if (got != mask)
-		return m_err(-EBADMSG, "the quote selects PCRs 0x%06x, the evidence 0x%06x", got, mask);
-	err = m_t12_composite_digest(pcrs, mask, want);
-	if (err < 0)
-		return err;
-	if (CRYPTO_memcmp(want, digest, 20) != 0)
-		return m_err(-EBADMSG, "the quoted composite PCR digest differs from the PCR values given");
-	/* TPM_QUOTE_INFO2: tag, "QUT2", externalData, infoShort */
-	info2[0] = TAG_QUOTE_INFO2 >> 8, info2[1] = TAG_QUOTE_INFO2 & 0xff;
-	memcpy(info2 + 2, "QUT2", 4);
-	memcpy(info2 + 6, nonce, 20);
-	memcpy(info2 + 26, pcr_info, M_T12_PCRINFO_SHORT_LEN);
-	return verify_sha1(aik, info2, sizeof(info2), sig, sig_len, "TPM_Quote2");
+	mbr_copy(&r, ret_digest, 20);
+	if (!mbr_ok(&r) || mbr_remaining(&r))
+		return m_err(-EBADMSG, "TPM_QUOTE_INFO2: %zu bytes", len);
+	*ret_mask = sel[0] | (uint32_t)sel[1] << 8 | (uint32_t)sel[2] << 16;
+	return 0;
 }
