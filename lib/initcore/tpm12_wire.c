@@ -59,6 +59,7 @@ const char *mi_t12_rcname(uint32_t rc)
 		{ 0x019, "TPM_BAD_PARAM_SIZE" },
 		{ 0x01c, "TPM_FAILEDSELFTEST" },
 		{ 0x01e, "TPM_BADTAG" },
+		{ 0x021, "TPM_DECRYPT_ERROR: the blob is not for this TPM's EK" },
 		{ 0x022, "TPM_INVALID_AUTHHANDLE" },
 		{ 0x023, "TPM_NO_ENDORSEMENT: the TPM has no endorsement key" },
 		{ 0x026, "TPM_INVALID_POSTINIT: the TPM was not started" },
