@@ -263,6 +263,7 @@ struct m_verify_result {
 	uint64_t firmware_version;
 	uint32_t quoted[M_BANK_COUNT];	/* the quote's PCR selection */
 	uint16_t sig_hash_alg;		/* TPM_ALG_ID of the signature's hash */
+	unsigned tpm_family;		/* 12 for a TPM 1.2 quote (no clock fields), else 20 */
 };
 
 /**

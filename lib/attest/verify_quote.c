@@ -388,6 +388,7 @@ static int verify12(const struct m_quote_check *c, struct m_verify_result *res)
 	if (m_t12_quote_info2_parse(c->attest, c->attest_len, ext, &mask, digest) < 0)
 		return fail(res, M_V_NOT_TPM_GENERATED, "%s", m_errmsg(-EBADMSG));
 	res->sig_hash_alg = TPM2_ALG_SHA1;
+	res->tpm_family = 12;
 	if (m_t12_signature_verify(c->aik12, c->attest, c->attest_len, c->sig, c->sig_len, "TPM_Quote2") < 0)
 		return fail(res, M_V_BAD_SIGNATURE, "%s", m_errmsg(-EBADMSG));
 	r = m_t12_external_data(c->nonce, c->nonce_len, want_ext);
