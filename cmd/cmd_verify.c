@@ -32,6 +32,7 @@ static void help(void)
 	      "of the event logs.  The first failed check is printed as a stable reason\n"
 	      "code (docs/evidence.md) and a message.\n\n"
 	      "  -E, --evidence FILE  evidence from `measured quote` or the verifier's agent\n"
+	      "                       (a TPM 1.2 quote too: give its AIK as PEM with -u)\n"
 	      "  -u, --ak-pub FILE    the trusted AK: TPM2B_PUBLIC/TPMT_PUBLIC bytes\n"
 	      "                       (attributes checked) or a PEM public key (not)\n"
 	      "  -q, --nonce HEX      the expected nonce (required; '' for none)\n"
@@ -96,6 +97,10 @@ static void print_result(const struct m_verify_result *res, bool json)
 	}
 	if (res->reason == M_V_OK) {
 		printf("verified: %s\n", res->msg);
+		if (res->tpm_family == 12) {
+			puts("note: a TPM 1.2 quote (TPM_Quote2, sha1): no clock; the AIK is an identity key if it was activated (measured aik)");
+			return;
+		}
 		printf("clock %" PRIu64 " reset_count %u restart_count %u safe %s\n", res->clock,
 		       res->reset_count, res->restart_count, res->safe ? "yes" : "no");
 		if (!res->ak_attributes_checked)
