@@ -274,6 +274,10 @@ int cmd_quote(int argc, char **argv)
 	rc = tpm_connect_banks(tcti, &tpm, &allocated);
 	if (rc)
 		goto out;
+	if (m_tpm_family(tpm) == 12 && !aik_path) {
+		rc = usage_error("quote", "a TPM 1.2 quotes with an AIK: give --aik (made by `measured aik create`)");
+		goto out;
+	}
 	if (!qp.banks)
 		qp.banks = allocated;
 	if (qp.banks & ~allocated) {

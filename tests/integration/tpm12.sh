@@ -49,8 +49,11 @@ assert_eq "pcrread of a bank 1.2 lacks" "measured pcrread: a TPM 1.2 has only th
 expect_exit 2 $M extend --pcr 15 --bank sha256 --text x
 grep -q "bank sha256 is not allocated on this TPM (it has sha1)" "$T/err" || die "extend --bank sha256: $(cat "$T/err")"
 ok "extend --bank sha256 is refused: $(head -1 "$T/err")"
-expect_exit 4 $M quote --nonce 0011 --pcrs 0
-grep -q "is a TPM 1.2, and this is a TPM 2.0 command" "$T/err" || die "quote on 1.2: $(cat "$T/err")"
+expect_exit 2 $M quote --nonce 0011 --pcrs 0
+assert_eq "quote on a TPM 1.2 without an AIK" "measured quote: a TPM 1.2 quotes with an AIK: give --aik (made by \`measured aik create\`)" "$(head -1 "$T/err")"
+expect_exit 4 $M attest --server https://127.0.0.1:9 --machine x --pcrs 0 --state "$T/agent"
+grep -q "TPM2_CreatePrimary(endorsement): the TPM behind TCTI .* is a TPM 1.2, and this is a TPM 2.0 command" "$T/err" ||
+	die "attest on 1.2: $(cat "$T/err")"
 ok "a TPM 2.0-only command names the family"
 
 # never started (no startup-clear flag): TPM_Startup(ST_CLEAR) is sent first
