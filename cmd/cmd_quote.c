@@ -46,6 +46,8 @@ static void help(void)
 	      "`measured aik create`):\n"
 	      "      --aik FILE         the AIK's key blob\n"
 	      TPM12_SECRETS_HELP
+	      "      --tpm-quote-tools PREFIX  also write PREFIX.pub, .hash, .nonce, .quote\n"
+	      "                         for tpm_verifyquote PUBKEY HASH NONCE QUOTE\n"
 	      "  With a TPM 1.2, --ak-public writes the AIK as a PEM public key.\n"
 	      "  -h, --help             this text\n\n"
 	      "Exit: 0 written, 2 usage, 3 input/output error, 4 TPM error.\n", stdout);
@@ -146,6 +148,31 @@ static int write_aik_pem(const char *path, const struct m_evidence *ev)
 	return r;
 }
 
+/*
+ * tpm-quote-tools' files: the AIK as a DER TssBlob (tpm_mkaik's public key
+ * file), the signed TPM_QUOTE_INFO2 (tpm_getpcrhash's "hash" file), the
+ * 20-byte externalData, the signature (tpm_getquote's quote file).
+ */
+static int write_tpm_quote_tools(const char *prefix, const struct m_evidence *ev)
+{
+	uint8_t der[M_T12_PUBKEY_MAX + 32];
+	struct m_t12_pubkey k;
+	size_t len;
+	int r = m_t12_pubkey_parse(ev->ak_pub, ev->ak_pub_len, &k);
+
+	if (r >= 0)
+		r = m_t12_tssblob_pubkey(&k, der, sizeof(der), &len);
+	if (r >= 0)
+		r = write_prefixed(prefix, ".pub", der, len);
+	if (r >= 0)
+		r = write_prefixed(prefix, ".hash", ev->attest, ev->attest_len);
+	if (r >= 0)
+		r = write_prefixed(prefix, ".nonce", ev->attest + 6, 20);
+	if (r >= 0)
+		r = write_prefixed(prefix, ".quote", ev->sig, ev->sig_len);
+	return r;
+}
+
 static int add_logs(struct m_evidence *ev, char **paths, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -159,7 +186,8 @@ static int add_logs(struct m_evidence *ev, char **paths, size_t n)
 
 int cmd_quote(int argc, char **argv)
 {
-	enum { OPT_AK = 256, OPT_AK_HANDLE, OPT_AK_PUBLIC, OPT_TPM2TOOLS, OPT_AIK, OPT_SRK_SECRET, OPT_AIK_SECRET };
+	enum { OPT_AK = 256, OPT_AK_HANDLE, OPT_AK_PUBLIC, OPT_TPM2TOOLS, OPT_AIK, OPT_SRK_SECRET, OPT_AIK_SECRET,
+	       OPT_TQT };
 	static const struct option opts[] = {
 		{ "tcti", required_argument, NULL, 'T' },
 		{ "nonce", required_argument, NULL, 'n' },
@@ -172,6 +200,7 @@ int cmd_quote(int argc, char **argv)
 		{ "ak-public", required_argument, NULL, OPT_AK_PUBLIC },
 		{ "tpm2-tools", required_argument, NULL, OPT_TPM2TOOLS },
 		{ "aik", required_argument, NULL, OPT_AIK },
+		{ "tpm-quote-tools", required_argument, NULL, OPT_TQT },
 		{ "srk-secret", required_argument, NULL, OPT_SRK_SECRET },
 		{ "aik-secret", required_argument, NULL, OPT_AIK_SECRET },
 		{ "help", no_argument, NULL, 'h' },
@@ -186,7 +215,7 @@ int cmd_quote(int argc, char **argv)
 	struct m_tpm *tpm = NULL;
 	struct m_evidence *ev = NULL;
 	char *json = NULL, *end;
-	const char *aik_path = NULL;
+	const char *aik_path = NULL, *tqt_prefix = NULL;
 	uint8_t *aik_blob = NULL, srk_secret[20] = { 0 }, aik_secret[20] = { 0 };
 	size_t aik_len = 0;
 	unsigned allocated;
@@ -203,6 +232,7 @@ int cmd_quote(int argc, char **argv)
 		case OPT_AK_PUBLIC: akpub_out = optarg; break;
 		case OPT_TPM2TOOLS: prefix = optarg; break;
 		case OPT_AIK: aik_path = optarg; break;
+		case OPT_TQT: tqt_prefix = optarg; break;
 		case OPT_SRK_SECRET:
 			if ((rc = tpm12_secret_arg("quote", "--srk-secret", optarg, srk_secret)))
 				return rc;
@@ -315,6 +345,10 @@ int cmd_quote(int argc, char **argv)
 		r = m_err(-EOPNOTSUPP, "--tpm2-tools: tpm2_checkquote reads TPM 2.0 quotes only");
 	else if (r >= 0 && prefix)
 		r = write_tpm2tools(prefix, ev);
+	if (r >= 0 && tqt_prefix && ev->tpm_family != 12)
+		r = m_err(-EOPNOTSUPP, "--tpm-quote-tools: tpm_verifyquote reads TPM 1.2 quotes only");
+	else if (r >= 0 && tqt_prefix)
+		r = write_tpm_quote_tools(tqt_prefix, ev);
 	rc = r < 0 ? fail(exit_from_errno(r), r, NULL) : EXIT_OK;
 out:
 	free(json);

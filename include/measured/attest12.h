@@ -93,6 +93,12 @@ int m_t12_quote_info2_parse(const uint8_t *data, size_t len, uint8_t ret_externa
 int m_t12_signature_verify(const struct m_t12_pubkey *k, const uint8_t *msg, size_t len, const uint8_t *sig,
 			   size_t sig_len, const char *what);
 
+/**
+ * m_t12_tssblob_pubkey() - @k in the TSS 1.2 portable encoding of a public
+ * key blob (DER TssBlob, TSS_BLOB_TYPE_PUBKEY): tpm-quote-tools' AIK files.
+ */
+int m_t12_tssblob_pubkey(const struct m_t12_pubkey *k, uint8_t *out, size_t cap, size_t *ret_len);
+
 /* ---- the TPM's side (lib/tpm12/identity.c) ---- */
 
 /** m_tpm12_ek_public() - the EK's TPM_PUBKEY (TPM_OwnerReadInternalPub, owner authorized). */

@@ -7,9 +7,12 @@
 # `measured verify` and, independently, with python (TPM_QUOTE_INFO2 and the
 # composite PCR digest rebuilt from Part 2, 11.4 and 8.2); the attack cases:
 # a stale nonce, an edited PCR value, an edited log, another TPM's AIK, a
-# signature by another key, a challenge for another EK or another AIK.
+# signature by another key, a challenge for another EK or another AIK.  Our
+# quote verifies with Debian's tpm-quote-tools (tpm_verifyquote, which needs
+# no daemon for this).
 . "$MEASURED_SRCDIR/tests/lib/common.sh"
 python3 -c 'import cryptography' 2>/dev/null || die "python3-cryptography is not installed"
+command -v tpm_verifyquote > /dev/null || die "tpm_verifyquote is not installed (package tpm-quote-tools)"
 
 swtpm12_owned b
 TB=$MEASURED_TCTI
@@ -146,3 +149,16 @@ verify_fails "a signature by another key" bad-signature "$T/ev-sig.json" "$T/aik
 expect_exit 1 $M verify --evidence "$T/ev.json" --ak-pub "$T/aikA.pem" --nonce $N --pcrs 0 --bank sha256
 grep -q "^FAILED pcr-missing: .*a TPM 1.2 quotes the sha1 bank only" "$T/out" || die "sha256 policy: $(cat "$T/out")"
 ok "a policy asking for sha256 fails on a TPM 1.2 quote: pcr-missing"
+
+# interoperability: tpm-quote-tools' tpm_verifyquote PUBKEY HASH NONCE QUOTE
+$M quote -T "$TA" --nonce $N --pcrs 0,16 --aik "$T/aikA" --srk-secret "$WK" --tpm-quote-tools "$T/tqt" \
+	-o /dev/null || die "quote --tpm-quote-tools"
+tpm_verifyquote "$T/tqt.pub" "$T/tqt.hash" "$T/tqt.nonce" "$T/tqt.quote" > "$T/tqt.out" 2>&1 ||
+	die "tpm_verifyquote refuses our quote: $(cat "$T/tqt.out")"
+ok "tpm_verifyquote (tpm-quote-tools) verifies our TPM_Quote2"
+printf '%s' 00112233445566778899aabbccddeeff00112234 | xxd -r -p > "$T/tqt.nonce"
+if tpm_verifyquote "$T/tqt.pub" "$T/tqt.hash" "$T/tqt.nonce" "$T/tqt.quote" > "$T/tqt.out" 2>&1; then
+	die "tpm_verifyquote accepted another nonce"
+fi
+grep -q "verifying signature" "$T/tqt.out" || die "tpm_verifyquote: $(cat "$T/tqt.out")"
+ok "tpm_verifyquote refuses our quote with another nonce"

@@ -143,6 +143,49 @@ static void test_key(void **state)
 	assert_int_equal(m_t12_key_pubkey(key, sizeof(key), &k), -EOPNOTSUPP);
 }
 
+/*
+ * The TSS 1.2 DER TssBlob of a TPM_PUBKEY of 92 bytes (a 512-bit key:
+ * 24 + 4 + 64), in strict DER:
+ *   30 0e+...  SEQUENCE, 3 + 3 + 3 + 2 + 92 = 103 = 0x67 content bytes
+ *   02 01 01   structVersion 1
+ *   02 01 02   blobType TSS_BLOB_TYPE_PUBKEY
+ *   02 01 5c   blobLength 92 (one byte: DER's minimal INTEGER)
+ *   04 5c ...  the TPM_PUBKEY
+ */
+static void test_tssblob(void **state)
+{
+	(void)state;
+	static const uint8_t head[] = { 0x30, 0x67, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02, 0x02, 0x01, 0x5c, 0x04, 0x5c };
+	struct m_t12_pubkey k;
+	uint8_t out[256];
+	size_t len;
+
+	memset(&k, 0, sizeof(k));
+	k.raw_len = 92;
+	memset(k.raw, 0xab, 92);
+	assert_int_equal(m_t12_tssblob_pubkey(&k, out, sizeof(out), &len), 0);
+	assert_int_equal(len, sizeof(head) + 92);
+	assert_memory_equal(out, head, sizeof(head));
+	assert_int_equal(out[len - 1], 0xab);
+	/* 284 bytes (a 2048-bit key): long lengths, 0x11c as 01 1c */
+	k.raw_len = 284;
+	assert_int_equal(m_t12_tssblob_pubkey(&k, out, sizeof(out), &len), -EOVERFLOW);
+	{
+		uint8_t big[400];
+		static const uint8_t h2[] = { 0x30, 0x82, 0x01, 0x2a, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02,
+					      0x02, 0x02, 0x01, 0x1c, 0x04, 0x82, 0x01, 0x1c };
+
+		assert_int_equal(m_t12_tssblob_pubkey(&k, big, sizeof(big), &len), 0);
+		assert_int_equal(len, sizeof(h2) + 284);
+		assert_memory_equal(big, h2, sizeof(h2));
+	}
+	/* 0x80 bytes: the SEQUENCE takes 30 81 8d, blobLength a leading 0 (00 80), the octet string 81 80 */
+	k.raw_len = 0x80;
+	assert_int_equal(m_t12_tssblob_pubkey(&k, out, sizeof(out), &len), 0);
+	assert_memory_equal(out, ((uint8_t[]){ 0x30, 0x81, 0x8d }), 3);
+	assert_memory_equal(out + 9, ((uint8_t[]){ 0x02, 0x02, 0x00, 0x80, 0x04, 0x81, 0x80 }), 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_quote_info2),
 		cmocka_unit_test(test_external_data),
 		cmocka_unit_test(test_key),
+		cmocka_unit_test(test_tssblob),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
