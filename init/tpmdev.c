@@ -21,20 +21,6 @@
 #include "measured/error.h"
 #include "measured/tpm12.h"
 
-/* tpm_version_major: "1" or "2" (Linux 5.x and later); 0 when absent. */
-static int sysfs_family(void)
-{
-	char c = 0;
-	int fd = open("/sys/class/tpm/tpm0/tpm_version_major", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	if (read(fd, &c, 1) != 1)
-		c = 0;
-	close(fd);
-	return c == '1' ? 12 : c == '2' ? 20 : 0;
-}
-
 int itpm_open(struct itpm *t, unsigned wait_ms)
 {
 	static const char *const paths[] = { "/dev/tpmrm0", "/dev/tpm0" };
@@ -47,7 +33,7 @@ int itpm_open(struct itpm *t, unsigned wait_ms)
 			if (fd >= 0) {
 				t->fd = fd;
 				t->path = paths[i];
-				t->family = sysfs_family();
+				t->family = mi_tpm_sysfs_family(0);
 				t->npcr = 0;
 				return 0;
 			}

@@ -61,10 +61,8 @@ int m_tpm_rc_fail(struct m_tpm *tpm, const char *cmd, TSS2_RC rc)
  */
 static int sysfs_family(const char *tcti)
 {
-	char path[96], c = 0;
 	const char *dev;
 	unsigned n;
-	int fd;
 
 	if (strncmp(tcti, "device:", 7) != 0)
 		return 0;
@@ -72,14 +70,7 @@ static int sysfs_family(const char *tcti)
 	dev = dev ? dev + 1 : tcti + 7;
 	if (sscanf(dev, "tpmrm%u", &n) != 1 && sscanf(dev, "tpm%u", &n) != 1)
 		return 0;
-	snprintf(path, sizeof(path), "/sys/class/tpm/tpm%u/tpm_version_major", n);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (read(fd, &c, 1) != 1)
-		c = 0;
-	close(fd);
-	return c == '1' ? 12 : c == '2' ? 20 : 0;
+	return mi_tpm_sysfs_family(n);
 }
 
 /*

@@ -63,6 +63,13 @@
  */
 int mi_tpm_family(const void *rsp, size_t len);
 
+/**
+ * mi_tpm_sysfs_family() - what the kernel says TPM number @n is:
+ * /sys/class/tpm/tpmN/tpm_version_major "1" is 12, "2" is 20; 0 when the
+ * file is absent (kernels before 5.x) or says something else.
+ */
+int mi_tpm_sysfs_family(unsigned n);
+
 /** mi_t12_rcname() - the Part 2 name of a TPM 1.2 return code, or NULL. */
 const char *mi_t12_rcname(uint32_t rc);
 
@@ -74,10 +81,14 @@ const char *mi_t12_rcname(uint32_t rc);
  */
 int mi_t12_rsp_begin(struct mbuf_reader *r, const void *rsp, size_t len, const char *what, uint32_t *ret_rc);
 
-/** mi_t12_hdr_begin() - tag and ordinal; returns where paramSize goes. */
-uint8_t *mi_t12_hdr_begin(struct mbuf_writer *w, uint16_t tag, uint32_t ordinal);
-/** mi_t12_hdr_end() - write the final size into the field from mi_t12_hdr_begin(). */
-void mi_t12_hdr_end(struct mbuf_writer *w, uint8_t *size);
+/**
+ * mi_tpm_hdr_begin() - a command header: tag and ordinal (TPM 1.2) or
+ * command code (TPM 2.0), the same layout in both; returns where the size
+ * goes.
+ */
+uint8_t *mi_tpm_hdr_begin(struct mbuf_writer *w, uint16_t tag, uint32_t ordinal);
+/** mi_tpm_hdr_end() - write the final size into the field from mi_tpm_hdr_begin(). */
+void mi_tpm_hdr_end(struct mbuf_writer *w, uint8_t *size);
 
 /** TPM_Startup(TPM_ST_CLEAR) (Part 3, 3.2). */
 void mi_t12_startup_cmd(struct mbuf_writer *w);

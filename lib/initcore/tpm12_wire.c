@@ -8,7 +8,10 @@
  * authorization session.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "measured/error.h"
 #include "measured/tpm12.h"
 
@@ -36,6 +39,21 @@ int mi_tpm_family(const void *rsp, size_t len)
 		return m_err(-EPROTO, "the TPM device answered with tag 0x%04x: neither a TPM 2.0 nor a TPM 1.2 response",
 			     tag);
 	}
+}
+
+int mi_tpm_sysfs_family(unsigned n)
+{
+	char path[64], c = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/tpm/tpm%u/tpm_version_major", n);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == '1' ? 12 : c == '2' ? 20 : 0;
 }
 
 const char *mi_t12_rcname(uint32_t rc)
@@ -73,7 +91,7 @@ const char *mi_t12_rcname(uint32_t rc)
 	return NULL;
 }
 
-uint8_t *mi_t12_hdr_begin(struct mbuf_writer *w, uint16_t tag, uint32_t ordinal)
+uint8_t *mi_tpm_hdr_begin(struct mbuf_writer *w, uint16_t tag, uint32_t ordinal)
 {
 	uint8_t *size;
 
@@ -83,7 +101,7 @@ uint8_t *mi_t12_hdr_begin(struct mbuf_writer *w, uint16_t tag, uint32_t ordinal)
 	return size;
 }
 
-void mi_t12_hdr_end(struct mbuf_writer *w, uint8_t *size)
+void mi_tpm_hdr_end(struct mbuf_writer *w, uint8_t *size)
 {
 	uint32_t n = (uint32_t)w->len;
 
@@ -137,10 +155,10 @@ static int rsp_fixed(const void *rsp, size_t len, const char *what, void *out, s
 
 void mi_t12_startup_cmd(struct mbuf_writer *w)
 {
-	uint8_t *size = mi_t12_hdr_begin(w, MI_T12_TAG_RQU_COMMAND, MI_T12_ORD_STARTUP);
+	uint8_t *size = mi_tpm_hdr_begin(w, MI_T12_TAG_RQU_COMMAND, MI_T12_ORD_STARTUP);
 
 	mbw_be16(w, MI_T12_ST_CLEAR);
-	mi_t12_hdr_end(w, size);
+	mi_tpm_hdr_end(w, size);
 }
 
 int mi_t12_startup_rsp(const void *rsp, size_t len)
@@ -150,12 +168,12 @@ int mi_t12_startup_rsp(const void *rsp, size_t len)
 
 void mi_t12_getcap_npcr_cmd(struct mbuf_writer *w)
 {
-	uint8_t *size = mi_t12_hdr_begin(w, MI_T12_TAG_RQU_COMMAND, MI_T12_ORD_GETCAPABILITY);
+	uint8_t *size = mi_tpm_hdr_begin(w, MI_T12_TAG_RQU_COMMAND, MI_T12_ORD_GETCAPABILITY);
 
 	mbw_be32(w, MI_T12_CAP_PROPERTY);
 	mbw_be32(w, 4);		/* subCapSize */
 	mbw_be32(w, MI_T12_CAP_PROP_PCR);
-	mi_t12_hdr_end(w, size);
+	mi_tpm_hdr_end(w, size);
 }
 
 int mi_t12_getcap_npcr_rsp(const void *rsp, size_t len, unsigned *ret_npcr)
@@ -181,11 +199,11 @@ int mi_t12_getcap_npcr_rsp(const void *rsp, size_t len, unsigned *ret_npcr)
 
 void mi_t12_extend_cmd(struct mbuf_writer *w, unsigned pcr, const uint8_t digest[MI_T12_DIGEST_LEN])
 {
-	uint8_t *size = mi_t12_hdr_begin(w, MI_T12_TAG_RQU_COMMAND, MI_T12_ORD_EXTEND);
+	uint8_t *size = mi_tpm_hdr_begin(w, MI_T12_TAG_RQU_COMMAND, MI_T12_ORD_EXTEND);
 
 	mbw_be32(w, pcr);
 	mbw_bytes(w, digest, MI_T12_DIGEST_LEN);
-	mi_t12_hdr_end(w, size);
+	mi_tpm_hdr_end(w, size);
 }
 
 int mi_t12_extend_rsp(const void *rsp, size_t len, uint8_t ret_pcr[MI_T12_DIGEST_LEN])
@@ -195,10 +213,10 @@ int mi_t12_extend_rsp(const void *rsp, size_t len, uint8_t ret_pcr[MI_T12_DIGEST
 
 void mi_t12_pcrread_cmd(struct mbuf_writer *w, unsigned pcr)
 {
-	uint8_t *size = mi_t12_hdr_begin(w, MI_T12_TAG_RQU_COMMAND, MI_T12_ORD_PCRREAD);
+	uint8_t *size = mi_tpm_hdr_begin(w, MI_T12_TAG_RQU_COMMAND, MI_T12_ORD_PCRREAD);
 
 	mbw_be32(w, pcr);
-	mi_t12_hdr_end(w, size);
+	mi_tpm_hdr_end(w, size);
 }
 
 int mi_t12_pcrread_rsp(const void *rsp, size_t len, uint8_t ret_pcr[MI_T12_DIGEST_LEN])

@@ -14,6 +14,7 @@
 #include <string.h>
 #include "measured/error.h"
 #include "measured/initcore.h"
+#include "measured/tpm12.h"
 
 #define TPM_ST_NO_SESSIONS 0x8001
 #define TPM_ST_SESSIONS 0x8002
@@ -48,29 +49,6 @@ static int bank_of_alg(uint16_t alg)
 	return -1;
 }
 
-/* Header with a size patched by hdr_end() once the body is written. */
-static uint8_t *hdr_begin(struct mbuf_writer *w, uint16_t tag, uint32_t cc)
-{
-	uint8_t *size;
-
-	mbw_be16(w, tag);
-	size = mbw_reserve(w, 4);
-	mbw_be32(w, cc);
-	return size;
-}
-
-static void hdr_end(struct mbuf_writer *w, uint8_t *size)
-{
-	uint32_t n = (uint32_t)w->len;
-
-	if (!mbw_ok(w) || !size)
-		return;
-	size[0] = n >> 24;
-	size[1] = n >> 16;
-	size[2] = n >> 8;
-	size[3] = n;
-}
-
 /*
  * Response header (Part 1, 18.10): tag, responseSize, responseCode.  The
  * size field must equal the bytes received; a non-zero code is the TPM's
@@ -99,12 +77,12 @@ static int rsp_begin(struct mbuf_reader *r, const void *rsp, size_t len, const c
 
 void mi_tpm_getcap_pcrs_cmd(struct mbuf_writer *w)
 {
-	uint8_t *size = hdr_begin(w, TPM_ST_NO_SESSIONS, TPM_CC_GET_CAPABILITY);
+	uint8_t *size = mi_tpm_hdr_begin(w, TPM_ST_NO_SESSIONS, TPM_CC_GET_CAPABILITY);
 
 	mbw_be32(w, TPM_CAP_PCRS);
 	mbw_be32(w, 0);		/* property: ignored for TPM_CAP_PCRS */
 	mbw_be32(w, 1);		/* propertyCount */
-	hdr_end(w, size);
+	mi_tpm_hdr_end(w, size);
 }
 
 /* TPMS_PCR_SELECTION: hash, sizeofSelect, pcrSelect[sizeofSelect]. */
@@ -170,7 +148,7 @@ int mi_tpm_getcap_pcrs_rsp(const void *rsp, size_t len, unsigned *ret_banks, uns
 
 void mi_tpm_extend_cmd(struct mbuf_writer *w, unsigned pcr, const struct m_digests *d)
 {
-	uint8_t *size = hdr_begin(w, TPM_ST_SESSIONS, TPM_CC_PCR_EXTEND);
+	uint8_t *size = mi_tpm_hdr_begin(w, TPM_ST_SESSIONS, TPM_CC_PCR_EXTEND);
 	uint32_t count = 0;
 
 	mbw_be32(w, pcr);	/* TPMI_DH_PCR: the PCR index is its handle */
@@ -188,7 +166,7 @@ void mi_tpm_extend_cmd(struct mbuf_writer *w, unsigned pcr, const struct m_diges
 		mbw_be16(w, bank_tab[b].alg);
 		mbw_bytes(w, d->d[b], bank_tab[b].size);
 	}
-	hdr_end(w, size);
+	mi_tpm_hdr_end(w, size);
 }
 
 int mi_tpm_extend_rsp(const void *rsp, size_t len)
@@ -212,7 +190,7 @@ int mi_tpm_extend_rsp(const void *rsp, size_t len)
 
 void mi_tpm_pcrread_cmd(struct mbuf_writer *w, unsigned pcr, unsigned banks)
 {
-	uint8_t *size = hdr_begin(w, TPM_ST_NO_SESSIONS, TPM_CC_PCR_READ);
+	uint8_t *size = mi_tpm_hdr_begin(w, TPM_ST_NO_SESSIONS, TPM_CC_PCR_READ);
 	uint32_t count = 0;
 
 	for_each_bank(b, banks)
@@ -227,7 +205,7 @@ void mi_tpm_pcrread_cmd(struct mbuf_writer *w, unsigned pcr, unsigned banks)
 		mbw_u8(w, PCR_SELECT_MIN);
 		mbw_bytes(w, sel, sizeof(sel));
 	}
-	hdr_end(w, size);
+	mi_tpm_hdr_end(w, size);
 }
 
 /*

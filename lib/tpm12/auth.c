@@ -37,10 +37,10 @@ void t12_flush(struct m_tpm *tpm, uint32_t handle, uint32_t type)
 	uint8_t *size;
 
 	mbw_init_fixed(&w, c, sizeof(c));
-	size = mi_t12_hdr_begin(&w, MI_T12_TAG_RQU_COMMAND, ORD_FLUSH_SPECIFIC);
+	size = mi_tpm_hdr_begin(&w, MI_T12_TAG_RQU_COMMAND, ORD_FLUSH_SPECIFIC);
 	mbw_be32(&w, handle);
 	mbw_be32(&w, type);
-	mi_t12_hdr_end(&w, size);
+	mi_tpm_hdr_end(&w, size);
 	(void)m_tpm_raw(tpm, &w, r, sizeof(r), &n);	/* best effort: nothing to do on failure */
 }
 
@@ -64,8 +64,8 @@ int t12_oiap(struct m_tpm *tpm, const uint8_t secret[20], struct t12_session *re
 	int err;
 
 	mbw_init_fixed(&w, c, sizeof(c));
-	size = mi_t12_hdr_begin(&w, MI_T12_TAG_RQU_COMMAND, ORD_OIAP);
-	mi_t12_hdr_end(&w, size);
+	size = mi_tpm_hdr_begin(&w, MI_T12_TAG_RQU_COMMAND, ORD_OIAP);
+	mi_tpm_hdr_end(&w, size);
 	err = m_tpm_raw(tpm, &w, r, sizeof(r), &n);
 	if (err == 0)
 		err = mi_t12_rsp_begin(&rd, r, n, "TPM_OIAP", &tpm->last_rc);
@@ -93,11 +93,11 @@ int t12_osap(struct m_tpm *tpm, uint16_t etype, uint32_t evalue, const uint8_t s
 	if (RAND_bytes(odd_osap, sizeof(odd_osap)) != 1)
 		return m_err(-EIO, "no random bytes for nonceOddOSAP");
 	mbw_init_fixed(&w, c, sizeof(c));
-	size = mi_t12_hdr_begin(&w, MI_T12_TAG_RQU_COMMAND, ORD_OSAP);
+	size = mi_tpm_hdr_begin(&w, MI_T12_TAG_RQU_COMMAND, ORD_OSAP);
 	mbw_be16(&w, etype);
 	mbw_be32(&w, evalue);
 	mbw_bytes(&w, odd_osap, 20);
-	mi_t12_hdr_end(&w, size);
+	mi_tpm_hdr_end(&w, size);
 	err = m_tpm_raw(tpm, &w, r, sizeof(r), &n);
 	if (err == 0)
 		err = mi_t12_rsp_begin(&rd, r, n, "TPM_OSAP", &tpm->last_rc);
@@ -174,7 +174,7 @@ int t12_auth_call(struct m_tpm *tpm, const char *what, uint32_t ordinal, const u
 		goto fail;
 	mbw_init_heap(&w, 10 + handles_len + params_len + 2 * REQ_TRAILER);
 	/* a heap buffer moves as it grows: the size is patched by offset below */
-	(void)mi_t12_hdr_begin(&w, nsess == 1 ? MI_T12_TAG_RQU_AUTH1 : MI_T12_TAG_RQU_AUTH2, ordinal);
+	(void)mi_tpm_hdr_begin(&w, nsess == 1 ? MI_T12_TAG_RQU_AUTH1 : MI_T12_TAG_RQU_AUTH2, ordinal);
 	mbw_bytes(&w, handles, handles_len);
 	mbw_bytes(&w, params, params_len);
 	for (unsigned i = 0; i < nsess; i++) {
@@ -191,7 +191,7 @@ int t12_auth_call(struct m_tpm *tpm, const char *what, uint32_t ordinal, const u
 		mbw_bytes(&w, auth, 20);
 	}
 	if (mbw_ok(&w))
-		mi_t12_hdr_end(&w, w.data + 2);
+		mi_tpm_hdr_end(&w, w.data + 2);
 	err = m_tpm_raw(tpm, &w, rsp, cap, &n);
 	mbw_free(&w);
 	if (err < 0)

@@ -108,6 +108,15 @@ guest_pcr() {
 	sed -n "s/^GUESTPCR $2 $3 \([0-9a-f]*\)\$/\1/p" "$1.txt" | head -n 1
 }
 
+# check_fail_closed NAME LOG EXPECTED-TEXT: the root's init never ran, the
+# console has measured-init's FATAL line with the text, and it halted.
+check_fail_closed() {
+	if grep -q ROOT-INIT-STARTED "$2.txt"; then die "$1: the root's init ran"; fi
+	grep -q "measured-init: FATAL: .*$3" "$2.txt" || { tail -20 "$2.txt"; die "$1: no '$3' on the console"; }
+	grep -q "measured-init: halting" "$2.txt" || die "$1: did not halt"
+	ok "$1 fails closed"
+}
+
 # guest_pcr12 LOG N: PCR N of a TPM 1.2 as the guest kernel lists it
 # (/sys/class/tpm/tpm0/pcrs: "PCR-15: 3A 3F ..."), lowercase hex.
 guest_pcr12() {

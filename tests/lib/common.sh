@@ -48,21 +48,9 @@ expect_exit() {
 # and TPM2TOOLS_TCTI for it.  tpm2-tss's swtpm TCTI finds the control
 # channel at SOCKET.ctrl, so that is where it goes.
 swtpm_start() {
-	d="$T/tpm-$1"
-	mkdir -p "$d"
-	swtpm socket --tpm2 --tpmstate dir="$d" --flags not-need-init,startup-clear \
-		--server type=unixio,path="$d/sock" --ctrl type=unixio,path="$d/sock.ctrl" \
-		--log file="$d/log" &
-	PIDS="$PIDS $!"
-	i=0
-	while [ ! -S "$d/sock" ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && die "swtpm did not start"
-		sleep 0.05
-	done
-	MEASURED_TCTI="swtpm:path=$d/sock"
+	swtpm_sock "$T/tpm-$1" --tpm2 not-need-init,startup-clear
 	TPM2TOOLS_TCTI="$MEASURED_TCTI"
-	export MEASURED_TCTI TPM2TOOLS_TCTI
+	export TPM2TOOLS_TCTI
 }
 
 # swtpm12_start NAME [FLAGS]: a fresh TPM 1.2 (swtpm without --tpm2) on a
@@ -70,19 +58,25 @@ swtpm_start() {
 # not-need-init,startup-clear: started as firmware would; "not-need-init"
 # alone leaves TPM_Startup to us).
 swtpm12_start() {
-	d="$T/tpm12-$1"
-	mkdir -p "$d"
-	swtpm socket --tpmstate dir="$d" --flags "${2:-not-need-init,startup-clear}" \
-		--server type=unixio,path="$d/sock" --ctrl type=unixio,path="$d/sock.ctrl" \
-		--log file="$d/log" &
+	swtpm_sock "$T/tpm12-$1" "" "${2:-not-need-init,startup-clear}"
+}
+
+# swtpm_sock DIR FAMILY-OPTION FLAGS: swtpm on DIR/sock (control channel
+# DIR/sock.ctrl), stopped at exit; MEASURED_TCTI names it.
+swtpm_sock() {
+	mkdir -p "$1"
+	# shellcheck disable=SC2086 # no family option for TPM 1.2
+	swtpm socket $2 --tpmstate dir="$1" --flags "$3" \
+		--server type=unixio,path="$1/sock" --ctrl type=unixio,path="$1/sock.ctrl" \
+		--log file="$1/log" &
 	PIDS="$PIDS $!"
 	i=0
-	while [ ! -S "$d/sock" ]; do
+	while [ ! -S "$1/sock" ]; do
 		i=$((i + 1))
-		[ $i -gt 100 ] && die "swtpm (1.2) did not start"
+		[ $i -gt 100 ] && die "swtpm did not start"
 		sleep 0.05
 	done
-	MEASURED_TCTI="swtpm:path=$d/sock"
+	MEASURED_TCTI="swtpm:path=$1/sock"
 	export MEASURED_TCTI
 }
 
