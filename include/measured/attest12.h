@@ -99,6 +99,21 @@ int m_t12_signature_verify(const struct m_t12_pubkey *k, const uint8_t *msg, siz
  */
 int m_t12_tssblob_pubkey(const struct m_t12_pubkey *k, uint8_t *out, size_t cap, size_t *ret_len);
 
+/* ---- tpm-quote-tools' files (lib/attest/quote12_tqt.c) ---- */
+
+/** m_t12_tssblob_parse() - tpm_mkaik's public key file (DER TssBlob of a TPM_PUBKEY). */
+int m_t12_tssblob_parse(const uint8_t *der, size_t len, struct m_t12_pubkey *ret);
+/** m_t12_pcrvals_parse() - tpm_getquote -p's "N=HEX" lines into the sha1 bank; the PCRs in @ret_mask. */
+int m_t12_pcrvals_parse(const char *text, size_t len, struct m_pcrs *ret, uint32_t *ret_mask);
+/**
+ * m_t12_evidence_from_quote_tools() - evidence for a tpm_getquote signature:
+ * the TPM_QUOTE_INFO2 rebuilt from @pcrs over @mask, @nonce and locality 0.
+ */
+struct m_evidence;
+int m_t12_evidence_from_quote_tools(const struct m_t12_pubkey *aik, const struct m_pcrs *pcrs, uint32_t mask,
+				    const uint8_t nonce[20], const uint8_t *sig, size_t sig_len,
+				    struct m_evidence **ret);
+
 /* ---- the TPM's side (lib/tpm12/identity.c) ---- */
 
 /** m_tpm12_ek_public() - the EK's TPM_PUBKEY (TPM_OwnerReadInternalPub, owner authorized). */

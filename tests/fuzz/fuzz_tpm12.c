@@ -2,8 +2,8 @@
 /*
  * The TPM 1.2 parsers: responses to the init's commands
  * (lib/initcore/tpm12_wire.c), and the structures a verifier reads from
- * outside (lib/tpm12/key12.c, lib/attest/quote12.c): TPM_KEY, TPM_PUBKEY,
- * TPM_QUOTE_INFO2.  Inputs up to MI_TPM_BUF_MAX bytes, as a TPM answers.
+ * outside (lib/tpm12/key12.c, lib/attest/quote12.c, quote12_tqt.c): TPM_KEY,
+ * TPM_PUBKEY, TPM_QUOTE_INFO2, tpm-quote-tools' TssBlob and PCR values.  Inputs up to MI_TPM_BUF_MAX bytes, as a TPM answers.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -35,5 +35,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	if (m_t12_quote_info2_parse(data, size, ext, &mask, d) == 0 && (mask >> 24))
 		__builtin_trap();
+	if (m_t12_tssblob_parse(data, size, &k) == 0 && k.raw_len > sizeof(k.raw))
+		__builtin_trap();
+	{
+		struct m_pcrs p;
+
+		if (m_t12_pcrvals_parse((const char *)data, size, &p, &mask) == 0 && (!mask || mask >> 24))
+			__builtin_trap();
+	}
 	return 0;
 }

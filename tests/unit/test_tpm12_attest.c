@@ -186,6 +186,50 @@ static void test_tssblob(void **state)
 	assert_memory_equal(out + 9, ((uint8_t[]){ 0x02, 0x02, 0x00, 0x80, 0x04, 0x81, 0x80 }), 7);
 }
 
+/*
+ * tpm_mkaik's file as TrouSerS 0.3.15 writes it (Tspi_EncodeDER_TssBlob,
+ * checked with `openssl asn1parse` on its output): blobLength as four
+ * bytes with leading zeros, 02 04 00 00 01 1c, which strict DER forbids;
+ * read anyway.  And tpm_getquote -p's "N=HEX" lines.
+ */
+static void test_quote_tools_files(void **state)
+{
+	(void)state;
+	uint8_t der[20 + 284], *p = der;
+	static const uint8_t head[] = { 0x30, 0x82, 0x01, 0x2c, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02,
+					0x02, 0x04, 0x00, 0x00, 0x01, 0x1c, 0x04, 0x82, 0x01, 0x1c };
+	struct m_t12_pubkey k;
+	struct m_pcrs v;
+	uint32_t mask;
+	static const char vals[] = "0=0000000000000000000000000000000000000000\n"
+				   "16=26392D97E146E141BC7717C73D1A596D285FEA82\n";
+
+	memcpy(p, head, sizeof(head)), p += sizeof(head);
+	/* TPM_PUBKEY of a 2048-bit RSA key: parms 24 bytes, 00 00 01 00 + modulus */
+	memcpy(p, (uint8_t[]){ 0, 0, 0, 1, 0, 3, 0, 1, 0, 0, 0, 12, 0, 0, 8, 0, 0, 0, 0, 2, 0, 0, 0, 0,
+			       0, 0, 1, 0 }, 28), p += 28;
+	memset(p, 0xe9, 256);
+	assert_int_equal(m_t12_tssblob_parse(der, sizeof(der), &k), 0);
+	assert_int_equal(k.n_len, 256);
+	assert_int_equal(k.enc_scheme, 3);
+	/* a blob of another type (1: a key blob) or a wrong length */
+	der[9] = 1;
+	assert_int_equal(m_t12_tssblob_parse(der, sizeof(der), &k), -EBADMSG);
+	der[9] = 2, der[15] = 0x1d;
+	assert_int_equal(m_t12_tssblob_parse(der, sizeof(der), &k), -EBADMSG);
+	der[15] = 0x1c;
+	for (size_t n = 0; n < sizeof(der); n++)
+		assert_true(m_t12_tssblob_parse(der, n, &k) < 0);
+
+	assert_int_equal(m_t12_pcrvals_parse(vals, strlen(vals), &v, &mask), 0);
+	assert_int_equal(mask, 1u << 0 | 1u << 16);
+	assert_int_equal(v.v[M_SHA1][16][0], 0x26);
+	assert_int_equal(v.v[M_SHA1][16][19], 0x82);
+	assert_int_equal(m_t12_pcrvals_parse("24=0000000000000000000000000000000000000000\n", 44, &v, &mask), -EBADMSG);
+	assert_int_equal(m_t12_pcrvals_parse(vals, strlen(vals) - 1, &v, &mask), -EBADMSG);
+	assert_int_equal(m_t12_pcrvals_parse("", 0, &v, &mask), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_external_data),
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_tssblob),
+		cmocka_unit_test(test_quote_tools_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
