@@ -84,6 +84,8 @@ tpm_for_qemu() {
 	mkdir -p "$d"
 	family=--tpm2
 	[ "${BOOT_TPM:-2.0}" = 1.2 ] && family=
+	# BOOT_TPM_STATE=DIR: start from a copy of a prepared state (swtpm_setup's)
+	[ -n "${BOOT_TPM_STATE:-}" ] && cp -r "$BOOT_TPM_STATE"/. "$d"/
 	# shellcheck disable=SC2086 # no word when 1.2
 	swtpm socket $family --tpmstate dir="$d" --ctrl type=unixio,path="$d/ctrl" \
 		--log file="$d/log" --terminate &
