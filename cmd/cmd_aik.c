@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 #include "common.h"
 #include "tpm_opts.h"
+#include "measured/attest.h"
 #include "measured/attest12.h"
 #include "measured/base64.h"
 #include "measured/error.h"
@@ -28,24 +29,28 @@ static void help(void)
 {
 	fputs("Usage: measured aik create [-T TCTI] -o AIK [--request FILE] [--label TEXT]\n"
 	      "                           [--owner-secret HEX] [--srk-secret HEX] [--aik-secret HEX]\n"
-	      "       measured aik challenge --request FILE [--ek-public FILE] -o CHALLENGE\n"
-	      "                              --secret-out FILE\n"
+	      "       measured aik challenge --request FILE [--ek-public FILE | --ek-ca FILE...]\n"
+	      "                              -o CHALLENGE --secret-out FILE\n"
 	      "       measured aik activate [-T TCTI] --aik AIK [--owner-secret HEX]\n"
 	      "                             [--srk-secret HEX] [--aik-secret HEX] CHALLENGE\n\n"
 	      "A TPM 1.2 attestation identity key (AIK) for `measured quote --aik`.\n"
 	      "create    TPM_MakeIdentity: write the AIK's key blob (wrapped by the SRK) to\n"
 	      "          AIK and the identity request (JSON: EK and AIK public keys, the\n"
-	      "          label's SHA-1, the AIK's identity binding) to --request or stdout\n"
+	      "          label's SHA-1, the AIK's identity binding, the EK certificate from NV\n"
+	      "          if the TPM has one) to --request or stdout\n"
 	      "challenge check the request's identity binding, draw a 16-byte secret and\n"
 	      "          encrypt it with the AIK's digest to the EK (TPM_ASYM_CA_CONTENTS,\n"
 	      "          RSA-OAEP); --ek-public FILE (a TPM_PUBKEY) names the EK to trust\n"
-	      "          instead of the request's; the secret goes to --secret-out as hex\n"
+	      "          instead of the request's; --ek-ca FILE (repeatable: root and\n"
+	      "          intermediate CAs, PEM) requires the request's EK certificate to\n"
+	      "          chain to them and certify its EK; the secret goes to --secret-out\n"
 	      "activate  TPM_ActivateIdentity: print the challenge's secret as hex\n\n"
 	      TPM_OPTS_HELP
 	      "      --owner-secret HEX the TPM owner's 20-byte secret (default 20 zero bytes)\n"
 	      TPM12_SECRETS_HELP
 	      "  -h, --help             this text\n\n"
-	      "Exit: 0 done, 1 the identity binding does not verify, 2 usage, 3 input/output,\n"
+	      "Exit: 0 done, 1 the identity binding or the EK certificate does not verify,\n"
+	      "2 usage, 3 input/output,\n"
 	      "4 TPM error (a challenge for another TPM or AIK is refused by the TPM).\n", stdout);
 }
 
@@ -92,6 +97,8 @@ static int create(const char *tcti, const char *out, const char *request, const 
 	struct m_tpm *tpm = NULL;
 	json_object *o = NULL;
 	const char *text;
+	uint8_t *cert = NULL;
+	size_t cert_len = 0;
 	int r, rc;
 
 	rc = tpm_connect(tcti, &tpm);
@@ -104,6 +111,12 @@ static int create(const char *tcti, const char *out, const char *request, const 
 	r = m_digest_one(M_SHA1, label, strlen(label), digest);
 	if (r == 0)
 		r = m_tpm12_ek_public(tpm, owner, &ek);
+	if (r == 0) {
+		/* the certificate is optional: without it the verifier trusts on first use */
+		r = m_tpm12_ek_cert_read(tpm, owner, &cert, &cert_len);
+		if (r == -ENOENT)
+			r = 0;
+	}
 	if (r == 0)
 		r = m_tpm12_make_identity(tpm, owner, srk, aik, digest, blob, &blob_len, binding, &binding_len);
 	if (r == 0)
@@ -118,6 +131,8 @@ static int create(const char *tcti, const char *out, const char *request, const 
 	add_b64(o, "aik_public", pub.raw, pub.raw_len);
 	add_b64(o, "label_digest", digest, 20);
 	add_b64(o, "identity_binding", binding, binding_len);
+	if (cert)
+		add_b64(o, "ek_certificate", cert, cert_len);
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 	r = write_out(out, blob, blob_len);
 	if (r == 0) {
@@ -128,12 +143,31 @@ static int create(const char *tcti, const char *out, const char *request, const 
 	}
 	rc = r < 0 ? fail(EXIT_INPUT, r, NULL) : EXIT_OK;
 out:
+	free(cert);
 	json_object_put(o);
 	m_tpm_close(tpm);
 	return rc;
 }
 
-static int challenge(const char *request, const char *ek_path, const char *out, const char *secret_out)
+/* The request's EK certificate must chain to @cas and certify @ek. */
+static int check_ek_cert(json_object *o, const char *const *cas, size_t n_ca, const struct m_t12_pubkey *ek)
+{
+	uint8_t cert[M_EK_CERT_MAX];
+	size_t len;
+	EVP_PKEY *key = NULL;
+	int r = get_b64(o, "ek_certificate", cert, sizeof(cert), &len);
+
+	if (r < 0)
+		return m_err(-EACCES, "--ek-ca: the request has no EK certificate");
+	r = m_t12_pubkey_to_pkey(ek, &key);
+	if (r == 0)
+		r = m_ek_cert_check(cas, n_ca, cert, len, key);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+static int challenge(const char *request, const char *ek_path, const char *const *cas, size_t n_ca,
+		     const char *out, const char *secret_out)
 {
 	uint8_t raw[M_T12_PUBKEY_MAX], label[20], binding[M_T12_SIG_MAX], secret[16], blob[M_T12_MODULUS_MAX];
 	uint8_t *text = NULL, *ekraw = NULL;
@@ -173,8 +207,10 @@ static int challenge(const char *request, const char *ek_path, const char *out, 
 	if (r < 0)
 		goto out;
 	r = m_t12_identity_verify(&aik, label, binding, binding_len);
+	if (r == 0 && n_ca)
+		r = check_ek_cert(o, cas, n_ca, &ek);
 	if (r < 0) {
-		rc = EXIT_MISMATCH;
+		rc = r == -ENOMEM ? EXIT_INTERNAL : r == -EINVAL ? EXIT_INPUT : EXIT_MISMATCH;
 		goto out;
 	}
 	if (RAND_bytes(secret, sizeof(secret)) != 1) {
@@ -242,7 +278,7 @@ out:
 
 int cmd_aik(int argc, char **argv)
 {
-	enum { OPT_REQUEST = 256, OPT_LABEL, OPT_OWNER, OPT_SRK, OPT_AIKS, OPT_EK, OPT_SECRET_OUT, OPT_AIK };
+	enum { OPT_REQUEST = 256, OPT_LABEL, OPT_OWNER, OPT_SRK, OPT_AIKS, OPT_EK, OPT_SECRET_OUT, OPT_AIK, OPT_EK_CA };
 	static const struct option opts[] = {
 		{ "tcti", required_argument, NULL, 'T' },
 		{ "output", required_argument, NULL, 'o' },
@@ -254,11 +290,13 @@ int cmd_aik(int argc, char **argv)
 		{ "ek-public", required_argument, NULL, OPT_EK },
 		{ "secret-out", required_argument, NULL, OPT_SECRET_OUT },
 		{ "aik", required_argument, NULL, OPT_AIK },
+		{ "ek-ca", required_argument, NULL, OPT_EK_CA },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *tcti = NULL, *out = NULL, *request = NULL, *label = "measured", *ek = NULL, *secret_out = NULL;
-	const char *aik_path = NULL, *sub;
+	const char *aik_path = NULL, *sub, *cas[4];
+	size_t n_ca = 0;
 	uint8_t owner[20] = { 0 }, srk[20] = { 0 }, aik[20] = { 0 };
 	int c, rc;
 
@@ -280,6 +318,11 @@ int cmd_aik(int argc, char **argv)
 		case OPT_EK: ek = optarg; break;
 		case OPT_SECRET_OUT: secret_out = optarg; break;
 		case OPT_AIK: aik_path = optarg; break;
+		case OPT_EK_CA:
+			if (n_ca == sizeof(cas) / sizeof(cas[0]))
+				return usage_error("aik", "at most %zu --ek-ca", sizeof(cas) / sizeof(cas[0]));
+			cas[n_ca++] = optarg;
+			break;
 		case OPT_OWNER:
 			if ((rc = tpm12_secret_arg("aik", "--owner-secret", optarg, owner)))
 				return rc;
@@ -306,7 +349,9 @@ int cmd_aik(int argc, char **argv)
 	} else if (!strcmp(sub, "challenge")) {
 		if (!request || !out || !secret_out || optind < argc)
 			return usage_error("aik", "challenge: --request, -o and --secret-out are required");
-		rc = challenge(request, ek, out, secret_out);
+		if (ek && n_ca)
+			return usage_error("aik", "challenge: --ek-public and --ek-ca exclude each other");
+		rc = challenge(request, ek, cas, n_ca, out, secret_out);
 	} else if (!strcmp(sub, "activate")) {
 		if (!aik_path || argc - optind != 1)
 			return usage_error("aik", "activate: --aik AIK and one CHALLENGE file expected");

@@ -75,6 +75,13 @@ void m_tpm_flush(struct m_tpm *tpm, uint32_t handle);
 #define M_EK_CERT_MAX 4096u
 int m_tpm_ek_cert_read(struct m_tpm *tpm, uint32_t nv_index, uint8_t **ret, size_t *ret_len);
 
+/**
+ * m_ek_cert_check() - @der (an EK certificate) chains to a CA in the PEM
+ * files @ca_files (intermediates included there) and certifies @ek;
+ * -EACCES saying which check failed (lib/attest/ekcert.c).
+ */
+int m_ek_cert_check(const char *const *ca_files, size_t n_ca, const uint8_t *der, size_t len, EVP_PKEY *ek);
+
 /* ---- public keys (lib/attest/akpub.c) ---- */
 
 /**

@@ -116,6 +116,12 @@ int m_t12_evidence_from_quote_tools(const struct m_t12_pubkey *aik, const struct
 
 /* ---- the TPM's side (lib/tpm12/identity.c) ---- */
 
+/**
+ * m_tpm12_ek_cert_read() - the EK certificate (DER, at most M_EK_CERT_MAX
+ * bytes, malloc'd) from NV index TPM_NV_INDEX_EKCert, owner authorized;
+ * -ENOENT when the TPM has none.
+ */
+int m_tpm12_ek_cert_read(struct m_tpm *tpm, const uint8_t owner_auth[20], uint8_t **ret, size_t *ret_len);
 /** m_tpm12_ek_public() - the EK's TPM_PUBKEY (TPM_OwnerReadInternalPub, owner authorized). */
 int m_tpm12_ek_public(struct m_tpm *tpm, const uint8_t owner_auth[20], struct m_t12_pubkey *ret);
 /**

@@ -6,8 +6,10 @@
  * Authorizations through lib/tpm12/auth.c.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
+#include "measured/attest.h"
 #include "measured/attest12.h"
 #include "measured/error.h"
 #include "measured/initcore.h"
@@ -18,6 +20,13 @@
 #define ORD_LOAD_KEY2 0x00000041
 #define ORD_QUOTE2 0x0000003e
 #define ORD_OWNER_READ_INTERNAL_PUB 0x00000081
+#define ORD_NV_READ_VALUE 0x000000cf
+/* TPM_NV_INDEX_EKCert with the D bit (Part 2, 19.1.2): where a TPM 1.2 keeps
+ * its EK certificate, as TCG_PCCLIENT_STORED_CERT (PC Client spec 1.2, 7.4.4) */
+#define NV_INDEX_EKCERT 0x1000f000
+#define NV_CHUNK 512u
+#define TAG_STORED_CERT 0x1001
+#define TAG_FULL_CERT 0x1002
 #define KEY_IDENTITY 0x0012
 #define AUTH_ALWAYS 0x01
 #define ES_NONE 0x0001
@@ -47,6 +56,69 @@ int m_tpm12_ek_public(struct m_tpm *tpm, const uint8_t owner_auth[20], struct m_
 	if (err < 0)
 		return err;
 	return m_t12_pubkey_parse(out, out_len, ret);
+}
+
+/* TPM_NV_ReadValue of @len bytes at @off, owner authorized (Part 3, 20.4). */
+static int nv_read(struct m_tpm *tpm, const uint8_t owner_auth[20], uint32_t index, uint32_t off, uint32_t len,
+		   uint8_t *out)
+{
+	uint8_t rsp[RSP_MAX], params[12];
+	struct t12_session s;
+	struct mbuf_reader r;
+	const uint8_t *o;
+	size_t olen;
+	int err = t12_oiap(tpm, owner_auth, &s);
+
+	if (err < 0)
+		return err;
+	be32(params, index);
+	be32(params + 4, off);
+	be32(params + 8, len);
+	err = t12_auth_call(tpm, "TPM_NV_ReadValue", ORD_NV_READ_VALUE, NULL, 0, params, 12, &s, 1, 0, rsp,
+			    sizeof(rsp), &o, &olen);
+	if (err < 0)
+		return tpm->last_rc == MI_T12_BADINDEX ? m_err(-ENOENT, "the TPM has no EK certificate (NV index 0x%08x)", index) : err;
+	mbr_init(&r, o, olen);
+	if (mbr_be32(&r) != len || !mbr_copy(&r, out, len) || mbr_remaining(&r))
+		return m_err(-EBADMSG, "TPM_NV_ReadValue: %zu bytes for %u asked", olen, len);
+	return 0;
+}
+
+int m_tpm12_ek_cert_read(struct m_tpm *tpm, const uint8_t owner_auth[20], uint8_t **ret, size_t *ret_len)
+{
+	uint8_t head[7], *der;
+	struct mbuf_reader r;
+	uint16_t tag, size, tag2;
+	size_t len;
+	int err = nv_read(tpm, owner_auth, NV_INDEX_EKCERT, 0, sizeof(head), head);
+
+	if (err < 0)
+		return err;
+	/* TCG_PCCLIENT_STORED_CERT: tag, certType (0: full), certSize, then
+	 * TCG_FULL_CERT: tag, the DER certificate */
+	mbr_init(&r, head, sizeof(head));
+	tag = mbr_be16(&r);
+	(void)mbr_u8(&r);
+	size = mbr_be16(&r);
+	tag2 = mbr_be16(&r);
+	if (tag != TAG_STORED_CERT || tag2 != TAG_FULL_CERT || size < 3 || size - 2u > M_EK_CERT_MAX)
+		return m_err(-EBADMSG, "EK certificate NV area: tags 0x%04x/0x%04x, size %u", tag, tag2, size);
+	len = size - 2u;
+	der = malloc(len);
+	if (!der)
+		return -ENOMEM;
+	for (size_t off = 0; off < len && err == 0; off += NV_CHUNK) {
+		uint32_t n = len - off < NV_CHUNK ? (uint32_t)(len - off) : NV_CHUNK;
+
+		err = nv_read(tpm, owner_auth, NV_INDEX_EKCERT, (uint32_t)(sizeof(head) + off), n, der + off);
+	}
+	if (err < 0) {
+		free(der);
+		return err;
+	}
+	*ret = der;
+	*ret_len = len;
+	return 0;
 }
 
 /* TPM_KEY (1.1 layout, as TSS 1.2 stacks send it) for a 2048-bit RSA identity key. */

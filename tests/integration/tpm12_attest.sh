@@ -7,7 +7,9 @@
 # `measured verify` and, independently, with python (TPM_QUOTE_INFO2 and the
 # composite PCR digest rebuilt from Part 2, 11.4 and 8.2); the attack cases:
 # a stale nonce, an edited PCR value, an edited log, another TPM's AIK, a
-# signature by another key, a challenge for another EK or another AIK.  Our
+# signature by another key, a challenge for another EK or another AIK.  A
+# TPM with an EK certificate (swtpm_setup's local CA) has it checked against
+# the CA and against the EK it names.  Our
 # quote verifies with Debian's tpm-quote-tools (tpm_verifyquote, which needs
 # no daemon for this).
 . "$MEASURED_SRCDIR/tests/lib/common.sh"
@@ -162,3 +164,41 @@ if tpm_verifyquote "$T/tqt.pub" "$T/tqt.hash" "$T/tqt.nonce" "$T/tqt.quote" > "$
 fi
 grep -q "verifying signature" "$T/tqt.out" || die "tpm_verifyquote: $(cat "$T/tqt.out")"
 ok "tpm_verifyquote refuses our quote with another nonce"
+
+# an EK certificate in NV (swtpm_setup's local CA, private configuration)
+export XDG_CONFIG_HOME="$T/xdg"
+swtpm_setup --create-config-files root,skip-if-exist > /dev/null 2>&1 || die "swtpm_setup config"
+swtpm12_owned c --create-ek-cert --config "$T/xdg/swtpm_setup.conf"
+CA=$T/xdg/var/lib/swtpm-localca
+# shellcheck disable=SC2086
+$M aik create -o "$T/aikC" --request "$T/reqC.json" $S || die "aik create on TPM C"
+python3 -c 'import base64,json,sys; open(sys.argv[2],"wb").write(base64.b64decode(json.load(open(sys.argv[1]))["ek_certificate"]))' \
+	"$T/reqC.json" "$T/ekC.der" || die "no ek_certificate in the request of a TPM with one"
+openssl x509 -inform DER -in "$T/ekC.der" -out "$T/ekC.pem" || die "the EK certificate is not DER"
+openssl verify -CAfile "$CA/swtpm-localca-rootca-cert.pem" -untrusted "$CA/issuercert.pem" "$T/ekC.pem" > /dev/null ||
+	die "openssl does not verify the EK certificate read from NV"
+ok "the EK certificate read with TPM_NV_ReadValue verifies with openssl"
+$M aik challenge --request "$T/reqC.json" --ek-ca "$CA/swtpm-localca-rootca-cert.pem" --ek-ca "$CA/issuercert.pem" \
+	-o "$T/chalC" --secret-out "$T/sC" || die "challenge with --ek-ca"
+# shellcheck disable=SC2086
+assert_eq "activation with a certified EK" "$(cat "$T/sC")" "$($M aik activate --aik "$T/aikC" $S "$T/chalC")"
+# the certificate of C with the EK of A: refused
+python3 - "$T" <<'PY'
+import json, sys
+T = sys.argv[1]
+a, c = json.load(open(T + "/reqA.json")), json.load(open(T + "/reqC.json"))
+a["ek_certificate"] = c["ek_certificate"]
+json.dump(a, open(T + "/req-certC.json", "w"))
+PY
+expect_exit 1 $M aik challenge --request "$T/req-certC.json" --ek-ca "$CA/swtpm-localca-rootca-cert.pem" \
+	--ek-ca "$CA/issuercert.pem" -o "$T/chalX" --secret-out "$T/sX"
+assert_eq "another TPM's EK certificate" "measured aik: the EK certificate is for another key than the EK presented" "$(cat "$T/err")"
+# without the issuing intermediate: the chain does not verify
+expect_exit 1 $M aik challenge --request "$T/reqC.json" --ek-ca "$CA/swtpm-localca-rootca-cert.pem" -o "$T/chalX" \
+	--secret-out "$T/sX"
+grep -q "the EK certificate does not chain to a trusted CA" "$T/err" || die "chain: $(cat "$T/err")"
+ok "an EK certificate that does not chain: $(cat "$T/err")"
+# no certificate where one is required (TPM A has none): refused
+expect_exit 1 $M aik challenge --request "$T/reqA.json" --ek-ca "$CA/swtpm-localca-rootca-cert.pem" -o "$T/chalX" \
+	--secret-out "$T/sX"
+assert_eq "no EK certificate" "measured aik: --ek-ca: the request has no EK certificate" "$(cat "$T/err")"

@@ -80,13 +80,18 @@ swtpm_sock() {
 	export MEASURED_TCTI
 }
 
-# swtpm12_owned NAME: swtpm12_start on a TPM 1.2 that swtpm_setup gave an
-# EK and an owner.  swtpm_setup's --owner-well-known and --srk-well-known
-# secrets are SHA1 of 20 zero bytes (not the TSS's 20 zero bytes): WK.
+# swtpm12_owned NAME [SWTPM_SETUP-OPTIONS...]: swtpm12_start on a TPM 1.2
+# that swtpm_setup gave an EK and an owner (default --config /dev/null).
+# swtpm_setup's --owner-well-known and --srk-well-known secrets are SHA1 of
+# 20 zero bytes (not the TSS's 20 zero bytes): WK.
 swtpm12_owned() {
-	mkdir -p "$T/tpm12-$1"
-	swtpm_setup --tpmstate "$T/tpm12-$1" --createek --take-ownership --owner-well-known --srk-well-known \
-		--config /dev/null > "$T/tpm12-$1.setup" 2>&1 || die "swtpm_setup (1.2) failed: $(cat "$T/tpm12-$1.setup")"
+	n=$1
+	shift
+	[ $# -gt 0 ] || set -- --config /dev/null
+	mkdir -p "$T/tpm12-$n"
+	swtpm_setup --tpmstate "$T/tpm12-$n" --createek --take-ownership --owner-well-known --srk-well-known \
+		"$@" > "$T/tpm12-$n.setup" 2>&1 || die "swtpm_setup (1.2) failed: $(cat "$T/tpm12-$n.setup")"
+	set -- "$n"
 	swtpm12_start "$1"
 	WK=$(head -c 20 /dev/zero | openssl dgst -sha1 -r | cut -c1-40)
 }
