@@ -46,6 +46,7 @@ static void help(void)
 	      "`measured aik create`):\n"
 	      "      --aik FILE         the AIK's key blob\n"
 	      TPM12_SECRETS_HELP
+	      "      --legacy-quote     TPM_Quote (the 1.1 quote) instead of TPM_Quote2\n"
 	      "      --tpm-quote-tools PREFIX  also write PREFIX.pub, .hash, .nonce, .quote\n"
 	      "                         for tpm_verifyquote PUBKEY HASH NONCE QUOTE\n"
 	      "  With a TPM 1.2, --ak-public writes the AIK as a PEM public key.\n"
@@ -157,9 +158,12 @@ static int write_tpm_quote_tools(const char *prefix, const struct m_evidence *ev
 {
 	uint8_t der[M_T12_PUBKEY_MAX + 32];
 	struct m_t12_pubkey k;
+	struct m_t12_quote_info q;
 	size_t len;
 	int r = m_t12_pubkey_parse(ev->ak_pub, ev->ak_pub_len, &k);
 
+	if (r >= 0)
+		r = m_t12_quote_info_parse(ev->attest, ev->attest_len, &q);
 	if (r >= 0)
 		r = m_t12_tssblob_pubkey(&k, der, sizeof(der), &len);
 	if (r >= 0)
@@ -167,7 +171,7 @@ static int write_tpm_quote_tools(const char *prefix, const struct m_evidence *ev
 	if (r >= 0)
 		r = write_prefixed(prefix, ".hash", ev->attest, ev->attest_len);
 	if (r >= 0)
-		r = write_prefixed(prefix, ".nonce", ev->attest + 6, 20);
+		r = write_prefixed(prefix, ".nonce", q.external, 20);
 	if (r >= 0)
 		r = write_prefixed(prefix, ".quote", ev->sig, ev->sig_len);
 	return r;
@@ -187,7 +191,7 @@ static int add_logs(struct m_evidence *ev, char **paths, size_t n)
 int cmd_quote(int argc, char **argv)
 {
 	enum { OPT_AK = 256, OPT_AK_HANDLE, OPT_AK_PUBLIC, OPT_TPM2TOOLS, OPT_AIK, OPT_SRK_SECRET, OPT_AIK_SECRET,
-	       OPT_TQT };
+	       OPT_TQT, OPT_LEGACY };
 	static const struct option opts[] = {
 		{ "tcti", required_argument, NULL, 'T' },
 		{ "nonce", required_argument, NULL, 'n' },
@@ -201,6 +205,7 @@ int cmd_quote(int argc, char **argv)
 		{ "tpm2-tools", required_argument, NULL, OPT_TPM2TOOLS },
 		{ "aik", required_argument, NULL, OPT_AIK },
 		{ "tpm-quote-tools", required_argument, NULL, OPT_TQT },
+		{ "legacy-quote", no_argument, NULL, OPT_LEGACY },
 		{ "srk-secret", required_argument, NULL, OPT_SRK_SECRET },
 		{ "aik-secret", required_argument, NULL, OPT_AIK_SECRET },
 		{ "help", no_argument, NULL, 'h' },
@@ -233,6 +238,7 @@ int cmd_quote(int argc, char **argv)
 		case OPT_TPM2TOOLS: prefix = optarg; break;
 		case OPT_AIK: aik_path = optarg; break;
 		case OPT_TQT: tqt_prefix = optarg; break;
+		case OPT_LEGACY: qp.legacy_quote = true; break;
 		case OPT_SRK_SECRET:
 			if ((rc = tpm12_secret_arg("quote", "--srk-secret", optarg, srk_secret)))
 				return rc;

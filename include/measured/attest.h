@@ -170,6 +170,7 @@ struct m_quote_params {
 	const uint8_t *aik_blob;
 	size_t aik_blob_len;
 	const uint8_t *aik_auth, *srk_auth;
+	bool legacy_quote;		/* TPM 1.2: TPM_Quote instead of TPM_Quote2 */
 };
 
 /**

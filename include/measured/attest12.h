@@ -10,6 +10,7 @@
  * TPM must have an owner; the owner, SRK and AIK secrets are 20-byte
  * values (the TSS "well-known secret" is 20 zero bytes).
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/evp.h>
@@ -82,9 +83,21 @@ int m_t12_external_data(const uint8_t *nonce, size_t len, uint8_t ret[20]);
 /** m_t12_quote_info2() - the TPM_QUOTE_INFO2 a TPM_Quote2 answer signs. */
 void m_t12_quote_info2(const uint8_t external[20], const uint8_t pcr_info[M_T12_PCRINFO_SHORT_LEN],
 		       uint8_t ret[M_T12_QUOTE_INFO2_LEN]);
-/** m_t12_quote_info2_parse() - its externalData, PCR selection (PCRs 0-23) and composite digest. */
-int m_t12_quote_info2_parse(const uint8_t *data, size_t len, uint8_t ret_external[20], uint32_t *ret_mask,
-			    uint8_t ret_digest[20]);
+/* TPM_QUOTE_INFO (Part 2, 11.3): version 1.1.0.0, "QUOT", composite digest, externalData. */
+#define M_T12_QUOTE_INFO_LEN (8u + 20u + 20u)
+/** m_t12_quote_info() - the TPM_QUOTE_INFO a TPM_Quote answer signs. */
+void m_t12_quote_info(const uint8_t external[20], const uint8_t digest[20], uint8_t ret[M_T12_QUOTE_INFO_LEN]);
+
+/* What a quote signed: TPM_QUOTE_INFO2 (TPM_Quote2) or TPM_QUOTE_INFO (TPM_Quote). */
+struct m_t12_quote_info {
+	bool v2;			/* QUT2 */
+	uint8_t external[20];
+	size_t external_off;		/* where externalData sits in the structure */
+	uint32_t mask;			/* QUT2: the PCR selection (0-23); QUOT carries none */
+	uint8_t digest[20];		/* SHA-1 of the TPM_PCR_COMPOSITE */
+};
+/** m_t12_quote_info_parse() - either structure; anything else is -EBADMSG. */
+int m_t12_quote_info_parse(const uint8_t *data, size_t len, struct m_t12_quote_info *ret);
 /**
  * m_t12_signature_verify() - RSASSA-PKCS1-v1_5 SHA-1 signature (the only
  * scheme of an identity key: TPM_SS_RSASSAPKCS1v15_SHA1) by @k over @msg;
@@ -153,6 +166,14 @@ int m_tpm12_activate_identity(struct m_tpm *tpm, uint32_t aik, const uint8_t aik
 int m_tpm12_quote2(struct m_tpm *tpm, uint32_t aik, const uint8_t aik_auth[20], const uint8_t nonce[20],
 		   uint32_t mask, uint8_t ret_pcr_info[M_T12_PCRINFO_SHORT_LEN], uint8_t *ret_sig,
 		   size_t *ret_sig_len);
+
+/**
+ * m_tpm12_quote() - TPM_Quote (the TPM 1.1 quote, Part 3, 16.3) of @mask:
+ * SHA-1 of the TPM_PCR_COMPOSITE the TPM returned (the digest its
+ * TPM_QUOTE_INFO carries) and the signature.
+ */
+int m_tpm12_quote(struct m_tpm *tpm, uint32_t aik, const uint8_t aik_auth[20], const uint8_t nonce[20],
+		  uint32_t mask, uint8_t ret_digest[20], uint8_t *ret_sig, size_t *ret_sig_len);
 
 /**
  * m_attest_quote12() - m_attest_quote() on a TPM 1.2: TPM_Quote2 with the AIK

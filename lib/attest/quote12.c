@@ -155,28 +155,50 @@ void m_t12_quote_info2(const uint8_t external[20], const uint8_t pcr_info[M_T12_
 	memcpy(ret + 26, pcr_info, M_T12_PCRINFO_SHORT_LEN);
 }
 
-int m_t12_quote_info2_parse(const uint8_t *data, size_t len, uint8_t ret_external[20], uint32_t *ret_mask,
-			    uint8_t ret_digest[20])
+void m_t12_quote_info(const uint8_t external[20], const uint8_t digest[20], uint8_t ret[M_T12_QUOTE_INFO_LEN])
 {
-	struct mbuf_reader r;
-	uint8_t sel[3] = { 0 }, fixed[4];
-	uint16_t tag, nsel;
+	memcpy(ret, (uint8_t[]){ 1, 1, 0, 0, 'Q', 'U', 'O', 'T' }, 8);
+	memcpy(ret + 8, digest, 20);
+	memcpy(ret + 28, external, 20);
+}
 
-	/* tag, fixed "QUT2", externalData, infoShort: pcrSelection,
-	 * localityAtRelease, digestAtRelease */
+int m_t12_quote_info_parse(const uint8_t *data, size_t len, struct m_t12_quote_info *ret)
+{
+	struct m_t12_quote_info q;
+	struct mbuf_reader r;
+	uint8_t sel[3] = { 0 }, head[8];
+	uint16_t nsel;
+
+	memset(&q, 0, sizeof(q));
 	mbr_init(&r, data, len);
-	tag = mbr_be16(&r);
-	mbr_copy(&r, fixed, 4);
-	if (!mbr_ok(&r) || tag != TAG_QUOTE_INFO2 || memcmp(fixed, "QUT2", 4) != 0)
-		return m_err(-EBADMSG, "not a TPM_QUOTE_INFO2 (tag 0x%04x): not made by TPM_Quote2", tag);
-	mbr_copy(&r, ret_external, 20);
+	if (!mbr_copy(&r, head, 8))
+		return m_err(-EBADMSG, "neither TPM_QUOTE_INFO2 nor TPM_QUOTE_INFO (%zu bytes)", len);
+	if (!memcmp(head, (uint8_t[]){ 1, 1, 0, 0, 'Q', 'U', 'O', 'T' }, 8)) {
+		/* TPM_QUOTE_INFO: version, "QUOT", digestValue, externalData */
+		mbr_copy(&r, q.digest, 20);
+		q.external_off = r.off;
+		mbr_copy(&r, q.external, 20);
+		if (!mbr_ok(&r) || mbr_remaining(&r))
+			return m_err(-EBADMSG, "TPM_QUOTE_INFO: %zu bytes", len);
+		*ret = q;
+		return 0;
+	}
+	/* TPM_QUOTE_INFO2: tag, "QUT2", externalData, infoShort: pcrSelection,
+	 * localityAtRelease, digestAtRelease */
+	if (head[0] != TAG_QUOTE_INFO2 >> 8 || head[1] != (TAG_QUOTE_INFO2 & 0xff) || memcmp(head + 2, "QUT2", 4))
+		return m_err(-EBADMSG, "neither TPM_QUOTE_INFO2 nor TPM_QUOTE_INFO: not made by TPM_Quote2 or TPM_Quote");
+	q.v2 = true;
+	r.off = 6;
+	q.external_off = 6;
+	mbr_copy(&r, q.external, 20);
 	nsel = mbr_be16(&r);
 	if (nsel > 3 || !mbr_copy(&r, sel, nsel))
 		return m_err(-EBADMSG, "TPM_QUOTE_INFO2: a PCR selection of %u bytes", nsel);
 	(void)mbr_u8(&r);
-	mbr_copy(&r, ret_digest, 20);
+	mbr_copy(&r, q.digest, 20);
 	if (!mbr_ok(&r) || mbr_remaining(&r))
 		return m_err(-EBADMSG, "TPM_QUOTE_INFO2: %zu bytes", len);
-	*ret_mask = sel[0] | (uint32_t)sel[1] << 8 | (uint32_t)sel[2] << 16;
+	q.mask = sel[0] | (uint32_t)sel[1] << 8 | (uint32_t)sel[2] << 16;
+	*ret = q;
 	return 0;
 }

@@ -379,22 +379,29 @@ out:
  */
 static int verify12(const struct m_quote_check *c, struct m_verify_result *res)
 {
-	uint8_t ext[20], want_ext[20], digest[20], want[20];
+	struct m_t12_quote_info q;
+	uint8_t want_ext[20], want[20];
 	uint32_t mask;
 	int r;
 
 	if (!c->aik12)
 		return m_err(-EINVAL, "m_quote_verify: a TPM 1.2 quote needs the AIK");
-	if (m_t12_quote_info2_parse(c->attest, c->attest_len, ext, &mask, digest) < 0)
+	if (m_t12_quote_info_parse(c->attest, c->attest_len, &q) < 0)
 		return fail(res, M_V_NOT_TPM_GENERATED, "%s", m_errmsg(-EBADMSG));
+	/* TPM_Quote's TPM_QUOTE_INFO names no PCRs: the reported values are the
+	 * selection, and the composite digest binds it */
+	mask = q.v2 ? q.mask : c->pcrs ? c->pcrs->present[M_SHA1] : 0;
+	if (!q.v2 && !mask)
+		return fail(res, M_V_PCR_VALUE_MISSING, "a TPM_Quote needs the quoted PCR values to be checked");
 	res->sig_hash_alg = TPM2_ALG_SHA1;
 	res->tpm_family = 12;
-	if (m_t12_signature_verify(c->aik12, c->attest, c->attest_len, c->sig, c->sig_len, "TPM_Quote2") < 0)
+	if (m_t12_signature_verify(c->aik12, c->attest, c->attest_len, c->sig, c->sig_len,
+				   q.v2 ? "TPM_Quote2" : "TPM_Quote") < 0)
 		return fail(res, M_V_BAD_SIGNATURE, "%s", m_errmsg(-EBADMSG));
 	r = m_t12_external_data(c->nonce, c->nonce_len, want_ext);
 	if (r < 0)
 		return r;
-	if (CRYPTO_memcmp(ext, want_ext, 20) != 0)
+	if (CRYPTO_memcmp(q.external, want_ext, 20) != 0)
 		return fail(res, M_V_NONCE_MISMATCH, "the quote's externalData is not the nonce%s",
 			    c->nonce_len == 20 ? "" : " (its SHA-1)");
 	res->quoted[M_SHA1] = mask;
@@ -414,7 +421,7 @@ static int verify12(const struct m_quote_check *c, struct m_verify_result *res)
 		r = m_t12_composite_digest(c->pcrs, mask, want);
 		if (r < 0)
 			return r;
-		if (CRYPTO_memcmp(want, digest, 20) != 0)
+		if (CRYPTO_memcmp(want, q.digest, 20) != 0)
 			return fail(res, M_V_PCR_DIGEST_MISMATCH,
 				    "SHA-1 of the TPM_PCR_COMPOSITE of the reported values is not the quoted digest");
 	}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include "measured/attest.h"
 #include "measured/attest12.h"
 #include "measured/error.h"
@@ -19,6 +20,7 @@
 #define ORD_ACTIVATE_IDENTITY 0x0000007a
 #define ORD_LOAD_KEY2 0x00000041
 #define ORD_QUOTE2 0x0000003e
+#define ORD_QUOTE 0x00000016
 #define ORD_OWNER_READ_INTERNAL_PUB 0x00000081
 #define ORD_NV_READ_VALUE 0x000000cf
 /* TPM_NV_INDEX_EKCert with the D bit (Part 2, 19.1.2): where a TPM 1.2 keeps
@@ -266,6 +268,52 @@ int m_tpm12_activate_identity(struct m_tpm *tpm, uint32_t aik, const uint8_t aik
 	memcpy(ret_key, key, 16);
 	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(rsp, sizeof(rsp));
+	return 0;
+}
+
+int m_tpm12_quote(struct m_tpm *tpm, uint32_t aik, const uint8_t aik_auth[20], const uint8_t nonce[20],
+		  uint32_t mask, uint8_t ret_digest[20], uint8_t *ret_sig, size_t *ret_sig_len)
+{
+	const char *what = "TPM_Quote";
+	uint8_t rsp[RSP_MAX], params[20 + 5], h[4];
+	struct t12_session s;
+	struct mbuf_reader r, comp;
+	const uint8_t *out, *sig, *cstart;
+	size_t out_len;
+	uint32_t vsize, ssize;
+	uint16_t nsel;
+	unsigned int dlen = 20;
+	int err;
+
+	if (!mask || mask >> 24)
+		return m_err(-ERANGE, "%s: PCR mask 0x%x (PCRs 0-23, at least one)", what, mask);
+	err = t12_oiap(tpm, aik_auth, &s);
+	if (err < 0)
+		return err;
+	be32(h, aik);
+	memcpy(params, nonce, 20);		/* externalData */
+	params[20] = 0, params[21] = 3;		/* targetPCR: TPM_PCR_SELECTION */
+	params[22] = mask & 0xff, params[23] = (mask >> 8) & 0xff, params[24] = (mask >> 16) & 0xff;
+	err = t12_auth_call(tpm, what, ORD_QUOTE, h, 4, params, sizeof(params), &s, 1, 0, rsp, sizeof(rsp), &out,
+			    &out_len);
+	if (err < 0)
+		return err;
+	/* pcrData: TPM_PCR_COMPOSITE (select, valueSize, values), then sigSize, sig */
+	mbr_init(&r, out, out_len);
+	cstart = r.data + r.off;
+	nsel = mbr_be16(&r);
+	mbr_skip(&r, nsel);
+	vsize = mbr_be32(&r);
+	if (!mbr_ok(&r) || nsel > 3 || vsize > 20u * 24u || !mbr_sub(&r, vsize, &comp))
+		return m_err(-EBADMSG, "%s: malformed TPM_PCR_COMPOSITE", what);
+	if (!EVP_Digest(cstart, (size_t)(r.data + r.off - cstart), ret_digest, &dlen, EVP_sha1(), NULL))
+		return m_err(-EIO, "SHA-1 failed");
+	ssize = mbr_be32(&r);
+	sig = mbr_ptr(&r, ssize);
+	if (!sig || mbr_remaining(&r) || ssize > M_T12_SIG_MAX)
+		return m_err(-EBADMSG, "%s: malformed answer of %zu bytes", what, out_len);
+	memcpy(ret_sig, sig, ssize);
+	*ret_sig_len = ssize;
 	return 0;
 }
 

@@ -51,11 +51,21 @@ int m_attest_quote12(struct m_tpm *tpm, const struct m_quote_params *p, struct m
 	if (r < 0)
 		goto out;
 	for (int i = 0; i < QUOTE_ATTEMPTS; i++) {
-		r = m_tpm12_quote2(tpm, handle, p->aik_auth, ext, p->pcrs, info, ev->sig, &ev->sig_len);
-		if (r < 0)
-			goto out;
-		m_t12_quote_info2(ext, info, ev->attest);
-		ev->attest_len = M_T12_QUOTE_INFO2_LEN;
+		if (p->legacy_quote) {
+			uint8_t digest[20];
+
+			r = m_tpm12_quote(tpm, handle, p->aik_auth, ext, p->pcrs, digest, ev->sig, &ev->sig_len);
+			if (r < 0)
+				goto out;
+			m_t12_quote_info(ext, digest, ev->attest);
+			ev->attest_len = M_T12_QUOTE_INFO_LEN;
+		} else {
+			r = m_tpm12_quote2(tpm, handle, p->aik_auth, ext, p->pcrs, info, ev->sig, &ev->sig_len);
+			if (r < 0)
+				goto out;
+			m_t12_quote_info2(ext, info, ev->attest);
+			ev->attest_len = M_T12_QUOTE_INFO2_LEN;
+		}
 		memset(&ev->pcrs, 0, sizeof(ev->pcrs));
 		r = m_tpm_pcr_read(tpm, M_BANK_BIT(M_SHA1), p->pcrs, &ev->pcrs);
 		if (r < 0)

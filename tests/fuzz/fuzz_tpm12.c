@@ -14,7 +14,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t d[20], ext[20];
+	uint8_t d[20];
 	struct m_t12_pubkey k;
 	struct mbuf_reader r;
 	unsigned n;
@@ -33,8 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	if (m_t12_pubkey_parse(data, size, &k) == 0 && (k.raw_len != size || k.n_len > sizeof(k.n)))
 		__builtin_trap();
-	if (m_t12_quote_info2_parse(data, size, ext, &mask, d) == 0 && (mask >> 24))
-		__builtin_trap();
+	{
+		struct m_t12_quote_info q;
+
+		if (m_t12_quote_info_parse(data, size, &q) == 0 && ((q.mask >> 24) || q.external_off + 20 > size))
+			__builtin_trap();
+	}
 	if (m_t12_tssblob_parse(data, size, &k) == 0 && k.raw_len > sizeof(k.raw))
 		__builtin_trap();
 	{

@@ -202,3 +202,20 @@ ok "an EK certificate that does not chain: $(cat "$T/err")"
 expect_exit 1 $M aik challenge --request "$T/reqA.json" --ek-ca "$CA/swtpm-localca-rootca-cert.pem" -o "$T/chalX" \
 	--secret-out "$T/sX"
 assert_eq "no EK certificate" "measured aik: --ek-ca: the request has no EK certificate" "$(cat "$T/err")"
+
+# TPM_Quote (the 1.1 quote, TPM_QUOTE_INFO): verified by us and by tpm_verifyquote;
+# its structure names no PCRs, so a value left out of the evidence fails the digest
+MEASURED_TCTI=$TA
+$M quote --legacy-quote --nonce $N --pcrs 0,16 --aik "$T/aikA" --srk-secret "$WK" -e "$L" \
+	--tpm-quote-tools "$T/tq1" -o "$T/ev1.json" || die "quote --legacy-quote"
+python3 -c 'import base64,json,sys; a=base64.b64decode(json.load(open(sys.argv[1]))["quote"]["attest"]); assert a[:8] == bytes([1,1,0,0])+b"QUOT" and len(a) == 48, a.hex()' \
+	"$T/ev1.json" || die "not a TPM_QUOTE_INFO"
+$M verify --evidence "$T/ev1.json" --ak-pub "$T/aikA.pem" --nonce $N --pcrs 0,16 --bank sha1 > "$T/v" ||
+	die "verify of a TPM_Quote: $(cat "$T/v")"
+ok "a TPM_Quote (TPM_QUOTE_INFO) with its CEL log verifies"
+tpm_verifyquote "$T/tq1.pub" "$T/tq1.hash" "$T/tq1.nonce" "$T/tq1.quote" > "$T/tqt.out" 2>&1 ||
+	die "tpm_verifyquote refuses our TPM_Quote: $(cat "$T/tqt.out")"
+ok "tpm_verifyquote verifies our TPM_Quote"
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); del e["pcrs"]["sha1"]["0"]; json.dump(e,open(sys.argv[2],"w"))' \
+	"$T/ev1.json" "$T/ev1-less.json"
+verify_fails "a TPM_Quote with a quoted value left out" pcr-digest-mismatch "$T/ev1-less.json" "$T/aikA.pem" $N

@@ -48,9 +48,9 @@ static void test_composite(void **state)
 static void test_quote_info2(void **state)
 {
 	(void)state;
-	uint8_t ext[20], info[26], q[M_T12_QUOTE_INFO2_LEN], got_ext[20], got_d[20];
+	uint8_t ext[20], info[26], q[M_T12_QUOTE_INFO2_LEN];
 	static const uint8_t head[] = { 0x00, 0x36, 'Q', 'U', 'T', '2' };
-	uint32_t mask = 0;
+	struct m_t12_quote_info got;
 
 	memset(ext, 0xaa, sizeof(ext));
 	memcpy(info, (uint8_t[]){ 0x00, 0x03, 0x01, 0x00, 0x01, 0x01 }, 6);
@@ -60,16 +60,45 @@ static void test_quote_info2(void **state)
 	assert_memory_equal(q, head, 6);
 	assert_memory_equal(q + 6, ext, 20);
 	assert_memory_equal(q + 26, info, 26);
-	assert_int_equal(m_t12_quote_info2_parse(q, sizeof(q), got_ext, &mask, got_d), 0);
-	assert_int_equal(mask, 1u << 0 | 1u << 16);
-	assert_memory_equal(got_ext, ext, 20);
-	assert_int_equal(got_d[19], 0xdd);
-	/* TPM_Quote's TPM_QUOTE_INFO ("QUOT") or anything else is not a Quote2 answer */
-	q[5] = 'T';
-	assert_int_equal(m_t12_quote_info2_parse(q, sizeof(q), got_ext, &mask, got_d), -EBADMSG);
+	assert_int_equal(m_t12_quote_info_parse(q, sizeof(q), &got), 0);
+	assert_true(got.v2);
+	assert_int_equal(got.mask, 1u << 0 | 1u << 16);
+	assert_int_equal(got.external_off, 6);
+	assert_memory_equal(got.external, ext, 20);
+	assert_int_equal(got.digest[19], 0xdd);
+	/* "QUT3" is nothing */
+	q[5] = '3';
+	assert_int_equal(m_t12_quote_info_parse(q, sizeof(q), &got), -EBADMSG);
 	q[5] = '2';
 	for (size_t n = 0; n < sizeof(q); n++)
-		assert_int_equal(m_t12_quote_info2_parse(q, n, got_ext, &mask, got_d), -EBADMSG);
+		assert_int_equal(m_t12_quote_info_parse(q, n, &got), -EBADMSG);
+}
+
+/*
+ * TPM_QUOTE_INFO (11.3), what TPM_Quote signs: version 01 01 00 00, fixed
+ * "QUOT", digestValue (20), externalData (20): 48 bytes.
+ */
+static void test_quote_info(void **state)
+{
+	(void)state;
+	uint8_t ext[20], d[20], q[M_T12_QUOTE_INFO_LEN];
+	static const uint8_t head[] = { 1, 1, 0, 0, 'Q', 'U', 'O', 'T' };
+	struct m_t12_quote_info got;
+
+	memset(ext, 0x5e, sizeof(ext));
+	memset(d, 0xd1, sizeof(d));
+	m_t12_quote_info(ext, d, q);
+	assert_int_equal(M_T12_QUOTE_INFO_LEN, 48);
+	assert_memory_equal(q, head, 8);
+	assert_memory_equal(q + 8, d, 20);
+	assert_memory_equal(q + 28, ext, 20);
+	assert_int_equal(m_t12_quote_info_parse(q, sizeof(q), &got), 0);
+	assert_false(got.v2);
+	assert_int_equal(got.external_off, 28);
+	assert_memory_equal(got.external, ext, 20);
+	assert_memory_equal(got.digest, d, 20);
+	for (size_t n = 0; n < sizeof(q); n++)
+		assert_int_equal(m_t12_quote_info_parse(q, n, &got), -EBADMSG);
 }
 
 /* externalData: a 20-byte nonce as it is, any other its SHA-1
@@ -235,6 +264,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_composite),
 		cmocka_unit_test(test_quote_info2),
+		cmocka_unit_test(test_quote_info),
 		cmocka_unit_test(test_external_data),
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_tssblob),
