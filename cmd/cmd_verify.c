@@ -102,7 +102,7 @@ static void print_result(const struct m_verify_result *res, bool json)
 	if (res->reason == M_V_OK) {
 		printf("verified: %s\n", res->msg);
 		if (res->tpm_family == 12) {
-			puts("note: a TPM 1.2 quote (TPM_Quote2, sha1): no clock; the AIK is an identity key if it was activated (measured aik)");
+			puts("note: a TPM 1.2 quote (sha1): no clock; the AIK is an identity key if it was activated (measured aik)");
 			return;
 		}
 		printf("clock %" PRIu64 " reset_count %u restart_count %u safe %s\n", res->clock,
