@@ -43,6 +43,12 @@ $M extend --pcr 15 --text behind-the-log > /dev/null
 expect_exit 1 $M eventlog verify "$L"
 ok "eventlog verify notices an extend the log does not have"
 
+# predict --tpm 1.2 and check --tpm agree with the TPM 1.2
+$M extend --pcr 14 "$T/file" > /dev/null
+$M predict --tpm 1.2 --rootfs "$T/file" --rootfs-pcr 14 -o "$T/manifest.json" || die "predict --tpm 1.2"
+$M check "$T/manifest.json" --tpm > "$T/check" || die "check --tpm on a TPM 1.2: $(cat "$T/check")"
+assert_eq "check --tpm on a TPM 1.2" "tpm: PCR 14: match" "$(head -1 "$T/check")"
+
 # what a TPM 1.2 cannot do, in words
 expect_exit 4 $M pcrread --bank sha256 15
 assert_eq "pcrread of a bank 1.2 lacks" "measured pcrread: a TPM 1.2 has only the sha1 bank" "$(cat "$T/err")"
