@@ -8,7 +8,11 @@
 # public key, and refuses it with another nonce or an edited PCR value.  The
 # PCR values tpm_getquote reported are compared with the guest kernel's own
 # list.  (The other direction, our quote checked by tpm_verifyquote, is in
-# tests/integration/tpm12_attest.sh: it needs no daemon.)
+# tests/integration/tpm12_attest.sh: it needs no daemon.)  In the same guest,
+# with tcsd stopped, `measured` itself runs on /dev/tpm0 without -T (no
+# /dev/tpmrm0 on a TPM 1.2; the family from sysfs): pcrread against the
+# kernel's list, aik create and quote with the TSS well-known secrets
+# tpm_takeownership set, and the quote with SeaBIOS's log verifies on the host.
 . "$MEASURED_SRCDIR/tests/lib/common.sh"
 . "$MEASURED_SRCDIR/tests/boot/lib.sh"
 BOOT_TPM=1.2
@@ -30,11 +34,17 @@ BOOT_TPM_STATE=$T/tpmstate
 R=$T/guest
 mkdir -p "$R/bin" "$R/dev" "$R/proc" "$R/sys" "$R/tmp" "$R/etc" "$R/var/lib/tpm"
 cp "$(command -v busybox)" "$R/bin/busybox"
-for a in sh mount ip base64 cat echo sleep chmod poweroff sync test ls; do ln -sf busybox "$R/bin/$a"; done
-for b in tcsd tpm_takeownership tpm_mkaik tpm_mkuuid tpm_loadkey tpm_getquote; do
-	p=$(command -v $b)
-	mkdir -p "$R$(dirname "$p")"
-	cp "$p" "$R$p"
+for a in sh mount ip base64 cat echo sleep chmod poweroff sync test ls kill; do ln -sf busybox "$R/bin/$a"; done
+tcti=$(ldconfig -p | sed -n 's/.*libtss2-tcti-device.so.0 .*=> \(.*\)/\1/p' | head -n 1)
+[ -n "$tcti" ] || die "libtss2-tcti-device.so.0 not found"
+mkdir -p "$R/usr/bin"
+cp "$MEASURED_BIN" "$R/usr/bin/measured"
+for b in tcsd tpm_takeownership tpm_mkaik tpm_mkuuid tpm_loadkey tpm_getquote "$MEASURED_BIN" "$tcti"; do
+	p=$(command -v "$b")
+	case "$b" in
+	"$MEASURED_BIN") ;;
+	*) mkdir -p "$R$(dirname "$p")"; cp -L "$p" "$R$p" ;;
+	esac
 	for lib in $(ldd "$p" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p;s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'); do
 		mkdir -p "$R$(dirname "$lib")"
 		cp -L "$lib" "$R$lib"
@@ -56,6 +66,7 @@ printf 'passwd: files\ngroup: files\nhosts: files\n' > "$R/etc/nsswitch.conf"
 printf '127.0.0.1 localhost\n' > "$R/etc/hosts"
 N=8c1f0e6a2b3d4c5e6f708192a3b4c5d6e7f80912
 printf '%s' $N | xxd -r -p > "$R/nonce"
+printf '%s' $N > "$R/nonce.hex"
 cat > "$R/init" <<'INIT'
 #!/bin/sh
 export PATH=/bin:/usr/bin:/usr/sbin
@@ -65,20 +76,30 @@ mount -t devtmpfs devtmpfs /dev
 ip link set lo up
 chmod 666 /dev/tpm0
 tcsd -f > /tmp/tcsd.log 2>&1 &
+tcsd_pid=$!
 sleep 2
 tpm_takeownership -y -z; echo "TQT-RC takeownership $?"
 tpm_mkaik -z /tmp/aik.blob /tmp/aik.der; echo "TQT-RC mkaik $?"
 tpm_mkuuid /tmp/aik.uuid; echo "TQT-RC mkuuid $?"
 tpm_loadkey /tmp/aik.blob /tmp/aik.uuid; echo "TQT-RC loadkey $?"
 tpm_getquote -p /tmp/pcrvals /tmp/aik.uuid /nonce /tmp/quote 0 1 2 3 4 5 6 7; echo "TQT-RC getquote $?"
-for f in aik.der quote pcrvals; do
+echo "-----BEGIN PCRS12-----"
+cat /sys/class/tpm/tpm0/pcrs
+echo "-----END PCRS12-----"
+# measured on the device itself (tcsd would hold /dev/tpm0)
+kill $tcsd_pid
+sleep 1
+mount -t securityfs securityfs /sys/kernel/security
+export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
+measured pcrread 0-7 > /tmp/pcrread 2>&1; echo "TQT-RC pcrread $?"
+measured aik create -o /tmp/maik --request /tmp/mreq > /dev/null 2>&1; echo "TQT-RC aikcreate $?"
+measured quote --aik /tmp/maik --nonce $(cat /nonce.hex) --pcrs 0-7 --ak-public /tmp/maik.pem \
+	-e /sys/kernel/security/tpm0/binary_bios_measurements -o /tmp/ev.json 2>&1; echo "TQT-RC mquote $?"
+for f in aik.der quote pcrvals pcrread ev.json maik.pem; do
 	echo "-----BEGIN $f-----"
 	base64 /tmp/$f
 	echo "-----END $f-----"
 done
-echo "-----BEGIN PCRS12-----"
-cat /sys/class/tpm/tpm0/pcrs
-echo "-----END PCRS12-----"
 cat /tmp/tcsd.log
 sync
 poweroff -f
@@ -87,7 +108,7 @@ chmod 755 "$R/init"
 (cd "$R" && find . | LC_ALL=C sort | cpio --quiet -o -H newc) | gzip -n > "$T/initrd.img" || die "cpio"
 
 boot_disks seabios "$T/g.log" "$T/initrd.img" "" tpm
-for step in takeownership mkaik mkuuid loadkey getquote; do
+for step in takeownership mkaik mkuuid loadkey getquote pcrread aikcreate mquote; do
 	grep -q "^TQT-RC $step 0" "$T/g.log.txt" || { grep -v "^PCR-\|^[A-Za-z0-9+/=]*$" "$T/g.log.txt" | tail -40; die "guest: $step failed"; }
 done
 ok "tcsd in the guest: tpm_takeownership, tpm_mkaik, tpm_loadkey, tpm_getquote ran"
@@ -112,3 +133,13 @@ cmp -s "$T/pcrvals" "$T/pcrvals.bad" && sed -i 's/^3=./3=1/' "$T/pcrvals.bad"
 expect_exit 1 $M verify --tpm-quote-tools -u "$T/aik.der" -s "$T/quote" -f "$T/pcrvals.bad" -q $N
 grep -q "^FAILED bad-signature:" "$T/out" || die "edited PCR 3: $(cat "$T/out")"
 ok "an edited PCR value: bad-signature"
+
+# measured on the guest's /dev/tpm0
+between "$T/g.log" pcrread > "$T/pcrread"
+between "$T/g.log" ev.json > "$T/ev.json"
+between "$T/g.log" maik.pem > "$T/maik.pem"
+want=$(for p in 0 1 2 3 4 5 6 7; do echo "sha1 $p $(guest_pcr12 "$T/g.log" $p)"; done)
+assert_eq "measured pcrread on the guest's /dev/tpm0 (no -T) = the guest kernel's list" "$want" "$(cat "$T/pcrread")"
+$M verify --evidence "$T/ev.json" --ak-pub "$T/maik.pem" --nonce $N --pcrs 0-7 --bank sha1 > "$T/v" ||
+	die "measured verify refuses the guest's measured quote: $(cat "$T/v")"
+ok "measured aik create + quote on the guest's TPM 1.2 (SeaBIOS log inside) verify on the host"
