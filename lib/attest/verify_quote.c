@@ -369,6 +369,21 @@ out:
 	return r;
 }
 
+/* The last checks of either family: the logs replay to the quoted values. */
+static int finish(const struct m_quote_check *c, struct m_verify_result *res)
+{
+	int r;
+
+	if (c->nlogs) {
+		r = check_logs(c, res);
+		if (r)
+			return r < 0 ? r : 0;
+	}
+	res->reason = M_V_OK;
+	snprintf(res->msg, sizeof(res->msg), "quote verified");
+	return 0;
+}
+
 /*
  * A TPM 1.2 quote (TPM_Quote2): the same checks in the same order, on
  * TPM_QUOTE_INFO2 signed with the AIK (RSASSA-PKCS1-v1_5 SHA-1), the
@@ -425,14 +440,7 @@ static int verify12(const struct m_quote_check *c, struct m_verify_result *res)
 			return fail(res, M_V_PCR_DIGEST_MISMATCH,
 				    "SHA-1 of the TPM_PCR_COMPOSITE of the reported values is not the quoted digest");
 	}
-	if (c->nlogs) {
-		r = check_logs(c, res);
-		if (r)
-			return r < 0 ? r : 0;
-	}
-	res->reason = M_V_OK;
-	snprintf(res->msg, sizeof(res->msg), "quote verified");
-	return 0;
+	return finish(c, res);
 }
 
 int m_quote_verify(const struct m_quote_check *c, struct m_verify_result *res)
@@ -511,12 +519,5 @@ int m_quote_verify(const struct m_quote_check *c, struct m_verify_result *res)
 		if (r)
 			return r < 0 ? r : 0;
 	}
-	if (c->nlogs) {
-		r = check_logs(c, res);
-		if (r)
-			return r < 0 ? r : 0;
-	}
-	res->reason = M_V_OK;
-	snprintf(res->msg, sizeof(res->msg), "quote verified");
-	return 0;
+	return finish(c, res);
 }

@@ -156,6 +156,21 @@ static int session_hmac(const struct t12_session *s, const uint8_t digest[20], c
 	return hmac_sha1(s->key, msg, sizeof(msg), out);
 }
 
+int t12_auth1_call(struct m_tpm *tpm, const uint8_t secret[20], const char *what, uint32_t ordinal,
+		   const uint8_t *handles, size_t handles_len, const uint8_t *params, size_t params_len,
+		   size_t out_handles_len, uint8_t *rsp, size_t cap, const uint8_t **ret_out, size_t *ret_out_len)
+{
+	struct t12_session s;
+	int err = t12_oiap(tpm, secret, &s);
+
+	if (err < 0)
+		return err;
+	err = t12_auth_call(tpm, what, ordinal, handles, handles_len, params, params_len, &s, 1, out_handles_len, rsp,
+			    cap, ret_out, ret_out_len);
+	OPENSSL_cleanse(&s, sizeof(s));
+	return err;
+}
+
 int t12_auth_call(struct m_tpm *tpm, const char *what, uint32_t ordinal, const uint8_t *handles, size_t handles_len,
 		  const uint8_t *params, size_t params_len, struct t12_session *sess, unsigned nsess,
 		  size_t out_handles_len, uint8_t *rsp, size_t cap, const uint8_t **ret_out, size_t *ret_out_len)

@@ -43,18 +43,15 @@ static void be32(uint8_t *p, uint32_t v)
 int m_tpm12_ek_public(struct m_tpm *tpm, const uint8_t owner_auth[20], struct m_t12_pubkey *ret)
 {
 	uint8_t rsp[RSP_MAX], param[4];
-	struct t12_session s;
 	const uint8_t *out;
 	size_t out_len;
-	int err = t12_oiap(tpm, owner_auth, &s);
+	int err;
 
-	if (err < 0)
-		return err;
 	/* keyHandle is in the HMAC here (a parameter, not a handle): so a
 	 * man in the middle cannot swap the SRK's handle for the EK's */
 	be32(param, T12_KH_EK);
-	err = t12_auth_call(tpm, "TPM_OwnerReadInternalPub", ORD_OWNER_READ_INTERNAL_PUB, NULL, 0, param, 4, &s, 1,
-			    0, rsp, sizeof(rsp), &out, &out_len);
+	err = t12_auth1_call(tpm, owner_auth, "TPM_OwnerReadInternalPub", ORD_OWNER_READ_INTERNAL_PUB, NULL, 0, param,
+			     4, 0, rsp, sizeof(rsp), &out, &out_len);
 	if (err < 0)
 		return err;
 	return m_t12_pubkey_parse(out, out_len, ret);
@@ -65,19 +62,16 @@ static int nv_read(struct m_tpm *tpm, const uint8_t owner_auth[20], uint32_t ind
 		   uint8_t *out)
 {
 	uint8_t rsp[RSP_MAX], params[12];
-	struct t12_session s;
 	struct mbuf_reader r;
 	const uint8_t *o;
 	size_t olen;
-	int err = t12_oiap(tpm, owner_auth, &s);
+	int err;
 
-	if (err < 0)
-		return err;
 	be32(params, index);
 	be32(params + 4, off);
 	be32(params + 8, len);
-	err = t12_auth_call(tpm, "TPM_NV_ReadValue", ORD_NV_READ_VALUE, NULL, 0, params, 12, &s, 1, 0, rsp,
-			    sizeof(rsp), &o, &olen);
+	err = t12_auth1_call(tpm, owner_auth, "TPM_NV_ReadValue", ORD_NV_READ_VALUE, NULL, 0, params, 12, 0, rsp,
+			     sizeof(rsp), &o, &olen);
 	if (err < 0)
 		return tpm->last_rc == MI_T12_BADINDEX ? m_err(-ENOENT, "the TPM has no EK certificate (NV index 0x%08x)", index) : err;
 	mbr_init(&r, o, olen);
@@ -197,7 +191,6 @@ int m_tpm12_load_key(struct m_tpm *tpm, const uint8_t srk_auth[20], const uint8_
 		     uint32_t *ret_handle)
 {
 	uint8_t rsp[RSP_MAX], h[4];
-	struct t12_session s;
 	struct mbuf_reader r;
 	const uint8_t *out;
 	size_t out_len;
@@ -206,12 +199,9 @@ int m_tpm12_load_key(struct m_tpm *tpm, const uint8_t srk_auth[20], const uint8_
 
 	if (err < 0)
 		return err;
-	err = t12_oiap(tpm, srk_auth, &s);
-	if (err < 0)
-		return err;
 	be32(h, T12_KH_SRK);
-	err = t12_auth_call(tpm, "TPM_LoadKey2", ORD_LOAD_KEY2, h, 4, blob, len, &s, 1, 4, rsp, sizeof(rsp), &out,
-			    &out_len);
+	err = t12_auth1_call(tpm, srk_auth, "TPM_LoadKey2", ORD_LOAD_KEY2, h, 4, blob, len, 4, rsp, sizeof(rsp), &out,
+			     &out_len);
 	if (err < 0)
 		return err;
 	mbr_init(&r, out, out_len);
@@ -276,7 +266,6 @@ int m_tpm12_quote(struct m_tpm *tpm, uint32_t aik, const uint8_t aik_auth[20], c
 {
 	const char *what = "TPM_Quote";
 	uint8_t rsp[RSP_MAX], params[20 + 5], h[4];
-	struct t12_session s;
 	struct mbuf_reader r, comp;
 	const uint8_t *out, *sig, *cstart;
 	size_t out_len;
@@ -287,15 +276,12 @@ int m_tpm12_quote(struct m_tpm *tpm, uint32_t aik, const uint8_t aik_auth[20], c
 
 	if (!mask || mask >> 24)
 		return m_err(-ERANGE, "%s: PCR mask 0x%x (PCRs 0-23, at least one)", what, mask);
-	err = t12_oiap(tpm, aik_auth, &s);
-	if (err < 0)
-		return err;
 	be32(h, aik);
 	memcpy(params, nonce, 20);		/* externalData */
 	params[20] = 0, params[21] = 3;		/* targetPCR: TPM_PCR_SELECTION */
 	params[22] = mask & 0xff, params[23] = (mask >> 8) & 0xff, params[24] = (mask >> 16) & 0xff;
-	err = t12_auth_call(tpm, what, ORD_QUOTE, h, 4, params, sizeof(params), &s, 1, 0, rsp, sizeof(rsp), &out,
-			    &out_len);
+	err = t12_auth1_call(tpm, aik_auth, what, ORD_QUOTE, h, 4, params, sizeof(params), 0, rsp, sizeof(rsp), &out,
+			     &out_len);
 	if (err < 0)
 		return err;
 	/* pcrData: TPM_PCR_COMPOSITE (select, valueSize, values), then sigSize, sig */
@@ -322,7 +308,6 @@ int m_tpm12_quote2(struct m_tpm *tpm, uint32_t aik, const uint8_t aik_auth[20], 
 {
 	const char *what = "TPM_Quote2";
 	uint8_t rsp[RSP_MAX], params[20 + 5 + 1], h[4];
-	struct t12_session s;
 	struct mbuf_reader r;
 	const uint8_t *out, *info, *sig;
 	size_t out_len;
@@ -331,16 +316,13 @@ int m_tpm12_quote2(struct m_tpm *tpm, uint32_t aik, const uint8_t aik_auth[20], 
 
 	if (!mask || mask >> 24)
 		return m_err(-ERANGE, "%s: PCR mask 0x%x (PCRs 0-23, at least one)", what, mask);
-	err = t12_oiap(tpm, aik_auth, &s);
-	if (err < 0)
-		return err;
 	be32(h, aik);
 	memcpy(params, nonce, 20);		/* externalData */
 	params[20] = 0, params[21] = 3;		/* TPM_PCR_SELECTION.sizeOfSelect */
 	params[22] = mask & 0xff, params[23] = (mask >> 8) & 0xff, params[24] = (mask >> 16) & 0xff;
 	params[25] = 0;				/* addVersion: FALSE */
-	err = t12_auth_call(tpm, what, ORD_QUOTE2, h, 4, params, sizeof(params), &s, 1, 0, rsp, sizeof(rsp), &out,
-			    &out_len);
+	err = t12_auth1_call(tpm, aik_auth, what, ORD_QUOTE2, h, 4, params, sizeof(params), 0, rsp, sizeof(rsp), &out,
+			     &out_len);
 	if (err < 0)
 		return err;
 	mbr_init(&r, out, out_len);

@@ -35,6 +35,10 @@ int t12_adip(const struct t12_session *s, const uint8_t secret[20], uint8_t ret_
 int t12_auth_call(struct m_tpm *tpm, const char *what, uint32_t ordinal, const uint8_t *handles, size_t handles_len,
 		  const uint8_t *params, size_t params_len, struct t12_session *sess, unsigned nsess,
 		  size_t out_handles_len, uint8_t *rsp, size_t cap, const uint8_t **ret_out, size_t *ret_out_len);
+/** t12_auth1_call() - t12_auth_call() with one OIAP session for the entity whose secret is @secret. */
+int t12_auth1_call(struct m_tpm *tpm, const uint8_t secret[20], const char *what, uint32_t ordinal,
+		   const uint8_t *handles, size_t handles_len, const uint8_t *params, size_t params_len,
+		   size_t out_handles_len, uint8_t *rsp, size_t cap, const uint8_t **ret_out, size_t *ret_out_len);
 /** t12_flush() - TPM_FlushSpecific, best effort. */
 void t12_flush(struct m_tpm *tpm, uint32_t handle, uint32_t type);
 
