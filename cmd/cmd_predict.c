@@ -54,6 +54,9 @@ static void help(void)
 	      "  --sinit FILE             the SINIT's part (key=value; docs/predict-formulas.md);\n"
 	      "                           without it PCR 17/18 are left out of the manifest\n"
 	      "Output:\n"
+	      "  -t, --tpm 2.0|1.2        the machine's TPM: 1.2 predicts the sha1 bank only,\n"
+	      "                           tboot's legacy mapping, and no PCR 9 from Linux's\n"
+	      "                           EFI stub (it measures only through TCG2, 2.0)\n"
 	      "  -b, --bank LIST          banks to predict (default sha1,sha256)\n"
 	      "  -o, --output FILE        write the manifest\n"
 	      "  -s, --show               print 'BANK PCR HEX' lines (with --json: the manifest)\n"
@@ -66,6 +69,18 @@ enum {
 	OPT_CMDLINE, OPT_INITRD, OPT_QEMU, OPT_FWLOG, OPT_FWPCRS, OPT_TBOOT, OPT_TBOOT_CMDLINE,
 	OPT_TBOOT_POLICY, OPT_TBOOT_MODULE, OPT_SINIT, OPT_TBOOT_LEGACY, OPT_TBOOT_STRIP,
 };
+
+/* --tpm 1.2: one SHA-1 bank, tboot's legacy PCRs 17/18/19 (docs/tpm12.md). */
+static int tpm12_inputs(struct predict_inputs *in, bool banks_given)
+{
+	if (banks_given && in->banks != M_BANK_BIT(M_SHA1))
+		return usage_error("predict", "--tpm 1.2: a TPM 1.2 has only the sha1 bank");
+	if (in->initrd || in->cmdline)
+		return usage_error("predict", "--tpm 1.2: Linux's EFI stub measures the initrd and command line only through TCG2 (TPM 2.0)");
+	in->banks = M_BANK_BIT(M_SHA1);
+	in->tboot_legacy = true;
+	return 0;
+}
 
 int cmd_predict(int argc, char **argv)
 {
@@ -87,6 +102,7 @@ int cmd_predict(int argc, char **argv)
 		{ "sinit", required_argument, NULL, OPT_SINIT },
 		{ "tboot-legacy", no_argument, NULL, OPT_TBOOT_LEGACY },
 		{ "tboot-strip-filename", no_argument, NULL, OPT_TBOOT_STRIP },
+		{ "tpm", required_argument, NULL, 't' },
 		{ "bank", required_argument, NULL, 'b' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "show", no_argument, NULL, 's' },
@@ -98,11 +114,11 @@ int cmd_predict(int argc, char **argv)
 				     .rootfs_pcr = PREDICT_ROOTFS_PCR_MODE_DEFAULT,
 				     .firmware_pcrs = (1u << M_PCR_COUNT) - 1 };
 	const char *output = NULL;
-	bool show = false, json = false;
+	bool show = false, json = false, tpm12 = false, banks_given = false;
 	struct m_manifest *m = NULL;
 	int c, r, rc = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "b:o:sjh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:b:o:sjh", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ROOTFS:
 			in.rootfs = optarg;
@@ -182,10 +198,16 @@ int cmd_predict(int argc, char **argv)
 		case OPT_TBOOT_STRIP:
 			in.tboot_strip_filename = true;
 			break;
+		case 't':
+			if (strcmp(optarg, "1.2") != 0 && strcmp(optarg, "2.0") != 0)
+				return usage_error("predict", "--tpm takes 2.0 or 1.2, not '%s'", optarg);
+			tpm12 = strcmp(optarg, "1.2") == 0;
+			break;
 		case 'b':
 			r = m_bank_list_parse(optarg, &in.banks);
 			if (r < 0)
 				return usage_error("predict", "%s", m_errmsg(r));
+			banks_given = true;
 			break;
 		case 'o':
 			output = optarg;
@@ -209,6 +231,8 @@ int cmd_predict(int argc, char **argv)
 		return usage_error("predict", "give -o MANIFEST or --show");
 	if (in.rootfs && in.rootfs_digest.banks)
 		return usage_error("predict", "--rootfs and --rootfs-digest exclude each other");
+	if (tpm12 && (rc = tpm12_inputs(&in, banks_given)) != 0)
+		return rc;
 
 	r = predict_build(&in, &m);
 	if (r < 0)

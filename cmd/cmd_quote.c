@@ -14,6 +14,7 @@
 #include "common.h"
 #include "tpm_opts.h"
 #include "measured/attest.h"
+#include "measured/attest12.h"
 #include "measured/error.h"
 #include "measured/file.h"
 
@@ -41,6 +42,14 @@ static void help(void)
 	      "      --ak-public FILE   also write the AK's TPM2B_PUBLIC (for verify --ak-pub)\n"
 	      "      --tpm2-tools PREFIX  also write PREFIX.msg, .sig, .pcrs, .pub (PEM) for\n"
 	      "                         tpm2_checkquote -m -s -f -u\n"
+	      "TPM 1.2 (found by itself; the sha1 bank; TPM_Quote2 with an AIK from\n"
+	      "`measured aik create`):\n"
+	      "      --aik FILE         the AIK's key blob\n"
+	      TPM12_SECRETS_HELP
+	      "      --legacy-quote     TPM_Quote (the 1.1 quote) instead of TPM_Quote2\n"
+	      "      --tpm-quote-tools PREFIX  also write PREFIX.pub, .hash, .nonce, .quote\n"
+	      "                         for tpm_verifyquote PUBKEY HASH NONCE QUOTE\n"
+	      "  With a TPM 1.2, --ak-public writes the AIK as a PEM public key.\n"
 	      "  -h, --help             this text\n\n"
 	      "Exit: 0 written, 2 usage, 3 input/output error, 4 TPM error.\n", stdout);
 }
@@ -121,6 +130,53 @@ static int write_tpm2tools(const char *prefix, const struct m_evidence *ev)
 	return r;
 }
 
+/* A TPM 1.2 AIK as a PEM public key: what `measured verify --ak-pub` trusts. */
+static int write_aik_pem(const char *path, const struct m_evidence *ev)
+{
+	struct m_t12_pubkey k;
+	EVP_PKEY *key = NULL;
+	char *pem = NULL;
+	int r = m_t12_pubkey_parse(ev->ak_pub, ev->ak_pub_len, &k);
+
+	if (r >= 0)
+		r = m_t12_pubkey_to_pkey(&k, &key);
+	if (r >= 0)
+		r = m_pkey_to_pem(key, &pem);
+	if (r >= 0)
+		r = write_file(path, pem, strlen(pem));
+	free(pem);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+/*
+ * tpm-quote-tools' files: the AIK as a DER TssBlob (tpm_mkaik's public key
+ * file), the signed TPM_QUOTE_INFO2 (tpm_getpcrhash's "hash" file), the
+ * 20-byte externalData, the signature (tpm_getquote's quote file).
+ */
+static int write_tpm_quote_tools(const char *prefix, const struct m_evidence *ev)
+{
+	uint8_t der[M_T12_PUBKEY_MAX + 32];
+	struct m_t12_pubkey k;
+	struct m_t12_quote_info q;
+	size_t len;
+	int r = m_t12_pubkey_parse(ev->ak_pub, ev->ak_pub_len, &k);
+
+	if (r >= 0)
+		r = m_t12_quote_info_parse(ev->attest, ev->attest_len, &q);
+	if (r >= 0)
+		r = m_t12_tssblob_pubkey(&k, der, sizeof(der), &len);
+	if (r >= 0)
+		r = write_prefixed(prefix, ".pub", der, len);
+	if (r >= 0)
+		r = write_prefixed(prefix, ".hash", ev->attest, ev->attest_len);
+	if (r >= 0)
+		r = write_prefixed(prefix, ".nonce", q.external, 20);
+	if (r >= 0)
+		r = write_prefixed(prefix, ".quote", ev->sig, ev->sig_len);
+	return r;
+}
+
 static int add_logs(struct m_evidence *ev, char **paths, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -134,7 +190,8 @@ static int add_logs(struct m_evidence *ev, char **paths, size_t n)
 
 int cmd_quote(int argc, char **argv)
 {
-	enum { OPT_AK = 256, OPT_AK_HANDLE, OPT_AK_PUBLIC, OPT_TPM2TOOLS };
+	enum { OPT_AK = 256, OPT_AK_HANDLE, OPT_AK_PUBLIC, OPT_TPM2TOOLS, OPT_AIK, OPT_SRK_SECRET, OPT_AIK_SECRET,
+	       OPT_TQT, OPT_LEGACY };
 	static const struct option opts[] = {
 		{ "tcti", required_argument, NULL, 'T' },
 		{ "nonce", required_argument, NULL, 'n' },
@@ -146,6 +203,11 @@ int cmd_quote(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "ak-public", required_argument, NULL, OPT_AK_PUBLIC },
 		{ "tpm2-tools", required_argument, NULL, OPT_TPM2TOOLS },
+		{ "aik", required_argument, NULL, OPT_AIK },
+		{ "tpm-quote-tools", required_argument, NULL, OPT_TQT },
+		{ "legacy-quote", no_argument, NULL, OPT_LEGACY },
+		{ "srk-secret", required_argument, NULL, OPT_SRK_SECRET },
+		{ "aik-secret", required_argument, NULL, OPT_AIK_SECRET },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -158,6 +220,9 @@ int cmd_quote(int argc, char **argv)
 	struct m_tpm *tpm = NULL;
 	struct m_evidence *ev = NULL;
 	char *json = NULL, *end;
+	const char *aik_path = NULL, *tqt_prefix = NULL;
+	uint8_t *aik_blob = NULL, srk_secret[20] = { 0 }, aik_secret[20] = { 0 };
+	size_t aik_len = 0;
 	unsigned allocated;
 	int c, r, rc;
 
@@ -171,6 +236,17 @@ int cmd_quote(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case OPT_AK_PUBLIC: akpub_out = optarg; break;
 		case OPT_TPM2TOOLS: prefix = optarg; break;
+		case OPT_AIK: aik_path = optarg; break;
+		case OPT_TQT: tqt_prefix = optarg; break;
+		case OPT_LEGACY: qp.legacy_quote = true; break;
+		case OPT_SRK_SECRET:
+			if ((rc = tpm12_secret_arg("quote", "--srk-secret", optarg, srk_secret)))
+				return rc;
+			break;
+		case OPT_AIK_SECRET:
+			if ((rc = tpm12_secret_arg("quote", "--aik-secret", optarg, aik_secret)))
+				return rc;
+			break;
 		case OPT_AK:
 			if (m_key_alg_parse(optarg, &qp.ak_alg) < 0)
 				return usage_error("quote", "--ak: %s", m_errmsg(-EINVAL));
@@ -212,9 +288,20 @@ int cmd_quote(int argc, char **argv)
 			return usage_error("quote", "--bank: %s", m_errmsg(r));
 	}
 
+	if (aik_path) {
+		r = m_read_file(aik_path, M_T12_KEYBLOB_MAX, &aik_blob, &aik_len);
+		if (r < 0)
+			return fail(exit_from_errno(r), r, NULL);
+		qp.aik_blob = aik_blob;
+		qp.aik_blob_len = aik_len;
+		qp.aik_auth = aik_secret;
+		qp.srk_auth = srk_secret;
+	}
 	ev = m_evidence_new();
-	if (!ev)
+	if (!ev) {
+		free(aik_blob);
 		return fail(EXIT_INTERNAL, -ENOMEM, NULL);
+	}
 	r = add_logs(ev, logs, nlogs);
 	if (r < 0) {
 		rc = fail(exit_from_errno(r), r, NULL);
@@ -223,6 +310,10 @@ int cmd_quote(int argc, char **argv)
 	rc = tpm_connect_banks(tcti, &tpm, &allocated);
 	if (rc)
 		goto out;
+	if (m_tpm_family(tpm) == 12 && !aik_path) {
+		rc = usage_error("quote", "a TPM 1.2 quotes with an AIK: give --aik (made by `measured aik create`)");
+		goto out;
+	}
 	if (!qp.banks)
 		qp.banks = allocated;
 	if (qp.banks & ~allocated) {
@@ -252,13 +343,24 @@ int cmd_quote(int argc, char **argv)
 		r = write_file(out, json, strlen(json));
 	if (r >= 0 && !strcmp(out, "-"))
 		r = write_file(out, "\n", 1);
-	if (r >= 0 && akpub_out)
+	if (r >= 0 && akpub_out && ev->tpm_family == 12)
+		r = write_aik_pem(akpub_out, ev);
+	else if (r >= 0 && akpub_out)
 		r = write_file(akpub_out, ev->ak_pub, ev->ak_pub_len);
-	if (r >= 0 && prefix)
+	if (r >= 0 && prefix && ev->tpm_family == 12)
+		r = m_err(-EOPNOTSUPP, "--tpm2-tools: tpm2_checkquote reads TPM 2.0 quotes only");
+	else if (r >= 0 && prefix)
 		r = write_tpm2tools(prefix, ev);
+	if (r >= 0 && tqt_prefix && ev->tpm_family != 12)
+		r = m_err(-EOPNOTSUPP, "--tpm-quote-tools: tpm_verifyquote reads TPM 1.2 quotes only");
+	else if (r >= 0 && tqt_prefix)
+		r = write_tpm_quote_tools(tqt_prefix, ev);
 	rc = r < 0 ? fail(exit_from_errno(r), r, NULL) : EXIT_OK;
 out:
 	free(json);
+	free(aik_blob);
+	explicit_bzero(aik_secret, sizeof(aik_secret));
+	explicit_bzero(srk_secret, sizeof(srk_secret));
 	m_evidence_free(ev);
 	m_tpm_close(tpm);
 	return rc;

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include "common.h"
 #include "measured/attest.h"
+#include "measured/attest12.h"
 #include "measured/error.h"
 #include "measured/file.h"
 
@@ -32,6 +33,7 @@ static void help(void)
 	      "of the event logs.  The first failed check is printed as a stable reason\n"
 	      "code (docs/evidence.md) and a message.\n\n"
 	      "  -E, --evidence FILE  evidence from `measured quote` or the verifier's agent\n"
+	      "                       (a TPM 1.2 quote too: give its AIK as PEM with -u)\n"
 	      "  -u, --ak-pub FILE    the trusted AK: TPM2B_PUBLIC/TPMT_PUBLIC bytes\n"
 	      "                       (attributes checked) or a PEM public key (not)\n"
 	      "  -q, --nonce HEX      the expected nonce (required; '' for none)\n"
@@ -42,6 +44,9 @@ static void help(void)
 	      "  -e, --eventlog FILE  an event log to replay (with -m); up to 4\n"
 	      "  -p, --pcrs LIST      PCRs that must be in the quote, in every bank of\n"
 	      "  -b, --bank LIST      (default sha256)\n"
+	      "      --tpm-quote-tools  TPM 1.2, tpm-quote-tools' files: -u tpm_mkaik's public\n"
+	      "                       key, -s tpm_getquote's quote, -f its -p PCR values,\n"
+	      "                       -q the 20-byte nonce (no -m)\n"
 	      "  -j, --json           the result as JSON\n"
 	      "  -h, --help           this text\n\n"
 	      "Exit: 0 verified, 1 a check failed, 2 usage, 3 unreadable or malformed input.\n",
@@ -96,6 +101,10 @@ static void print_result(const struct m_verify_result *res, bool json)
 	}
 	if (res->reason == M_V_OK) {
 		printf("verified: %s\n", res->msg);
+		if (res->tpm_family == 12) {
+			puts("note: a TPM 1.2 quote (sha1): no clock; the AIK is an identity key if it was activated (measured aik)");
+			return;
+		}
 		printf("clock %" PRIu64 " reset_count %u restart_count %u safe %s\n", res->clock,
 		       res->reset_count, res->restart_count, res->safe ? "yes" : "no");
 		if (!res->ak_attributes_checked)
@@ -103,6 +112,59 @@ static void print_result(const struct m_verify_result *res, bool json)
 	} else {
 		printf("FAILED %s: %s\n", m_verify_reason_name(res->reason), res->msg);
 	}
+}
+
+static size_t nonce_len_hex(const char *hex)
+{
+	return hex ? strlen(hex) / 2 : 0;
+}
+
+/* tpm-quote-tools' files as evidence (lib/attest/quote12_tqt.c), then the usual checks. */
+static int verify_quote_tools(const char *akpath, const char *sigp, const char *pcrf, const char *nonce_hex,
+			      const char *pcrlist, bool json)
+{
+	uint8_t *der = NULL, *sig = NULL, *vals = NULL, nonce[20];
+	size_t dlen, slen, vlen;
+	uint32_t mask, required[M_BANK_COUNT] = { 0 };
+	struct m_t12_pubkey aik;
+	struct m_pcrs *p = calloc(1, sizeof(*p));
+	struct m_evidence *ev = NULL;
+	struct m_verify_result res;
+	EVP_PKEY *key = NULL;
+	int r, rc;
+
+	r = p ? m_unhex(nonce_hex, nonce, 20) : -ENOMEM;
+	if (r == 0 && pcrlist)
+		r = m_pcr_list_parse(pcrlist, &required[M_SHA1]);
+	if (r == 0)
+		r = m_read_file(akpath, SMALL_FILE_MAX, &der, &dlen);
+	if (r == 0)
+		r = m_read_file(sigp, SMALL_FILE_MAX, &sig, &slen);
+	if (r == 0)
+		r = m_read_file(pcrf, SMALL_FILE_MAX, &vals, &vlen);
+	if (r == 0 && (r = m_t12_tssblob_parse(der, dlen, &aik)) < 0)
+		m_err_prefix(r, "%s", akpath);
+	if (r == 0 && (r = m_t12_pcrvals_parse((const char *)vals, vlen, p, &mask)) < 0)
+		m_err_prefix(r, "%s", pcrf);
+	if (r == 0)
+		r = m_t12_pubkey_to_pkey(&aik, &key);
+	if (r == 0)
+		r = m_t12_evidence_from_quote_tools(&aik, p, mask, nonce, sig, slen, &ev);
+	if (r == 0)
+		r = m_evidence_verify(ev, NULL, key, nonce, 20, pcrlist ? required : NULL, &res);
+	if (r < 0) {
+		rc = fail(exit_from_errno(r), r, NULL);
+	} else {
+		print_result(&res, json);
+		rc = res.reason == M_V_OK ? EXIT_OK : EXIT_MISMATCH;
+	}
+	EVP_PKEY_free(key);
+	m_evidence_free(ev);
+	free(p);
+	free(der);
+	free(sig);
+	free(vals);
+	return rc;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -121,6 +183,7 @@ int cmd_verify(int argc, char **argv)
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "bank", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "tpm-quote-tools", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -138,7 +201,7 @@ int cmd_verify(int argc, char **argv)
 	struct m_log *logs[M_EVIDENCE_MAX_LOGS] = { 0 };
 	uint8_t *mdata = NULL, *sdata = NULL, *fdata = NULL;
 	size_t mlen = 0, slen = 0, flen = 0, nlogs = 0;
-	bool json = false;
+	bool json = false, tqt = false;
 	int c, r, rc;
 
 	progname_sub = "verify";
@@ -154,6 +217,7 @@ int cmd_verify(int argc, char **argv)
 		case 'p': pcrlist = optarg; break;
 		case 'b': banklist = optarg; break;
 		case 'j': json = true; break;
+		case 'Q': tqt = true; break;
 		case 'e':
 			if (nlogpaths == M_EVIDENCE_MAX_LOGS)
 				return usage_error("verify", "at most %u event logs", M_EVIDENCE_MAX_LOGS);
@@ -170,6 +234,11 @@ int cmd_verify(int argc, char **argv)
 		return usage_error("verify", "unexpected argument '%s'", argv[optind]);
 	if (!akpath || !nonce_hex)
 		return usage_error("verify", "--ak-pub and --nonce are required");
+	if (tqt) {
+		if (evpath || msg || !sigp || !pcrf || nonce_len_hex(nonce_hex) != 20)
+			return usage_error("verify", "--tpm-quote-tools takes -u, -s, -f and a 20-byte -q");
+		return verify_quote_tools(akpath, sigp, pcrf, nonce_hex, pcrlist, json);
+	}
 	if (!evpath == !msg)
 		return usage_error("verify", "give either --evidence or -m/-s");
 	if (msg && !sigp)

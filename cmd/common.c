@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "common.h"
 #include "measured/error.h"
 
@@ -68,5 +69,8 @@ const char *tcti_choose(const char *opt)
 	env = getenv("MEASURED_TCTI");
 	if (env && *env)
 		return env;
+	/* A TPM 1.2 has no resource manager, so the kernel makes no /dev/tpmrm0. */
+	if (access("/dev/tpmrm0", F_OK) != 0 && access("/dev/tpm0", F_OK) == 0)
+		return "device:/dev/tpm0";
 	return DEFAULT_TCTI;
 }

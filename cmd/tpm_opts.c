@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include "common.h"
 #include "tpm_opts.h"
 
@@ -36,4 +37,11 @@ int tpm_connect_banks(const char *opt, struct m_tpm **ret, unsigned *ret_allocat
 int tpm_exit_code(int err)
 {
 	return err == -ENOMEM ? EXIT_INTERNAL : EXIT_TPM;
+}
+
+int tpm12_secret_arg(const char *sub, const char *opt, const char *hex, uint8_t out[20])
+{
+	if (strlen(hex) != 40 || m_unhex(hex, out, 20) < 0)
+		return usage_error(sub, "%s takes 40 hex digits (a 20-byte secret)", opt);
+	return 0;
 }

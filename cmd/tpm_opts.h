@@ -26,6 +26,13 @@ int tpm_connect(const char *opt, struct m_tpm **ret);
  */
 int tpm_connect_banks(const char *opt, struct m_tpm **ret, unsigned *ret_allocated);
 
+/* TPM 1.2 secrets: 40 hex digits; the default is the TSS well-known secret (20 zero bytes). */
+#define TPM12_SECRETS_HELP \
+	"      --srk-secret HEX   TPM 1.2: the SRK's 20-byte secret (default 20 zero bytes)\n" \
+	"      --aik-secret HEX   TPM 1.2: the AIK's 20-byte secret (default 20 zero bytes)\n"
+/** tpm12_secret_arg() - 40 hex digits into @out; usage message and EXIT_USAGE on error, else 0. */
+int tpm12_secret_arg(const char *sub, const char *opt, const char *hex, uint8_t out[20]);
+
 /** tpm_exit_code() - exit code for an error from an m_tpm_*() call. */
 int tpm_exit_code(int err);
 

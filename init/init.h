@@ -12,10 +12,13 @@ void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 double now_s(void);
 extern double init_t_start;
 
-/* tpmdev.c: /dev/tpmrm0 (or /dev/tpm0) and the three commands. */
+/* tpmdev.c: /dev/tpmrm0 (or /dev/tpm0) and the three commands, in TPM 2.0
+ * or, on a TPM 1.2 (family 12, SHA-1 only), their 1.2 counterparts. */
 struct itpm {
 	int fd;
 	const char *path;
+	int family;		/* 20, 12; 0 until known */
+	unsigned npcr;		/* TPM 1.2: PCRs the TPM has */
 };
 int itpm_open(struct itpm *t, unsigned wait_ms);
 int itpm_banks(struct itpm *t, unsigned *ret_banks, unsigned *ret_unknown);

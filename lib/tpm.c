@@ -1,19 +1,26 @@
 // SPDX-License-Identifier: MIT
 /*
- * TPM 2.0 access through tpm2-tss: ESAPI over a TCTI from tctildr.  Every
+ * TPM access over a TCTI from tctildr.  The family is found first
+ * (tpm_family()); a TPM 1.2 is handed to lib/tpm12/, a TPM 2.0 gets an
+ * ESAPI context.  TPM 2.0 access through tpm2-tss: ESAPI over the TCTI.  Every
  * command is one ESAPI call; tpm2-tss does the (un)marshalling.  A failing
  * command keeps its TPM2_RC in the context and puts the decoded code in the
  * message (Tss2_RC_Decode), so callers print "TPM2_PCR_Extend: 0x00000907
  * tpm:warn(2.0): ..." without knowing tpm2-tss.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 #include "measured/error.h"
+#include "initcore.h"
 #include "measured/tpm.h"
+#include "tpm12.h"
 #include "tpm_priv.h"
 
 /*
@@ -40,7 +47,53 @@
 int m_tpm_rc_fail(struct m_tpm *tpm, const char *cmd, TSS2_RC rc)
 {
 	tpm->last_rc = rc;
+	/* ESAPI refuses every call without a context: say why there is none. */
+	if (tpm->family == 12 && (rc & TSS2_RC_LAYER_MASK) == TSS2_ESAPI_RC_LAYER)
+		return m_err(-EOPNOTSUPP, "%s: the TPM behind TCTI %s is a TPM 1.2, and this is a TPM 2.0 command",
+			     cmd, tpm->tcti_name);
 	return m_err(-EIO, "%s: 0x%08x %s (TCTI %s)", cmd, (unsigned)rc, Tss2_RC_Decode(rc), tpm->tcti_name);
+}
+
+/*
+ * The kernel says which family a TPM device is (tpm_version_major, Linux
+ * 5.x and later); 0 when it does not say or @tcti is no device.  The device
+ * number is that of /dev/tpmN or /dev/tpmrmN.
+ */
+static int sysfs_family(const char *tcti)
+{
+	const char *dev;
+	unsigned n;
+
+	if (strncmp(tcti, "device:", 7) != 0)
+		return 0;
+	dev = strrchr(tcti + 7, '/');
+	dev = dev ? dev + 1 : tcti + 7;
+	if (sscanf(dev, "tpmrm%u", &n) != 1 && sscanf(dev, "tpm%u", &n) != 1)
+		return 0;
+	return mi_tpm_sysfs_family(n);
+}
+
+/*
+ * Which family answers: the kernel's word where it gives one, else the
+ * probe, a TPM2_GetCapability(TPM_CAP_PCRS) that changes nothing (a TPM 1.2
+ * refuses it with a 1.2 response header).
+ */
+static int tpm_family(struct m_tpm *tpm)
+{
+	uint8_t c[64], r[MI_TPM_BUF_MAX];
+	struct mbuf_writer w;
+	size_t n;
+	int f = sysfs_family(tpm->tcti_name), err;
+
+	if (f)
+		return f;
+	mbw_init_fixed(&w, c, sizeof(c));
+	mi_tpm_getcap_pcrs_cmd(&w);
+	err = m_tpm_raw(tpm, &w, r, sizeof(r), &n);
+	if (err < 0)
+		return m_err_prefix(err, "probing the TPM's family");
+	f = mi_tpm_family(r, n);
+	return f < 0 ? m_err_prefix(f, "TCTI %s", tpm->tcti_name) : f;
 }
 
 int m_tpm_open(const char *tcti, struct m_tpm **ret)
@@ -67,6 +120,17 @@ int m_tpm_open(const char *tcti, struct m_tpm **ret)
 		r = m_err(-ENODEV, "no TPM reachable through TCTI '%s': 0x%08x %s", tcti, (unsigned)rc,
 			  Tss2_RC_Decode(rc));
 		goto out;
+	}
+	r = tpm_family(tpm);
+	if (r < 0)
+		goto out;
+	tpm->family = r;
+	if (tpm->family == 12) {
+		r = m_tpm12_start(tpm);
+		if (r < 0)
+			goto out;
+		*ret = tpm;
+		return 0;
 	}
 	rc = Esys_Initialize(&tpm->esys, tpm->tcti, NULL);
 	if (rc != TSS2_RC_SUCCESS) {
@@ -98,6 +162,11 @@ uint32_t m_tpm_last_rc(const struct m_tpm *tpm)
 	return tpm ? tpm->last_rc : 0;
 }
 
+int m_tpm_family(const struct m_tpm *tpm)
+{
+	return tpm->family;
+}
+
 /* TPM 2.0 Part 3, 30.2 TPM2_GetCapability(TPM_CAP_PCRS): the allocation per hash. */
 int m_tpm_banks(struct m_tpm *tpm, unsigned *ret_banks)
 {
@@ -106,6 +175,10 @@ int m_tpm_banks(struct m_tpm *tpm, unsigned *ret_banks)
 	unsigned banks = 0;
 	TSS2_RC rc;
 
+	if (tpm->family == 12) {
+		*ret_banks = M_BANK_BIT(M_SHA1);
+		return 0;
+	}
 	rc = Esys_GetCapability(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS, 0, 1,
 				&more, &cap);
 	if (rc != TSS2_RC_SUCCESS)
@@ -237,6 +310,10 @@ int m_tpm_pcr_read(struct m_tpm *tpm, unsigned banks, uint32_t pcrs, struct m_pc
 	out = calloc(1, sizeof(*out));
 	if (!out)
 		return -ENOMEM;
+	if (tpm->family == 12) {
+		r = m_tpm12_pcr_read(tpm, banks, pcrs, out);
+		goto done;
+	}
 	for (unsigned attempt = 0; attempt < PCR_READ_ATTEMPTS && r == -EAGAIN; attempt++) {
 		memset(out, 0, sizeof(*out));
 		r = pcr_read_once(tpm, banks, pcrs, out);
@@ -244,6 +321,7 @@ int m_tpm_pcr_read(struct m_tpm *tpm, unsigned banks, uint32_t pcrs, struct m_pc
 	if (r == -EAGAIN)
 		r = m_err(-EAGAIN, "TPM2_PCR_Read: PCRs kept changing during the read (%u attempts)",
 			  PCR_READ_ATTEMPTS);
+done:
 	if (r == 0)
 		*ret = *out;
 	free(out);
@@ -260,6 +338,8 @@ int m_tpm_pcr_extend(struct m_tpm *tpm, unsigned pcr, const struct m_digests *d)
 		return m_err(-ERANGE, "PCR %u out of range 0-%u", pcr, M_PCR_COUNT - 1);
 	if (!(d->banks & M_BANKS_ALL) || (d->banks & ~M_BANKS_ALL))
 		return m_err(-EINVAL, "no (or an unknown) bank to extend");
+	if (tpm->family == 12)
+		return m_tpm12_extend(tpm, pcr, d);
 	for_each_bank(b, d->banks) {
 		TPMT_HA *h = &vals.digests[vals.count++];
 

@@ -8,7 +8,7 @@ PKGS="make gcc clang libc6-dev pkg-config
  libssl-dev libtss2-dev libjson-c-dev libcmocka-dev
  libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
  libselinux1-dev libxen-dev
- swtpm swtpm-tools tpm2-tools openssl
+ swtpm swtpm-tools tpm2-tools openssl tpm-quote-tools
  qemu-system-x86 ovmf busybox-static cpio zstd kmod e2fsprogs squashfs-tools
  tboot xxd python3 procps curl xorriso dosfstools mtools
  sbsigntool pesign osslsigncode zlib1g-dev

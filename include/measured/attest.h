@@ -23,6 +23,8 @@
 #include "measured/pcrs.h"
 #include "measured/tpm.h"
 
+struct m_t12_pubkey;
+
 #define M_EVIDENCE_VERSION   1
 #define M_NONCE_MAX          sizeof(((TPM2B_DATA *)0)->buffer)	/* 64 */
 #define M_ATTEST_MAX         sizeof(TPMS_ATTEST)
@@ -73,6 +75,13 @@ void m_tpm_flush(struct m_tpm *tpm, uint32_t handle);
 #define M_EK_CERT_MAX 4096u
 int m_tpm_ek_cert_read(struct m_tpm *tpm, uint32_t nv_index, uint8_t **ret, size_t *ret_len);
 
+/**
+ * m_ek_cert_check() - @der (an EK certificate) chains to a CA in the PEM
+ * files @ca_files (intermediates included there) and certifies @ek;
+ * -EACCES saying which check failed (lib/attest/ekcert.c).
+ */
+int m_ek_cert_check(const char *const *ca_files, size_t n_ca, const uint8_t *der, size_t len, EVP_PKEY *ek);
+
 /* ---- public keys (lib/attest/akpub.c) ---- */
 
 /**
@@ -100,6 +109,10 @@ struct m_evidence_log {
 
 struct m_evidence {
 	unsigned version;
+	/* 20, or 12 for a TPM 1.2 quote ("tpm": "1.2"): then attest is the
+	 * signed TPM_QUOTE_INFO2, sig the raw RSA signature and ak_pub the
+	 * AIK's TPM_PUBKEY (docs/evidence.md) */
+	unsigned tpm_family;
 	uint8_t nonce[M_NONCE_MAX];
 	size_t nonce_len;
 	uint32_t sel[M_BANK_COUNT];	/* the quoted PCRs, per bank (informative) */
@@ -152,11 +165,18 @@ struct m_quote_params {
 	size_t nonce_len;
 	uint32_t ak_handle;		/* persistent AK (0x81...), or 0: primary AK of ak_alg */
 	enum m_key_alg ak_alg;
+	/* TPM 1.2 (sha1 only): the AIK's TPM_KEY blob from TPM_MakeIdentity and
+	 * the 20-byte secrets of the AIK and the SRK */
+	const uint8_t *aik_blob;
+	size_t aik_blob_len;
+	const uint8_t *aik_auth, *srk_auth;
+	bool legacy_quote;		/* TPM 1.2: TPM_Quote instead of TPM_Quote2 */
 };
 
 /**
  * m_attest_quote() - TPM2_Quote with the AK, plus the PCR values it covers
- * (read afterwards, and re-quoted if a PCR moved in between).
+ * (read afterwards, and re-quoted if a PCR moved in between).  On a TPM 1.2
+ * TPM_Quote2 with the AIK of @p->aik_blob (lib/tpm12/quote12.c).
  */
 int m_attest_quote(struct m_tpm *tpm, const struct m_quote_params *p, struct m_evidence **ret);
 
@@ -233,6 +253,10 @@ struct m_quote_check {
 	const uint32_t *required;	/* [M_BANK_COUNT] PCRs the policy needs, or NULL */
 	struct m_log *const *logs;	/* parsed logs, replayed in this order */
 	size_t nlogs;
+	/* a TPM 1.2 quote: attest is TPM_QUOTE_INFO2, sig a raw RSASSA-PKCS1-v1_5
+	 * SHA-1 signature by @aik12 (@ak is then unused) */
+	unsigned tpm_family;
+	const struct m_t12_pubkey *aik12;
 };
 
 struct m_verify_result {
@@ -247,6 +271,7 @@ struct m_verify_result {
 	uint64_t firmware_version;
 	uint32_t quoted[M_BANK_COUNT];	/* the quote's PCR selection */
 	uint16_t sig_hash_alg;		/* TPM_ALG_ID of the signature's hash */
+	unsigned tpm_family;		/* 12 for a TPM 1.2 quote (no clock fields), else 20 */
 };
 
 /**

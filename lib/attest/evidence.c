@@ -26,8 +26,10 @@ struct m_evidence *m_evidence_new(void)
 {
 	struct m_evidence *ev = calloc(1, sizeof(*ev));
 
-	if (ev)
+	if (ev) {
 		ev->version = M_EVIDENCE_VERSION;
+		ev->tpm_family = 20;
+	}
 	return ev;
 }
 
@@ -92,6 +94,8 @@ int m_evidence_to_json(const struct m_evidence *ev, char **ret)
 	if (!root)
 		return -ENOMEM;
 	json_object_object_add(root, "version", json_object_new_int((int)ev->version));
+	if (ev->tpm_family == 12)
+		json_object_object_add(root, "tpm", json_object_new_string("1.2"));
 	json_object_object_add(root, "nonce", hex_obj(ev->nonce, ev->nonce_len));
 	sel = json_object_new_object();
 	pcrs = json_object_new_object();
@@ -270,6 +274,14 @@ static int parse_doc(json_object *root, struct m_evidence *ev)
 	if (json_object_get_int(v) != M_EVIDENCE_VERSION)
 		return m_err(-EINVAL, "version: %d unsupported (this is version %d)", json_object_get_int(v),
 			     M_EVIDENCE_VERSION);
+	ev->tpm_family = 20;
+	if (json_object_object_get_ex(root, "tpm", &v)) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    (strcmp(json_object_get_string(v), "1.2") && strcmp(json_object_get_string(v), "2.0")))
+			return m_err(-EINVAL, "tpm: \"1.2\" or \"2.0\" expected");
+		if (!strcmp(json_object_get_string(v), "1.2"))
+			ev->tpm_family = 12;
+	}
 	r = get(root, "nonce", json_type_string, "nonce", &v);
 	if (r < 0)
 		return r;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "measured/attest.h"
+#include "measured/attest12.h"
 #include "measured/error.h"
 #include "measured/manifest.h"
 
@@ -100,20 +101,44 @@ static int verify(const struct m_evidence *ev, const TPMT_PUBLIC *ak, EVP_PKEY *
 	struct m_log *logs[M_EVIDENCE_MAX_LOGS] = { 0 };
 	struct m_quote_check c = { 0 };
 	TPMT_PUBLIC evak;
+	struct m_t12_pubkey aik12;
 	bool have_evak = false;
-	EVP_PKEY *evkey = NULL;
+	EVP_PKEY *evkey = NULL, *own = NULL;
 	size_t nlogs = 0;
 	int r;
 
 	if (!ak && !ak_key)
 		return m_err(-EINVAL, "m_evidence_verify: a trusted AK is needed");
-	if (ev->ak_pub_len) {
+	if (ev->tpm_family == 12) {
+		/* the AIK's TPM_PUBKEY must be the trusted key */
+		r = m_t12_pubkey_parse(ev->ak_pub, ev->ak_pub_len, &aik12);
+		if (r < 0)
+			return fail_res(res, M_V_AK_MISMATCH, "ak_public: ", r);
+		r = m_t12_pubkey_to_pkey(&aik12, &evkey);
+		if (r < 0)
+			return fail_res(res, M_V_AK_MISMATCH, "ak_public: ", r);
+		if (!ak_key && ak && m_tpm_public_to_pkey(ak, &own) < 0) {
+			EVP_PKEY_free(evkey);
+			return fail_res(res, M_V_AK_MISMATCH, "the trusted AK: ", -EINVAL);
+		}
+		r = EVP_PKEY_eq(evkey, ak_key ? ak_key : own);
+		EVP_PKEY_free(evkey);
+		EVP_PKEY_free(own);
+		evkey = NULL;
+		if (r != 1)
+			return fail_res(res, M_V_AK_MISMATCH, "the evidence's AIK is not the trusted key", 0);
+		c.tpm_family = 12;
+		c.aik12 = &aik12;
+		c.ak_key = ak_key;
+	} else if (ev->ak_pub_len) {
 		r = m_tpm_public_parse(ev->ak_pub, ev->ak_pub_len, &evak);
 		if (r < 0)
 			return fail_res(res, M_V_AK_MISMATCH, "ak_public: ", r);
 		have_evak = true;
 	}
-	if (ak) {
+	if (ev->tpm_family == 12) {
+		/* checked above */
+	} else if (ak) {
 		if (have_evak && !same_public(ak, &evak))
 			return fail_res(res, M_V_AK_MISMATCH, "the evidence's AK is not the trusted AK", 0);
 		c.ak = ak;

@@ -12,6 +12,7 @@
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include "measured/attest.h"
+#include "measured/attest12.h"
 #include "measured/error.h"
 #include "../tpm_priv.h"
 
@@ -74,6 +75,8 @@ int m_attest_quote(struct m_tpm *tpm, const struct m_quote_params *p, struct m_e
 	size_t off = 0;
 	int r;
 
+	if (m_tpm_family(tpm) == 12)
+		return m_attest_quote12(tpm, p, ret);
 	if (p->nonce_len > M_NONCE_MAX)
 		return m_err(-EINVAL, "nonce of %zu bytes (at most %zu)", p->nonce_len, M_NONCE_MAX);
 	if (!p->banks || !p->pcrs || (p->pcrs >> M_PCR_COUNT))

@@ -28,6 +28,7 @@
 #include <openssl/rsa.h>
 #include <tss2/tss2_mu.h>
 #include "measured/attest.h"
+#include "measured/attest12.h"
 #include "measured/error.h"
 
 static const char *const reason_names[M_V_REASON_COUNT] = {
@@ -368,6 +369,80 @@ out:
 	return r;
 }
 
+/* The last checks of either family: the logs replay to the quoted values. */
+static int finish(const struct m_quote_check *c, struct m_verify_result *res)
+{
+	int r;
+
+	if (c->nlogs) {
+		r = check_logs(c, res);
+		if (r)
+			return r < 0 ? r : 0;
+	}
+	res->reason = M_V_OK;
+	snprintf(res->msg, sizeof(res->msg), "quote verified");
+	return 0;
+}
+
+/*
+ * A TPM 1.2 quote (TPM_Quote2): the same checks in the same order, on
+ * TPM_QUOTE_INFO2 signed with the AIK (RSASSA-PKCS1-v1_5 SHA-1), the
+ * composite PCR digest over the sha1 bank (TPM Main 1.2 Part 2, 8.2, 11.4).
+ * TPM 1.2 has no TPM_GENERATED magic: the QUT2 structure can only come from
+ * TPM_Quote2, and an identity key signs nothing else the TPM did not make
+ * (TPM_Sign refuses identity keys).
+ */
+static int verify12(const struct m_quote_check *c, struct m_verify_result *res)
+{
+	struct m_t12_quote_info q;
+	uint8_t want_ext[20], want[20];
+	uint32_t mask;
+	int r;
+
+	if (!c->aik12)
+		return m_err(-EINVAL, "m_quote_verify: a TPM 1.2 quote needs the AIK");
+	if (m_t12_quote_info_parse(c->attest, c->attest_len, &q) < 0)
+		return fail(res, M_V_NOT_TPM_GENERATED, "%s", m_errmsg(-EBADMSG));
+	/* TPM_Quote's TPM_QUOTE_INFO names no PCRs: the reported values are the
+	 * selection, and the composite digest binds it */
+	mask = q.v2 ? q.mask : c->pcrs ? c->pcrs->present[M_SHA1] : 0;
+	if (!q.v2 && !mask)
+		return fail(res, M_V_PCR_VALUE_MISSING, "a TPM_Quote needs the quoted PCR values to be checked");
+	res->sig_hash_alg = TPM2_ALG_SHA1;
+	res->tpm_family = 12;
+	if (m_t12_signature_verify(c->aik12, c->attest, c->attest_len, c->sig, c->sig_len,
+				   q.v2 ? "TPM_Quote2" : "TPM_Quote") < 0)
+		return fail(res, M_V_BAD_SIGNATURE, "%s", m_errmsg(-EBADMSG));
+	r = m_t12_external_data(c->nonce, c->nonce_len, want_ext);
+	if (r < 0)
+		return r;
+	if (CRYPTO_memcmp(q.external, want_ext, 20) != 0)
+		return fail(res, M_V_NONCE_MISMATCH, "the quote's externalData is not the nonce%s",
+			    c->nonce_len == 20 ? "" : " (its SHA-1)");
+	res->quoted[M_SHA1] = mask;
+	if (c->required)
+		for_each_bank(b, M_BANKS_ALL) {
+			uint32_t miss = c->required[b] & ~res->quoted[b];
+
+			if (miss)
+				return fail(res, M_V_PCR_MISSING, "policy PCR %s:%u is not in the quote%s",
+					    m_bank_info(b)->name, (unsigned)__builtin_ctz(miss),
+					    b == M_SHA1 ? "" : " (a TPM 1.2 quotes the sha1 bank only)");
+		}
+	if (c->pcrs) {
+		if ((c->pcrs->present[M_SHA1] & mask) != mask)
+			return fail(res, M_V_PCR_VALUE_MISSING, "quoted PCR sha1:%u has no reported value",
+				    (unsigned)__builtin_ctz(mask & ~c->pcrs->present[M_SHA1]));
+		r = m_t12_composite_digest(c->pcrs, mask, want);
+		if (r < 0)
+			return r;
+		if (CRYPTO_memcmp(want, q.digest, 20) != 0)
+			return fail(res, M_V_PCR_DIGEST_MISMATCH,
+				    "SHA-1 of the TPM_PCR_COMPOSITE of the reported values is not the quoted digest");
+	}
+	return finish(c, res);
+}
+
 int m_quote_verify(const struct m_quote_check *c, struct m_verify_result *res)
 {
 	TPMS_ATTEST a;
@@ -377,6 +452,11 @@ int m_quote_verify(const struct m_quote_check *c, struct m_verify_result *res)
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	if (c->tpm_family == 12) {
+		if (c->nlogs && !c->pcrs)
+			return m_err(-EINVAL, "m_quote_verify: logs need reported values");
+		return verify12(c, res);
+	}
 	if ((!c->ak && !c->ak_key) || (c->nlogs && !c->pcrs) || !c->attest || !c->sig)
 		return m_err(-EINVAL, "m_quote_verify: AK, quote, signature (and values for logs) needed");
 	if (c->nonce_len > M_NONCE_MAX)
@@ -439,12 +519,5 @@ int m_quote_verify(const struct m_quote_check *c, struct m_verify_result *res)
 		if (r)
 			return r < 0 ? r : 0;
 	}
-	if (c->nlogs) {
-		r = check_logs(c, res);
-		if (r)
-			return r < 0 ? r : 0;
-	}
-	res->reason = M_V_OK;
-	snprintf(res->msg, sizeof(res->msg), "quote verified");
-	return 0;
+	return finish(c, res);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include "measured/error.h"
 #include "initcore.h"
+#include "tpm12.h"
 
 #define TPM_ST_NO_SESSIONS 0x8001
 #define TPM_ST_SESSIONS 0x8002
@@ -29,28 +30,6 @@
 #define TPML_MAX 16u		/* more banks than any TPM has */
 
 /* The bank table is lib/digest_banks.c's, linked into the init too. */
-/* Header with a size patched by hdr_end() once the body is written. */
-static uint8_t *hdr_begin(struct mbuf_writer *w, uint16_t tag, uint32_t cc)
-{
-	uint8_t *size;
-
-	mbw_be16(w, tag);
-	size = mbw_reserve(w, 4);
-	mbw_be32(w, cc);
-	return size;
-}
-
-static void hdr_end(struct mbuf_writer *w, uint8_t *size)
-{
-	uint32_t n = (uint32_t)w->len;
-
-	if (!mbw_ok(w) || !size)
-		return;
-	size[0] = n >> 24;
-	size[1] = n >> 16;
-	size[2] = n >> 8;
-	size[3] = n;
-}
 
 /*
  * Response header (Part 1, 18.10): tag, responseSize, responseCode.  The
@@ -80,12 +59,12 @@ static int rsp_begin(struct mbuf_reader *r, const void *rsp, size_t len, const c
 
 void mi_tpm_getcap_pcrs_cmd(struct mbuf_writer *w)
 {
-	uint8_t *size = hdr_begin(w, TPM_ST_NO_SESSIONS, TPM_CC_GET_CAPABILITY);
+	uint8_t *size = mi_tpm_hdr_begin(w, TPM_ST_NO_SESSIONS, TPM_CC_GET_CAPABILITY);
 
 	mbw_be32(w, TPM_CAP_PCRS);
 	mbw_be32(w, 0);		/* property: ignored for TPM_CAP_PCRS */
 	mbw_be32(w, 1);		/* propertyCount */
-	hdr_end(w, size);
+	mi_tpm_hdr_end(w, size);
 }
 
 /* TPMS_PCR_SELECTION: hash, sizeofSelect, pcrSelect[sizeofSelect]. */
@@ -151,7 +130,7 @@ int mi_tpm_getcap_pcrs_rsp(const void *rsp, size_t len, unsigned *ret_banks, uns
 
 void mi_tpm_extend_cmd(struct mbuf_writer *w, unsigned pcr, const struct m_digests *d)
 {
-	uint8_t *size = hdr_begin(w, TPM_ST_SESSIONS, TPM_CC_PCR_EXTEND);
+	uint8_t *size = mi_tpm_hdr_begin(w, TPM_ST_SESSIONS, TPM_CC_PCR_EXTEND);
 	uint32_t count = 0;
 
 	mbw_be32(w, pcr);	/* TPMI_DH_PCR: the PCR index is its handle */
@@ -169,7 +148,7 @@ void mi_tpm_extend_cmd(struct mbuf_writer *w, unsigned pcr, const struct m_diges
 		mbw_be16(w, m_bank_info(b)->tpm_alg);
 		mbw_bytes(w, d->d[b], m_bank_info(b)->size);
 	}
-	hdr_end(w, size);
+	mi_tpm_hdr_end(w, size);
 }
 
 int mi_tpm_extend_rsp(const void *rsp, size_t len)
@@ -193,7 +172,7 @@ int mi_tpm_extend_rsp(const void *rsp, size_t len)
 
 void mi_tpm_pcrread_cmd(struct mbuf_writer *w, unsigned pcr, unsigned banks)
 {
-	uint8_t *size = hdr_begin(w, TPM_ST_NO_SESSIONS, TPM_CC_PCR_READ);
+	uint8_t *size = mi_tpm_hdr_begin(w, TPM_ST_NO_SESSIONS, TPM_CC_PCR_READ);
 	uint32_t count = 0;
 
 	for_each_bank(b, banks)
@@ -208,7 +187,7 @@ void mi_tpm_pcrread_cmd(struct mbuf_writer *w, unsigned pcr, unsigned banks)
 		mbw_u8(w, PCR_SELECT_MIN);
 		mbw_bytes(w, sel, sizeof(sel));
 	}
-	hdr_end(w, size);
+	mi_tpm_hdr_end(w, size);
 }
 
 /*

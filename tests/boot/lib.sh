@@ -37,6 +37,13 @@ for bank in sha1 sha256 sha384 sha512; do
 		[ -r $f ] && echo "GUESTPCR $bank $n $(cat $f | tr A-F a-f)"
 	done
 done
+# a TPM 1.2: the kernel's text list of the SHA-1 PCRs
+if [ -r /sys/class/tpm/tpm0/pcrs ]; then
+	echo "TPM-VERSION-MAJOR $(cat /sys/class/tpm/tpm0/tpm_version_major 2>/dev/null)"
+	echo "-----BEGIN PCRS12-----"
+	cat /sys/class/tpm/tpm0/pcrs
+	echo "-----END PCRS12-----"
+fi
 echo "-----BEGIN FWLOG-----"
 base64 /sys/kernel/security/tpm0/binary_bios_measurements 2>/dev/null
 echo "-----END FWLOG-----"
@@ -71,10 +78,16 @@ make_initramfs() {
 }
 
 # tpm_for_qemu NAME: a fresh swtpm for QEMU's emulator backend; sets TPM_SOCK.
+# BOOT_TPM=1.2 makes it a TPM 1.2 (swtpm without --tpm2).
 tpm_for_qemu() {
 	d="$T/qtpm-$1"
 	mkdir -p "$d"
-	swtpm socket --tpm2 --tpmstate dir="$d" --ctrl type=unixio,path="$d/ctrl" \
+	family=--tpm2
+	[ "${BOOT_TPM:-2.0}" = 1.2 ] && family=
+	# BOOT_TPM_STATE=DIR: start from a copy of a prepared state (swtpm_setup's)
+	[ -n "${BOOT_TPM_STATE:-}" ] && cp -r "$BOOT_TPM_STATE"/. "$d"/
+	# shellcheck disable=SC2086 # no word when 1.2
+	swtpm socket $family --tpmstate dir="$d" --ctrl type=unixio,path="$d/ctrl" \
 		--log file="$d/log" --terminate &
 	PIDS="$PIDS $!"
 	i=0
@@ -95,6 +108,22 @@ boot() {
 # guest_pcr LOG BANK N
 guest_pcr() {
 	sed -n "s/^GUESTPCR $2 $3 \([0-9a-f]*\)\$/\1/p" "$1.txt" | head -n 1
+}
+
+# check_fail_closed NAME LOG EXPECTED-TEXT: the root's init never ran, the
+# console has measured-init's FATAL line with the text, and it halted.
+check_fail_closed() {
+	if grep -q ROOT-INIT-STARTED "$2.txt"; then die "$1: the root's init ran"; fi
+	grep -q "measured-init: FATAL: .*$3" "$2.txt" || { tail -20 "$2.txt"; die "$1: no '$3' on the console"; }
+	grep -q "measured-init: halting" "$2.txt" || die "$1: did not halt"
+	ok "$1 fails closed"
+}
+
+# guest_pcr12 LOG N: PCR N of a TPM 1.2 as the guest kernel lists it
+# (/sys/class/tpm/tpm0/pcrs: "PCR-15: 3A 3F ..."), lowercase hex.
+guest_pcr12() {
+	sed -n "/^-----BEGIN PCRS12-----\$/,/^-----END PCRS12-----\$/p" "$1.txt" |
+		sed -n "s/^PCR-$(printf %02d "$2"):[[:space:]]*//p" | head -n 1 | tr -d ' ' | tr 'A-F' 'a-f'
 }
 
 # between LOG NAME: base64 block NAME decoded.

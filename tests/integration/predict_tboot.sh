@@ -3,7 +3,7 @@
 # 17/18 of the Details/Authorities mapping, against hand-computed values.
 # Independent pieces: the MLE hash from Intel's lcp2_mlehash, the policy
 # written by tb_polgen, everything else computed here in python3 from the
-# formulas in docs/predict-formulas.md.
+# formulas in docs/predict-formulas.md.  --tpm 1.2 gives the legacy values.
 . "$MEASURED_SRCDIR/tests/lib/common.sh"
 for t in lcp2_mlehash tb_polgen python3; do
 	command -v $t >/dev/null || die "$t is not installed (package tboot)"
@@ -70,6 +70,17 @@ for n, v in ((17, p17), (18, p18), (19, p19)):
     print("sha1 %d %s" % (n, v.hex()))
 PY
 assert_eq "legacy PCR 17/18/19" "$(cat "$T/legacy.want")" "$(cat "$T/legacy.txt")"
+# --tpm 1.2 means exactly that: the sha1 bank and the legacy mapping
+"$M" predict --tpm 1.2 --tboot "$TB" --tboot-cmdline "$TC" --tboot-policy "$T/pol" \
+	--tboot-module "$T/kernel:$K_CL" --tboot-module "$T/initrd.gz:$I_CL" --sinit "$T/sinit" \
+	--show > "$T/t12.txt" || die "predict --tpm 1.2 failed"
+assert_eq "--tpm 1.2: legacy PCR 17/18/19 in sha1" "$(cat "$T/legacy.want")" "$(cat "$T/t12.txt")"
+expect_exit 2 "$M" predict --tpm 1.2 --bank sha256 --tboot "$TB" --show
+assert_eq "--tpm 1.2 --bank sha256" "measured predict: --tpm 1.2: a TPM 1.2 has only the sha1 bank" "$(head -1 "$T/err")"
+expect_exit 2 "$M" predict --tpm 1.2 --initrd "$T/kernel" --show
+grep -q "only through TCG2" "$T/err" || die "--tpm 1.2 --initrd: $(cat "$T/err")"
+expect_exit 2 "$M" predict --tpm 1.3 --show
+ok "--tpm 1.2 usage errors"
 
 # ---- DA mapping (TPM 2.0), tboot's built-in policy, the SINIT's events given ----
 s17=$(printf 'sinit 17' | sha256sum | cut -d' ' -f1)
