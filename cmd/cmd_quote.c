@@ -188,7 +188,17 @@ static int add_logs(struct m_evidence *ev, char **paths, size_t n)
 	return 0;
 }
 
-int cmd_quote(int argc, char **argv)
+struct quote_opts {
+	const char *tcti, *nonce_hex, *pcrlist, *banklist, *out, *akpub_out, *prefix, *aik_path, *tqt_prefix;
+	char *logs[M_EVIDENCE_MAX_LOGS];
+	size_t nlogs;
+	uint8_t nonce[M_NONCE_MAX], srk_secret[20], aik_secret[20];
+	struct m_quote_params qp;
+};
+
+/* Options -> struct quote_opts (the quote parameters parsed); EXIT_OK, or
+ * the exit code to return. */
+static int quote_options(int argc, char **argv, struct quote_opts *o, bool *ret_done)
 {
 	enum { OPT_AK = 256, OPT_AK_HANDLE, OPT_AK_PUBLIC, OPT_TPM2TOOLS, OPT_AIK, OPT_SRK_SECRET, OPT_AIK_SECRET,
 	       OPT_TQT, OPT_LEGACY };
@@ -211,60 +221,49 @@ int cmd_quote(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *tcti = NULL, *nonce_hex = NULL, *pcrlist = NULL, *banklist = NULL;
-	const char *out = "-", *akpub_out = NULL, *prefix = NULL;
-	char *logs[M_EVIDENCE_MAX_LOGS];
-	size_t nlogs = 0;
-	uint8_t nonce[M_NONCE_MAX];
-	struct m_quote_params qp = { .ak_alg = M_KEY_RSA2048 };
-	struct m_tpm *tpm = NULL;
-	struct m_evidence *ev = NULL;
-	char *json = NULL, *end;
-	const char *aik_path = NULL, *tqt_prefix = NULL;
-	uint8_t *aik_blob = NULL, srk_secret[20] = { 0 }, aik_secret[20] = { 0 };
-	size_t aik_len = 0;
-	unsigned allocated;
+	struct m_quote_params *qp = &o->qp;
+	char *end;
 	int c, r, rc;
 
-	progname_sub = "quote";
 	while ((c = getopt_long(argc, argv, "T:n:p:b:e:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'T': tcti = optarg; break;
-		case 'n': nonce_hex = optarg; break;
-		case 'p': pcrlist = optarg; break;
-		case 'b': banklist = optarg; break;
-		case 'o': out = optarg; break;
-		case OPT_AK_PUBLIC: akpub_out = optarg; break;
-		case OPT_TPM2TOOLS: prefix = optarg; break;
-		case OPT_AIK: aik_path = optarg; break;
-		case OPT_TQT: tqt_prefix = optarg; break;
-		case OPT_LEGACY: qp.legacy_quote = true; break;
+		case 'T': o->tcti = optarg; break;
+		case 'n': o->nonce_hex = optarg; break;
+		case 'p': o->pcrlist = optarg; break;
+		case 'b': o->banklist = optarg; break;
+		case 'o': o->out = optarg; break;
+		case OPT_AK_PUBLIC: o->akpub_out = optarg; break;
+		case OPT_TPM2TOOLS: o->prefix = optarg; break;
+		case OPT_AIK: o->aik_path = optarg; break;
+		case OPT_TQT: o->tqt_prefix = optarg; break;
+		case OPT_LEGACY: qp->legacy_quote = true; break;
 		case OPT_SRK_SECRET:
-			if ((rc = tpm12_secret_arg("quote", "--srk-secret", optarg, srk_secret)))
+			if ((rc = tpm12_secret_arg("quote", "--srk-secret", optarg, o->srk_secret)))
 				return rc;
 			break;
 		case OPT_AIK_SECRET:
-			if ((rc = tpm12_secret_arg("quote", "--aik-secret", optarg, aik_secret)))
+			if ((rc = tpm12_secret_arg("quote", "--aik-secret", optarg, o->aik_secret)))
 				return rc;
 			break;
 		case OPT_AK:
-			if (m_key_alg_parse(optarg, &qp.ak_alg) < 0)
-				return usage_error("quote", "--ak: %s", m_errmsg(-EINVAL));
+			if ((r = m_key_alg_parse(optarg, &qp->ak_alg)) < 0)
+				return usage_error("quote", "--ak: %s", m_errmsg(r));
 			break;
 		case OPT_AK_HANDLE:
 			errno = 0;
-			qp.ak_handle = (uint32_t)strtoul(optarg, &end, 0);
-			if (errno || *end || (qp.ak_handle >> 24) != 0x81)
+			qp->ak_handle = (uint32_t)strtoul(optarg, &end, 0);
+			if (errno || *end || (qp->ak_handle >> 24) != 0x81)
 				return usage_error("quote", "--ak-handle: '%s' is not a persistent handle 0x81xxxxxx",
 						   optarg);
 			break;
 		case 'e':
-			if (nlogs == M_EVIDENCE_MAX_LOGS)
+			if (o->nlogs == M_EVIDENCE_MAX_LOGS)
 				return usage_error("quote", "at most %u event logs", M_EVIDENCE_MAX_LOGS);
-			logs[nlogs++] = optarg;
+			o->logs[o->nlogs++] = optarg;
 			break;
 		case 'h':
 			help();
+			*ret_done = true;
 			return EXIT_OK;
 		default:
 			return usage_error("quote", "bad option");
@@ -272,95 +271,126 @@ int cmd_quote(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("quote", "unexpected argument '%s'", argv[optind]);
-	if (!nonce_hex || !pcrlist)
+	if (!o->nonce_hex || !o->pcrlist)
 		return usage_error("quote", "--nonce and --pcrs are required");
-	qp.nonce_len = strlen(nonce_hex) / 2;
-	if (strlen(nonce_hex) % 2 || qp.nonce_len > M_NONCE_MAX ||
-	    (qp.nonce_len && m_unhex(nonce_hex, nonce, qp.nonce_len) < 0))
+	qp->nonce_len = strlen(o->nonce_hex) / 2;
+	if (strlen(o->nonce_hex) % 2 || qp->nonce_len > M_NONCE_MAX ||
+	    (qp->nonce_len && m_unhex(o->nonce_hex, o->nonce, qp->nonce_len) < 0))
 		return usage_error("quote", "--nonce: not hex of at most %zu bytes", M_NONCE_MAX);
-	qp.nonce = nonce;
-	r = m_pcr_list_parse(pcrlist, &qp.pcrs);
+	qp->nonce = o->nonce;
+	r = m_pcr_list_parse(o->pcrlist, &qp->pcrs);
 	if (r < 0)
 		return usage_error("quote", "--pcrs: %s", m_errmsg(r));
-	if (banklist && strcmp(banklist, "all") != 0) {
-		r = m_bank_list_parse(banklist, &qp.banks);
+	if (o->banklist && strcmp(o->banklist, "all") != 0) {
+		r = m_bank_list_parse(o->banklist, &qp->banks);
 		if (r < 0)
 			return usage_error("quote", "--bank: %s", m_errmsg(r));
 	}
+	return EXIT_OK;
+}
 
-	if (aik_path) {
-		r = m_read_file(aik_path, M_T12_KEYBLOB_MAX, &aik_blob, &aik_len);
-		if (r < 0)
-			return fail(exit_from_errno(r), r, NULL);
-		qp.aik_blob = aik_blob;
-		qp.aik_blob_len = aik_len;
-		qp.aik_auth = aik_secret;
-		qp.srk_auth = srk_secret;
+/* The TPM's banks for the quote: --bank, each allocated, else all. */
+static int quote_banks(struct quote_opts *o, struct m_tpm *tpm, unsigned allocated)
+{
+	char b[64];
+
+	if (m_tpm_family(tpm) == 12 && !o->aik_path)
+		return usage_error("quote", "a TPM 1.2 quotes with an AIK: give --aik (made by `measured aik create`)");
+	if (!o->qp.banks)
+		o->qp.banks = allocated;
+	if (!(o->qp.banks & ~allocated))
+		return EXIT_OK;
+	m_bank_list_format(o->qp.banks & ~allocated, b, sizeof(b));
+	return fail(EXIT_TPM, m_err(-ENOENT, "banks not allocated in this TPM: %s", b), NULL);
+}
+
+/* The quote, with the logs read before it moved into its evidence. */
+static int quote_run(struct m_tpm *tpm, const struct m_quote_params *qp, struct m_evidence **ev)
+{
+	struct m_evidence *q;
+	int r = m_attest_quote(tpm, qp, &q);
+
+	if (r < 0)
+		return fail(tpm_exit_code(r), r, NULL);
+	memcpy(q->log, (*ev)->log, sizeof(q->log));
+	q->nlogs = (*ev)->nlogs;
+	(*ev)->nlogs = 0;
+	m_evidence_free(*ev);
+	*ev = q;
+	return EXIT_OK;
+}
+
+/* The evidence, and the files for other tools. */
+static int quote_output(const struct quote_opts *o, const struct m_evidence *ev)
+{
+	char *json = NULL;
+	int r = m_evidence_to_json(ev, &json);
+
+	if (r >= 0)
+		r = write_file(o->out, json, strlen(json));
+	if (r >= 0 && !strcmp(o->out, "-"))
+		r = write_file(o->out, "\n", 1);
+	if (r >= 0 && o->akpub_out && ev->tpm_family == 12)
+		r = write_aik_pem(o->akpub_out, ev);
+	else if (r >= 0 && o->akpub_out)
+		r = write_file(o->akpub_out, ev->ak_pub, ev->ak_pub_len);
+	if (r >= 0 && o->prefix && ev->tpm_family == 12)
+		r = m_err(-EOPNOTSUPP, "--tpm2-tools: tpm2_checkquote reads TPM 2.0 quotes only");
+	else if (r >= 0 && o->prefix)
+		r = write_tpm2tools(o->prefix, ev);
+	if (r >= 0 && o->tqt_prefix && ev->tpm_family != 12)
+		r = m_err(-EOPNOTSUPP, "--tpm-quote-tools: tpm_verifyquote reads TPM 1.2 quotes only");
+	else if (r >= 0 && o->tqt_prefix)
+		r = write_tpm_quote_tools(o->tqt_prefix, ev);
+	free(json);
+	return r < 0 ? fail(exit_from_errno(r), r, NULL) : EXIT_OK;
+}
+
+int cmd_quote(int argc, char **argv)
+{
+	struct quote_opts o = { .out = "-", .qp = { .ak_alg = M_KEY_RSA2048 } };
+	struct m_tpm *tpm = NULL;
+	struct m_evidence *ev = NULL;
+	uint8_t *aik_blob = NULL;
+	size_t aik_len = 0;
+	unsigned allocated;
+	bool done = false;
+	int r, rc;
+
+	progname_sub = "quote";
+	rc = quote_options(argc, argv, &o, &done);
+	if (rc || done)
+		goto out;
+	/* inputs: the AIK blob (TPM 1.2), the event logs */
+	if (o.aik_path) {
+		r = m_read_file(o.aik_path, M_T12_KEYBLOB_MAX, &aik_blob, &aik_len);
+		if (r < 0) {
+			rc = fail(exit_from_errno(r), r, NULL);
+			goto out;
+		}
+		o.qp.aik_blob = aik_blob;
+		o.qp.aik_blob_len = aik_len;
+		o.qp.aik_auth = o.aik_secret;
+		o.qp.srk_auth = o.srk_secret;
 	}
 	ev = m_evidence_new();
 	if (!ev) {
-		free(aik_blob);
-		return fail(EXIT_INTERNAL, -ENOMEM, NULL);
+		rc = fail(EXIT_INTERNAL, -ENOMEM, NULL);
+		goto out;
 	}
-	r = add_logs(ev, logs, nlogs);
-	if (r < 0) {
+	if ((r = add_logs(ev, o.logs, o.nlogs)) < 0) {
 		rc = fail(exit_from_errno(r), r, NULL);
 		goto out;
 	}
-	rc = tpm_connect_banks(tcti, &tpm, &allocated);
-	if (rc)
+	/* run */
+	if ((rc = tpm_connect_banks(o.tcti, &tpm, &allocated)) || (rc = quote_banks(&o, tpm, allocated)) ||
+	    (rc = quote_run(tpm, &o.qp, &ev)))
 		goto out;
-	if (m_tpm_family(tpm) == 12 && !aik_path) {
-		rc = usage_error("quote", "a TPM 1.2 quotes with an AIK: give --aik (made by `measured aik create`)");
-		goto out;
-	}
-	if (!qp.banks)
-		qp.banks = allocated;
-	if (qp.banks & ~allocated) {
-		char b[64];
-
-		m_bank_list_format(qp.banks & ~allocated, b, sizeof(b));
-		rc = fail(EXIT_TPM, m_err(-ENOENT, "banks not allocated in this TPM: %s", b), NULL);
-		goto out;
-	}
-	{
-		struct m_evidence *q;
-
-		r = m_attest_quote(tpm, &qp, &q);
-		if (r < 0) {
-			rc = fail(tpm_exit_code(r), r, NULL);
-			goto out;
-		}
-		/* the logs read before the quote move into the TPM's evidence */
-		memcpy(q->log, ev->log, sizeof(q->log));
-		q->nlogs = ev->nlogs;
-		ev->nlogs = 0;
-		m_evidence_free(ev);
-		ev = q;
-	}
-	r = m_evidence_to_json(ev, &json);
-	if (r >= 0)
-		r = write_file(out, json, strlen(json));
-	if (r >= 0 && !strcmp(out, "-"))
-		r = write_file(out, "\n", 1);
-	if (r >= 0 && akpub_out && ev->tpm_family == 12)
-		r = write_aik_pem(akpub_out, ev);
-	else if (r >= 0 && akpub_out)
-		r = write_file(akpub_out, ev->ak_pub, ev->ak_pub_len);
-	if (r >= 0 && prefix && ev->tpm_family == 12)
-		r = m_err(-EOPNOTSUPP, "--tpm2-tools: tpm2_checkquote reads TPM 2.0 quotes only");
-	else if (r >= 0 && prefix)
-		r = write_tpm2tools(prefix, ev);
-	if (r >= 0 && tqt_prefix && ev->tpm_family != 12)
-		r = m_err(-EOPNOTSUPP, "--tpm-quote-tools: tpm_verifyquote reads TPM 1.2 quotes only");
-	else if (r >= 0 && tqt_prefix)
-		r = write_tpm_quote_tools(tqt_prefix, ev);
-	rc = r < 0 ? fail(exit_from_errno(r), r, NULL) : EXIT_OK;
+	rc = quote_output(&o, ev);
 out:
-	free(json);
 	free(aik_blob);
-	explicit_bzero(aik_secret, sizeof(aik_secret));
-	explicit_bzero(srk_secret, sizeof(srk_secret));
+	explicit_bzero(o.aik_secret, sizeof(o.aik_secret));
+	explicit_bzero(o.srk_secret, sizeof(o.srk_secret));
 	m_evidence_free(ev);
 	m_tpm_close(tpm);
 	return rc;
