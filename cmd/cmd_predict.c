@@ -30,6 +30,7 @@ static void help(void)
 	      "                           --rootfs-compat, as the original)\n"
 	      "  --rootfs-compat          the original `measureroot` value: SHA-1 bank only,\n"
 	      "                           SHA1 of the hex text of SHA1(image)\n"
+	      PREDICT_VERITY_HELP
 	      "UEFI boot of a Linux kernel:\n"
 	      "  --kernel FILE            the kernel's PE image -> PCR 4\n"
 	      "  --cmdline STRING         the kernel command line -> PCR 9\n"
@@ -87,6 +88,7 @@ int cmd_predict(int argc, char **argv)
 		{ "sinit", required_argument, NULL, OPT_SINIT },
 		{ "tboot-legacy", no_argument, NULL, OPT_TBOOT_LEGACY },
 		{ "tboot-strip-filename", no_argument, NULL, OPT_TBOOT_STRIP },
+		PREDICT_VERITY_OPTIONS,
 		{ "bank", required_argument, NULL, 'b' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "show", no_argument, NULL, 's' },
@@ -184,6 +186,11 @@ int cmd_predict(int argc, char **argv)
 			break;
 		case 'b':
 			r = m_bank_list_parse(optarg, &in.banks);
+			if (r < 0)
+				return usage_error("predict", "%s", m_errmsg(r));
+			break;
+		case OPT_VERITY_FIRST ... OPT_VERITY_LAST:
+			r = predict_verity_option(&in, c, optarg);
 			if (r < 0)
 				return usage_error("predict", "%s", m_errmsg(r));
 			break;
