@@ -107,8 +107,9 @@ int held_check_mounted(const struct held *h, const char *mnt)
 		return m_err(-errno, "%s: %m", mnt);
 	if (st.st_dev != h->rdev)
 		return m_err(-ENXIO, "%s holds another device than the one hashed; refusing it", mnt);
-	/* the mount pins its disk: a node for its number opens that disk */
-	snprintf(node, sizeof(node), "/run/measured/held-%u", (unsigned)h->rdev);
+	/* the mount pins its disk: a node for its number opens that disk (in
+	 * /dev: /run is mounted nodev) */
+	snprintf(node, sizeof(node), "/dev/.measured-held-%u", (unsigned)h->rdev);
 	unlink(node);
 	if (mknod(node, S_IFBLK | 0400, h->rdev) < 0)
 		return m_err(-errno, "mknod %s: %m", node);

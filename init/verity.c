@@ -221,7 +221,7 @@ int verity_setup(const struct mi_params *p, const char *data_dev, const char *ha
 		struct stat st;
 
 		if (stat(ret_dev, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != dm) {
-			snprintf(ret_dev, dev_cap, "/run/measured/verity-root");
+			snprintf(ret_dev, dev_cap, "/dev/.measured-verity");
 			unlink(ret_dev);
 			if (mknod(ret_dev, S_IFBLK | 0400, dm) < 0) {
 				err = m_err(-errno, "mknod %s: %m", ret_dev);

@@ -65,7 +65,9 @@ struct mi_params {
 		bool hash_offset_set;
 		unsigned error;		/* enum m_verity_error */
 	} verity;
-	bool copy_ram;			/* measured.copy=ram */
+	bool copy_ram;			/* measured.copy=ram; the default for an image file
+					 * on a medium (a live image) */
+	bool copy_set;			/* measured.copy= given */
 };
 
 #define MI_DEFAULT_TIMEOUT 10u

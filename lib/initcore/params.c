@@ -129,6 +129,7 @@ static int parse_verity_copy(const char *w, const char *v, struct mi_params *p)
 			p->copy_ram = false;
 		else
 			return m_err(-EINVAL, "measured.copy=%.20s: expected ram or none", v);
+		p->copy_set = true;
 		return 0;
 	}
 	return 1;
@@ -143,7 +144,7 @@ static int check_modes(const struct mi_params *p)
 		return m_err(-EINVAL, "measured.verity.* needs measured.verity.roothash=");
 	if (p->verity.on && p->compat)
 		return m_err(-EINVAL, "measured.verity.roothash= and measureroot exclude each other");
-	if (p->verity.on && p->copy_ram)
+	if (p->verity.on && p->copy_ram && p->copy_set)
 		return m_err(-EINVAL, "measured.verity.roothash= and measured.copy=ram exclude each other");
 	if (p->verity.on && !p->verity.hash_dev[0] && !p->verity.hash_offset_set)
 		return m_err(-EINVAL, "a verity root on one device needs measured.verity.hashoffset= "
@@ -295,6 +296,10 @@ int mi_params_parse(const char *cmdline, struct mi_params *ret)
 		err = m_err(-EINVAL, "measureroot needs rootimg=NAME");
 	if (err == 0 && !p.compat && !p.root[0])
 		err = m_err(-EINVAL, "no measured.root= on the kernel command line");
+	/* A live image (an image file on a boot medium) is copied to RAM
+	 * unless told otherwise: the medium is the least trusted device. */
+	if (!p.copy_set && p.root_file[0] && !p.verity.on)
+		p.copy_ram = true;
 	if (err == 0)
 		err = check_modes(&p);
 	if (!pcr_set)

@@ -17,7 +17,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "measured/measure.h"
+#include "measured/file.h"
 #include "measured/predict.h"
+#include "test_data.h"
 
 /* Root hash printed by veritysetup for the image DIR/img. */
 static void veritysetup(const char *img, uint64_t off, uint64_t blocks, const char *opts, char *root, size_t cap)
@@ -168,10 +170,35 @@ static void test_sb(void **state)
 	assert_int_equal(m_verity_sb_parse(sb, 512, 0, &v), -EINVAL);
 }
 
+/* the superblock veritysetup itself wrote (tests/data/verity/README.md) */
+static void test_sb_veritysetup(void **state)
+{
+	(void)state;
+	char path[512], salt[65];
+	uint8_t *data;
+	size_t len;
+	struct m_verity v;
+
+	snprintf(path, sizeof(path), "%s/verity/sb-sha256.bin", test_data_dir());
+	assert_int_equal(m_read_file(path, 4096, &data, &len), 0);
+	assert_int_equal(len, 8 + 512);
+	assert_int_equal(m_verity_sb_parse(data + 8, 512, 16777216, &v), 0);
+	assert_int_equal(v.alg, M_SHA256);
+	assert_int_equal(v.data_block, 4096);
+	assert_int_equal(v.hash_block, 4096);
+	assert_int_equal(v.data_blocks, 4096);
+	assert_int_equal(v.hash_start, 4097);
+	assert_int_equal(v.salt_len, 32);
+	m_hex(v.salt, v.salt_len, salt);
+	assert_string_equal(salt, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sb),
+		cmocka_unit_test(test_sb_veritysetup),
 		cmocka_unit_test(test_against_veritysetup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
