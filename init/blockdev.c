@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Finding, freezing and hashing the root device.  The device is set
- * read-only with BLKROSET before it is hashed, so nothing can write between
- * the measurement and the mount: the bytes measured are the bytes mounted.
+ * Finding and freezing the root device, and loop devices.  The device is
+ * set read-only with BLKROSET before it is read, so this kernel writes
+ * nothing to it between the measurement and the mount.  That alone does not
+ * make the bytes mounted the bytes measured (a device may answer a second
+ * read differently, or be swapped under its name): see init/rootmode.c for
+ * the three modes and what each guarantees.
  */
 #include <dirent.h>
 #include <errno.h>
