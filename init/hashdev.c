@@ -64,16 +64,3 @@ int hash_device_fd(int fd, const char *name, unsigned banks, struct m_digests *r
 		*ret_size = size;
 	return err;
 }
-
-int hash_device(const char *dev, unsigned banks, struct m_digests *ret, uint64_t *ret_size, double *ret_secs,
-		unsigned *ret_threads)
-{
-	int fd = open(dev, O_RDONLY | O_CLOEXEC);
-	int err;
-
-	if (fd < 0)
-		return m_err(-errno, "%s: %m", dev);
-	err = hash_device_fd(fd, dev, banks, ret, ret_size, ret_secs, ret_threads);
-	close(fd);
-	return err;
-}

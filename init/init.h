@@ -38,15 +38,16 @@ int set_readonly(const char *dev);
 int detect_fstype(const char *dev, char *ret_type, size_t cap);
 /** loop_attach() - a read-only loop device over @file. */
 int loop_attach(const char *file, char *ret_dev, size_t cap);
-/** hash_device() - every bank of @banks over the whole of @dev (hashdev.c: the shared lock-step hasher). */
-int hash_device(const char *dev, unsigned banks, struct m_digests *ret, uint64_t *ret_size, double *ret_secs,
-		unsigned *ret_threads);
-/** hash_fd() - the same over the first @size bytes of @fd (drop_cache: release pages behind the hash). */
+/**
+ * hash_fd() - every bank of @banks over the first @size bytes of @fd
+ * (hashdev.c: the shared lock-step hasher); drop_cache releases pages
+ * behind the hash.
+ */
 int hash_fd(int fd, const char *name, uint64_t size, bool drop_cache, unsigned banks, struct m_digests *ret,
 	    double *ret_secs, unsigned *ret_threads);
 /** loop_attach_fd() - a read-only loop device over the open file @ffd (which may be closed after). */
 int loop_attach_fd(int ffd, const char *name, char *ret_dev, size_t cap);
-/** hash_device_fd() - the same over an open block device @fd; @name for messages. */
+/** hash_device_fd() - hash_fd() over the whole of the open block device @fd; @name for messages. */
 int hash_device_fd(int fd, const char *name, unsigned banks, struct m_digests *ret, uint64_t *ret_size,
 		   double *ret_secs, unsigned *ret_threads);
 
