@@ -44,6 +44,7 @@ boot_time() {
 		-drive file="$1",if=virtio,format=raw >"$log.qemu" 2>&1 || true
 	tr -d '\r' < "$log" > "$log.txt"
 	grep -q ROOT-INIT-STARTED "$log.txt" || { tail -30 "$log.txt"; die "the bench root did not boot ($2)"; }
+	grep 'measured-init: timing:' "$log.txt" > "$T/timing-last.txt" || true
 	sed -n 's/.*measured-init: exec .* \([0-9.]*\) s after init start.*/\1/p' "$log.txt"
 }
 # median and spread of the numbers on stdin: "MEDIAN SPREAD"
@@ -71,10 +72,12 @@ for mib in $SIZES; do
 	done
 	set -- $(stats < "$T/v-$mib.txt")
 	echo "$mib $1 $2 $full" >> "$T/summary.txt"
+	sed "s/^/${mib} MiB, last verity run: /" "$T/timing-last.txt" >> "$T/timings.txt"
 	printf '%-10s %-34s %-12s %s\n' "${mib} MiB" "$1 s ($2 s) / $(tr '\n' ' ' < "$T/v-$mib.txt")" "$full s" \
 		"$(echo "$t0 $t1 $t2" | awk '{ printf "%.2f s / %.2f s", $2 - $1, $3 - $2 }')"
 	rm -f "$img"
 done
+cat "$T/timings.txt"
 awk 'NR == 1 { s = $1; sm = $2; ss = $3; sf = $4 } { l = $1; lm = $2; ls = $3; lf = $4 }
 END {
 	noise = (ss > ls ? ss : ls); if (0.05 * sm > noise) noise = 0.05 * sm

@@ -40,6 +40,18 @@ for bank in sha1 sha256 sha384 sha512; do
 		"$(sed -n "s/^$bank 15 //p" "$T/pred.txt")"
 done
 
+# predict refuses what it cannot stand behind: no device numbers, and an
+# image whose stored tree is not its data's (one changed data byte)
+expect_exit 3 "$M" predict --rootfs-verity "$T/root.img" --verity-hash-offset $DATA --show
+assert_eq "predict without --verity-devices" "measured predict: --rootfs-verity needs --verity-devices (the kernel's MAJOR:MINOR of the data device, e.g. 254:0 for the first virtio disk)" "$(cat "$T/err")"
+cp "$T/root.img" "$T/tampered.img"
+printf 'Z' | dd of="$T/tampered.img" bs=1 seek=4096 conv=notrunc status=none
+expect_exit 3 "$M" predict --rootfs-verity "$T/tampered.img" --verity-hash-offset $DATA --verity-devices 254:0 --show
+assert_eq "predict on a changed data block" \
+	"measured predict: $T/tampered.img: the stored verity tree differs from the data's at hash block $((DATA / 4096 + 1))" \
+	"$(cat "$T/err")"
+rm -f "$T/tampered.img"
+
 append="measured.root=/dev/vda measured.verity.roothash=$root measured.verity.hashoffset=$DATA"
 boot seabios "$T/good.log" "$T/root.img" "$T/initrd.img" "$append"
 grep -q ROOT-INIT-DONE "$T/good.log.txt" || { tail -30 "$T/good.log.txt"; die "good image: root's init did not finish"; }
