@@ -3,8 +3,9 @@
 # one disk): PCR 15 equals `measured predict --rootfs-verity` and the host's
 # own hash of the table line built from veritysetup's output; one changed
 # byte in a file's data block makes reading that file fail (eio) or
-# restarts the machine (restart) while PCR 15 still equals the good
-# prediction; a wrong root hash fails closed before the root's init runs.
+# restarts the machine (restart, with the tree on a second disk) while
+# PCR 15 still equals the good prediction; a wrong root hash fails closed
+# before the root's init runs.
 . "$MEASURED_SRCDIR/tests/lib/common.sh"
 . "$MEASURED_SRCDIR/tests/boot/lib.sh"
 boot_prereqs
@@ -79,11 +80,26 @@ for bank in sha1 sha256 sha384 sha512; do
 		"$(sed -n "s/^$bank 15 //p" "$T/pred.txt")" "$(guest_pcr "$T/bad.log" $bank 15)"
 done
 
-# measured.verity.error=restart: the same read restarts the machine
-# (QEMU runs with -no-reboot, so it exits); the table says so.
-boot seabios "$T/restart.log" "$T/bad.img" "$T/initrd.img" "$append measured.verity.error=restart"
-grep -q "measured-init: dm-verity $table 1 restart_on_corruption\$" "$T/restart.log.txt" ||
-	die "restart: the kernel's table lacks restart_on_corruption"
+# measured.verity.error=restart, with the tree on a second disk (/dev/vdb,
+# 254:16, superblock at byte 0 so the tree starts at hash block 1): the
+# kernel's table names both devices as predicted, and the read of the
+# changed block restarts the machine (QEMU runs with -no-reboot, so it
+# exits) before the file's read can report anything.
+head -c $DATA "$T/root.img" > "$T/data.img"
+veritysetup format "$T/data.img" "$T/hash.img" > "$T/vs2.txt" || die "veritysetup format (two files) failed"
+root2=$(sed -n 's/^Root hash:[[:space:]]*\([0-9a-f]*\)$/\1/p' "$T/vs2.txt")
+"$M" predict --rootfs-verity "$T/data.img" --verity-hash "$T/hash.img" --verity-devices 254:0,254:16 \
+	--verity-error restart --show --json > "$T/pred2.json" || die "measured predict (two files) failed"
+table2=$(sed -n 's/.*"description": "dm-verity \(.*\)",$/\1/p' "$T/pred2.json")
+salt2=$(sed -n 's/^Salt:[[:space:]]*\([0-9a-f]*\)$/\1/p' "$T/vs2.txt")
+assert_eq "two files: the predicted table" \
+	"1 254:0 254:16 4096 4096 4096 1 sha256 $root2 $salt2 1 restart_on_corruption" "$table2"
+head -c $DATA "$T/bad.img" > "$T/bad-data.img"
+boot_disks seabios "$T/restart.log" "$T/initrd.img" \
+	"measured.root=/dev/vda measured.verity.roothash=$root2 measured.verity.hash=/dev/vdb measured.verity.error=restart" \
+	tpm "$T/bad-data.img" "$T/hash.img"
+grep -q "measured-init: dm-verity $table2\$" "$T/restart.log.txt" ||
+	{ grep measured-init "$T/restart.log.txt"; die "restart: the kernel's table is not the predicted '$table2'"; }
 grep -q ROOT-INIT-STARTED "$T/restart.log.txt" || { tail -30 "$T/restart.log.txt"; die "restart: root's init did not start"; }
 if grep -q -e DATA-READ -e ROOT-INIT-DONE "$T/restart.log.txt"; then die "restart: the machine went on after the bad block"; fi
 grep -q "device-mapper: verity: 254:0: data block [0-9]* is corrupted" "$T/restart.log.txt" ||
