@@ -98,6 +98,9 @@ int m_verity_tree(int data_fd, int hash_fd, struct m_verity *v, const char *data
 		return m_err(-EINVAL, "verity parameters out of range");
 	while ((v->hash_block / m_bank_info(v->alg)->size) >> (bits + 1))
 		bits++;
+	if (bits == 0)	/* fewer than two digests per hash block: no tree the kernel builds */
+		return m_err(-EINVAL, "verity hash block of %u bytes holds fewer than two %s digests", v->hash_block,
+			     m_bank_info(v->alg)->name);
 	per = 1ull << bits;
 	stride = v->hash_block >> bits;
 	while (bits * levels < 64 && ((v->data_blocks - 1) >> (bits * levels)))
