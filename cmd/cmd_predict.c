@@ -30,6 +30,7 @@ static void help(void)
 	      "                           --rootfs-compat, as the original)\n"
 	      "  --rootfs-compat          the original `measureroot` value: SHA-1 bank only,\n"
 	      "                           SHA1 of the hex text of SHA1(image)\n"
+	      PREDICT_VERITY_HELP
 	      "UEFI boot of a Linux kernel:\n"
 	      "  --kernel FILE            the kernel's PE image -> PCR 4\n"
 	      "  --cmdline STRING         the kernel command line -> PCR 9\n"
@@ -103,6 +104,7 @@ int cmd_predict(int argc, char **argv)
 		{ "tboot-legacy", no_argument, NULL, OPT_TBOOT_LEGACY },
 		{ "tboot-strip-filename", no_argument, NULL, OPT_TBOOT_STRIP },
 		{ "tpm", required_argument, NULL, 't' },
+		PREDICT_VERITY_OPTIONS,
 		{ "bank", required_argument, NULL, 'b' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "show", no_argument, NULL, 's' },
@@ -208,6 +210,11 @@ int cmd_predict(int argc, char **argv)
 			if (r < 0)
 				return usage_error("predict", "%s", m_errmsg(r));
 			banks_given = true;
+			break;
+		case OPT_VERITY_FIRST ... OPT_VERITY_LAST:
+			r = predict_verity_option(&in, c, optarg);
+			if (r < 0)
+				return usage_error("predict", "%s", m_errmsg(r));
 			break;
 		case 'o':
 			output = optarg;

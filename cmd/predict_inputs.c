@@ -66,6 +66,88 @@ out:
 	return r;
 }
 
+static int parse_majmin(const char *s, unsigned *ret_major, unsigned *ret_minor, const char **ret_end)
+{
+	char *end;
+	unsigned long ma, mi;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	ma = strtoul(s, &end, 10);
+	if (*end != ':' || end[1] < '0' || end[1] > '9' || ma > 4095)
+		return -EINVAL;
+	mi = strtoul(end + 1, &end, 10);
+	if (mi > 0xfffff)
+		return -EINVAL;
+	*ret_major = (unsigned)ma;
+	*ret_minor = (unsigned)mi;
+	*ret_end = end;
+	return 0;
+}
+
+int predict_verity_option(struct predict_inputs *in, int opt, const char *arg)
+{
+	struct m_verity_image *v = &in->verity;
+
+	switch (opt) {
+	case OPT_ROOTFS_VERITY:
+		in->rootfs_verity = true;
+		v->data = arg;
+		return 0;
+	case OPT_VERITY_HASH:
+		v->hash = arg;
+		return 0;
+	case OPT_VERITY_HASH_OFFSET: {
+		char *end;
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(arg, &end, 10);
+		if (*arg < '0' || *arg > '9' || *end || errno || n % 512)
+			return m_err(-EINVAL, "--verity-hash-offset %s: expected bytes, a multiple of 512", arg);
+		v->hash_offset = n;
+		return 0;
+	}
+	case OPT_VERITY_DEVICES: {
+		const char *end;
+
+		if (parse_majmin(arg, &v->data_major, &v->data_minor, &end) < 0 ||
+		    (*end == ',' && parse_majmin(end + 1, &v->hash_major, &v->hash_minor, &end) < 0) || *end)
+			return m_err(-EINVAL, "--verity-devices %s: expected MAJOR:MINOR[,MAJOR:MINOR]", arg);
+		if (!strchr(arg, ',')) {
+			v->hash_major = v->data_major;
+			v->hash_minor = v->data_minor;
+		}
+		in->verity_devices_set = true;
+		return 0;
+	}
+	case OPT_VERITY_ERROR:
+		return m_verity_error_parse(arg, &v->error);
+	}
+	return m_err(-EINVAL, "not a verity option");
+}
+
+static int add_verity(struct m_manifest *m, const struct predict_inputs *in, unsigned pcr)
+{
+	struct m_verity_image img = in->verity;
+	struct m_verity v;
+	int r;
+
+	if (!in->verity_devices_set)
+		return m_err(-EINVAL, "--rootfs-verity needs --verity-devices (the kernel's MAJOR:MINOR of the "
+			     "data device, e.g. 254:0 for the first virtio disk)");
+	if (in->rootfs || in->rootfs_digest.banks || in->rootfs_compat)
+		return m_err(-EINVAL, "--rootfs-verity excludes --rootfs, --rootfs-digest and --rootfs-compat");
+	if (!img.hash) {	/* m_verity_image_read: without a hash image, the data device holds the tree */
+		img.hash_major = img.data_major;
+		img.hash_minor = img.data_minor;
+	}
+	r = m_verity_image_read(&img, &v);
+	if (r < 0)
+		return r;
+	return m_predict_rootfs_verity(m, pcr, &v);
+}
+
 int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 {
 	struct m_manifest *m = m_manifest_new(in->banks);
@@ -80,8 +162,12 @@ int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 		from_artifacts |= 1u << 4;
 	if (in->cmdline || in->initrd)
 		from_artifacts |= 1u << 9;
-	if (in->rootfs || in->rootfs_digest.banks)
+	if (in->rootfs || in->rootfs_digest.banks || in->rootfs_verity)
 		from_artifacts |= 1u << rootfs_pcr;
+	if (!in->rootfs_verity && (in->verity.hash || in->verity.hash_offset || in->verity_devices_set)) {
+		r = m_err(-EINVAL, "the --verity-* options need --rootfs-verity");
+		goto out;
+	}
 	if (!in->tboot && (in->tboot_policy || in->n_tboot_modules || in->sinit || in->tboot_cmdline)) {
 		r = m_err(-EINVAL, "the tboot options need --tboot");
 		goto out;
@@ -115,6 +201,11 @@ int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 		}
 		r = m_predict_rootfs(m, rootfs_pcr, &img, in->rootfs_compat,
 				     in->rootfs ? in->rootfs : "root filesystem image");
+		if (r < 0)
+			goto out;
+	}
+	if (in->rootfs_verity) {
+		r = add_verity(m, in, rootfs_pcr);
 		if (r < 0)
 			goto out;
 	}

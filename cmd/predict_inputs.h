@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include "measured/manifest.h"
+#include "measured/predict.h"
 
 /* --rootfs-pcr not given: measured-init's default for the mode,
  * m_root_pcr_default() (include/measured/measure.h) */
@@ -27,7 +28,40 @@ struct predict_inputs {
 	const char *tboot_modules[PREDICT_MAX_TBOOT_MODULES];	/* FILE:CMDLINE */
 	int n_tboot_modules;
 	bool tboot_legacy, tboot_strip_filename;
+	bool rootfs_verity;		/* --rootfs-verity: the image in .verity */
+	bool verity_devices_set;
+	struct m_verity_image verity;
 };
+
+/*
+ * The dm-verity options of `measured predict`, parsed here so that the
+ * command only lists them: PREDICT_VERITY_OPTIONS in its option table,
+ * PREDICT_VERITY_HELP in its help, and predict_verity_option() for the
+ * option codes OPT_VERITY_FIRST..OPT_VERITY_LAST.
+ */
+enum {
+	OPT_VERITY_FIRST = 0x200,
+	OPT_ROOTFS_VERITY = OPT_VERITY_FIRST, OPT_VERITY_HASH, OPT_VERITY_HASH_OFFSET, OPT_VERITY_DEVICES,
+	OPT_VERITY_ERROR,
+	OPT_VERITY_LAST = OPT_VERITY_ERROR,
+};
+#define PREDICT_VERITY_OPTIONS \
+	{ "rootfs-verity", required_argument, NULL, OPT_ROOTFS_VERITY }, \
+	{ "verity-hash", required_argument, NULL, OPT_VERITY_HASH }, \
+	{ "verity-hash-offset", required_argument, NULL, OPT_VERITY_HASH_OFFSET }, \
+	{ "verity-devices", required_argument, NULL, OPT_VERITY_DEVICES }, \
+	{ "verity-error", required_argument, NULL, OPT_VERITY_ERROR }
+#define PREDICT_VERITY_HELP \
+	"dm-verity root (measured.verity.roothash=; docs/measured-init.md):\n" \
+	"  --rootfs-verity FILE     the data image; its root hash is computed here and\n" \
+	"                           the stored tree checked against it\n" \
+	"  --verity-hash FILE       the hash image (default: FILE itself)\n" \
+	"  --verity-hash-offset N   byte offset of veritysetup's superblock in it\n" \
+	"  --verity-devices D[,H]   MAJOR:MINOR of the data (and hash) device as the\n" \
+	"                           booted kernel numbers them, e.g. 254:0\n" \
+	"  --verity-error MODE      eio (default), restart or panic, as measured.verity.error=\n"
+/** predict_verity_option() - one of the options above into @in; -EINVAL with a message. */
+int predict_verity_option(struct predict_inputs *in, int opt, const char *arg);
 
 /** predict_build() - every input into one finished manifest. */
 int predict_build(const struct predict_inputs *in, struct m_manifest **ret);

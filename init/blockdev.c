@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Finding, freezing and hashing the root device.  The device is set
- * read-only with BLKROSET before it is hashed, so nothing can write between
- * the measurement and the mount: the bytes measured are the bytes mounted.
+ * Finding and freezing the root device, and loop devices.  The device is
+ * set read-only with BLKROSET before it is read, so this kernel writes
+ * nothing to it between the measurement and the mount.  That alone does not
+ * make the bytes mounted the bytes measured (a device may answer a second
+ * read differently, or be swapped under its name): see init/rootmode.c for
+ * the three modes and what each guarantees.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -144,44 +147,44 @@ int detect_fstype(const char *dev, char *ret_type, size_t cap)
  * its last user goes (LOOP_CONFIGURE, Linux 5.8: one call, no race between
  * SET_FD and SET_STATUS).
  */
-int loop_attach(const char *file, char *ret_dev, size_t cap)
+int loop_attach_fd(int ffd, const char *name, char *ret_dev, size_t cap)
 {
 	struct loop_config cfg;
-	int ctl, n, ffd, lfd, err = 0;
+	int ctl, n, lfd, err = 0;
 
-	ffd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (ffd < 0)
-		return m_err(-errno, "%s: %m", file);
 	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-	if (ctl < 0) {
-		err = m_err(-errno, "/dev/loop-control: %m (is the loop module in the initramfs?)");
-		goto out_file;
-	}
+	if (ctl < 0)
+		return m_err(-errno, "/dev/loop-control: %m (is the loop module in the initramfs?)");
 	n = ioctl(ctl, LOOP_CTL_GET_FREE);
 	close(ctl);
-	if (n < 0) {
-		err = m_err(-errno, "LOOP_CTL_GET_FREE: %m");
-		goto out_file;
-	}
+	if (n < 0)
+		return m_err(-errno, "LOOP_CTL_GET_FREE: %m");
 	snprintf(ret_dev, cap, "/dev/loop%d", n);
 	lfd = open(ret_dev, O_RDONLY | O_CLOEXEC);
-	if (lfd < 0) {
-		err = m_err(-errno, "%s: %m", ret_dev);
-		goto out_file;
-	}
+	if (lfd < 0)
+		return m_err(-errno, "%s: %m", ret_dev);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.fd = (unsigned)ffd;
 	cfg.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
-	snprintf((char *)cfg.info.lo_file_name, sizeof(cfg.info.lo_file_name), "%s", file);
+	snprintf((char *)cfg.info.lo_file_name, sizeof(cfg.info.lo_file_name), "%s", name);
 	if (ioctl(lfd, LOOP_CONFIGURE, &cfg) < 0) {
-		err = m_err(-errno, "%s: LOOP_CONFIGURE on %s: %m", ret_dev, file);
+		err = m_err(-errno, "%s: LOOP_CONFIGURE on %s: %m", ret_dev, name);
 		close(lfd);
 	}
 	/* On success @lfd stays open: with AUTOCLEAR, closing the last
 	 * descriptor before the root is mounted would detach the device.
 	 * O_CLOEXEC closes it at the exec of the real init, by which time the
 	 * mount holds the device. */
-out_file:
+	return err;
+}
+
+int loop_attach(const char *file, char *ret_dev, size_t cap)
+{
+	int ffd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), err;
+
+	if (ffd < 0)
+		return m_err(-errno, "%s: %m", file);
+	err = loop_attach_fd(ffd, file, ret_dev, cap);
 	close(ffd);
 	return err;
 }

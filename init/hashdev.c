@@ -33,35 +33,34 @@ static unsigned cpus(void)
 	return CPU_COUNT(&set) > 0 ? (unsigned)CPU_COUNT(&set) : 1;
 }
 
-int hash_device_fd(int fd, const char *name, unsigned banks, struct m_digests *ret, uint64_t *ret_size,
-		   double *ret_secs, unsigned *ret_threads)
+int hash_fd(int fd, const char *name, uint64_t size, bool drop_cache, unsigned banks, struct m_digests *ret,
+	    double *ret_secs, unsigned *ret_threads)
 {
-	struct m_lockstep_opts o = { .banks = banks & IH_BANKS, .max_threads = cpus(), .drop_cache = true };
+	struct m_lockstep_opts o = { .banks = banks & IH_BANKS, .size = size, .max_threads = cpus(),
+				     .drop_cache = drop_cache };
 	double t0;
 	int err;
 
-	if (ioctl(fd, BLKGETSIZE64, &o.size) < 0)
-		return m_err(-errno, "%s: BLKGETSIZE64: %m", name);
 	if (o.size == 0)
 		return m_err(-ENODATA, "%s: empty device; refusing to measure nothing", name);
 	t0 = now_s();
 	err = m_lockstep_hash(fd, ih_backend(), &o, ret, ret_threads);
 	if (err < 0)
 		return m_err_prefix(err, "%s", name);
-	*ret_size = o.size;
 	*ret_secs = now_s() - t0;
 	return 0;
 }
 
-int hash_device(const char *dev, unsigned banks, struct m_digests *ret, uint64_t *ret_size, double *ret_secs,
-		unsigned *ret_threads)
+int hash_device_fd(int fd, const char *name, unsigned banks, struct m_digests *ret, uint64_t *ret_size,
+		   double *ret_secs, unsigned *ret_threads)
 {
-	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+	uint64_t size;
 	int err;
 
-	if (fd < 0)
-		return m_err(-errno, "%s: %m", dev);
-	err = hash_device_fd(fd, dev, banks, ret, ret_size, ret_secs, ret_threads);
-	close(fd);
+	if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+		return m_err(-errno, "%s: BLKGETSIZE64: %m", name);
+	err = hash_fd(fd, name, size, true, banks, ret, ret_secs, ret_threads);
+	if (err == 0)
+		*ret_size = size;
 	return err;
 }

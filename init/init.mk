@@ -32,6 +32,12 @@ $(O)/cmd/cmd_mkinitramfs.o: M_CPPFLAGS += -DMEASURED_INIT_DEFAULT=\"$(initexecdi
 # gzip for the initramfs (zlib).
 LIBS_ALL += -lz
 
+# tests/boot/held-swap.sh drives init/held.c on a real loop device.
+HELD_SWAP := $(O)/tests/held-swap
+$(HELD_SWAP): tests/boot/held_swap.c $(O)/init-obj/init/held.o $(O)/init-obj/lib/error.o
+	@mkdir -p $(@D)
+	$(CC) $(M_CPPFLAGS) $(CPPFLAGS) -Iinit $(INIT_CFLAGS) $(INIT_LDFLAGS) -o $@ $^
+
 .PHONY: install-init check-boot
 install: install-init
 install-init: $(INIT_BIN)
@@ -40,7 +46,7 @@ install-init: $(INIT_BIN)
 	$(INSTALL_DATA) man/measured-init.8 $(DESTDIR)$(man8dir)/
 
 check: check-boot
-check-boot: $(INIT_BIN) $(MEASURED)
+check-boot: $(INIT_BIN) $(MEASURED) $(HELD_SWAP)
 	@MEASURED_INIT=$(abspath $(INIT_BIN)) tests/boot/run.sh tests/boot
 
 -include $(INIT_OBJ:.o=.d)

@@ -244,15 +244,47 @@ static void print_digests(const char *label, const struct m_digests *d)
 	}
 }
 
+/* Locate what to measure: a device, or an image file on a medium (whose
+ * mount needs the file system modules) looped into @dev. */
+static void locate_root(const struct mi_params *p, char *dev, size_t devcap, char *medium, size_t medcap,
+			unsigned *nmod, double *t_mods)
+{
+	int err;
+
+	if (p->compat && !p->root[0]) {
+		must(modules_wait(nmod, t_mods), "kernel modules");
+		must(find_medium(p, medium, medcap), "boot medium");
+	} else {
+		err = find_device(p->root, p->timeout, dev, devcap);
+		if (err < 0) {
+			/* a driver that failed to load is the better message */
+			must(modules_wait(nmod, t_mods), "kernel modules");
+			die(err, "root device");
+		}
+		if (p->root_file[0]) {
+			must(modules_wait(nmod, t_mods), "kernel modules");
+			must(m_snprintf(medium, medcap, "%s", dev), "root medium");
+			must(set_readonly(medium), "root medium");
+			must(mount_ro(medium, MEDIUM, NULL, NULL, 0), "root medium");
+		}
+	}
+	if (p->root_file[0]) {
+		char file[600];
+
+		must(m_snprintf(file, sizeof(file), MEDIUM "/%s", p->root_file), "root image path");
+		must(loop_attach(file, dev, devcap), "root image");
+	}
+}
+
 int main(void)
 {
-	double t_start = now_s(), secs = 0, t_mods, t_tpm, t_dev, t_hashed, t_ext, t_meas;
-	char cmdline[MI_CMDLINE_MAX], dev[300], medium[300] = "", what[700], fstype[32] = "";
+	double t_start = now_s(), t_mods, t_tpm, t_dev, t_hashed, t_ext, t_meas;
+	char cmdline[MI_CMDLINE_MAX], dev[300], medium[300] = "", what[64], fstype[32] = "";
 	struct mi_params p;
 	struct itpm tpm;
-	struct m_digests d, ext, pcr;
-	unsigned banks = 0, unknown = 0, nmod = 0, nthreads = 1;
-	uint64_t size = 0;
+	struct root_measure rm;
+	struct m_digests pcr;
+	unsigned banks = 0, unknown = 0, nmod = 0;
 	int err;
 
 	init_t_start = t_start;
@@ -276,31 +308,7 @@ int main(void)
 	if (unknown)
 		say("warning: %u allocated PCR bank(s) of algorithms this init cannot hash are not extended", unknown);
 
-	/* Locate what to measure: a device, or an image file on a medium
-	 * (whose mount needs the file system modules). */
-	if (p.compat && !p.root[0]) {
-		must(modules_wait(&nmod, &t_mods), "kernel modules");
-		must(find_medium(&p, medium, sizeof(medium)), "boot medium");
-	} else {
-		err = find_device(p.root, p.timeout, dev, sizeof(dev));
-		if (err < 0) {
-			/* a driver that failed to load is the better message */
-			must(modules_wait(&nmod, &t_mods), "kernel modules");
-			die(err, "root device");
-		}
-		if (p.root_file[0]) {
-			must(modules_wait(&nmod, &t_mods), "kernel modules");
-			must(m_snprintf(medium, sizeof(medium), "%s", dev), "root medium");
-			must(set_readonly(medium), "root medium");
-			must(mount_ro(medium, MEDIUM, NULL, NULL, 0), "root medium");
-		}
-	}
-	if (p.root_file[0]) {
-		char file[600];
-
-		must(m_snprintf(file, sizeof(file), MEDIUM "/%s", p.root_file), "root image path");
-		must(loop_attach(file, dev, sizeof(dev)), "root image");
-	}
+	locate_root(&p, dev, sizeof(dev), medium, sizeof(medium), &nmod, &t_mods);
 	must(set_readonly(dev), "root device");
 	t_dev = now_s();
 
@@ -312,47 +320,50 @@ int main(void)
 	if (!p.compat && !(banks & IH_BANKS))
 		die(-ENOENT, "the TPM has no allocated sha1/sha256/sha384/sha512 bank");
 	banks = p.compat ? M_BANK_BIT(M_SHA1) : banks & IH_BANKS;
-	must(hash_device(dev, banks, &d, &size, &secs, &nthreads), "hashing the root");
-	must(m_root_extend_digests(ih_backend(), p.compat, banks, &d, &ext), "the root's event");
+	/* verity and the RAM copy need their modules (dm-verity, loop) first */
+	if (p.verity.on || p.copy_ram)
+		must(modules_wait(&nmod, &t_mods), "kernel modules");
+	must(root_measure(&p, dev, banks, &rm), "measuring the root");
 	t_hashed = now_s();
 	/* Everything the initramfs carries is loaded before anything else
 	 * happens: a module that fails stops the boot here. */
 	must(modules_wait(&nmod, &t_mods), "kernel modules");
-	must(itpm_extend(&tpm, p.pcr, &ext), "extending the PCR");
+	must(itpm_extend(&tpm, p.pcr, &rm.ext), "extending the PCR");
 	t_ext = now_s();
-	must(itpm_read(&tpm, p.pcr, ext.banks, &pcr), "reading the PCR back");
+	must(itpm_read(&tpm, p.pcr, rm.ext.banks, &pcr), "reading the PCR back");
 	close(tpm.fd);
 	t_meas = now_s();
 
-	must(m_root_event_description(p.compat, p.root_file[0] ? p.root_file : p.root, what, sizeof(what)),
-	     "the root's event");
 	mkdir("/run/log", 0755);
 	mkdir("/run/log/measured", 0755);
-	must(m_cel_append(CEL_LOG, p.pcr, &ext, what), "writing the CEL log");
+	must(m_cel_append(CEL_LOG, p.pcr, &rm.ext, rm.what), "writing the CEL log");
 
 	/* Mount: read-only root, then the writable overlay on top. */
+	must(root_before_mount(&rm), "the root device");
 	mkdir(NEWROOT, 0755);
-	if (p.overlay) {
-		must(mount_ro(dev, LOWER, p.fstype, fstype, sizeof(fstype)), "mounting the root");
+	must(mount_ro(rm.dev, p.overlay ? LOWER : NEWROOT, p.fstype, fstype, sizeof(fstype)), "mounting the root");
+	must(root_after_mount(&rm, p.overlay ? LOWER : NEWROOT), "the root device");
+	if (p.overlay)
 		must(mount_overlay(), "mounting the overlay");
-	} else {
-		must(mount_ro(dev, NEWROOT, p.fstype, fstype, sizeof(fstype)), "mounting the root");
-	}
 
-	say("root %s%s%s (%s, %llu bytes, %s)", dev, medium[0] ? " from " : "", medium[0] ? p.root_file : "",
-	    fstype, (unsigned long long)size, p.overlay ? "read-only under a tmpfs overlay" : "read-only");
-	print_digests("digest", &d);
+	say("root %s%s%s (%s, %llu bytes, %s, %s)", dev, medium[0] ? " from " : "", medium[0] ? p.root_file : "",
+	    fstype, (unsigned long long)rm.size, rm.mode,
+	    p.overlay ? "read-only under a tmpfs overlay" : "read-only");
+	if (p.verity.on)
+		say("%s", rm.what);
+	else
+		print_digests("digest", &rm.image);
 	if (p.compat)
-		print_digests("extended (compat)", &ext);
+		print_digests("extended (compat)", &rm.ext);
 	snprintf(what, sizeof(what), "PCR %u", p.pcr);
 	print_digests(what, &pcr);
 	say("hashed %llu bytes in %.3f s (%u thread(s)); %u module(s); %.3f s from start to switch_root",
-	    (unsigned long long)size, secs, nthreads, nmod, now_s() - t_start);
+	    (unsigned long long)rm.size, rm.secs, rm.threads, nmod, now_s() - t_start);
 	/* Phases from init start (CLOCK_MONOTONIC), for bench/bench_init.sh;
 	 * switch_root() prints the last mark just before exec. */
 	say("timing: modules %.3f tpm %.3f device %.3f hashed %.3f extended %.3f read %.3f mounted %.3f s; hash %.3f s",
 	    t_mods - t_start, t_tpm - t_start, t_dev - t_start, t_hashed - t_start, t_ext - t_start,
-	    t_meas - t_start, now_s() - t_start, secs);
+	    t_meas - t_start, now_s() - t_start, rm.secs);
 
 	must(move_mounts(NEWROOT), "moving /dev /proc /sys /run");
 	err = switch_root(NEWROOT, p.init);

@@ -10,6 +10,7 @@ PKGS="make gcc clang libc6-dev pkg-config
  libselinux1-dev libxen-dev
  swtpm swtpm-tools tpm2-tools openssl tpm-quote-tools
  qemu-system-x86 ovmf busybox-static cpio zstd kmod e2fsprogs squashfs-tools
+ cryptsetup-bin
  tboot xxd python3 procps curl xorriso dosfstools mtools
  sbsigntool pesign osslsigncode zlib1g-dev
  trousers tpm-tools libtspi1

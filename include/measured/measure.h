@@ -93,4 +93,66 @@ struct m_lockstep_opts {
 int m_lockstep_hash(int fd, const struct m_hash_backend *be, const struct m_lockstep_opts *o,
 		    struct m_digests *ret, unsigned *ret_threads);
 
+/*
+ * dm-verity roots (the kernel's Documentation/admin-guide/device-mapper/
+ * verity.rst).  What measured-init measures for a verity root is the
+ * verity target's table line exactly as the kernel prints it back
+ * (DM_TABLE_STATUS with DM_STATUS_TABLE_FLAG): format version, data and
+ * hash devices as MAJOR:MINOR, block sizes, data block count, hash start
+ * block, algorithm, root hash, salt and the corruption mode.  The root
+ * hash covers every data block; the rest says how the kernel checks them.
+ * The event's digest is H_bank(table line) in every bank; its CEL
+ * description is "dm-verity " and the line.
+ */
+#define M_VERITY_SB_SIZE 512u		/* veritysetup's superblock */
+#define M_VERITY_SALT_MAX 256u		/* the superblock's salt field */
+#define M_VERITY_TABLE_MAX 1024u	/* longest table line formatted */
+
+enum m_verity_error { M_VERITY_EIO, M_VERITY_RESTART, M_VERITY_PANIC };
+
+struct m_verity {
+	unsigned hash_type;		/* the table's version: 1 (0 is Chrome OS's) */
+	unsigned data_major, data_minor, hash_major, hash_minor;
+	uint32_t data_block, hash_block;	/* bytes, powers of two 512..4096 */
+	uint64_t data_blocks;
+	uint64_t hash_start;		/* in hash blocks, on the hash device */
+	enum m_bank alg;		/* sha1, sha256, sha384 or sha512 */
+	uint8_t root[M_DIGEST_MAX];	/* m_bank_info(alg)->size bytes */
+	uint8_t salt[M_VERITY_SALT_MAX];
+	size_t salt_len;
+	enum m_verity_error error;
+};
+
+/**
+ * m_verity_sb_parse() - veritysetup's 512-byte superblock (cryptsetup's
+ * on-disk format: "verity\0\0", version 1, hash type, UUID, algorithm,
+ * block sizes, data blocks, salt; little-endian), found at byte
+ * @sb_offset of the hash device.  Fills every field of @v but the devices,
+ * the root hash and the error mode; hash_start is the first hash block
+ * after the superblock, as veritysetup places the tree.  -EINVAL with a
+ * message on anything else (an algorithm other than the four banks, a
+ * block size the kernel refuses, a salt over 256 bytes, no data blocks).
+ */
+int m_verity_sb_parse(const void *sb, size_t len, uint64_t sb_offset, struct m_verity *v);
+
+/** m_verity_error_name() - "eio", "restart", "panic"; m_verity_error_parse() the reverse. */
+const char *m_verity_error_name(enum m_verity_error e);
+int m_verity_error_parse(const char *s, enum m_verity_error *ret);
+
+/**
+ * m_verity_table() - the target's parameters (after "verity"), as the
+ * kernel prints them, into @buf (at most M_VERITY_TABLE_MAX bytes).
+ */
+int m_verity_table(const struct m_verity *v, char *buf, size_t cap);
+
+/**
+ * m_verity_extend_digests() - the digests extended for the table line
+ * @table: H_bank(table) in every bank of @banks, through @be.
+ */
+int m_verity_extend_digests(const struct m_hash_backend *be, unsigned banks, const char *table,
+			    struct m_digests *ret);
+
+/** m_verity_event_description() - "dm-verity TABLE" into @buf. */
+int m_verity_event_description(const char *table, char *buf, size_t cap);
+
 #endif

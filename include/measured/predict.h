@@ -74,4 +74,42 @@ struct m_tboot_inputs {
  */
 int m_predict_tboot(struct m_manifest *m, const struct m_tboot_inputs *in);
 
+/*
+ * dm-verity roots (lib/predict/verity.c; the event is lib/measure/verity.c's,
+ * the one measured-init extends).
+ */
+#include "measured/measure.h"
+
+/* Largest verity tree computed in memory: 1 GiB, the tree of about 128 GiB
+ * of data with 4 KiB blocks and SHA-256. */
+#define M_VERITY_TREE_MAX (1ull << 30)
+
+struct m_verity_image {
+	const char *data;		/* the data image (the file system) */
+	const char *hash;		/* the hash image; NULL: the data image itself */
+	uint64_t hash_offset;		/* veritysetup's --hash-offset: its superblock */
+	unsigned data_major, data_minor;	/* the devices as the booted kernel numbers them */
+	unsigned hash_major, hash_minor;	/* (ignored without @hash: the data device) */
+	enum m_verity_error error;
+};
+
+/**
+ * m_verity_tree() - compute the hash tree of @v->data_blocks blocks of
+ * @data_fd and write its root into @v->root.  With @hash_fd >= 0, the
+ * tree stored there from block @v->hash_start must equal the computed one
+ * (-EBADMSG naming the first differing block).  The salt, algorithm and
+ * block sizes come from @v.
+ */
+int m_verity_tree(int data_fd, int hash_fd, struct m_verity *v, const char *data_name, const char *hash_name);
+
+/**
+ * m_verity_image_read() - read veritysetup's superblock, compute the
+ * root hash from the data, check the stored tree: every parameter of the
+ * table measured-init will load.
+ */
+int m_verity_image_read(const struct m_verity_image *img, struct m_verity *ret);
+
+/** m_predict_rootfs_verity() - the verity root's event into @m, in every bank of @m. */
+int m_predict_rootfs_verity(struct m_manifest *m, unsigned pcr, const struct m_verity *v);
+
 #endif

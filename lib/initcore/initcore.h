@@ -56,6 +56,18 @@ struct mi_params {
 	enum mi_fail fail;
 	bool compat;			/* measureroot rootimg= rootimgpcr= */
 	bool debug;
+	struct mi_verity {		/* measured.verity.*: a dm-verity root */
+		bool on;		/* measured.verity.roothash= given */
+		uint8_t root[M_DIGEST_MAX];
+		size_t root_len;	/* bytes of root[] */
+		char hash_dev[MI_PATH_MAX];	/* "" = the root device itself */
+		uint64_t hash_offset;	/* veritysetup's superblock, bytes into the hash device */
+		bool hash_offset_set;
+		unsigned error;		/* enum m_verity_error */
+	} verity;
+	bool copy_ram;			/* measured.copy=ram; the default for an image file
+					 * on a medium (a live image) */
+	bool copy_set;			/* measured.copy= given */
 };
 
 #define MI_DEFAULT_TIMEOUT 10u

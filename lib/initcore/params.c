@@ -76,13 +76,94 @@ static int parse_root(const char *v, struct mi_params *p)
 	return 0;
 }
 
+/* measured.verity.* and measured.copy=; 1 when @w is not one of them. */
+static int parse_verity_copy(const char *w, const char *v, struct mi_params *p)
+{
+	if (strcmp(w, "measured.verity.roothash") == 0) {
+		size_t n = strlen(v);
+
+		/* the digest sizes of sha1, sha256, sha384, sha512; the
+		 * superblock's algorithm must agree (checked at boot) */
+		if ((n != 40 && n != 64 && n != 96 && n != 128) || m_unhex(v, p->verity.root, n / 2) < 0)
+			return m_err(-EINVAL, "measured.verity.roothash=%.140s: expected 40, 64, 96 or 128 hex digits", v);
+		p->verity.root_len = n / 2;
+		p->verity.on = true;
+		return 0;
+	}
+	if (strcmp(w, "measured.verity.hashoffset") == 0) {
+		char *end;
+		unsigned long long n;
+
+		if (!*v || *v < '0' || *v > '9')
+			return m_err(-EINVAL, "measured.verity.hashoffset=%.40s: expected bytes", v);
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (*end || errno || n % 512)
+			return m_err(-EINVAL, "measured.verity.hashoffset=%.40s: expected bytes, a multiple of 512", v);
+		p->verity.hash_offset = n;
+		p->verity.hash_offset_set = true;
+		return 0;
+	}
+	if (strcmp(w, "measured.verity.hash") == 0) {
+		if (strncmp(v, "/dev/", 5) != 0 && strncmp(v, "LABEL=", 6) != 0 && strncmp(v, "UUID=", 5) != 0)
+			return m_err(-EINVAL, "measured.verity.hash=%.40s: expected /dev/..., LABEL=... or UUID=...", v);
+		if (strstr(v, "/../"))
+			return m_err(-EINVAL, "measured.verity.hash=%.40s: '..' is not allowed", v);
+		return set_str(p->verity.hash_dev, sizeof(p->verity.hash_dev), v, w);
+	}
+	if (strcmp(w, "measured.verity.error") == 0) {
+		enum m_verity_error e;
+		int r = m_verity_error_parse(v, &e);
+
+		if (r < 0)
+			return m_err(r, "measured.verity.error=%.20s: expected eio, restart or panic", v);
+		p->verity.error = e;
+		return 0;
+	}
+	if (strncmp(w, "measured.verity.", 16) == 0)
+		return m_err(-EINVAL, "%.40s: unknown (measured.verity.roothash, .hashoffset, .hash, .error)", w);
+	if (strcmp(w, "measured.copy") == 0) {
+		if (strcmp(v, "ram") == 0)
+			p->copy_ram = true;
+		else if (strcmp(v, "none") == 0)
+			p->copy_ram = false;
+		else
+			return m_err(-EINVAL, "measured.copy=%.20s: expected ram or none", v);
+		p->copy_set = true;
+		return 0;
+	}
+	return 1;
+}
+
+/* The modes exclude each other: one root, one way of measuring it. */
+static int check_modes(const struct mi_params *p)
+{
+	bool verity_words = p->verity.hash_dev[0] || p->verity.hash_offset_set || p->verity.error;
+
+	if (verity_words && !p->verity.on)
+		return m_err(-EINVAL, "measured.verity.* needs measured.verity.roothash=");
+	if (p->verity.on && p->compat)
+		return m_err(-EINVAL, "measured.verity.roothash= and measureroot exclude each other");
+	if (p->verity.on && p->copy_ram && p->copy_set)
+		return m_err(-EINVAL, "measured.verity.roothash= and measured.copy=ram exclude each other");
+	if (p->verity.on && !p->verity.hash_dev[0] && !p->verity.hash_offset_set)
+		return m_err(-EINVAL, "a verity root on one device needs measured.verity.hashoffset= "
+			     "(where veritysetup put the hash area)");
+	return 0;
+}
+
 static int parse_one(char *w, struct mi_params *p, bool *have_rootimg)
 {
 	char *eq = strchr(w, '=');
 	const char *v = eq ? eq + 1 : "";
 
+	int r;
+
 	if (eq)
 		*eq = '\0';
+	r = parse_verity_copy(w, v, p);
+	if (r <= 0)
+		return r;
 	if (strcmp(w, "measured.root") == 0)
 		return parse_root(v, p);
 	if (strcmp(w, "measured.pcr") == 0)
@@ -223,6 +304,12 @@ int mi_params_parse(const char *cmdline, struct mi_params *ret)
 		err = m_err(-EINVAL, "measureroot needs rootimg=NAME");
 	if (err == 0 && !p.compat && !p.root[0])
 		err = m_err(-EINVAL, "no measured.root= on the kernel command line");
+	/* A live image (an image file on a boot medium) is copied to RAM
+	 * unless told otherwise: the medium is the least trusted device. */
+	if (!p.copy_set && p.root_file[0] && !p.verity.on)
+		p.copy_ram = true;
+	if (err == 0)
+		err = check_modes(&p);
 	if (!pcr_set)
 		p.pcr = m_root_pcr_default(p.compat);
 	*ret = p;

@@ -17,6 +17,8 @@ fuzz_init_tpm)
 	ls "$(dirname "$0")"/../data/init/tpm-* ;;
 fuzz_initparams)
 	ls "$(dirname "$0")"/../data/init/cmdline-* ;;
+fuzz_verity_sb)
+	ls "$(dirname "$0")"/../data/verity/sb-* ;;
 fuzz_moddep)
 	ls "$(dirname "$0")"/../data/init/moddep-* ;;
 fuzz_elfdeps)
