@@ -37,6 +37,15 @@ static void help(void)
 	      "                           -append on OVMF with MEM of RAM (e.g. 512M): QEMU\n"
 	      "                           rewrites setup-header fields before the firmware\n"
 	      "                           measures it, and OVMF adds \" initrd=initrd\"\n"
+	      "Boot chains booted from a disk (docs/predict-formulas.md, \"Boot chains\"):\n"
+	      "  --esp DIR                the EFI system partition's files\n"
+	      "  --shim-grub              UEFI Secure Boot: shim, GRUB and the kernel GRUB's\n"
+	      "                           configuration boots -> PCR 4, 7, 8, 9, 14\n"
+	      "  --efi-vars FILE          the firmware's variables (an OVMF variable store)\n"
+	      "  --loader PATH            what the firmware starts, on the ESP\n"
+	      "                           (default \\EFI\\BOOT\\BOOTX64.EFI)\n"
+	      "  --grub-device NAME       GRUB's name of the ESP (default hd0,gpt1)\n"
+	      "  --bios-disk IMAGE        SeaBIOS booting IMAGE's MBR -> PCR 4, 5\n"
 	      "Platform (what no artifact determines):\n"
 	      "  --firmware-log FILE      a golden firmware event log of the platform; it\n"
 	      "                           supplies every PCR it extends that no artifact\n"
@@ -64,9 +73,38 @@ enum {
 	OPT_ROOTFS = 0x100, OPT_ROOTFS_DIGEST, OPT_ROOTFS_PCR, OPT_ROOTFS_COMPAT, OPT_KERNEL,
 	OPT_CMDLINE, OPT_INITRD, OPT_QEMU, OPT_FWLOG, OPT_FWPCRS, OPT_TBOOT, OPT_TBOOT_CMDLINE,
 	OPT_TBOOT_POLICY, OPT_TBOOT_MODULE, OPT_SINIT, OPT_TBOOT_LEGACY, OPT_TBOOT_STRIP,
+	OPT_ESP, OPT_SHIM_GRUB, OPT_EFI_VARS, OPT_LOADER, OPT_GRUB_DEVICE, OPT_BIOS_DISK,
 };
 
-int cmd_predict(int argc, char **argv)
+struct predict_cmd {
+	struct predict_inputs in;
+	const char *output;
+	bool show, json;
+};
+
+static int parse_size(const char *arg, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v = strtoull(arg, &end, 10);
+
+	if (end == arg)
+		return -EINVAL;
+	if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	else if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == '\0')
+		v <<= 20;	/* QEMU's -m default unit */
+	if (*end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* Stage 1: options -> struct predict_cmd.  Returns -1 after --help, else an exit code. */
+static int parse_options(int argc, char **argv, struct predict_cmd *p)
 {
 	static const struct option opts[] = {
 		{ "rootfs", required_argument, NULL, OPT_ROOTFS },
@@ -86,6 +124,12 @@ int cmd_predict(int argc, char **argv)
 		{ "sinit", required_argument, NULL, OPT_SINIT },
 		{ "tboot-legacy", no_argument, NULL, OPT_TBOOT_LEGACY },
 		{ "tboot-strip-filename", no_argument, NULL, OPT_TBOOT_STRIP },
+		{ "esp", required_argument, NULL, OPT_ESP },
+		{ "shim-grub", no_argument, NULL, OPT_SHIM_GRUB },
+		{ "efi-vars", required_argument, NULL, OPT_EFI_VARS },
+		{ "loader", required_argument, NULL, OPT_LOADER },
+		{ "grub-device", required_argument, NULL, OPT_GRUB_DEVICE },
+		{ "bios-disk", required_argument, NULL, OPT_BIOS_DISK },
 		{ "bank", required_argument, NULL, 'b' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "show", no_argument, NULL, 's' },
@@ -93,21 +137,15 @@ int cmd_predict(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct predict_inputs in = { .banks = M_BANK_BIT(M_SHA1) | M_BANK_BIT(M_SHA256),
-				     .rootfs_pcr = PREDICT_DEFAULT_ROOTFS_PCR,
-				     .firmware_pcrs = (1u << M_PCR_COUNT) - 1 };
-	const char *output = NULL;
-	bool show = false, json = false;
-	struct m_manifest *m = NULL;
-	int c, r, rc = EXIT_OK;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "b:o:sjh", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ROOTFS:
-			in.rootfs = optarg;
+			p->in.rootfs = optarg;
 			break;
 		case OPT_ROOTFS_DIGEST:
-			r = m_digest_arg_parse(optarg, &in.rootfs_digest);
+			r = m_digest_arg_parse(optarg, &p->in.rootfs_digest);
 			if (r < 0)
 				return usage_error("predict", "--rootfs-digest %s: %s", optarg, m_errmsg(r));
 			break;
@@ -115,124 +153,145 @@ int cmd_predict(int argc, char **argv)
 			uint32_t mask;
 			if (m_pcr_list_parse(optarg, &mask) < 0 || __builtin_popcount(mask) != 1)
 				return usage_error("predict", "--rootfs-pcr takes one PCR number 0-23, not '%s'", optarg);
-			in.rootfs_pcr = (unsigned)__builtin_ctz(mask);
+			p->in.rootfs_pcr = (unsigned)__builtin_ctz(mask);
 			break;
 		}
 		case OPT_ROOTFS_COMPAT:
-			in.rootfs_compat = true;
+			p->in.rootfs_compat = true;
 			break;
 		case OPT_KERNEL:
-			in.kernel = optarg;
+			p->in.kernel = optarg;
 			break;
 		case OPT_CMDLINE:
-			in.cmdline = optarg;
+			p->in.cmdline = optarg;
 			break;
 		case OPT_INITRD:
-			in.initrd = optarg;
+			p->in.initrd = optarg;
 			break;
-		case OPT_QEMU: {
-			char *end;
-			unsigned long long v = strtoull(optarg, &end, 10);
-
-			if (end == optarg)
-				return usage_error("predict", "--qemu-direct-boot takes a size like 512M");
-			if (*end == 'G' || *end == 'g')
-				v <<= 30, end++;
-			else if (*end == 'M' || *end == 'm')
-				v <<= 20, end++;
-			else if (*end == 'K' || *end == 'k')
-				v <<= 10, end++;
-			else if (*end == '\0')
-				v <<= 20;	/* QEMU's -m default unit */
-			if (*end)
-				return usage_error("predict", "--qemu-direct-boot: bad size '%s'", optarg);
-			in.qemu_ram = v;
+		case OPT_QEMU:
+			if (parse_size(optarg, &p->in.qemu_ram) < 0)
+				return usage_error("predict", "--qemu-direct-boot takes a size like 512M, not '%s'", optarg);
 			break;
-		}
 		case OPT_FWLOG:
-			in.firmware_log = optarg;
+			p->in.firmware_log = optarg;
 			break;
 		case OPT_FWPCRS:
-			r = m_pcr_list_parse(optarg, &in.firmware_pcrs);
+			r = m_pcr_list_parse(optarg, &p->in.firmware_pcrs);
 			if (r < 0)
 				return usage_error("predict", "--firmware-pcrs: %s", m_errmsg(r));
-			in.firmware_pcrs_set = true;
+			p->in.firmware_pcrs_set = true;
 			break;
 		case OPT_TBOOT:
-			in.tboot = optarg;
+			p->in.tboot = optarg;
 			break;
 		case OPT_TBOOT_CMDLINE:
-			in.tboot_cmdline = optarg;
+			p->in.tboot_cmdline = optarg;
 			break;
 		case OPT_TBOOT_POLICY:
-			in.tboot_policy = optarg;
+			p->in.tboot_policy = optarg;
 			break;
 		case OPT_TBOOT_MODULE:
-			if (in.n_tboot_modules >= PREDICT_MAX_TBOOT_MODULES)
+			if (p->in.n_tboot_modules >= PREDICT_MAX_TBOOT_MODULES)
 				return usage_error("predict", "at most %d --tboot-module", PREDICT_MAX_TBOOT_MODULES);
-			in.tboot_modules[in.n_tboot_modules++] = optarg;
+			p->in.tboot_modules[p->in.n_tboot_modules++] = optarg;
 			break;
 		case OPT_SINIT:
-			in.sinit = optarg;
+			p->in.sinit = optarg;
 			break;
 		case OPT_TBOOT_LEGACY:
-			in.tboot_legacy = true;
+			p->in.tboot_legacy = true;
 			break;
 		case OPT_TBOOT_STRIP:
-			in.tboot_strip_filename = true;
+			p->in.tboot_strip_filename = true;
+			break;
+		case OPT_ESP:
+			p->in.esp = optarg;
+			break;
+		case OPT_SHIM_GRUB:
+			p->in.shim_grub = true;
+			break;
+		case OPT_EFI_VARS:
+			p->in.efi_vars = optarg;
+			break;
+		case OPT_LOADER:
+			p->in.loader = optarg;
+			break;
+		case OPT_GRUB_DEVICE:
+			p->in.grub_device = optarg;
+			break;
+		case OPT_BIOS_DISK:
+			p->in.bios_disk = optarg;
 			break;
 		case 'b':
-			r = m_bank_list_parse(optarg, &in.banks);
+			r = m_bank_list_parse(optarg, &p->in.banks);
 			if (r < 0)
 				return usage_error("predict", "%s", m_errmsg(r));
 			break;
 		case 'o':
-			output = optarg;
+			p->output = optarg;
 			break;
 		case 's':
-			show = true;
+			p->show = true;
 			break;
 		case 'j':
-			json = true;
+			p->json = true;
 			break;
 		case 'h':
 			help();
-			return EXIT_OK;
+			return -1;
 		default:
 			return usage_error("predict", "bad option");
 		}
 	}
 	if (optind < argc)
 		return usage_error("predict", "unexpected argument '%s'", argv[optind]);
-	if (!output && !show)
+	if (!p->output && !p->show)
 		return usage_error("predict", "give -o MANIFEST or --show");
-	if (in.rootfs && in.rootfs_digest.banks)
+	if (p->in.rootfs && p->in.rootfs_digest.banks)
 		return usage_error("predict", "--rootfs and --rootfs-digest exclude each other");
 
-	r = predict_build(&in, &m);
-	if (r < 0)
-		return fail(r == -EINVAL ? EXIT_INPUT : exit_from_errno(r), r, NULL);
-	if (output) {
-		FILE *f = fopen(output, "we");
-		if (!f) {
-			rc = fail(EXIT_INPUT, m_err(-errno, "%s: %s", output, strerror(errno)), NULL);
-			goto out;
-		}
+	return EXIT_OK;
+}
+
+/* Stage 3: the manifest to the file and/or standard output. */
+static int write_output(const struct predict_cmd *p, const struct m_manifest *m)
+{
+	if (p->output) {
+		FILE *f = fopen(p->output, "we");
+		int r;
+
+		if (!f)
+			return fail(EXIT_INPUT, m_err(-errno, "%s: %s", p->output, strerror(errno)), NULL);
 		r = m_manifest_write(m, f);
 		if (fclose(f) != 0 && r == 0)
-			r = m_err(-EIO, "%s: write failed", output);
-		if (r < 0) {
-			rc = fail(EXIT_INPUT, r, NULL);
-			goto out;
-		}
+			r = m_err(-EIO, "%s: write failed", p->output);
+		if (r < 0)
+			return fail(EXIT_INPUT, r, NULL);
 	}
-	if (show) {
-		if (json)
+	if (p->show) {
+		if (p->json)
 			m_manifest_write(m, stdout);
 		else
 			m_pcrs_print(stdout, &m->values, false);
 	}
-out:
+	return EXIT_OK;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+	struct predict_cmd p = { .in = { .banks = M_BANK_BIT(M_SHA1) | M_BANK_BIT(M_SHA256),
+					 .rootfs_pcr = PREDICT_DEFAULT_ROOTFS_PCR,
+					 .firmware_pcrs = (1u << M_PCR_COUNT) - 1 } };
+	struct m_manifest *m = NULL;
+	int r, rc = parse_options(argc, argv, &p);
+
+	if (rc != EXIT_OK)
+		return rc < 0 ? EXIT_OK : rc;
+	/* Stage 2: inputs -> manifest (predict_inputs.c) */
+	r = predict_build(&p.in, &m);
+	if (r < 0)
+		return fail(r == -EINVAL || r == -ENOENT || r == -EPERM ? EXIT_INPUT : exit_from_errno(r), r, NULL);
+	rc = write_output(&p, m);
 	m_manifest_free(m);
 	return rc;
 }

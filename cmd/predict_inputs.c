@@ -8,25 +8,44 @@
 #include <stdlib.h>
 #include <string.h>
 #include "predict_inputs.h"
+#include "measured/chain.h"
 #include "measured/error.h"
 #include "measured/predict.h"
 
-static int add_firmware_log(struct m_manifest *m, const struct predict_inputs *in, uint32_t from_artifacts)
+static int load_firmware_log(const struct predict_inputs *in, struct m_log **ret)
 {
 	struct m_log *log;
-	uint32_t pcrs = in->firmware_pcrs & ~from_artifacts;
-	int r;
+	int r = m_log_load(in->firmware_log, &log);
 
-	r = m_log_load(in->firmware_log, &log);
 	if (r < 0)
 		return r;
 	if (log->format != M_LOG_TCG_SHA1 && log->format != M_LOG_TCG_AGILE) {
 		r = m_err(-EINVAL, "%s: a firmware log is a TCG log, not %s", log->name, m_log_format_name(log->format));
-		goto out;
+		m_log_free(log);
+		return r;
 	}
-	r = m_manifest_add_log(m, log, pcrs, "firmware-log");
-out:
-	m_log_free(log);
+	*ret = log;
+	return 0;
+}
+
+/* UEFI Secure Boot through shim and GRUB from the ESP and the firmware's variables */
+static int add_shim_grub(struct m_manifest *m, const struct predict_inputs *in, const struct m_log *golden)
+{
+	struct m_efi_vars *vars;
+	struct m_chain_shim_in ci = {
+		.esp = in->esp, .loader = in->loader ? in->loader : "\\EFI\\BOOT\\BOOTX64.EFI",
+		.grub_device = in->grub_device ? in->grub_device : "hd0,gpt1", .golden = golden,
+	};
+	int r;
+
+	if (!in->esp || !in->efi_vars)
+		return m_err(-EINVAL, "--shim-grub needs --esp and --efi-vars");
+	r = m_efi_vars_load(in->efi_vars, &vars);
+	if (r < 0)
+		return r;
+	ci.vars = vars;
+	r = m_predict_shim_grub(m, &ci);
+	m_efi_vars_free(vars);
 	return r;
 }
 
@@ -65,30 +84,53 @@ out:
 	return r;
 }
 
+/* the PCRs the artifacts predict: a golden log supplies only the others */
+static uint32_t artifact_pcrs(const struct predict_inputs *in)
+{
+	uint32_t p = 0;
+
+	if (in->kernel)
+		p |= 1u << 4;
+	if (in->cmdline || in->initrd)
+		p |= 1u << 9;
+	if (in->rootfs || in->rootfs_digest.banks)
+		p |= 1u << in->rootfs_pcr;
+	if (in->shim_grub)
+		p |= 1u << 4 | 1u << 7 | 1u << 8 | 1u << 9 | 1u << 14;
+	if (in->bios_disk)
+		p |= 1u << 4 | 1u << 5;
+	return p;
+}
+
 int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 {
 	struct m_manifest *m = m_manifest_new(in->banks);
-	uint32_t from_artifacts = 0;
+	uint32_t from_artifacts = artifact_pcrs(in);
+	struct m_log *golden = NULL;
 	int r = 0;
 
 	if (!m)
 		return -ENOMEM;
-	if (in->kernel)
-		from_artifacts |= 1u << 4;
-	if (in->cmdline || in->initrd)
-		from_artifacts |= 1u << 9;
-	if (in->rootfs || in->rootfs_digest.banks)
-		from_artifacts |= 1u << in->rootfs_pcr;
 	if (!in->tboot && (in->tboot_policy || in->n_tboot_modules || in->sinit || in->tboot_cmdline)) {
 		r = m_err(-EINVAL, "the tboot options need --tboot");
 		goto out;
 	}
 
+	if (in->shim_grub && (in->kernel || in->cmdline || in->initrd || in->bios_disk)) {
+		r = m_err(-EINVAL, "--shim-grub takes the kernel, initrd and command line from GRUB's configuration");
+		goto out;
+	}
 	if (in->firmware_log) {
-		r = add_firmware_log(m, in, from_artifacts);
+		r = load_firmware_log(in, &golden);
+		if (r == 0)
+			r = m_manifest_add_log(m, golden, in->firmware_pcrs & ~from_artifacts, "firmware-log");
 		if (r < 0)
 			goto out;
 	}
+	if (in->shim_grub && (r = add_shim_grub(m, in, golden)) < 0)
+		goto out;
+	if (in->bios_disk && (r = m_predict_bios_mbr(m, in->bios_disk, golden)) < 0)
+		goto out;
 	if (in->kernel || in->cmdline || in->initrd) {
 		struct m_qemu_direct q = { .ram = in->qemu_ram };
 
@@ -121,6 +163,7 @@ int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 	}
 	r = m_manifest_finish(m);
 out:
+	m_log_free(golden);
 	if (r < 0) {
 		m_manifest_free(m);
 		return r;

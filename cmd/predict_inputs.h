@@ -27,6 +27,9 @@ struct predict_inputs {
 	const char *tboot_modules[PREDICT_MAX_TBOOT_MODULES];	/* FILE:CMDLINE */
 	int n_tboot_modules;
 	bool tboot_legacy, tboot_strip_filename;
+	/* boot chains from a disk */
+	const char *esp, *efi_vars, *loader, *grub_device, *bios_disk;
+	bool shim_grub;
 };
 
 /** predict_build() - every input into one finished manifest. */

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/*
+ * SeaBIOS booting a hard disk's MBR (src/tcgbios.c tpm_add_bcv; TCG PC
+ * Client Implementation Specification for Conventional BIOS, 8.2.3 and
+ * 11.3.3): before handing over it logs into PCR 4 the EV_ACTION "Booting
+ * BCV device 80h (HDD)" and EV_IPL "MBR" = H(bytes 0..439, the boot code),
+ * and into PCR 5 EV_IPL_PARTITION_DATA "MBR PARTITION_TABLE" = H(bytes
+ * 440..511).  Both PCRs got their EV_SEPARATOR first (tpm_prepboot).  The
+ * rest of the disk is not measured: GRUB i386-pc in Debian 12 has no TPM
+ * module, so nothing after the MBR is.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include "measured/chain.h"
+#include "measured/error.h"
+
+#define EV_SEPARATOR 0x4
+#define EV_ACTION 0x5
+#define EV_IPL 0xd
+#define EV_IPL_PARTITION_DATA 0xe
+
+static int add(struct m_manifest *m, unsigned pcr, uint32_t type, const void *data, size_t len, const char *desc)
+{
+	struct m_digests d;
+	int r = m_digest_buf(m->banks, data, len, &d);
+
+	return r < 0 ? r : m_manifest_add(m, pcr, type, &d, desc, "bios-disk");
+}
+
+/* the platform's events of PCR 4/5 before the boot device's */
+static int prologue(struct m_manifest *m, unsigned pcr, const struct m_log *golden)
+{
+	static const uint8_t sep[4] = { 0 };
+	static const char bcv[] = "Booting BCV device 80h (HDD)";
+	int r = 0;
+
+	if (!golden) {
+		r = add(m, pcr, EV_SEPARATOR, sep, 4, "separator");
+		if (r == 0 && pcr == 4)
+			r = add(m, pcr, EV_ACTION, bcv, strlen(bcv), bcv);
+		return r;
+	}
+	for (size_t i = 0; i < golden->count && r == 0; i++) {
+		const struct m_event *e = &golden->ev[i];
+		struct m_digests d = { .banks = e->banks };
+
+		if (!e->extends || e->pcr != pcr || e->type == EV_IPL || e->type == EV_IPL_PARTITION_DATA)
+			continue;
+		if ((e->banks & m->banks) != m->banks)
+			return m_err(-EINVAL, "%s: record %u lacks banks the manifest predicts", golden->name, e->recnum);
+		memcpy(d.d, e->digest, sizeof(d.d));
+		r = m_manifest_add(m, pcr, e->type, &d, e->desc ? e->desc : "firmware", "firmware-log");
+	}
+	return r;
+}
+
+int m_predict_bios_mbr(struct m_manifest *m, const char *disk, const struct m_log *golden)
+{
+	uint8_t mbr[512];
+	ssize_t n;
+	int fd = open(disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return m_err(-errno, "%s: %s", disk, strerror(errno));
+	n = pread(fd, mbr, sizeof(mbr), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(mbr) || mbr[510] != 0x55 || mbr[511] != 0xaa)
+		return m_err(-EINVAL, "%s: no MBR (a 512-byte sector ending 55 aa)", disk);
+	r = prologue(m, 4, golden);
+	if (r == 0)
+		r = add(m, 4, EV_IPL, mbr, 440, "MBR");
+	if (r == 0)
+		r = prologue(m, 5, golden);
+	if (r == 0)
+		r = add(m, 5, EV_IPL_PARTITION_DATA, mbr + 440, 72, "MBR PARTITION_TABLE");
+	return r;
+}
