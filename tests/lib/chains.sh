@@ -79,7 +79,8 @@ EOF
 	dd if="$3" of="$1" bs=512 seek=$(( 2048 + esp_s )) conv=notrunc status=none
 }
 
-# boot_disk FW LOG DISK [VARS]: boot DISK (virtio) with no -kernel.
+# boot_disk FW LOG DISK [VARS]: boot DISK (virtio) with no -kernel and no network
+# card (OVMF would try PXE first, and log that attempt into PCR 4).
 # FW: secboot (OVMF with Secure Boot, VARS the variables, default a copy of
 # the Microsoft-keys file), uefi (OVMF without Secure Boot), seabios.
 boot_disk() {
@@ -102,7 +103,7 @@ boot_disk() {
 	timeout 300 qemu-system-x86_64 -accel tcg -m 512 -smp 1 -display none -monitor none \
 		-no-reboot -serial file:"$log" "$@" \
 		-chardev socket,id=chrtpm,path="$TPM_SOCK" -tpmdev emulator,id=tpm0,chardev=chrtpm \
-		-device tpm-tis,tpmdev=tpm0 -drive file="$disk",if=virtio,format=raw \
+		-device tpm-tis,tpmdev=tpm0 -drive file="$disk",if=virtio,format=raw -net none \
 		>"$log.qemu" 2>&1 || true
 	tr -d '\r' < "$log" > "$log.txt"
 	grep -q ROOT-INIT-DONE "$log.txt" || { tail -40 "$log.txt"; die "$fw boot of $disk did not finish"; }
@@ -127,4 +128,66 @@ assert_predicted() {
 	done < "$1"
 	[ "$n" -gt 0 ] || die "$3: nothing predicted"
 	ok "$3: $n predicted PCR values equal the guest's"
+}
+
+# chains_kernel_prev: Debian's kernel one ABI before KERNEL_VER (the "old"
+# kernel of an update test), cached like kernel_fetch's; sets KPREV_VER,
+# KPREV_IMAGE, KPREV_MODDIR.
+chains_kernel_prev() {
+	abi=$(printf %s "$KERNEL_VER" | sed -n 's/^6\.1\.0-\([0-9]*\)-amd64$/\1/p')
+	[ -n "$abi" ] || die "chains_kernel_prev: cannot read the ABI of $KERNEL_VER"
+	KPREV_VER=6.1.0-$((abi - 1))-amd64
+	kdir=$MEASURED_CACHE/kernel-$KPREV_VER
+	if [ ! -f "$kdir/root/lib/modules/$KPREV_VER/modules.dep" ]; then
+		tmp=$(mktemp -d "$MEASURED_CACHE/.kernel.XXXXXX")
+		( cd "$tmp" && apt-get download "linux-image-$KPREV_VER" >/dev/null 2>&1 ) ||
+			{ rm -rf "$tmp"; die "apt-get download linux-image-$KPREV_VER failed"; }
+		dpkg-deb -x "$tmp"/linux-image-*.deb "$tmp/root" && rm -f "$tmp"/*.deb &&
+			depmod -b "$tmp/root" "$KPREV_VER" || { rm -rf "$tmp"; die "unpacking $KPREV_VER failed"; }
+		mv -T "$tmp" "$kdir" 2>/dev/null || rm -rf "$tmp"
+	fi
+	KPREV_IMAGE=$kdir/root/boot/vmlinuz-$KPREV_VER
+	KPREV_MODDIR=$kdir/root/lib/modules/$KPREV_VER
+}
+
+# efivar_set IN OUT NAME GUID ATTRS DATAFILE: a copy of the OVMF variable
+# store IN with variable NAME replaced (the old record marked deleted, a
+# new one appended), written by the edk2 layout independently of measured.
+efivar_set() {
+	python3 - "$@" <<'PY' || die "efivar_set $3 failed"
+import struct, sys, uuid
+src, dst, name, guid, attrs, datafile = sys.argv[1:7]
+d = bytearray(open(src, 'rb').read())
+data = open(datafile, 'rb').read()
+g = uuid.UUID(guid).bytes_le
+hl = struct.unpack_from('<H', d, 48)[0]
+o = hl + 28
+while struct.unpack_from('<H', d, o)[0] == 0x55aa:
+    ns, ds = struct.unpack_from('<II', d, o + 36)
+    nm = d[o + 60:o + 60 + ns - 2].decode('utf-16le')
+    if nm == name and bytes(d[o + 44:o + 60]) == g and d[o + 2] in (0x3f, 0x3e):
+        d[o + 2] &= 0xfd
+    o = (o + 60 + ns + ds + 3) & ~3
+n = (name + '\0').encode('utf-16le')
+rec = struct.pack('<HBBIQ16sIII16s', 0x55aa, 0x3f, 0, int(attrs, 0), 0, bytes(16), 0, len(n), len(data), g) + n + data
+d[o:o + len(rec)] = rec
+open(dst, 'wb').write(d)
+PY
+}
+
+# expect_differs MANIFEST LOG "PCR a: event i" ...: measured check names
+# exactly these first differences, nothing else.
+expect_differs() {
+	man=$1 log=$2
+	shift 2
+	set +e
+	"$M" check "$man" --eventlog "$log" > "$T/differs.txt"
+	rc=$?
+	set -e
+	[ $rc = 1 ] || { cat "$T/differs.txt"; die "check of $man exited $rc, not 1"; }
+	got=$(grep -v ': match$' "$T/differs.txt" | grep -v '^MISMATCH$' |
+		sed -n 's/^eventlog: \(PCR [0-9]*: \)[a-z ]*event \([0-9]*\).*/\1event \2/p' | sort | tr '\n' ';')
+	want=$(for w in "$@"; do echo "$w"; done | sort | tr '\n' ';')
+	[ "$got" = "$want" ] || { cat "$T/differs.txt"; die "check named '$got', expected '$want'"; }
+	ok "check names exactly: $want"
 }
