@@ -45,6 +45,8 @@ static void help(void)
 	      "  --loader PATH            what the firmware starts, on the ESP\n"
 	      "                           (default \\EFI\\BOOT\\BOOTX64.EFI)\n"
 	      "  --grub-device NAME       GRUB's name of the ESP (default hd0,gpt1)\n"
+	      "  --systemd-boot UKI       systemd-boot starting the UKI at this ESP path\n"
+	      "                           (\\EFI\\Linux\\NAME.efi) -> PCR 4, 9, 11, 12\n"
 	      "  --bios-disk IMAGE        SeaBIOS booting IMAGE's MBR -> PCR 4, 5\n"
 	      "Platform (what no artifact determines):\n"
 	      "  --firmware-log FILE      a golden firmware event log of the platform; it\n"
@@ -73,7 +75,7 @@ enum {
 	OPT_ROOTFS = 0x100, OPT_ROOTFS_DIGEST, OPT_ROOTFS_PCR, OPT_ROOTFS_COMPAT, OPT_KERNEL,
 	OPT_CMDLINE, OPT_INITRD, OPT_QEMU, OPT_FWLOG, OPT_FWPCRS, OPT_TBOOT, OPT_TBOOT_CMDLINE,
 	OPT_TBOOT_POLICY, OPT_TBOOT_MODULE, OPT_SINIT, OPT_TBOOT_LEGACY, OPT_TBOOT_STRIP,
-	OPT_ESP, OPT_SHIM_GRUB, OPT_EFI_VARS, OPT_LOADER, OPT_GRUB_DEVICE, OPT_BIOS_DISK,
+	OPT_ESP, OPT_SHIM_GRUB, OPT_EFI_VARS, OPT_LOADER, OPT_GRUB_DEVICE, OPT_BIOS_DISK, OPT_SYSTEMD_BOOT,
 };
 
 struct predict_cmd {
@@ -103,145 +105,177 @@ static int parse_size(const char *arg, uint64_t *ret)
 	return 0;
 }
 
+#define OPT_NOT_MINE (-2)
+
+static const struct option predict_opts[] = {
+	{ "rootfs", required_argument, NULL, OPT_ROOTFS },
+	{ "rootfs-digest", required_argument, NULL, OPT_ROOTFS_DIGEST },
+	{ "rootfs-pcr", required_argument, NULL, OPT_ROOTFS_PCR },
+	{ "rootfs-compat", no_argument, NULL, OPT_ROOTFS_COMPAT },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "qemu-direct-boot", required_argument, NULL, OPT_QEMU },
+	{ "firmware-log", required_argument, NULL, OPT_FWLOG },
+	{ "firmware-pcrs", required_argument, NULL, OPT_FWPCRS },
+	{ "tboot", required_argument, NULL, OPT_TBOOT },
+	{ "tboot-cmdline", required_argument, NULL, OPT_TBOOT_CMDLINE },
+	{ "tboot-policy", required_argument, NULL, OPT_TBOOT_POLICY },
+	{ "tboot-module", required_argument, NULL, OPT_TBOOT_MODULE },
+	{ "sinit", required_argument, NULL, OPT_SINIT },
+	{ "tboot-legacy", no_argument, NULL, OPT_TBOOT_LEGACY },
+	{ "tboot-strip-filename", no_argument, NULL, OPT_TBOOT_STRIP },
+	{ "esp", required_argument, NULL, OPT_ESP },
+	{ "shim-grub", no_argument, NULL, OPT_SHIM_GRUB },
+	{ "efi-vars", required_argument, NULL, OPT_EFI_VARS },
+	{ "loader", required_argument, NULL, OPT_LOADER },
+	{ "grub-device", required_argument, NULL, OPT_GRUB_DEVICE },
+	{ "bios-disk", required_argument, NULL, OPT_BIOS_DISK },
+	{ "systemd-boot", required_argument, NULL, OPT_SYSTEMD_BOOT },
+	{ "bank", required_argument, NULL, 'b' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "show", no_argument, NULL, 's' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
+/* the artifact options: root filesystem, direct kernel boot, platform, tboot */
+static int option_artifact(int c, struct predict_cmd *p)
+{
+	int r;
+
+	switch (c) {
+	case OPT_ROOTFS:
+		p->in.rootfs = optarg;
+		break;
+	case OPT_ROOTFS_DIGEST:
+		r = m_digest_arg_parse(optarg, &p->in.rootfs_digest);
+		if (r < 0)
+			return usage_error("predict", "--rootfs-digest %s: %s", optarg, m_errmsg(r));
+		break;
+	case OPT_ROOTFS_PCR: {
+		uint32_t mask;
+		if (m_pcr_list_parse(optarg, &mask) < 0 || __builtin_popcount(mask) != 1)
+			return usage_error("predict", "--rootfs-pcr takes one PCR number 0-23, not '%s'", optarg);
+		p->in.rootfs_pcr = (unsigned)__builtin_ctz(mask);
+		break;
+	}
+	case OPT_ROOTFS_COMPAT:
+		p->in.rootfs_compat = true;
+		break;
+	case OPT_KERNEL:
+		p->in.kernel = optarg;
+		break;
+	case OPT_CMDLINE:
+		p->in.cmdline = optarg;
+		break;
+	case OPT_INITRD:
+		p->in.initrd = optarg;
+		break;
+	case OPT_QEMU:
+		if (parse_size(optarg, &p->in.qemu_ram) < 0)
+			return usage_error("predict", "--qemu-direct-boot takes a size like 512M, not '%s'", optarg);
+		break;
+	case OPT_FWLOG:
+		p->in.firmware_log = optarg;
+		break;
+	case OPT_FWPCRS:
+		r = m_pcr_list_parse(optarg, &p->in.firmware_pcrs);
+		if (r < 0)
+			return usage_error("predict", "--firmware-pcrs: %s", m_errmsg(r));
+		p->in.firmware_pcrs_set = true;
+		break;
+	case OPT_TBOOT:
+		p->in.tboot = optarg;
+		break;
+	case OPT_TBOOT_CMDLINE:
+		p->in.tboot_cmdline = optarg;
+		break;
+	case OPT_TBOOT_POLICY:
+		p->in.tboot_policy = optarg;
+		break;
+	case OPT_TBOOT_MODULE:
+		if (p->in.n_tboot_modules >= PREDICT_MAX_TBOOT_MODULES)
+			return usage_error("predict", "at most %d --tboot-module", PREDICT_MAX_TBOOT_MODULES);
+		p->in.tboot_modules[p->in.n_tboot_modules++] = optarg;
+		break;
+	case OPT_SINIT:
+		p->in.sinit = optarg;
+		break;
+	case OPT_TBOOT_LEGACY:
+		p->in.tboot_legacy = true;
+		break;
+	case OPT_TBOOT_STRIP:
+		p->in.tboot_strip_filename = true;
+		break;
+	default:
+		return OPT_NOT_MINE;
+	}
+	return EXIT_OK;
+}
+
+/* the boot chains and the output; -1 after --help */
+static int option_chain_output(int c, struct predict_cmd *p)
+{
+	int r;
+
+	switch (c) {
+	case OPT_ESP:
+		p->in.esp = optarg;
+		break;
+	case OPT_SHIM_GRUB:
+		p->in.shim_grub = true;
+		break;
+	case OPT_EFI_VARS:
+		p->in.efi_vars = optarg;
+		break;
+	case OPT_LOADER:
+		p->in.loader = optarg;
+		break;
+	case OPT_GRUB_DEVICE:
+		p->in.grub_device = optarg;
+		break;
+	case OPT_BIOS_DISK:
+		p->in.bios_disk = optarg;
+		break;
+	case OPT_SYSTEMD_BOOT:
+		p->in.uki = optarg;
+		break;
+	case 'b':
+		r = m_bank_list_parse(optarg, &p->in.banks);
+		if (r < 0)
+			return usage_error("predict", "%s", m_errmsg(r));
+		break;
+	case 'o':
+		p->output = optarg;
+		break;
+	case 's':
+		p->show = true;
+		break;
+	case 'j':
+		p->json = true;
+		break;
+	case 'h':
+		help();
+		return -1;
+	default:
+		return usage_error("predict", "bad option");
+	}
+	return EXIT_OK;
+}
+
 /* Stage 1: options -> struct predict_cmd.  Returns -1 after --help, else an exit code. */
 static int parse_options(int argc, char **argv, struct predict_cmd *p)
 {
-	static const struct option opts[] = {
-		{ "rootfs", required_argument, NULL, OPT_ROOTFS },
-		{ "rootfs-digest", required_argument, NULL, OPT_ROOTFS_DIGEST },
-		{ "rootfs-pcr", required_argument, NULL, OPT_ROOTFS_PCR },
-		{ "rootfs-compat", no_argument, NULL, OPT_ROOTFS_COMPAT },
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
-		{ "initrd", required_argument, NULL, OPT_INITRD },
-		{ "qemu-direct-boot", required_argument, NULL, OPT_QEMU },
-		{ "firmware-log", required_argument, NULL, OPT_FWLOG },
-		{ "firmware-pcrs", required_argument, NULL, OPT_FWPCRS },
-		{ "tboot", required_argument, NULL, OPT_TBOOT },
-		{ "tboot-cmdline", required_argument, NULL, OPT_TBOOT_CMDLINE },
-		{ "tboot-policy", required_argument, NULL, OPT_TBOOT_POLICY },
-		{ "tboot-module", required_argument, NULL, OPT_TBOOT_MODULE },
-		{ "sinit", required_argument, NULL, OPT_SINIT },
-		{ "tboot-legacy", no_argument, NULL, OPT_TBOOT_LEGACY },
-		{ "tboot-strip-filename", no_argument, NULL, OPT_TBOOT_STRIP },
-		{ "esp", required_argument, NULL, OPT_ESP },
-		{ "shim-grub", no_argument, NULL, OPT_SHIM_GRUB },
-		{ "efi-vars", required_argument, NULL, OPT_EFI_VARS },
-		{ "loader", required_argument, NULL, OPT_LOADER },
-		{ "grub-device", required_argument, NULL, OPT_GRUB_DEVICE },
-		{ "bios-disk", required_argument, NULL, OPT_BIOS_DISK },
-		{ "bank", required_argument, NULL, 'b' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "show", no_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "b:o:sjh", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ROOTFS:
-			p->in.rootfs = optarg;
-			break;
-		case OPT_ROOTFS_DIGEST:
-			r = m_digest_arg_parse(optarg, &p->in.rootfs_digest);
-			if (r < 0)
-				return usage_error("predict", "--rootfs-digest %s: %s", optarg, m_errmsg(r));
-			break;
-		case OPT_ROOTFS_PCR: {
-			uint32_t mask;
-			if (m_pcr_list_parse(optarg, &mask) < 0 || __builtin_popcount(mask) != 1)
-				return usage_error("predict", "--rootfs-pcr takes one PCR number 0-23, not '%s'", optarg);
-			p->in.rootfs_pcr = (unsigned)__builtin_ctz(mask);
-			break;
-		}
-		case OPT_ROOTFS_COMPAT:
-			p->in.rootfs_compat = true;
-			break;
-		case OPT_KERNEL:
-			p->in.kernel = optarg;
-			break;
-		case OPT_CMDLINE:
-			p->in.cmdline = optarg;
-			break;
-		case OPT_INITRD:
-			p->in.initrd = optarg;
-			break;
-		case OPT_QEMU:
-			if (parse_size(optarg, &p->in.qemu_ram) < 0)
-				return usage_error("predict", "--qemu-direct-boot takes a size like 512M, not '%s'", optarg);
-			break;
-		case OPT_FWLOG:
-			p->in.firmware_log = optarg;
-			break;
-		case OPT_FWPCRS:
-			r = m_pcr_list_parse(optarg, &p->in.firmware_pcrs);
-			if (r < 0)
-				return usage_error("predict", "--firmware-pcrs: %s", m_errmsg(r));
-			p->in.firmware_pcrs_set = true;
-			break;
-		case OPT_TBOOT:
-			p->in.tboot = optarg;
-			break;
-		case OPT_TBOOT_CMDLINE:
-			p->in.tboot_cmdline = optarg;
-			break;
-		case OPT_TBOOT_POLICY:
-			p->in.tboot_policy = optarg;
-			break;
-		case OPT_TBOOT_MODULE:
-			if (p->in.n_tboot_modules >= PREDICT_MAX_TBOOT_MODULES)
-				return usage_error("predict", "at most %d --tboot-module", PREDICT_MAX_TBOOT_MODULES);
-			p->in.tboot_modules[p->in.n_tboot_modules++] = optarg;
-			break;
-		case OPT_SINIT:
-			p->in.sinit = optarg;
-			break;
-		case OPT_TBOOT_LEGACY:
-			p->in.tboot_legacy = true;
-			break;
-		case OPT_TBOOT_STRIP:
-			p->in.tboot_strip_filename = true;
-			break;
-		case OPT_ESP:
-			p->in.esp = optarg;
-			break;
-		case OPT_SHIM_GRUB:
-			p->in.shim_grub = true;
-			break;
-		case OPT_EFI_VARS:
-			p->in.efi_vars = optarg;
-			break;
-		case OPT_LOADER:
-			p->in.loader = optarg;
-			break;
-		case OPT_GRUB_DEVICE:
-			p->in.grub_device = optarg;
-			break;
-		case OPT_BIOS_DISK:
-			p->in.bios_disk = optarg;
-			break;
-		case 'b':
-			r = m_bank_list_parse(optarg, &p->in.banks);
-			if (r < 0)
-				return usage_error("predict", "%s", m_errmsg(r));
-			break;
-		case 'o':
-			p->output = optarg;
-			break;
-		case 's':
-			p->show = true;
-			break;
-		case 'j':
-			p->json = true;
-			break;
-		case 'h':
-			help();
-			return -1;
-		default:
-			return usage_error("predict", "bad option");
-		}
+	while ((c = getopt_long(argc, argv, "b:o:sjh", predict_opts, NULL)) != -1) {
+		r = option_artifact(c, p);
+		if (r == OPT_NOT_MINE)
+			r = option_chain_output(c, p);
+		if (r != EXIT_OK)
+			return r;
 	}
 	if (optind < argc)
 		return usage_error("predict", "unexpected argument '%s'", argv[optind]);

@@ -99,6 +99,8 @@ static uint32_t artifact_pcrs(const struct predict_inputs *in)
 		p |= 1u << 4 | 1u << 7 | 1u << 8 | 1u << 9 | 1u << 14;
 	if (in->bios_disk)
 		p |= 1u << 4 | 1u << 5;
+	if (in->uki)
+		p |= 1u << 4 | 1u << 9 | 1u << 11 | 1u << 12;
 	return p;
 }
 
@@ -116,8 +118,9 @@ int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 		goto out;
 	}
 
-	if (in->shim_grub && (in->kernel || in->cmdline || in->initrd || in->bios_disk)) {
-		r = m_err(-EINVAL, "--shim-grub takes the kernel, initrd and command line from GRUB's configuration");
+	if (__builtin_popcount((in->shim_grub ? 1 : 0) | (in->bios_disk ? 2 : 0) | (in->uki ? 4 : 0) |
+			       (in->kernel || in->cmdline || in->initrd ? 8 : 0)) > 1) {
+		r = m_err(-EINVAL, "one boot chain at a time: --shim-grub, --systemd-boot, --bios-disk or --kernel");
 		goto out;
 	}
 	if (in->firmware_log) {
@@ -131,6 +134,14 @@ int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 		goto out;
 	if (in->bios_disk && (r = m_predict_bios_mbr(m, in->bios_disk, golden)) < 0)
 		goto out;
+	if (in->uki) {
+		struct m_chain_uki_in ui = { .esp = in->esp, .uki = in->uki, .golden = golden,
+					     .loader = in->loader ? in->loader : "\\EFI\\BOOT\\BOOTX64.EFI" };
+
+		r = in->esp ? m_predict_uki(m, &ui) : m_err(-EINVAL, "--systemd-boot needs --esp");
+		if (r < 0)
+			goto out;
+	}
 	if (in->kernel || in->cmdline || in->initrd) {
 		struct m_qemu_direct q = { .ram = in->qemu_ram };
 

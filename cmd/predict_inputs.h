@@ -28,7 +28,7 @@ struct predict_inputs {
 	int n_tboot_modules;
 	bool tboot_legacy, tboot_strip_filename;
 	/* boot chains from a disk */
-	const char *esp, *efi_vars, *loader, *grub_device, *bios_disk;
+	const char *esp, *efi_vars, *loader, *grub_device, *bios_disk, *uki;
 	bool shim_grub;
 };
 

@@ -5,7 +5,10 @@
  * 11.3.3): before handing over it logs into PCR 4 the EV_ACTION "Booting
  * BCV device 80h (HDD)" and EV_IPL "MBR" = H(bytes 0..439, the boot code),
  * and into PCR 5 EV_IPL_PARTITION_DATA "MBR PARTITION_TABLE" = H(bytes
- * 440..511).  Both PCRs got their EV_SEPARATOR first (tpm_prepboot).  The
+ * 440..511).  Before them PCR 4 has the EV_ACTION "Calling INT 19h"
+ * (tpm_add_action at the boot) and both PCRs their EV_SEPARATOR, whose
+ * data SeaBIOS writes as ff ff ff ff (tpm_prepboot); with a golden log
+ * these come from it.  The
  * rest of the disk is not measured: GRUB i386-pc in Debian 12 has no TPM
  * module, so nothing after the MBR is.
  */
@@ -32,12 +35,15 @@ static int add(struct m_manifest *m, unsigned pcr, uint32_t type, const void *da
 /* the platform's events of PCR 4/5 before the boot device's */
 static int prologue(struct m_manifest *m, unsigned pcr, const struct m_log *golden)
 {
-	static const uint8_t sep[4] = { 0 };
-	static const char bcv[] = "Booting BCV device 80h (HDD)";
+	static const uint8_t sep[4] = { 0xff, 0xff, 0xff, 0xff };
+	static const char int19[] = "Calling INT 19h", bcv[] = "Booting BCV device 80h (HDD)";
 	int r = 0;
 
 	if (!golden) {
-		r = add(m, pcr, EV_SEPARATOR, sep, 4, "separator");
+		if (pcr == 4)
+			r = add(m, pcr, EV_ACTION, int19, strlen(int19), int19);
+		if (r == 0)
+			r = add(m, pcr, EV_SEPARATOR, sep, 4, "separator");
 		if (r == 0 && pcr == 4)
 			r = add(m, pcr, EV_ACTION, bcv, strlen(bcv), bcv);
 		return r;

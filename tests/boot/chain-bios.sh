@@ -32,7 +32,8 @@ mke2fs -q -t ext2 -E root_owner=0:0 -d "$T/boot" "$T/boot.img" 48M || die "mke2f
 	biosdisk part_msdos ext2 normal linux boot test echo || die "grub-mkimage"
 [ "$(stat -c %s "$T/core.img")" -lt $((2047 * 512)) ] || die "core.img does not fit before the first partition"
 
-# mbr_disk OUT: partition 1 /boot, 2 the root; boot.img's code (440 bytes) and core.img after it
+# mbr_disk OUT [DISK_ID]: partition 1 /boot, 2 the root; boot.img's code
+# (440 bytes) and core.img after it
 mbr_disk() {
 	boot_s=$(( $(stat -c %s "$T/boot.img") / 512 ))
 	root_s=$(( $(stat -c %s "$T/root.img") / 512 ))
@@ -40,10 +41,9 @@ mbr_disk() {
 	truncate -s $(( (2048 + boot_s + root_s + 8) * 512 )) "$1"
 	sfdisk -q "$1" >/dev/null <<SF || die "sfdisk"
 label: dos
-label-id: 0x4d656173
+label-id: ${2:-0x4d656173}
 start=2048, size=$boot_s, type=83, bootable
 start=$((2048 + boot_s)), size=$root_s, type=83
-${2:-}
 SF
 	dd if="$GRUB_PC/boot.img" of="$1" bs=440 count=1 conv=notrunc status=none
 	dd if="$T/core.img" of="$1" bs=512 seek=1 conv=notrunc status=none
@@ -68,8 +68,9 @@ ok "PCR 8 and 9 are zero in every bank: GRUB i386-pc measures nothing"
 "$M" check "$T/m.json" --eventlog "$T/c.log.fw" > "$T/check.txt" || { cat "$T/check.txt"; die "check"; }
 tail -n 1 "$T/check.txt" | grep -qx match || die "check did not say match"
 
-# a third partition entry: PCR 5's partition-table event, nothing else
-mbr_disk "$T/disk2.img" "start=$((2048 + 98304 + 32768)), size=8, type=83"
+# another disk identifier (bytes 440-443, part of the partition-table bytes):
+# PCR 5's partition-table event, nothing else
+mbr_disk "$T/disk2.img" 0x12345678
 "$M" predict --bank $BANKS --bios-disk "$T/disk2.img" --firmware-log "$T/c.log.fw" -o "$T/m2.json"
 expect_differs "$T/m2.json" "$T/c.log.fw" "PCR 5: event 1"
 # another grub.cfg: the prediction does not change (GRUB measures nothing)

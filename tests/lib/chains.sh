@@ -191,3 +191,29 @@ expect_differs() {
 	[ "$got" = "$want" ] || { cat "$T/differs.txt"; die "check named '$got', expected '$want'"; }
 	ok "check names exactly: $want"
 }
+
+# make_uki OUT OSREL CMDLINE_FILE KERNEL INITRD: a unified kernel image from
+# systemd-boot-efi's stub with objcopy, each section 4 KiB aligned after the
+# stub's last one, and the COFF timestamp and optional-header checksum set
+# to zero (objcopy stamps the build time, which would change PCR 4).
+make_uki() {
+	end=$(objdump -h "$SDSTUB" | awk '$1 ~ /^[0-9]+$/ { e = strtonum("0x" $4) + strtonum("0x" $3); if (e > m) m = e } END { print m }')
+	vma=$(( (end + 4095) / 4096 * 4096 ))
+	set -- "$1" "$2" "$3" "$4" "$5"
+	args=""
+	for s in "osrel:$2" "cmdline:$3" "linux:$4" "initrd:$5"; do
+		name=${s%%:*} file=${s#*:}
+		args="$args --add-section .$name=$file --change-section-vma .$name=$(printf 0x%x $vma)"
+		vma=$(( (vma + $(stat -c %s "$file") + 4095) / 4096 * 4096 ))
+	done
+	# shellcheck disable=SC2086
+	objcopy $args "$SDSTUB" "$1" || die "objcopy (UKI)"
+	python3 - "$1" <<'PY' || die "zeroing the UKI's timestamp"
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+pe = struct.unpack_from('<I', d, 0x3c)[0]
+struct.pack_into('<I', d, pe + 8, 0)          # COFF TimeDateStamp
+struct.pack_into('<I', d, pe + 24 + 64, 0)    # optional header CheckSum
+open(sys.argv[1], 'wb').write(d)
+PY
+}
