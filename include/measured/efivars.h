@@ -48,6 +48,8 @@ struct m_efi_vars {
  * copy).  Names that are not ASCII are refused.
  */
 int m_efi_vars_load(const char *path, struct m_efi_vars **ret);
+/** m_efi_vars_parse() - the same over @len bytes in memory; @name for messages. */
+int m_efi_vars_parse(const uint8_t *img, size_t len, const char *name, struct m_efi_vars **ret);
 void m_efi_vars_free(struct m_efi_vars *vars);
 /** m_efi_vars_find() - the variable @name of @guid, or NULL. */
 const struct m_efi_var *m_efi_vars_find(const struct m_efi_vars *vars, const char *name,

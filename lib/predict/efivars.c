@@ -160,28 +160,32 @@ static int parse_store(const uint8_t *img, size_t len, struct m_efi_vars *vars)
 	return parse_records(img, (size_t)hdr_len + store_size, (size_t)hdr_len + STORE_HDR_SIZE, vars);
 }
 
-int m_efi_vars_load(const char *path, struct m_efi_vars **ret)
+int m_efi_vars_parse(const uint8_t *img, size_t len, const char *name, struct m_efi_vars **ret)
 {
 	struct m_efi_vars *vars = calloc(1, sizeof(*vars));
-	uint8_t *img = NULL;
-	size_t len;
 	int r;
 
 	if (!vars)
 		return -ENOMEM;
-	r = m_read_file(path, M_EFIVARS_MAX_FILE, &img, &len);
-	if (r == 0) {
-		r = parse_store(img, len, vars);
-		if (r < 0)
-			r = m_err_prefix(r, "%s", path);
-	}
-	free(img);
+	r = len > M_EFIVARS_MAX_FILE ? m_err(-E2BIG, "over %u bytes", M_EFIVARS_MAX_FILE) : parse_store(img, len, vars);
 	if (r < 0) {
 		m_efi_vars_free(vars);
-		return r;
+		return m_err_prefix(r, "%s", name);
 	}
 	*ret = vars;
 	return 0;
+}
+
+int m_efi_vars_load(const char *path, struct m_efi_vars **ret)
+{
+	uint8_t *img = NULL;
+	size_t len;
+	int r = m_read_file(path, M_EFIVARS_MAX_FILE, &img, &len);
+
+	if (r == 0)
+		r = m_efi_vars_parse(img, len, path, ret);
+	free(img);
+	return r;
 }
 
 int m_efi_variable_data(const char *name, const struct m_efi_guid *guid, const void *data, size_t len,

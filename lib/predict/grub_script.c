@@ -528,6 +528,8 @@ static bool is_kw(const struct cmd *c, const char *kw)
 /* drop the first word (a keyword) */
 static void shift(struct cmd *c)
 {
+	if (c->n == 0)
+		return;
 	memmove(c->w, c->w + 1, (size_t)(c->n - 1) * sizeof(c->w[0]));
 	c->n--;
 }
@@ -565,6 +567,10 @@ static int exec_if(struct m_grub *g, struct script *sc, struct cmd *c, bool run)
 		if (e < 0)
 			break;
 		done = done || truth;
+		if (stop->n == 0) {
+			e = m_err(-EINVAL, "GRUB script: if without fi");
+			break;
+		}
 		if (is_kw(stop, "fi")) {
 			e = 0;
 			break;
