@@ -86,7 +86,9 @@ static size_t word_end(const char *s, size_t len, size_t i, int *err)
 		int level = 0;
 
 		for (; i < len; i++) {
-			if (s[i] == '\'' || s[i] == '"') {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '\'' || s[i] == '"') {
 				char q = s[i++];
 				while (i < len && s[i] != q)
 					i += (s[i] == '\\' && q == '"') ? 2 : 1;
