@@ -17,6 +17,7 @@
  *         00 00) and "Linux initrd" H(.initrd) (lib/predict/uefi.c)
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "measured/chain.h"
@@ -82,7 +83,25 @@ static int cmdline_utf16(const uint8_t *s, size_t n, uint8_t **ret, size_t *ret_
 	return 0;
 }
 
-static int pcr4(struct m_manifest *m, const struct m_chain_uki_in *in, const uint8_t *uki, size_t len)
+/* The UKI's Authenticode digest (its whole size) is computed beside the rest. */
+struct auth_job {
+	const uint8_t *img;
+	size_t len;
+	unsigned banks;
+	struct m_digests d;
+	int r;
+};
+
+static void *auth_thread(void *arg)
+{
+	struct auth_job *j = arg;
+
+	j->r = m_pe_authenticode(j->img, j->len, j->banks, &j->d);
+	return NULL;
+}
+
+static int pcr4(struct m_manifest *m, const struct m_chain_uki_in *in, const uint8_t *uki, size_t len,
+		const struct m_digests *uki_auth)
 {
 	static const char calling[] = "Calling EFI Application from Boot Option";
 	static const uint8_t sep[4] = { 0 };
@@ -112,9 +131,7 @@ static int pcr4(struct m_manifest *m, const struct m_chain_uki_in *in, const uin
 	if (r == 0)
 		r = m_manifest_add(m, 4, EV_EFI_BOOT_SERVICES_APPLICATION, &d, in->loader, "systemd-boot");
 	if (r == 0)
-		r = m_pe_authenticode(uki, len, m->banks, &d);
-	if (r == 0)
-		r = m_manifest_add(m, 4, EV_EFI_BOOT_SERVICES_APPLICATION, &d, in->uki, "uki");
+		r = m_manifest_add(m, 4, EV_EFI_BOOT_SERVICES_APPLICATION, uki_auth, in->uki, "uki");
 	if (r == 0)
 		r = m_pe_section(uki, len, ".linux", &off, &size);
 	if (r == 0)
@@ -124,28 +141,63 @@ static int pcr4(struct m_manifest *m, const struct m_chain_uki_in *in, const uin
 	return r;
 }
 
-int m_predict_uki(struct m_manifest *m, const struct m_chain_uki_in *in)
+/*
+ * Events are added in boot order, but the digests of a separate manifest
+ * (PCR 11 and the rest) are computed while another thread hashes the UKI
+ * for PCR 4; the initrd's PCR 9 digest is PCR 11's .initrd content digest.
+ */
+static int predict(struct m_manifest *m, const struct m_chain_uki_in *in, const uint8_t *uki, size_t len,
+		   const struct m_digests *uki_auth, struct m_manifest *m11)
 {
-	uint8_t *uki, *u16 = NULL;
-	size_t len, off, size, ulen = 0;
-	int r = m_esp_read(in->esp, in->uki, &uki, &len);
+	uint8_t *u16 = NULL;
+	size_t off, size, ulen = 0;
+	int r = pcr4(m, in, uki, len, uki_auth);
 
-	if (r < 0)
-		return r;
-	r = pcr4(m, in, uki, len);
 	if (r == 0)
 		r = m_pe_section(uki, len, ".cmdline", &off, &size);
 	if (r == 0)
 		r = cmdline_utf16(uki + off, size, &u16, &ulen);
 	for (int i = 0; r == 0 && i < 2; i++)
 		r = add(m, 12, EV_IPL, u16, ulen, "load options");
-	if (r == 0)
-		r = m_uki_pcr11(m, uki, len);
+	for (size_t i = 0; r == 0 && i < m11->count; i++)
+		r = m_manifest_add(m, 11, m11->ev[i].type, &m11->ev[i].d, m11->ev[i].description, "uki");
 	if (r == 0)
 		r = add(m, 9, EV_EVENT_TAG, u16, ulen, "LOADED_IMAGE::LoadOptions");
-	if (r == 0 && (r = m_pe_section(uki, len, ".initrd", &off, &size)) == 0)
-		r = add(m, 9, EV_EVENT_TAG, uki + off, size, "Linux initrd");
+	for (size_t i = m11->count; r == 0 && i-- > 0;)
+		if (!strcmp(m11->ev[i].description, ".initrd")) {
+			r = m_manifest_add(m, 9, EV_EVENT_TAG, &m11->ev[i].d, "Linux initrd", "uki");
+			break;
+		}
 	free(u16);
-	free(uki);
+	return r;
+}
+
+int m_predict_uki(struct m_manifest *m, const struct m_chain_uki_in *in)
+{
+	struct auth_job job = { .banks = m->banks };
+	struct m_manifest *m11 = m_manifest_new(m->banks);
+	pthread_t t;
+	bool threaded;
+	int r;
+
+	if (!m11)
+		return -ENOMEM;
+	r = m_esp_read(in->esp, in->uki, (uint8_t **)&job.img, &job.len);
+	if (r < 0) {
+		m_manifest_free(m11);
+		return r;
+	}
+	threaded = pthread_create(&t, NULL, auth_thread, &job) == 0;
+	r = m_uki_pcr11(m11, job.img, job.len);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		auth_thread(&job);
+	if (r == 0 && job.r < 0)	/* again here, for the message */
+		r = m_pe_authenticode(job.img, job.len, m->banks, &job.d);
+	if (r == 0)
+		r = predict(m, in, job.img, job.len, &job.d, m11);
+	m_manifest_free(m11);
+	free((uint8_t *)job.img);
 	return r;
 }
