@@ -34,6 +34,23 @@ bool m_esp_exists(const char *esp, const char *path);
  */
 int m_fat_root_file(const uint8_t *img, size_t len, const char *name, uint8_t **ret, size_t *ret_len);
 
+/* Shared by the chains (lib/predict/chain_common.c). */
+/** m_chain_add_data() - an event whose digest is H_b(@data) in every bank of @m. */
+int m_chain_add_data(struct m_manifest *m, unsigned pcr, uint32_t type, const void *data, size_t len,
+		     const char *desc, const char *source);
+/**
+ * m_chain_golden_events() - copy @golden's extending events of @pcr whose
+ * type is not @skip1 or @skip2 (the boot device's own events), in order.
+ */
+int m_chain_golden_events(struct m_manifest *m, const struct m_log *golden, unsigned pcr, uint32_t skip1,
+			  uint32_t skip2);
+/**
+ * m_chain_uefi_prologue() - PCR 4's firmware actions before the first
+ * application: @golden's, or "Calling EFI Application from Boot Option"
+ * and the separator.
+ */
+int m_chain_uefi_prologue(struct m_manifest *m, const struct m_log *golden);
+
 /* PE sections and the Authenticode signature (lib/predict/pe_info.c). */
 /** m_pe_section() - file offset and size (VirtualSize, at most SizeOfRawData) of section @name. */
 int m_pe_section(const uint8_t *img, size_t len, const char *name, size_t *ret_off, size_t *ret_size);

@@ -26,10 +26,7 @@
 
 static int add(struct m_manifest *m, unsigned pcr, uint32_t type, const void *data, size_t len, const char *desc)
 {
-	struct m_digests d;
-	int r = m_digest_buf(m->banks, data, len, &d);
-
-	return r < 0 ? r : m_manifest_add(m, pcr, type, &d, desc, "bios-disk");
+	return m_chain_add_data(m, pcr, type, data, len, desc, "bios-disk");
 }
 
 /* the platform's events of PCR 4/5 before the boot device's */
@@ -48,18 +45,7 @@ static int prologue(struct m_manifest *m, unsigned pcr, const struct m_log *gold
 			r = add(m, pcr, EV_ACTION, bcv, strlen(bcv), bcv);
 		return r;
 	}
-	for (size_t i = 0; i < golden->count && r == 0; i++) {
-		const struct m_event *e = &golden->ev[i];
-		struct m_digests d = { .banks = e->banks };
-
-		if (!e->extends || e->pcr != pcr || e->type == EV_IPL || e->type == EV_IPL_PARTITION_DATA)
-			continue;
-		if ((e->banks & m->banks) != m->banks)
-			return m_err(-EINVAL, "%s: record %u lacks banks the manifest predicts", golden->name, e->recnum);
-		memcpy(d.d, e->digest, sizeof(d.d));
-		r = m_manifest_add(m, pcr, e->type, &d, e->desc ? e->desc : "firmware", "firmware-log");
-	}
-	return r;
+	return m_chain_golden_events(m, golden, pcr, EV_IPL, EV_IPL_PARTITION_DATA);
 }
 
 int m_predict_bios_mbr(struct m_manifest *m, const char *disk, const struct m_log *golden)

@@ -28,14 +28,6 @@
 
 #include "chain_shim.h"
 
-int shim_add_data(struct m_manifest *m, unsigned pcr, uint32_t type, const void *data, size_t len,
-		    const char *desc, const char *source)
-{
-	struct m_digests d;
-	int r = m_digest_buf(m->banks, data, len, &d);
-
-	return r < 0 ? r : m_manifest_add(m, pcr, type, &d, desc, source);
-}
 
 int shim_add_variable(struct m_manifest *m, uint32_t type, const char *name, const struct m_efi_guid *guid,
 			const void *data, size_t len, const char *source)
@@ -46,7 +38,7 @@ int shim_add_variable(struct m_manifest *m, uint32_t type, const char *name, con
 
 	if (r < 0)
 		return r;
-	r = shim_add_data(m, 7, type, vd, vlen, name, source);
+	r = m_chain_add_data(m, 7, type, vd, vlen, name, source);
 	free(vd);
 	return r;
 }
@@ -78,34 +70,9 @@ static int firmware_pcr7(struct shim_ctx *c)
 		r = shim_add_variable(c->m, EV_EFI_VARIABLE_DRIVER_CONFIG, names[i], g, v ? v->data : NULL,
 				 v ? v->len : 0, "efi-vars");
 	}
-	return r ? r : shim_add_data(c->m, 7, EV_SEPARATOR, sep, 4, "separator", "efi-vars");
+	return r ? r : m_chain_add_data(c->m, 7, EV_SEPARATOR, sep, 4, "separator", "efi-vars");
 }
 
-static int firmware_pcr4_prologue(struct shim_ctx *c)
-{
-	static const char calling[] = "Calling EFI Application from Boot Option";
-	static const uint8_t sep[4] = { 0 };
-	const struct m_log *g = c->in->golden;
-	int r;
-
-	if (!g) {
-		r = shim_add_data(c->m, 4, EV_EFI_ACTION, calling, strlen(calling), calling, "firmware");
-		return r ? r : shim_add_data(c->m, 4, EV_SEPARATOR, sep, 4, "separator", "firmware");
-	}
-	for (size_t i = 0; i < g->count; i++) {
-		const struct m_event *e = &g->ev[i];
-		struct m_digests d = { .banks = e->banks };
-
-		if (!e->extends || e->pcr != 4 || e->type == EV_EFI_BOOT_SERVICES_APPLICATION)
-			continue;
-		if ((e->banks & c->m->banks) != c->m->banks)
-			return m_err(-EINVAL, "%s: record %u lacks banks the manifest predicts", g->name, e->recnum);
-		memcpy(d.d, e->digest, sizeof(d.d));
-		if ((r = m_manifest_add(c->m, 4, e->type, &d, e->desc ? e->desc : "firmware", "firmware-log")) < 0)
-			return r;
-	}
-	return 0;
-}
 
 /* an authority once per (name, GUID, data), as shim's tpm_measure_variable */
 int shim_measure_variable(struct shim_ctx *c, const char *name, const struct m_efi_guid *guid,
@@ -195,7 +162,7 @@ int m_predict_shim_grub(struct m_manifest *m, const struct m_chain_shim_in *in)
 		 slash ? (int)(slash - in->loader) : 0, in->loader);
 	r = firmware_pcr7(&c);
 	if (r == 0)
-		r = firmware_pcr4_prologue(&c);
+		r = m_chain_uefi_prologue(m, in->golden);
 	if (r == 0)
 		r = m_esp_read(in->esp, in->loader, &shim, &shim_len);
 	if (r == 0 && shim_secure_boot(in->vars)) {

@@ -33,8 +33,6 @@ struct shim_ctx {
 	char second_stage[256];		/* what shim loads: grubx64.efi beside it */
 };
 
-int shim_add_data(struct m_manifest *m, unsigned pcr, uint32_t type, const void *data, size_t len,
-		  const char *desc, const char *source);
 int shim_add_variable(struct m_manifest *m, uint32_t type, const char *name, const struct m_efi_guid *guid,
 		      const void *data, size_t len, const char *source);
 uint8_t shim_secure_boot(const struct m_efi_vars *vars);

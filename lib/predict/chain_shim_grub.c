@@ -86,7 +86,7 @@ static int op_read(void *arg, const char *name, uint8_t **ret, size_t *ret_len)
 		return m_err(-ENOENT, "GRUB reads %s: not on the ESP (%s)", name, c->dev);
 	if ((e = m_esp_read(c->in->esp, p, ret, ret_len)) < 0)
 		return e;
-	e = shim_add_data(c->m, 9, EV_IPL, *ret, *ret_len, name, "grub");
+	e = m_chain_add_data(c->m, 9, EV_IPL, *ret, *ret_len, name, "grub");
 	if (e < 0)
 		free(*ret);
 	return e;

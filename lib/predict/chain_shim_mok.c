@@ -97,7 +97,7 @@ static int key_list(const struct m_efi_vars *vars, const char *name, const uint8
 
 static int log14(struct shim_ctx *c, const char *name, const void *data, size_t len)
 {
-	return shim_add_data(c->m, 14, EV_IPL, data, len, name, "shim");
+	return m_chain_add_data(c->m, 14, EV_IPL, data, len, name, "shim");
 }
 
 /* sbat.c nth_sbat_field: the text after the n-th comma */

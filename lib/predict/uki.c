@@ -35,10 +35,7 @@ static const char *const stub_sections[] = { ".linux", ".osrel", ".cmdline", ".i
 
 static int add(struct m_manifest *m, unsigned pcr, uint32_t type, const void *data, size_t len, const char *desc)
 {
-	struct m_digests d;
-	int r = m_digest_buf(m->banks, data, len, &d);
-
-	return r < 0 ? r : m_manifest_add(m, pcr, type, &d, desc, "uki");
+	return m_chain_add_data(m, pcr, type, data, len, desc, "uki");
 }
 
 int m_uki_pcr11(struct m_manifest *m, const uint8_t *img, size_t len)
@@ -103,27 +100,11 @@ static void *auth_thread(void *arg)
 static int pcr4(struct m_manifest *m, const struct m_chain_uki_in *in, const uint8_t *uki, size_t len,
 		const struct m_digests *uki_auth)
 {
-	static const char calling[] = "Calling EFI Application from Boot Option";
-	static const uint8_t sep[4] = { 0 };
 	struct m_digests d;
 	uint8_t *boot;
 	size_t blen, off, size;
-	int r = 0;
+	int r = m_chain_uefi_prologue(m, in->golden);
 
-	if (!in->golden) {
-		r = add(m, 4, EV_EFI_ACTION, calling, strlen(calling), calling);
-		if (r == 0)
-			r = add(m, 4, EV_SEPARATOR, sep, 4, "separator");
-	}
-	for (size_t i = 0; in->golden && r == 0 && i < in->golden->count; i++) {
-		const struct m_event *e = &in->golden->ev[i];
-		struct m_digests g = { .banks = e->banks };
-
-		if (!e->extends || e->pcr != 4 || e->type == EV_EFI_BOOT_SERVICES_APPLICATION)
-			continue;
-		memcpy(g.d, e->digest, sizeof(g.d));
-		r = m_manifest_add(m, 4, e->type, &g, e->desc ? e->desc : "firmware", "firmware-log");
-	}
 	if (r < 0 || (r = m_esp_read(in->esp, in->loader, &boot, &blen)) < 0)
 		return r;
 	r = m_pe_authenticode(boot, blen, m->banks, &d);
