@@ -45,7 +45,10 @@ struct m_efi_vars {
  * followed by VARIABLE_STORE_HEADER and 4-byte aligned
  * AUTHENTICATED_VARIABLE_HEADER records; a record counts when its State is
  * VAR_ADDED, or VAR_ADDED with VAR_IN_DELETED_TRANSITION and no later
- * copy).  Names that are not ASCII are refused.
+ * copy).  Names that are not ASCII are refused.  @path may instead be a
+ * directory in the efivarfs layout (/sys/firmware/efi/efivars): files
+ * NAME-GUID holding the attributes (u32) and the data; other names are
+ * skipped.
  */
 int m_efi_vars_load(const char *path, struct m_efi_vars **ret);
 /** m_efi_vars_parse() - the same over @len bytes in memory; @name for messages. */

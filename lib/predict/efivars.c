@@ -13,9 +13,12 @@
  * padding between: ALIGNMENT is 1 on IA32/X64); the next header at a
  * 4-byte boundary.  The store ends at the first record without 0x55aa.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "measured/buf.h"
 #include "measured/digest.h"
 #include "measured/efivars.h"
@@ -176,12 +179,72 @@ int m_efi_vars_parse(const uint8_t *img, size_t len, const char *name, struct m_
 	return 0;
 }
 
+/* one efivarfs file NAME-GUID: attributes (u32, host order = LE on x86) | data */
+static int load_efivarfs_file(const char *dir, const char *fname, struct m_efi_vars *vars)
+{
+	struct m_efi_var v = { 0 };
+	const char *dash = strlen(fname) > 37 ? fname + strlen(fname) - 37 : NULL;
+	char path[4096];
+	uint8_t *data;
+	size_t len;
+	int r;
+
+	if (!dash || *dash != '-' || (size_t)(dash - fname) > M_EFIVAR_NAME_MAX ||
+	    m_efi_guid_parse(dash + 1, &v.guid) < 0)
+		return 0;	/* not a variable: skip */
+	memcpy(v.name, fname, (size_t)(dash - fname));
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, fname) >= sizeof(path))
+		return m_err(-ENAMETOOLONG, "%s/%s: path too long", dir, fname);
+	if ((r = m_read_file(path, M_EFIVARS_MAX_FILE, &data, &len)) < 0)
+		return r;
+	if (len < 4) {
+		free(data);
+		return m_err(-EINVAL, "%s: shorter than its 4 attribute bytes", path);
+	}
+	v.attrs = (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 | (uint32_t)data[3] << 24;
+	memmove(data, data + 4, len - 4);
+	v.data = data;
+	v.len = len - 4;
+	if ((r = add_var(vars, &v)) < 0)
+		free(data);
+	return r;
+}
+
+static int load_efivarfs(const char *dir, struct m_efi_vars *vars)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return m_err(-errno, "%s: %s", dir, strerror(errno));
+	while (r == 0 && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			r = load_efivarfs_file(dir, de->d_name, vars);
+	closedir(d);
+	return r;
+}
+
 int m_efi_vars_load(const char *path, struct m_efi_vars **ret)
 {
 	uint8_t *img = NULL;
 	size_t len;
-	int r = m_read_file(path, M_EFIVARS_MAX_FILE, &img, &len);
+	struct stat st;
+	int r;
 
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		struct m_efi_vars *vars = calloc(1, sizeof(*vars));
+
+		if (!vars)
+			return -ENOMEM;
+		if ((r = load_efivarfs(path, vars)) < 0) {
+			m_efi_vars_free(vars);
+			return r;
+		}
+		*ret = vars;
+		return 0;
+	}
+	r = m_read_file(path, M_EFIVARS_MAX_FILE, &img, &len);
 	if (r == 0)
 		r = m_efi_vars_parse(img, len, path, ret);
 	free(img);

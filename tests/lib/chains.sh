@@ -18,10 +18,9 @@ chains_fetch() {
 		command -v "$tool" >/dev/null || die "$tool is not installed"
 	done
 	[ -f "$OVMF_SB_CODE" ] && [ -f "$OVMF_MS_VARS" ] || die "no Secure Boot OVMF (package ovmf)"
-	vers=$(for p in $CHAIN_PKGS; do
-		apt-cache policy "$p" 2>/dev/null | sed -n 's/^  Candidate: //p'
-	done | tr '\n' '_')
-	case "$vers" in *'(none)'*|'') vers=$(ls -d "$MEASURED_CACHE"/chains-*/ 2>/dev/null |
+	# shellcheck disable=SC2086
+	vers=$(apt-cache policy $CHAIN_PKGS 2>/dev/null | sed -n 's/^\([^ ].*\):$/\1/p;s/^  Candidate: //p' | tr '\n' '_')
+	case "$vers" in *'(none)'*|*:_|'') vers=$(ls -d "$MEASURED_CACHE"/chains-*/ 2>/dev/null |
 		sort | tail -n 1 | sed 's,.*/chains-\(.*\)/$,\1,');; esac
 	[ -n "$vers" ] || die "chains_fetch: cannot name the package versions"
 	CH=$MEASURED_CACHE/chains-$(printf %s "$vers" | sha256sum | cut -c1-16)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "measured/buf.h"
 #include "measured/chain.h"
@@ -101,6 +102,44 @@ static void test_efivars_store(void **state)
 	build_store(buf, sizeof(buf));
 	buf[72 + 28 + 72 + 39] = 0x10;	/* the live db record's NameSize runs past the store */
 	assert_int_equal(m_efi_vars_parse(buf, len, "t", &v), -EINVAL);
+}
+
+/* the efivarfs layout: NAME-GUID files of attributes (LE u32) + data */
+static void test_efivarfs_dir(void **state)
+{
+	char dir[] = "/tmp/measured-efivarfs.XXXXXX", path[256];
+	struct m_efi_vars *v;
+	const struct m_efi_var *x;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/db-d719b2cb-3d3a-4596-a3bc-dad00e67656f", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fwrite("\x27\0\0\0abc", 1, 7, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/not-a-variable", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	assert_int_equal(m_efi_vars_load(dir, &v), 0);
+	assert_int_equal(v->n, 1);
+	x = m_efi_vars_find(v, "db", &M_EFI_IMAGE_SECURITY_GUID);
+	assert_non_null(x);
+	assert_int_equal(x->attrs, 0x27);
+	assert_int_equal(x->len, 3);
+	assert_memory_equal(x->data, "abc", 3);
+	m_efi_vars_free(v);
+	snprintf(path, sizeof(path), "%s/KEK-8be4df61-93ca-11d2-aa0d-00e098032b8c", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fwrite("\x27\0", 1, 2, f);	/* shorter than the attributes */
+	fclose(f);
+	assert_int_equal(m_efi_vars_load(dir, &v), -EINVAL);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/db-d719b2cb-3d3a-4596-a3bc-dad00e67656f", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/not-a-variable", dir);
+	unlink(path);
+	rmdir(dir);
 }
 
 /* UEFI_VARIABLE_DATA of SecureBoot = 01: the SHA-1 OVMF logged for it (Debian 12, PCR 7 event 0) */
@@ -299,6 +338,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_efivars_store),
+		cmocka_unit_test(test_efivarfs_dir),
 		cmocka_unit_test(test_variable_data),
 		cmocka_unit_test(test_guid_parse),
 		cmocka_unit_test(test_fat_root),
