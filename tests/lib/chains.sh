@@ -78,8 +78,10 @@ EOF
 	dd if="$3" of="$1" bs=512 seek=$(( 2048 + esp_s )) conv=notrunc status=none
 }
 
-# boot_disk FW LOG DISK [VARS]: boot DISK (virtio) with no -kernel and no network
-# card (OVMF would try PXE first, and log that attempt into PCR 4).
+# boot_disk FW LOG DISK [VARS]: boot DISK (virtio) with no -kernel, no network
+# card, and the disk the first boot option (bootindex): OVMF would otherwise
+# try the network and q35's empty CD-ROM first and log each attempt
+# ("Calling"/"Returning from EFI Application") into PCR 4.
 # FW: secboot (OVMF with Secure Boot, VARS the variables, default a copy of
 # the Microsoft-keys file), uefi (OVMF without Secure Boot), seabios.
 boot_disk() {
@@ -102,7 +104,8 @@ boot_disk() {
 	timeout 300 qemu-system-x86_64 -accel tcg -m 512 -smp 1 -display none -monitor none \
 		-no-reboot -serial file:"$log" "$@" \
 		-chardev socket,id=chrtpm,path="$TPM_SOCK" -tpmdev emulator,id=tpm0,chardev=chrtpm \
-		-device tpm-tis,tpmdev=tpm0 -drive file="$disk",if=virtio,format=raw -net none \
+		-device tpm-tis,tpmdev=tpm0 -drive file="$disk",if=none,format=raw,id=disk0 \
+		-device virtio-blk-pci,drive=disk0,bootindex=0 -net none \
 		>"$log.qemu" 2>&1 || true
 	tr -d '\r' < "$log" > "$log.txt"
 	grep -q ROOT-INIT-DONE "$log.txt" || { tail -40 "$log.txt"; die "$fw boot of $disk did not finish"; }
