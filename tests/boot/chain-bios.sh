@@ -47,8 +47,8 @@ start=$((2048 + boot_s)), size=$root_s, type=83
 SF
 	dd if="$GRUB_PC/boot.img" of="$1" bs=440 count=1 conv=notrunc status=none
 	dd if="$T/core.img" of="$1" bs=512 seek=1 conv=notrunc status=none
-	dd if="$T/boot.img" of="$1" bs=512 seek=2048 conv=notrunc status=none
-	dd if="$T/root.img" of="$1" bs=512 seek=$((2048 + boot_s)) conv=notrunc status=none
+	dd if="$T/boot.img" of="$1" bs=1M oflag=seek_bytes seek=$((2048 * 512)) conv=notrunc status=none
+	dd if="$T/root.img" of="$1" bs=1M oflag=seek_bytes seek=$(((2048 + boot_s) * 512)) conv=notrunc status=none
 }
 mbr_disk "$T/disk.img"
 boot_disk seabios "$T/c.log" "$T/disk.img"

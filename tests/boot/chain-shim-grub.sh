@@ -46,44 +46,6 @@ gpt_disk "$T/diskA.img" "$T/espA.img" "$T/root.img"
 cp "$OVMF_MS_VARS" "$T/varsA.fd"
 cp "$OVMF_MS_VARS" "$T/vars-ms.fd"	# what predict reads: the store before the boot
 
-boot_disk secboot "$T/a.log" "$T/diskA.img" "$T/varsA.fd"
-
-# 1. from the artifacts alone: PCR 4, 7, 8, 9, 14 in every bank
-"$M" predict --bank $BANKS --shim-grub --esp "$T/espA" --efi-vars "$T/vars-ms.fd" --show > "$T/predA.txt" ||
-	die "predict --shim-grub failed"
-assert_eq "PCRs x banks predicted" 20 "$(wc -l < "$T/predA.txt")"
-assert_predicted "$T/predA.txt" "$T/a.log" "shim+GRUB from artifacts"
-
-# 2. with the guest's firmware log for PCR 0-3, 5, 6 (and PCR 4's firmware
-# actions): every PCR equals the guest's, and check names no difference
-"$M" predict --bank $BANKS --shim-grub --esp "$T/espA" --efi-vars "$T/vars-ms.fd" \
-	--firmware-log "$T/a.log.fw" --show > "$T/predA2.txt" || die "predict with the golden log failed"
-assert_eq "PCRs x banks predicted with the golden log" 44 "$(wc -l < "$T/predA2.txt")"
-assert_predicted "$T/predA2.txt" "$T/a.log" "shim+GRUB with the golden log"
-"$M" predict --bank $BANKS --shim-grub --esp "$T/espA" --efi-vars "$T/vars-ms.fd" \
-	--firmware-log "$T/a.log.fw" -o "$T/A.json" || die "predict with the golden log failed"
-"$M" check "$T/A.json" --eventlog "$T/a.log.fw" > "$T/checkA.txt" || { cat "$T/checkA.txt"; die "check A"; }
-tail -n 1 "$T/checkA.txt" | grep -qx match || die "check of boot A did not say match"
-assert_eq "PCRs checked" 11 "$(grep -c ': match$' "$T/checkA.txt")"
-
-# 3. one thing at a time, against boot A's log
-variant() {	# variant NAME ESP VARS: predict into $T/NAME.json
-	"$M" predict --bank $BANKS --shim-grub --esp "$2" --efi-vars "$3" --firmware-log "$T/a.log.fw" \
-		-o "$T/$1.json" || die "predict ($1)"
-}
-esp "$T/espCmd" "$KPREV_IMAGE" "$T/initrd-old.img" "set gfxpayload=keep"
-variant cmd "$T/espCmd" "$T/vars-ms.fd"
-expect_differs "$T/cmd.json" "$T/a.log.fw" "PCR 8: event 6" "PCR 9: event 0"
-esp "$T/espCl" "$KPREV_IMAGE" "$T/initrd-old.img" "" "console=ttyS0 quiet measured.root=/dev/vda2 x=1"
-variant cmdline "$T/espCl" "$T/vars-ms.fd"
-expect_differs "$T/cmdline.json" "$T/a.log.fw" "PCR 8: event 6" "PCR 9: event 0"
-esp "$T/espInitrd" "$KPREV_IMAGE" "$T/initrd-new.img"
-variant initrd "$T/espInitrd" "$T/vars-ms.fd"
-expect_differs "$T/initrd.json" "$T/a.log.fw" "PCR 9: event 2"
-esp "$T/espKernel" "$KERNEL_IMAGE" "$T/initrd-old.img"
-variant kernel "$T/espKernel" "$T/vars-ms.fd"
-# PCR 4: the firmware's action and separator, shim, GRUB, then the kernel
-expect_differs "$T/kernel.json" "$T/a.log.fw" "PCR 4: event 4" "PCR 9: event 1"
 # db and dbx: one more EFI_CERT_SHA256 list each; SbatLevel: a newer one shim keeps
 python3 -c '
 import struct, sys, uuid
@@ -108,33 +70,78 @@ efivar_set "$T/vars-ms.fd" "$T/vars-db.fd" db d719b2cb-3d3a-4596-a3bc-dad00e6765
 efivar_set "$T/vars-ms.fd" "$T/vars-dbx.fd" dbx d719b2cb-3d3a-4596-a3bc-dad00e67656f 0x27 "$T/dbx2.bin"
 printf 'sbat,1,2030010100\nshim,4\ngrub,5\n' > "$T/sbat.bin"
 efivar_set "$T/vars-ms.fd" "$T/vars-sbat.fd" SbatLevel 605dab50-e046-4300-abb6-3dd810dd8b23 0x3 "$T/sbat.bin"
-variant db "$T/espA" "$T/vars-db.fd"
+
+# two boots at a time: A, and C with one more db entry (the same disk)
+cp "$T/diskA.img" "$T/diskC.img"
+cp "$T/vars-db.fd" "$T/varsC.fd"
+boot_disk secboot "$T/a.log" "$T/diskA.img" "$T/varsA.fd" &
+pa=$!
+boot_disk secboot "$T/c.log" "$T/diskC.img" "$T/varsC.fd" &
+pc=$!
+wait $pa || die "boot A"
+wait $pc || die "boot C"
+
+# 1. from the artifacts alone: PCR 4, 7, 8, 9, 14 in every bank
+"$M" predict --bank $BANKS --shim-grub --esp "$T/espA" --efi-vars "$T/vars-ms.fd" --show > "$T/predA.txt" ||
+	die "predict --shim-grub failed"
+assert_eq "PCRs x banks predicted" 20 "$(wc -l < "$T/predA.txt")"
+assert_predicted "$T/predA.txt" "$T/a.log" "shim+GRUB from artifacts"
+
+# 2. with the guest's firmware log for PCR 0-3, 5, 6 (and PCR 4's firmware
+# actions): every PCR equals the guest's, and check names no difference
+"$M" predict --bank $BANKS --shim-grub --esp "$T/espA" --efi-vars "$T/vars-ms.fd" \
+	--firmware-log "$T/a.log.fw" --show > "$T/predA2.txt" || die "predict with the golden log failed"
+assert_eq "PCRs x banks predicted with the golden log" 44 "$(wc -l < "$T/predA2.txt")"
+assert_predicted "$T/predA2.txt" "$T/a.log" "shim+GRUB with the golden log"
+"$M" predict --bank $BANKS --shim-grub --esp "$T/espA" --efi-vars "$T/vars-ms.fd" \
+	--firmware-log "$T/a.log.fw" -o "$T/A.json" || die "predict with the golden log failed"
+"$M" check "$T/A.json" --eventlog "$T/a.log.fw" > "$T/checkA.txt" || { cat "$T/checkA.txt"; die "check A"; }
+tail -n 1 "$T/checkA.txt" | grep -qx match || die "check of boot A did not say match"
+assert_eq "PCRs checked" 11 "$(grep -c ': match$' "$T/checkA.txt")"
+
+# 3. one thing at a time, against boot A's log (sha256: every bank was
+# checked above; db and SbatLevel, booted below, in every bank)
+variant() {	# variant NAME ESP VARS [BANKS]: predict into $T/NAME.json
+	"$M" predict --bank "${4:-sha256}" --shim-grub --esp "$2" --efi-vars "$3" --firmware-log "$T/a.log.fw" \
+		-o "$T/$1.json" || die "predict ($1)"
+}
+esp "$T/espCmd" "$KPREV_IMAGE" "$T/initrd-old.img" "set gfxpayload=keep"
+variant cmd "$T/espCmd" "$T/vars-ms.fd"
+expect_differs "$T/cmd.json" "$T/a.log.fw" "PCR 8: event 6" "PCR 9: event 0"
+esp "$T/espCl" "$KPREV_IMAGE" "$T/initrd-old.img" "" "console=ttyS0 quiet measured.root=/dev/vda2 x=1"
+variant cmdline "$T/espCl" "$T/vars-ms.fd"
+expect_differs "$T/cmdline.json" "$T/a.log.fw" "PCR 8: event 6" "PCR 9: event 0"
+esp "$T/espInitrd" "$KPREV_IMAGE" "$T/initrd-new.img"
+variant initrd "$T/espInitrd" "$T/vars-ms.fd"
+expect_differs "$T/initrd.json" "$T/a.log.fw" "PCR 9: event 2"
+esp "$T/espKernel" "$KERNEL_IMAGE" "$T/initrd-old.img"
+variant kernel "$T/espKernel" "$T/vars-ms.fd"
+# PCR 4: the firmware's action and separator, shim, GRUB, then the kernel
+expect_differs "$T/kernel.json" "$T/a.log.fw" "PCR 4: event 4" "PCR 9: event 1"
+variant db "$T/espA" "$T/vars-db.fd" $BANKS
 expect_differs "$T/db.json" "$T/a.log.fw" "PCR 7: event 3"
 variant dbx "$T/espA" "$T/vars-dbx.fd"
 expect_differs "$T/dbx.json" "$T/a.log.fw" "PCR 7: event 4"
-variant sbat "$T/espA" "$T/vars-sbat.fd"
+variant sbat "$T/espA" "$T/vars-sbat.fd" $BANKS
 expect_differs "$T/sbat.json" "$T/a.log.fw" "PCR 7: event 7"
 
-# 4. the update: the new kernel and its initrd, predicted from boot A's log;
-# beside it (two boots at a time) the machine with the changed db, then the
-# one with the newer SbatLevel: each boot matches its prediction, and the
-# first manifest names exactly the changed events
+# 4. the update: the new kernel and its initrd, predicted from boot A's log
+# before the machine reboots (B); beside it D, with a newer SbatLevel.  B,
+# C and D each match the manifest predicted for them, and A's names exactly
+# the changed events
 esp "$T/espB" "$KERNEL_IMAGE" "$T/initrd-new.img"
 "$M" predict --bank $BANKS --shim-grub --esp "$T/espB" --efi-vars "$T/vars-ms.fd" \
 	--firmware-log "$T/a.log.fw" -o "$T/B.json" || die "predict of the update failed"
 expect_differs "$T/B.json" "$T/a.log.fw" "PCR 4: event 4" "PCR 9: event 1"
 esp_image "$T/espB" "$T/espB.img"
 gpt_disk "$T/diskB.img" "$T/espB.img" "$T/root.img"
-cp "$T/diskA.img" "$T/diskC.img"
-cp "$T/vars-db.fd" "$T/varsC.fd"
 cp "$T/vars-sbat.fd" "$T/varsD.fd"
 boot_disk secboot "$T/b.log" "$T/diskB.img" "$T/varsA.fd" &	# the same machine, rebooted
 pb=$!
-boot_disk secboot "$T/c.log" "$T/diskC.img" "$T/varsC.fd" &
-pc=$!
+boot_disk secboot "$T/d.log" "$T/diskC.img" "$T/varsD.fd" &
+pd=$!
 wait $pb || die "boot B"
-wait $pc || die "boot C"
-boot_disk secboot "$T/d.log" "$T/diskA.img" "$T/varsD.fd"
+wait $pd || die "boot D"
 for v in B:b db:c sbat:d; do	# manifest:boot
 	"$M" check "$T/${v%%:*}.json" --eventlog "$T/${v#*:}.log.fw" > "$T/check.txt" ||
 		{ cat "$T/check.txt"; die "boot ${v#*:} does not match its prediction ${v%%:*}.json"; }

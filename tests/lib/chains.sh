@@ -74,11 +74,12 @@ label-id: 5A6B7C8D-1111-2222-3333-444455556666
 start=2048, size=$esp_s, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=0F0E0D0C-1111-2222-3333-000000000001
 start=$(( 2048 + esp_s )), size=$root_s, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=0F0E0D0C-1111-2222-3333-000000000002
 EOF
-	dd if="$2" of="$1" bs=512 seek=2048 conv=notrunc status=none
-	dd if="$3" of="$1" bs=512 seek=$(( 2048 + esp_s )) conv=notrunc status=none
+	dd if="$2" of="$1" bs=1M oflag=seek_bytes seek=$(( 2048 * 512 )) conv=notrunc status=none
+	dd if="$3" of="$1" bs=1M oflag=seek_bytes seek=$(( (2048 + esp_s) * 512 )) conv=notrunc status=none
 }
 
 # boot_disk FW LOG DISK [VARS]: boot DISK (virtio) with no -kernel, no network
+# (several may run at once, in the background, each with its own LOG name)
 # card, and the disk the first boot option (bootindex): OVMF would otherwise
 # try the network and q35's empty CD-ROM first and log each attempt
 # ("Calling"/"Returning from EFI Application") into PCR 4.
@@ -89,12 +90,12 @@ boot_disk() {
 	set --
 	case "$fw" in
 	secboot)
-		[ -n "$vars" ] || { cp "$OVMF_MS_VARS" "$T/sbvars.fd"; vars=$T/sbvars.fd; }
+		[ -n "$vars" ] || { vars=$T/vars-$(basename "$log" .log).fd; cp "$OVMF_MS_VARS" "$vars"; }
 		set -- -machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on \
 			-drive if=pflash,format=raw,readonly=on,file="$OVMF_SB_CODE" \
 			-drive if=pflash,format=raw,file="$vars";;
 	uefi)
-		[ -n "$vars" ] || { cp "$OVMF_VARS" "$T/uvars.fd"; vars=$T/uvars.fd; }
+		[ -n "$vars" ] || { vars=$T/vars-$(basename "$log" .log).fd; cp "$OVMF_VARS" "$vars"; }
 		set -- -machine q35 -drive if=pflash,format=raw,readonly=on,file="$OVMF_CODE" \
 			-drive if=pflash,format=raw,file="$vars";;
 	seabios) ;;
