@@ -9,25 +9,44 @@
 #include <string.h>
 #include "measured/measure.h"
 #include "predict_inputs.h"
+#include "measured/chain.h"
 #include "measured/error.h"
 #include "measured/predict.h"
 
-static int add_firmware_log(struct m_manifest *m, const struct predict_inputs *in, uint32_t from_artifacts)
+static int load_firmware_log(const struct predict_inputs *in, struct m_log **ret)
 {
 	struct m_log *log;
-	uint32_t pcrs = in->firmware_pcrs & ~from_artifacts;
-	int r;
+	int r = m_log_load(in->firmware_log, &log);
 
-	r = m_log_load(in->firmware_log, &log);
 	if (r < 0)
 		return r;
 	if (log->format != M_LOG_TCG_SHA1 && log->format != M_LOG_TCG_AGILE) {
 		r = m_err(-EINVAL, "%s: a firmware log is a TCG log, not %s", log->name, m_log_format_name(log->format));
-		goto out;
+		m_log_free(log);
+		return r;
 	}
-	r = m_manifest_add_log(m, log, pcrs, "firmware-log");
-out:
-	m_log_free(log);
+	*ret = log;
+	return 0;
+}
+
+/* UEFI Secure Boot through shim and GRUB from the ESP and the firmware's variables */
+static int add_shim_grub(struct m_manifest *m, const struct predict_inputs *in, const struct m_log *golden)
+{
+	struct m_efi_vars *vars;
+	struct m_chain_shim_in ci = {
+		.esp = in->esp, .loader = in->loader ? in->loader : "\\EFI\\BOOT\\BOOTX64.EFI",
+		.grub_device = in->grub_device ? in->grub_device : "hd0,gpt1", .golden = golden,
+	};
+	int r;
+
+	if (!in->esp || !in->efi_vars)
+		return m_err(-EINVAL, "--shim-grub needs --esp and --efi-vars");
+	r = m_efi_vars_load(in->efi_vars, &vars);
+	if (r < 0)
+		return r;
+	ci.vars = vars;
+	r = m_predict_shim_grub(m, &ci);
+	m_efi_vars_free(vars);
 	return r;
 }
 
@@ -148,22 +167,42 @@ static int add_verity(struct m_manifest *m, const struct predict_inputs *in, uns
 	return m_predict_rootfs_verity(m, pcr, &v);
 }
 
+/* the PCRs the artifacts predict: a golden log supplies only the others */
+static unsigned rootfs_pcr_of(const struct predict_inputs *in)
+{
+	return in->rootfs_pcr == PREDICT_ROOTFS_PCR_MODE_DEFAULT ? m_root_pcr_default(in->rootfs_compat)
+								  : in->rootfs_pcr;
+}
+
+static uint32_t artifact_pcrs(const struct predict_inputs *in)
+{
+	uint32_t p = 0;
+
+	if (in->kernel)
+		p |= 1u << 4;
+	if (in->cmdline || in->initrd)
+		p |= 1u << 9;
+	if (in->rootfs || in->rootfs_digest.banks || in->rootfs_verity)
+		p |= 1u << rootfs_pcr_of(in);
+	if (in->shim_grub)
+		p |= 1u << 4 | 1u << 7 | 1u << 8 | 1u << 9 | 1u << 14;
+	if (in->bios_disk)
+		p |= 1u << 4 | 1u << 5;
+	if (in->uki)
+		p |= 1u << 4 | 1u << 9 | 1u << 11 | 1u << 12;
+	return p;
+}
+
 int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 {
 	struct m_manifest *m = m_manifest_new(in->banks);
-	uint32_t from_artifacts = 0;
-	unsigned rootfs_pcr = in->rootfs_pcr == PREDICT_ROOTFS_PCR_MODE_DEFAULT ?
-			      m_root_pcr_default(in->rootfs_compat) : in->rootfs_pcr;
+	uint32_t from_artifacts = artifact_pcrs(in);
+	unsigned rootfs_pcr = rootfs_pcr_of(in);
+	struct m_log *golden = NULL;
 	int r = 0;
 
 	if (!m)
 		return -ENOMEM;
-	if (in->kernel)
-		from_artifacts |= 1u << 4;
-	if (in->cmdline || in->initrd)
-		from_artifacts |= 1u << 9;
-	if (in->rootfs || in->rootfs_digest.banks || in->rootfs_verity)
-		from_artifacts |= 1u << rootfs_pcr;
 	if (!in->rootfs_verity && (in->verity.hash || in->verity.hash_offset || in->verity_devices_set)) {
 		r = m_err(-EINVAL, "the --verity-* options need --rootfs-verity");
 		goto out;
@@ -173,8 +212,27 @@ int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 		goto out;
 	}
 
+	if (__builtin_popcount((in->shim_grub ? 1 : 0) | (in->bios_disk ? 2 : 0) | (in->uki ? 4 : 0) |
+			       (in->kernel || in->cmdline || in->initrd ? 8 : 0)) > 1) {
+		r = m_err(-EINVAL, "one boot chain at a time: --shim-grub, --systemd-boot, --bios-disk or --kernel");
+		goto out;
+	}
 	if (in->firmware_log) {
-		r = add_firmware_log(m, in, from_artifacts);
+		r = load_firmware_log(in, &golden);
+		if (r == 0)
+			r = m_manifest_add_log(m, golden, in->firmware_pcrs & ~from_artifacts, "firmware-log");
+		if (r < 0)
+			goto out;
+	}
+	if (in->shim_grub && (r = add_shim_grub(m, in, golden)) < 0)
+		goto out;
+	if (in->bios_disk && (r = m_predict_bios_mbr(m, in->bios_disk, golden)) < 0)
+		goto out;
+	if (in->uki) {
+		struct m_chain_uki_in ui = { .esp = in->esp, .uki = in->uki, .golden = golden,
+					     .loader = in->loader ? in->loader : "\\EFI\\BOOT\\BOOTX64.EFI" };
+
+		r = in->esp ? m_predict_uki(m, &ui) : m_err(-EINVAL, "--systemd-boot needs --esp");
 		if (r < 0)
 			goto out;
 	}
@@ -215,6 +273,7 @@ int predict_build(const struct predict_inputs *in, struct m_manifest **ret)
 	}
 	r = m_manifest_finish(m);
 out:
+	m_log_free(golden);
 	if (r < 0) {
 		m_manifest_free(m);
 		return r;

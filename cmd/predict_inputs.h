@@ -31,6 +31,9 @@ struct predict_inputs {
 	bool rootfs_verity;		/* --rootfs-verity: the image in .verity */
 	bool verity_devices_set;
 	struct m_verity_image verity;
+	/* boot chains from a disk */
+	const char *esp, *efi_vars, *loader, *grub_device, *bios_disk, *uki;
+	bool shim_grub;
 };
 
 /*

@@ -11,7 +11,7 @@ PKGS="make gcc clang libc6-dev pkg-config
  swtpm swtpm-tools tpm2-tools openssl tpm-quote-tools
  qemu-system-x86 ovmf busybox-static cpio zstd kmod e2fsprogs squashfs-tools
  cryptsetup-bin
- tboot xxd python3 procps curl xorriso dosfstools mtools
+ tboot xxd python3 procps curl xorriso dosfstools mtools fdisk
  sbsigntool pesign osslsigncode zlib1g-dev
  trousers tpm-tools libtspi1
  selinux-policy-default semodule-utils xenstore-utils

@@ -53,6 +53,7 @@ ok "target: oe_runmake compile and install"
 	echo /usr/lib/libmeasured.so.0.1.0
 	echo /usr/lib/pkgconfig/measured.pc
 	echo /usr/libexec/measured/measured-init
+	echo /usr/sbin/svirt-bridge-fwd
 	echo /usr/sbin/svirt-interpose
 	for m in "$SRC"/man/*.1; do echo "/usr/share/man/man1/${m##*/}"; done
 	for m in "$SRC"/man/*.8; do echo "/usr/share/man/man8/${m##*/}"; done

@@ -61,7 +61,7 @@ do_install:append:class-target() {
 	install -m 0644 ${S}/contrib/systemd/measured-serve.service ${D}${systemd_system_unitdir}/
 	install -m 0640 ${S}/contrib/systemd/serve.conf ${D}${sysconfdir}/measured/serve.conf
 	if ! ${@bb.utils.contains('PACKAGECONFIG', 'selinux', 'true', 'false', d)}; then
-		rm -f ${D}${mandir}/man8/svirt-interpose.8
+		rm -f ${D}${mandir}/man8/svirt-interpose.8 ${D}${mandir}/man8/svirt-bridge-fwd.8
 	fi
 }
 
@@ -69,7 +69,8 @@ PACKAGES =+ "libmeasured measured-init svirt-interpose measured-server"
 
 FILES:libmeasured = "${libdir}/libmeasured${SOLIBS}"
 FILES:measured-init = "${libexecdir}/measured/measured-init ${mandir}/man8/measured-init.8"
-FILES:svirt-interpose = "${sbindir}/svirt-interpose ${mandir}/man8/svirt-interpose.8"
+FILES:svirt-interpose = "${sbindir}/svirt-interpose ${sbindir}/svirt-bridge-fwd ${mandir}/man8/svirt-interpose.8 \
+    ${mandir}/man8/svirt-bridge-fwd.8"
 FILES:measured-server = "${systemd_system_unitdir}/measured-serve.service ${sysconfdir}/measured"
 CONFFILES:measured-server = "${sysconfdir}/measured/serve.conf"
 
