@@ -227,7 +227,10 @@ uninstall:
 	rm -f $(DESTDIR)$(bindir)/measured $(DESTDIR)$(libdir)/libmeasured.a
 	rm -f $(DESTDIR)$(libdir)/$(LIBSO_NAME) $(DESTDIR)$(libdir)/libmeasured.so.$(SOVERSION)
 	rm -f $(DESTDIR)$(libdir)/libmeasured.so $(DESTDIR)$(pkgconfigdir)/measured.pc
-	rm -f $(DESTDIR)$(initexecdir)/measured-init $(DESTDIR)$(sbindir)/svirt-interpose
+	rm -f $(DESTDIR)$(initexecdir)/measured-init $(DESTDIR)$(sbindir)/svirt-interpose \
+	      $(DESTDIR)$(sbindir)/svirt-bridge-fwd
+	rm -f $(DESTDIR)$(datadir)/selinux/packages/svirt_interpose.pp \
+	      $(DESTDIR)$(datadir)/selinux/devel/include/contrib/svirt_interpose.if
 	rm -rf $(DESTDIR)$(includedir)/measured
 	cd man && for m in *.1; do rm -f $(DESTDIR)$(man1dir)/$$m; done
 	cd man && for m in *.8; do rm -f $(DESTDIR)$(man8dir)/$$m; done
