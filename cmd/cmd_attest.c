@@ -40,7 +40,11 @@ static void help(void)
 	      TPM_OPTS_HELP
 	      "  -s, --server URL       the verifier, https:// only (TLS is always verified)\n"
 	      "  -m, --machine NAME     this machine's name at the verifier\n"
-	      "      --ca-cert FILE     PEM CA certificate(s) for the server (default: system CAs)\n"
+	      "      --ca-cert FILE     PEM CA certificate(s) the server's certificate must\n"
+	      "                         chain to: the verifier's own CA, pinned (required\n"
+	      "                         unless --system-ca)\n"
+	      "      --system-ca        trust the system's CA store for the server instead\n"
+	      "                         (any public CA could then vouch for a verifier)\n"
 	      "      --client-cert FILE PEM client certificate for mutual TLS (with --client-key)\n"
 	      "      --client-key FILE  its PEM private key\n"
 	      "  -p, --pcrs LIST        PCRs to quote (default: the ones the server names)\n"
@@ -124,12 +128,14 @@ static void report(const struct m_agent_config *cfg, const struct m_agent_result
 
 int cmd_attest(int argc, char **argv)
 {
-	enum { OPT_CA = 256, OPT_CCERT, OPT_CKEY, OPT_PAYLOAD, OPT_AKALG, OPT_STATE, OPT_JSON, OPT_TIMEOUT };
+	enum { OPT_CA = 256, OPT_CCERT, OPT_CKEY, OPT_PAYLOAD, OPT_AKALG, OPT_STATE, OPT_JSON, OPT_TIMEOUT,
+	       OPT_SYSCA };
 	static const struct option opts[] = {
 		{ "tcti", required_argument, NULL, 'T' },
 		{ "server", required_argument, NULL, 's' },
 		{ "machine", required_argument, NULL, 'm' },
 		{ "ca-cert", required_argument, NULL, OPT_CA },
+		{ "system-ca", no_argument, NULL, OPT_SYSCA },
 		{ "client-cert", required_argument, NULL, OPT_CCERT },
 		{ "client-key", required_argument, NULL, OPT_CKEY },
 		{ "pcrs", required_argument, NULL, 'p' },
@@ -150,7 +156,7 @@ int cmd_attest(int argc, char **argv)
 	struct m_http *http = NULL;
 	struct m_tpm *tpm = NULL;
 	const char *tcti = NULL, *logs[M_EVIDENCE_MAX_LOGS];
-	bool json = false, no_logs = false;
+	bool json = false, no_logs = false, system_ca = false;
 	struct stat st;
 	char *end;
 	int c, r, rc;
@@ -164,6 +170,7 @@ int cmd_attest(int argc, char **argv)
 		case 'm': cfg.machine = optarg; break;
 		case 'o': cfg.output = optarg; break;
 		case OPT_CA: ho.ca_cert = optarg; break;
+		case OPT_SYSCA: system_ca = true; break;
 		case OPT_CCERT: ho.client_cert = optarg; break;
 		case OPT_CKEY: ho.client_key = optarg; break;
 		case OPT_PAYLOAD: cfg.payload = optarg; break;
@@ -207,6 +214,12 @@ int cmd_attest(int argc, char **argv)
 		return usage_error("attest", "unexpected argument '%s'", argv[optind]);
 	if (!cfg.server || !cfg.machine)
 		return usage_error("attest", "--server and --machine are required");
+	/* the payload is released over this TLS session: its CA is the verifier's, pinned, by default */
+	if (!ho.ca_cert && !system_ca)
+		return usage_error("attest", "--ca-cert FILE (the verifier's CA) is required; --system-ca to trust"
+				   " the system's CA store instead");
+	if (ho.ca_cert && system_ca)
+		return usage_error("attest", "--ca-cert or --system-ca, not both");
 	if (!cfg.payload != !cfg.output)
 		return usage_error("attest", "--payload and --output go together");
 	if (!!ho.client_cert != !!ho.client_key)

@@ -24,6 +24,7 @@
 #include "measured/attest.h"
 #include "measured/credential.h"
 #include "measured/error.h"
+#include "measured/text.h"
 #include "server.h"
 
 static int64_t now(void)
@@ -47,11 +48,30 @@ static int machine_ready(struct m_store *st, struct srv_reply *rep, struct m_mac
 		return -1;
 	}
 	if (r < 0) {
+		slog_error("machine", r);
 		srv_fail(rep, 503, "internal-error", "the database is unavailable");
 		return -1;
 	}
 	if (m->state != M_MACHINE_APPROVED) {
 		srv_fail(rep, 403, "not-approved", "machine '%s' waits for an administrator's approval", rep->machine);
+		return -1;
+	}
+	return 0;
+}
+
+/* the machine's policies; -1 with the answer set otherwise */
+static int policies_for(struct srv *s, struct m_store *st, struct srv_reply *rep, const struct m_machine *m,
+			struct srv_policy_set *ps)
+{
+	int r = srv_policies(s, st, m->policy, ps);
+
+	if (r == -ENOENT || r == -E2BIG) {
+		srv_fail(rep, 403, "unknown-policy", "%s", m_errmsg(r));
+		return -1;
+	} else if (r < 0) {
+		/* the database failed, or holds what was never allowed in (a list over its maximum) */
+		slog_error("policy", r);
+		srv_fail(rep, 503, "internal-error", "the database is unavailable");
 		return -1;
 	}
 	return 0;
@@ -94,16 +114,8 @@ void srv_nonce(struct srv *s, json_object *req, struct srv_reply *rep)
 		return;
 	}
 	if (srv_get_name(req, "machine", rep, rep->machine, sizeof(rep->machine)) < 0 ||
-	    machine_ready(st, rep, &m) < 0)
+	    machine_ready(st, rep, &m) < 0 || policies_for(s, st, rep, &m, &ps) < 0)
 		goto out;
-	r = srv_policies(s, st, m.policy, &ps);
-	if (r == -ENOENT || r == -E2BIG) {
-		srv_fail(rep, 403, "unknown-policy", "%s", m_errmsg(r));
-		goto out;
-	} else if (r < 0) {
-		srv_fail(rep, 500, "internal-error", "%s", m_errmsg(r));
-		goto out;
-	}
 	/* nothing is written: the nonce carries its machine, expiry and MAC */
 	if ((r = m_nonce_make(s->nonce_key, rep->machine, exp, n)) < 0) {
 		srv_fail(rep, 500, "internal-error", "%s", m_errmsg(r));
@@ -155,8 +167,11 @@ static json_object *event_obj(const struct m_check_item *it, bool expected)
 			json_object_object_add(o, "digest", json_object_new_string(hx));
 		}
 		if (it->found_log) {
-			char *desc = m_event_describe(it->found_log, e);
+			char *raw = m_event_describe(it->found_log, e);
+			/* the log's own text (a CEL description is anything the sender wrote) */
+			char *desc = raw ? m_text_escape_str(raw) : NULL;
 
+			free(raw);
 			json_object_object_add(o, "log",
 					       json_object_new_string(m_log_format_name(it->found_log->format)));
 			if (desc)
@@ -314,26 +329,6 @@ out:
 
 /* ---- /v1/attest ---- */
 
-static const char *reason_code(enum m_verify_reason r)
-{
-	/* the library's names, except where docs/api.md spells them otherwise */
-	return r == M_V_EVENTLOG_MALFORMED ? "eventlog-invalid" : m_verify_reason_name(r);
-}
-
-static void audit(struct m_store *st, const struct srv_reply *rep, const char *detail)
-{
-	bool pass = rep->status == 200;
-	int r;
-
-	r = m_store_audit(st, rep->machine, "attest", pass ? "pass" : "fail", rep->reason ? rep->reason : "",
-			  detail ? detail : "");
-	if (r == 0)
-		r = m_store_machine_result(st, rep->machine, pass ? "pass" : "fail", rep->reason ? rep->reason : "",
-					   now());
-	if (r < 0)
-		slog("error", "audit", json_object_new_string(m_errmsg(r)));
-}
-
 static const char *fail_detail(const struct srv_reply *rep)
 {
 	return json_object_get_string(json_object_object_get(rep->body, "message"));
@@ -343,15 +338,16 @@ static const char *fail_detail(const struct srv_reply *rep)
  * The end of every attestation whose evidence carried a valid nonce, pass
  * or fail, in one transaction (one commit, one turn of SQLite's write
  * lock): the nonce is used up, and if it was used before, that is the
- * answer whatever else was found; a verified quote's clock is
- * recorded, and if it went backwards that is the answer (it outranks a
- * manifest mismatch, which the checks' order in docs/api.md puts later);
- * then the audit record and the machine's last result.  The answer leaves
- * only after the commit: a pass is on record first, and a database that
- * fails here releases nothing.
+ * answer whatever else was found.  Only a verified quote changes the
+ * machine's row: its clock is recorded (if it went backwards that is the
+ * answer; it outranks a manifest mismatch, which the checks' order in
+ * docs/api.md puts later) with the result.  Then the audit record: always
+ * for a verified quote, rate-limited otherwise (srv_audit()).  The answer
+ * leaves only after the commit: a pass is on record first, and a database
+ * that fails here releases nothing.
  */
-static void settle(struct m_store *st, struct srv_reply *rep, const char *nonce_hex, int64_t nonce_expires,
-		   const struct m_verify_result *quote, const char *pass_detail)
+static void settle(struct srv *s, struct m_store *st, struct srv_reply *rep, const char *nonce_hex,
+		   int64_t nonce_expires, const struct m_verify_result *quote, const char *pass_detail)
 {
 	bool fresh = false;
 	int r;
@@ -373,13 +369,10 @@ static void settle(struct m_store *st, struct srv_reply *rep, const char *nonce_
 			srv_fail(rep, 403, "clock-rollback",
 				 "the TPM's clock/resetCount/restartCount (%llu/%u/%u) is older than a previous quote's",
 				 (unsigned long long)quote->clock, quote->reset_count, quote->restart_count);
-			r = m_store_machine_result(st, rep->machine, "fail", rep->reason, now());
+			r = 0;	/* the row keeps its newer clock and result: this quote proved nothing new */
 		}
-	} else if (r == 0) {
-		r = m_store_machine_result(st, rep->machine, rep->status == 200 ? "pass" : "fail",
-					   rep->reason ? rep->reason : "", now());
 	}
-	if (r == 0)
+	if (r == 0 && fresh && quote)
 		r = m_store_audit(st, rep->machine, "attest", rep->status == 200 ? "pass" : "fail",
 				  rep->reason ? rep->reason : "", rep->status == 200 ? pass_detail : fail_detail(rep));
 	if (r == 0)
@@ -387,197 +380,265 @@ static void settle(struct m_store *st, struct srv_reply *rep, const char *nonce_
 	else
 		m_store_rollback(st);
 	if (r < 0) {
-		slog("error", "attest", json_object_new_string(m_errmsg(r)));
+		slog_error("attest", r);
 		srv_fail(rep, 503, "internal-error", "the database is unavailable");
+		return;
 	}
+	if (!(fresh && quote))
+		srv_audit(s, st, false, rep->machine, "attest", "fail", rep->reason ? rep->reason : "",
+			  fail_detail(rep));
 }
 
-void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
-{
-	struct m_store *st = srv_store(s);
-	struct m_machine m = { 0 };
+/* One attestation's state, through its stages (srv_attest()). */
+struct att {
+	struct srv *s;
+	struct m_store *st;
+	struct srv_reply *rep;
+	struct m_machine m;
 	struct srv_policy_set ps;
-	struct m_evidence *ev = NULL;
-	struct m_log *logs[M_EVIDENCE_MAX_LOGS] = { 0 };
-	size_t nlogs = 0;
-	struct m_verify_result res;
-	struct m_quote_check qc = { 0 };
+	struct m_evidence *ev;
+	struct m_log *logs[M_EVIDENCE_MAX_LOGS];
+	size_t nlogs;
 	TPMT_PUBLIC ak;
-	uint8_t *akb = NULL, *pdata = NULL;
+	uint8_t *akb, *pdata;
 	size_t akl, plen;
-	char nh[2 * M_NONCE_MAX + 1], ppolicy[M_STORE_NAME_MAX], pname[M_STORE_NAME_MAX] = "";
-	json_object *evo, *pv, *diff = NULL, *payload = NULL, *o;
-	bool settle_nonce = false, verified = false;
-	int64_t nexp = 0;
-	int r;
+	EVP_PKEY *ak_key;
+	char nh[2 * M_NONCE_MAX + 1], pname[M_STORE_NAME_MAX];
+	int64_t nexp;
+	struct m_verify_result res;
+	bool nonce_valid;	/* from here on, every outcome ends in settle() */
+	bool verified;		/* the quote verified: the machine's row may change */
+};
 
-	if (!st) {
-		srv_fail(rep, 503, "internal-error", "the database is unavailable");
-		return;
-	}
-	if (srv_get_name(req, "machine", rep, rep->machine, sizeof(rep->machine)) < 0)
-		return;
-	if (!json_object_object_get_ex(req, "evidence", &evo) || !json_object_is_type(evo, json_type_object)) {
-		srv_fail(rep, 400, "bad-request", "evidence: an object is required (docs/evidence.md)");
-		return;
+/* the request's fields: machine, evidence object, optional payload name */
+static int att_request(struct att *a, json_object *req, json_object **ret_evo)
+{
+	json_object *pv;
+
+	if (srv_get_name(req, "machine", a->rep, a->rep->machine, sizeof(a->rep->machine)) < 0)
+		return -1;
+	if (!json_object_object_get_ex(req, "evidence", ret_evo) || !json_object_is_type(*ret_evo, json_type_object)) {
+		srv_fail(a->rep, 400, "bad-request", "evidence: an object is required (docs/evidence.md)");
+		return -1;
 	}
 	if (json_object_object_get_ex(req, "payload", &pv) && pv &&
-	    srv_get_name(req, "payload", rep, pname, sizeof(pname)) < 0)
-		return;
-	if (machine_ready(st, rep, &m) < 0)
-		goto done;
-	r = srv_policies(s, st, m.policy, &ps);
-	if (r == -ENOENT || r == -E2BIG) {
-		srv_fail(rep, 403, "unknown-policy", "%s", m_errmsg(r));
-		goto done;
+	    srv_get_name(req, "payload", a->rep, a->pname, sizeof(a->pname)) < 0)
+		return -1;
+	return 0;
+}
+
+/* machine: known, approved, its policies loaded, the payload (if any) bound to one of them */
+static int att_machine(struct att *a)
+{
+	char ppolicy[M_STORE_NAME_MAX];
+	bool bound = false;
+	int r;
+
+	if (machine_ready(a->st, a->rep, &a->m) < 0)
+		return -1;
+	if (policies_for(a->s, a->st, a->rep, &a->m, &a->ps) < 0)
+		return -1;
+	if (!a->pname[0])
+		return 0;
+	r = m_store_payload_get(a->st, a->pname, ppolicy, sizeof(ppolicy), &a->pdata, &a->plen);
+	if (r == -ENOENT) {
+		srv_fail(a->rep, 403, "unknown-policy", "payload '%s' does not exist", a->pname);
+		return -1;
 	} else if (r < 0) {
-		srv_fail(rep, 500, "internal-error", "policy: %s", m_errmsg(r));
-		goto done;
+		slog_error("payload", r);
+		srv_fail(a->rep, 503, "internal-error", "the database is unavailable");
+		return -1;
 	}
-	if (pname[0]) {
-		bool bound = false;
+	for (size_t i = 0; i < a->ps.n; i++)
+		bound |= !strcmp(a->ps.names[i], ppolicy);
+	if (!bound) {
+		srv_fail(a->rep, 403, "payload-denied", "payload '%s' is bound to a policy this machine does not have",
+			 a->pname);
+		return -1;
+	}
+	return 0;
+}
 
-		r = m_store_payload_get(st, pname, ppolicy, sizeof(ppolicy), &pdata, &plen);
-		if (r == -ENOENT) {
-			srv_fail(rep, 403, "unknown-policy", "payload '%s' does not exist", pname);
-			goto done;
-		} else if (r < 0) {
-			srv_fail(rep, 503, "internal-error", "the database is unavailable");
-			goto done;
-		}
-		for (size_t i = 0; i < ps.n; i++)
-			bound |= !strcmp(ps.names[i], ppolicy);
-		if (!bound) {
-			srv_fail(rep, 403, "payload-denied", "payload '%s' is bound to a policy this machine does not have",
-				 pname);
-			goto done;
-		}
-	}
-	r = m_evidence_from_json_object(evo, &ev);
+/* nonce: made for this machine by a verifier of this database, fresh (used up in settle()) */
+static int att_nonce(struct att *a, json_object *evo)
+{
+	int r = m_evidence_from_json_object(evo, &a->ev);
+
 	if (r < 0) {
-		srv_fail(rep, 400, "bad-request", "evidence: %s", m_errmsg(r));
-		goto done;
+		srv_fail(a->rep, 400, "bad-request", "evidence: %s", m_errmsg(r));
+		return -1;
 	}
-
-	/* the nonce: made for this machine by a verifier of this database, fresh, and used up (settle()) */
-	switch (m_nonce_check(s->nonce_key, rep->machine, ev->nonce, ev->nonce_len, now(), &nexp)) {
+	switch (m_nonce_check(a->s->nonce_key, a->rep->machine, a->ev->nonce, a->ev->nonce_len, now(), &a->nexp)) {
 	case M_NONCE_OK:
 		break;
 	case M_NONCE_EXPIRED:
-		srv_fail(rep, 403, "nonce-expired", "the nonce expired");
-		goto done;
+		srv_fail(a->rep, 403, "nonce-expired", "the nonce expired");
+		return -1;
 	default:
-		srv_fail(rep, 403, "nonce-unknown", ev->nonce_len ? "this server did not issue this nonce to this machine"
-								  : "the evidence has no nonce");
-		goto done;
+		srv_fail(a->rep, 403, "nonce-unknown", a->ev->nonce_len ? "this server did not issue this nonce to this machine"
+									: "the evidence has no nonce");
+		return -1;
 	}
-	hex(ev->nonce, ev->nonce_len, nh);
-	settle_nonce = true;	/* from here on, every outcome ends in settle() */
+	hex(a->ev->nonce, a->ev->nonce_len, a->nh);
+	a->nonce_valid = true;
+	return 0;
+}
 
-	/* the quote, against the AK enrolled for this machine */
-	r = m_b64_decode(m.ak_pub, strlen(m.ak_pub), M_AKPUB_MAX, NULL, &akb, &akl);
+/* key: the AK enrolled for this machine; the evidence's AK, if given, must be the same key */
+static int att_key(struct att *a)
+{
+	const struct m_evidence *ev = a->ev;
+	int r;
+
+	r = m_b64_decode(a->m.ak_pub, strlen(a->m.ak_pub), M_AKPUB_MAX, NULL, &a->akb, &a->akl);
 	if (r == 0)
-		r = m_tpm_public_parse(akb, akl, &ak);
+		r = m_tpm_public_parse(a->akb, a->akl, &a->ak);
 	if (r < 0) {
-		srv_fail(rep, 500, "internal-error", "the enrolled AK does not parse");
-		goto done;
+		srv_fail(a->rep, 500, "internal-error", "the enrolled AK does not parse");
+		return -1;
 	}
-	if (ev->ak_pub_len && (ev->ak_pub_len != akl || memcmp(ev->ak_pub, akb, akl) != 0)) {
+	if (ev->ak_pub_len && (ev->ak_pub_len != a->akl || memcmp(ev->ak_pub, a->akb, a->akl) != 0)) {
 		TPMT_PUBLIC evak;
 		uint8_t n1[M_NAME_MAX], n2[M_NAME_MAX];
 		size_t l1, l2;
 
 		if (m_tpm_public_parse(ev->ak_pub, ev->ak_pub_len, &evak) < 0 ||
-		    m_tpm_public_name(&evak, n1, &l1) < 0 || m_tpm_public_name(&ak, n2, &l2) < 0 || l1 != l2 ||
+		    m_tpm_public_name(&evak, n1, &l1) < 0 || m_tpm_public_name(&a->ak, n2, &l2) < 0 || l1 != l2 ||
 		    memcmp(n1, n2, l1) != 0) {
-			srv_fail(rep, 403, "ak-mismatch", "the evidence's AK is not the one enrolled for this machine");
-			goto done;
+			srv_fail(a->rep, 403, "ak-mismatch", "the evidence's AK is not the one enrolled for this machine");
+			return -1;
 		}
 	}
-	for (size_t i = 0; i < ev->nlogs; i++) {
+	a->ak_key = srv_ak_key(a->m.ak_pub, &a->ak);
+	return 0;
+}
+
+/* logs: each parses, and is the format it is declared as (the declared text is never echoed) */
+static int att_logs(struct att *a)
+{
+	for (size_t i = 0; i < a->ev->nlogs; i++) {
 		char lname[32];
+		int r;
 
 		snprintf(lname, sizeof(lname), "eventlogs[%zu]", i);
-		r = m_log_parse(ev->log[i].data, ev->log[i].len, lname, &logs[nlogs]);
+		r = m_log_parse(a->ev->log[i].data, a->ev->log[i].len, lname, &a->logs[a->nlogs]);
 		if (r < 0) {
-			srv_fail(rep, r == -ENOMEM ? 500 : 403, r == -ENOMEM ? "internal-error" : "eventlog-invalid", "%s",
-				 m_errmsg(r));
-			goto done;
+			char *msg = m_text_escape_str(m_errmsg(r));
+
+			srv_fail(a->rep, r == -ENOMEM ? 500 : 403, r == -ENOMEM ? "internal-error"
+				 : m_verify_reason_name(M_V_EVENTLOG_MALFORMED), "%s", msg ? msg : lname);
+			free(msg);
+			return -1;
 		}
-		nlogs++;
-		if (strcmp(m_log_format_name(logs[nlogs - 1]->format), ev->log[i].format) != 0) {
-			srv_fail(rep, 403, "eventlog-invalid", "%s: declared %s, but the data is %s", lname,
-				 ev->log[i].format, m_log_format_name(logs[nlogs - 1]->format));
-			goto done;
+		a->nlogs++;
+		if (strcmp(m_log_format_name(a->logs[a->nlogs - 1]->format), a->ev->log[i].format) != 0) {
+			srv_fail(a->rep, 403, m_verify_reason_name(M_V_EVENTLOG_MALFORMED),
+				 "%s: the declared format is not the data's, which is %s", lname,
+				 m_log_format_name(a->logs[a->nlogs - 1]->format));
+			return -1;
 		}
 	}
-	qc.attest = ev->attest;
-	qc.attest_len = ev->attest_len;
-	qc.sig = ev->sig;
-	qc.sig_len = ev->sig_len;
-	qc.ak = &ak;
-	qc.ak_key = srv_ak_key(m.ak_pub, &ak);
-	qc.nonce = ev->nonce;
-	qc.nonce_len = ev->nonce_len;
-	qc.pcrs = &ev->pcrs;
-	qc.required = ps.required;
-	qc.logs = logs;
-	qc.nlogs = nlogs;
-	r = m_quote_verify(&qc, &res);
+	return 0;
+}
+
+/* quote: signature, nonce, the policies' PCRs quoted, digest, logs replay (m_quote_verify()) */
+static int att_quote(struct att *a)
+{
+	struct m_quote_check qc = {
+		.attest = a->ev->attest, .attest_len = a->ev->attest_len, .sig = a->ev->sig,
+		.sig_len = a->ev->sig_len, .ak = &a->ak, .ak_key = a->ak_key, .nonce = a->ev->nonce,
+		.nonce_len = a->ev->nonce_len, .pcrs = &a->ev->pcrs, .required = a->ps.required,
+		.logs = a->logs, .nlogs = a->nlogs,
+	};
+	int r = m_quote_verify(&qc, &a->res);
+
 	if (r < 0) {
-		srv_fail(rep, 500, "internal-error", "%s", m_errmsg(r));
-		goto done;
+		srv_fail(a->rep, 500, "internal-error", "%s", m_errmsg(r));
+		return -1;
 	}
-	if (res.reason != M_V_OK) {
-		srv_fail(rep, 403, reason_code(res.reason), "%s", res.msg);
-		goto done;
+	if (a->res.reason != M_V_OK) {
+		srv_fail(a->rep, 403, m_verify_reason_name(a->res.reason), "%s", a->res.msg);
+		return -1;
 	}
-	if (nlogs == 0) {
-		srv_fail(rep, 403, "eventlog-untouched-pcr", "no event log explains the quoted PCRs");
-		goto done;
+	if (a->nlogs == 0) {
+		srv_fail(a->rep, 403, "eventlog-untouched-pcr", "no event log explains the quoted PCRs");
+		return -1;
 	}
-	verified = true;
-	for (size_t i = 0; i < ps.n; i++) {
-		r = check_manifest(ps.names[i], ps.m[i], &ev->pcrs, res.quoted, logs, nlogs, &diff);
+	a->verified = true;
+	return 0;
+}
+
+/* policy: every policy's manifest matches the quoted values and the logs */
+static int att_policy(struct att *a)
+{
+	for (size_t i = 0; i < a->ps.n; i++) {
+		json_object *diff = NULL, *msg;
+		int r = check_manifest(a->ps.names[i], a->ps.m[i], &a->ev->pcrs, a->res.quoted, a->logs, a->nlogs,
+				       &diff);
+
 		if (r < 0) {
-			srv_fail(rep, 500, "internal-error", "%s", m_errmsg(r));
-			goto done;
+			srv_fail(a->rep, 500, "internal-error", "%s", m_errmsg(r));
+			return -1;
 		}
 		if (r > 0) {
-			json_object *msg;
-
 			json_object_object_get_ex(diff, "message", &msg);
-			srv_fail(rep, 403, "manifest-mismatch", "policy %s: %s", ps.names[i], json_object_get_string(msg));
-			json_object_object_add(rep->body, "first_difference", diff);
-			diff = NULL;
-			goto done;
+			srv_fail(a->rep, 403, "manifest-mismatch", "policy %s: %s", a->ps.names[i],
+				 json_object_get_string(msg));
+			json_object_object_add(a->rep->body, "first_difference", diff);
+			return -1;
 		}
 	}
-	if (pname[0]) {
-		r = seal_payload(&m, pname, pdata, plen, &payload);
+	return 0;
+}
+
+/* payload: sealed to this TPM, and the pass answer */
+static int att_payload(struct att *a)
+{
+	json_object *payload = NULL, *o;
+	int r;
+
+	if (a->pname[0]) {
+		r = seal_payload(&a->m, a->pname, a->pdata, a->plen, &payload);
 		if (r < 0) {
-			srv_fail(rep, 500, "internal-error", "payload: %s", m_errmsg(r));
-			goto done;
+			srv_fail(a->rep, 500, "internal-error", "payload: %s", m_errmsg(r));
+			return -1;
 		}
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "result", json_object_new_string("pass"));
-	json_object_object_add(o, "machine", json_object_new_string(rep->machine));
+	json_object_object_add(o, "machine", json_object_new_string(a->rep->machine));
 	if (payload)
 		json_object_object_add(o, "payload", payload);
-	srv_ok(rep, o);
-done:
-	if (settle_nonce)
-		settle(st, rep, nh, nexp, verified ? &res : NULL, pname);
+	srv_ok(a->rep, o);
+	return 0;
+}
+
+void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
+{
+	struct att a = { .s = s, .st = srv_store(s), .rep = rep };
+	json_object *evo = NULL;
+
+	if (!a.st) {
+		srv_fail(rep, 503, "internal-error", "the database is unavailable");
+		return;
+	}
+	if (att_request(&a, req, &evo) < 0)
+		return;
+	if (att_machine(&a) == 0 && att_nonce(&a, evo) == 0 && att_key(&a) == 0 && att_logs(&a) == 0 &&
+	    att_quote(&a) == 0 && att_policy(&a) == 0)
+		att_payload(&a);
+	if (a.nonce_valid)
+		settle(s, a.st, rep, a.nh, a.nexp, a.verified ? &a.res : NULL, a.pname);
 	else if (rep->status == 403)
-		audit(st, rep, fail_detail(rep));
-	for (size_t i = 0; i < nlogs; i++)
-		m_log_free(logs[i]);
-	m_evidence_free(ev);
-	m_machine_clear(&m);
-	EVP_PKEY_free(qc.ak_key);
-	free(akb);
-	if (pdata)
-		OPENSSL_cleanse(pdata, plen);
-	free(pdata);
+		srv_audit(s, a.st, false, rep->machine, "attest", "fail", rep->reason ? rep->reason : "",
+			  fail_detail(rep));
+	for (size_t i = 0; i < a.nlogs; i++)
+		m_log_free(a.logs[i]);
+	m_evidence_free(a.ev);
+	m_machine_clear(&a.m);
+	EVP_PKEY_free(a.ak_key);
+	free(a.akb);
+	if (a.pdata)
+		OPENSSL_cleanse(a.pdata, a.plen);
+	free(a.pdata);
 }

@@ -97,15 +97,6 @@ static void hex(const uint8_t *d, size_t n, char *out)
 		sprintf(out + 2 * i, "%02x", d[i]);
 }
 
-static void audit(struct m_store *st, const char *machine, const char *event, const char *result,
-		  const char *reason, const char *detail)
-{
-	int r = m_store_audit(st, machine, event, result, reason, detail);
-
-	if (r < 0)
-		slog("error", "audit", json_object_new_string(m_errmsg(r)));
-}
-
 void srv_enroll(struct srv *s, json_object *req, struct srv_reply *rep)
 {
 	struct m_store *st = srv_store(s);
@@ -213,7 +204,8 @@ void srv_enroll(struct srv *s, json_object *req, struct srv_reply *rep)
 		srv_fail(rep, 503, "internal-error", "the database is unavailable");
 		goto out;
 	}
-	audit(st, rep->machine, "enroll-start", "ok", "", known_ek ? "re-enrolment of the enrolled EK" : trust);
+	/* anyone can start an enrolment (a victim's public EK and AK replayed): rate-limited records */
+	srv_audit(s, st, false, rep->machine, "enroll-start", "ok", "", known_ek ? "re-enrolment of the enrolled EK" : trust);
 	o = json_object_new_object();
 	json_object_object_add(o, "enrollment", json_object_new_string(e.id));
 	json_object_object_add(o, "credential_blob", srv_b64_obj(cred.blob, cred.blob_len));
@@ -221,7 +213,7 @@ void srv_enroll(struct srv *s, json_object *req, struct srv_reply *rep)
 	srv_ok(rep, o);
 	goto out;
 audit_fail:
-	audit(st, rep->machine, "enroll-start", "fail", rep->reason, "");
+	srv_audit(s, st, false, rep->machine, "enroll-start", "fail", rep->reason, "");
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));
 	m_machine_clear(&old);
@@ -297,7 +289,7 @@ void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep)
 	}
 	/* committed before the answer: a crash after this loses nothing */
 	r = m_store_machine_get(st, e.machine, &m);
-	audit(st, e.machine, "enroll", "ok", "",
+	srv_audit(s, st, true, e.machine, "enroll", "ok", "",
 	      known ? "re-enrolment: the enrolled EK, a new AK"
 	      : !strcmp(e.ek_trust, "tofu") ? "ek trusted on first use (tofu)" : "ek certificate chain verified");
 	o = json_object_new_object();
@@ -307,7 +299,7 @@ void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep)
 	srv_ok(rep, o);
 	goto out;
 audit_fail:
-	audit(st, e.machine, "enroll", "fail", rep->reason, "");
+	srv_audit(s, st, false, e.machine, "enroll", "fail", rep->reason, "");
 out:
 	if (sec)
 		OPENSSL_cleanse(sec, secl);

@@ -26,7 +26,7 @@
 #define SRV_JSON_DEPTH       16
 #define SRV_MAX_EK_CA        16
 #define SRV_ENROL_TTL        300		/* seconds to complete an activation */
-#define SRV_MAX_POLICIES     8			/* policies per machine */
+#define SRV_MAX_POLICIES     M_STORE_POLICIES_MAX	/* policies per machine */
 
 struct srv_config {
 	const char *listen;		/* HOST:PORT */
@@ -39,7 +39,10 @@ struct srv_config {
 	unsigned threads;
 	unsigned nonce_ttl;		/* seconds */
 	unsigned timeout;		/* seconds of client inactivity */
-	unsigned request_deadline;	/* seconds for a whole request body */
+	unsigned request_deadline;	/* seconds for a connection's request, from accept or the previous one */
+	unsigned max_conns;		/* connections at once */
+	unsigned max_conns_per_ip;	/* from one address */
+	bool allow_shared_db;		/* open a SQLite file others can read */
 	size_t attest_body_max;
 	bool quiet;			/* no per-request log lines */
 };
@@ -57,6 +60,8 @@ struct srv {
 	struct srv_cached_policy *policies;
 	struct srv_policy_head *heads;
 	uint8_t nonce_key[M_NONCE_KEY_LEN];	/* shared by the verifiers of one database */
+	double audit_t, audit_tokens;	/* the unproven requests' audit bucket (audit.c), under lock */
+	unsigned long audit_dropped;
 };
 
 /* An answer: HTTP status and a JSON body (owned). */
@@ -117,8 +122,23 @@ int srv_ek_store_load(struct srv *s);
 int srv_ek_cert_check(struct srv *s, const uint8_t *der, size_t len, const TPMT_PUBLIC *ek, char *why,
 		      size_t why_len);
 
+/*
+ * Audit records (audit.c).  @proven: the request proved a TPM (a verified
+ * quote, an activated credential); others are rate-limited, and what the
+ * limit drops is summed up by srv_audit_flush() (main thread, every
+ * SRV_AUDIT_FLUSH_S seconds).  A database failure is logged, never fatal.
+ */
+#define SRV_AUDIT_UNAUTH_RATE  10.0	/* records a second */
+#define SRV_AUDIT_UNAUTH_BURST 60.0
+#define SRV_AUDIT_FLUSH_S      30
+void srv_audit(struct srv *s, struct m_store *st, bool proven, const char *machine, const char *event,
+	       const char *result, const char *reason, const char *detail);
+void srv_audit_flush(struct srv *s, struct m_store *st);
+
 /* structured log: one JSON object per line on stderr */
-/* @fields (may be NULL) is consumed */
+/* @fields (may be NULL) is consumed; an object's members are merged, anything else is kept as "message" */
 void slog(const char *level, const char *event, json_object *fields);
+/* a failure @err with m_errmsg()'s text, escaped (include/measured/text.h) */
+void slog_error(const char *event, int err);
 
 #endif
