@@ -95,10 +95,10 @@ static int check_policies(struct m_store *st, const char *list)
 	return 0;
 }
 
-/* stored text printed: escaped again, for rows written before the store escaped them */
+/* stored text printed: made printable, for rows written before the store escaped them */
 static void text_str(const char *s)
 {
-	char *e = m_text_escape_str(s);
+	char *e = m_text_printable(s);
 
 	fputs(e ? e : "?", stdout);
 	free(e);
@@ -106,7 +106,7 @@ static void text_str(const char *s)
 
 static void json_str(const char *s)
 {
-	char *e = m_text_escape_str(s);
+	char *e = m_text_printable(s);
 	json_object *o = json_object_new_string(e ? e : "?");
 
 	free(e);

@@ -10,7 +10,7 @@ static int keep(unsigned char c)
 	return c >= 0x20 && c <= 0x7e && c != '\\';
 }
 
-char *m_text_escape(const char *s, size_t len)
+static char *escape(const char *s, size_t len, int keep_backslash)
 {
 	static const char hx[] = "0123456789abcdef";
 	char *out, *o;
@@ -24,7 +24,7 @@ char *m_text_escape(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (keep(c)) {
+		if (keep(c) || (keep_backslash && c == '\\')) {
 			*o++ = (char)c;
 		} else if (c == '\\') {
 			*o++ = '\\';
@@ -38,6 +38,16 @@ char *m_text_escape(const char *s, size_t len)
 	}
 	*o = 0;
 	return out;
+}
+
+char *m_text_escape(const char *s, size_t len)
+{
+	return escape(s, len, 0);
+}
+
+char *m_text_printable(const char *s)
+{
+	return escape(s ? s : "", s ? strlen(s) : 0, 1);
 }
 
 char *m_text_escape_str(const char *s)

@@ -65,8 +65,17 @@ struct conn {
 	struct conn *prev, *next;
 	int fd;
 	struct timespec since;	/* accept, or the end of the previous request */
+	bool serving;		/* the request arrived whole: the server's time is not the client's */
 	bool cut;
 };
+
+/* the connection's deadline record (NULL if it has none) */
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
 
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn *conns;
@@ -408,6 +417,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	struct srv *s = cls;
 	struct req *rq = *con_cls;
 	struct srv_reply rep = { 0 };
+	struct conn *k;
 	enum MHD_Result res;
 	(void)version;
 
@@ -418,6 +428,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	if (rq->too_big)
 		return send_error(c, 413, "body-too-large", "the body is over this endpoint's limit");
 
+	if ((k = conn_of(c))) {
+		pthread_mutex_lock(&conns_lock);
+		k->serving = true;
+		pthread_mutex_unlock(&conns_lock);
+	}
 	dispatch(s, rq, &rep);
 	res = send_json(c, rep.status, rep.body);
 	if ((!s->cfg.quiet && rq->rt->body_max) || rep.status >= 500) {
@@ -439,7 +454,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
 {
 	struct req *rq = *con_cls;
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *k = conn_of(c);
 	(void)cls;
 	(void)t;
 
@@ -449,9 +464,10 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 		*con_cls = NULL;
 	}
 	/* a kept-alive connection's next request has a deadline of its own */
-	if (ci && ci->socket_context) {
+	if (k) {
 		pthread_mutex_lock(&conns_lock);
-		clock_gettime(CLOCK_MONOTONIC, &((struct conn *)ci->socket_context)->since);
+		clock_gettime(CLOCK_MONOTONIC, &k->since);
+		k->serving = false;
 		pthread_mutex_unlock(&conns_lock);
 	}
 }
@@ -502,7 +518,7 @@ static unsigned conn_sweep(unsigned deadline_s)
 
 	pthread_mutex_lock(&conns_lock);
 	for (struct conn *k = conns; k; k = k->next)
-		if (!k->cut && ms_since(&k->since) > deadline_s * 1000.0) {
+		if (!k->cut && !k->serving && ms_since(&k->since) > deadline_s * 1000.0) {
 			shutdown(k->fd, SHUT_RDWR);
 			k->cut = true;
 			n++;
@@ -671,6 +687,7 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 			srv_audit_flush(s, maint);
 	}
 	slog("info", "stopping", NULL);
+	srv_audit_flush(s, maint);
 	r = 0;
 out:
 	if (d)

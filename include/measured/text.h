@@ -24,6 +24,14 @@
  */
 char *m_text_escape(const char *s, size_t len);
 
+/**
+ * m_text_printable() - like m_text_escape_str(), but a backslash is kept:
+ * for printing text that was stored escaped (its backslashes are already
+ * escapes), so it is not escaped twice, while a control byte in text
+ * stored before escaping still cannot reach a terminal.
+ */
+char *m_text_printable(const char *s);
+
 /** m_text_escape_str() - m_text_escape() of a NUL-terminated string (NULL: ""). */
 char *m_text_escape_str(const char *s);
 

@@ -187,8 +187,10 @@ static int sq_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int n = sqlite3_column_count(st);
 
-		if (n > 32)
-			n = 32;
+		if (n > (int)(sizeof(vals) / sizeof(vals[0]))) {
+			r = m_err(-EOVERFLOW, "sqlite: %d columns (at most %zu)", n, sizeof(vals) / sizeof(vals[0]));
+			goto out;
+		}
 		for (int i = 0; i < n; i++)
 			vals[i] = (const char *)sqlite3_column_text(st, i);
 		rows++;
@@ -321,17 +323,22 @@ static const struct m_store_ops sqlite_ops = {
 static int file_private(const char *path, bool allow_shared)
 {
 	struct stat st;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd;
 
-	if (fd < 0)
-		return m_err(-errno, "sqlite: %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		int e = -errno;
-
-		close(fd);
-		return m_err(e, "sqlite: %s: %s", path, strerror(-e));
+	/*
+	 * Never open() and close() a database this process may hold open: a
+	 * close drops every POSIX lock the process has on the file, SQLite's
+	 * included.  Created here only when it does not exist yet.
+	 */
+	if (lstat(path, &st) < 0 && errno == ENOENT) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return m_err(-errno, "sqlite: %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 	}
-	close(fd);
+	if (lstat(path, &st) < 0)
+		return m_err(-errno, "sqlite: %s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return m_err(-EINVAL, "sqlite: %s: not a regular file", path);
 	if ((st.st_mode & 077) && !allow_shared)

@@ -53,6 +53,16 @@ static void test_backslash_and_high_bytes(void **state)
 	assert_false(m_text_is_clean("\xc3\xa9"));
 }
 
+static void test_printable_keeps_escapes(void **state)
+{
+	char *s = m_text_printable("stored \\x0a, raw \n\x1b");
+
+	(void)state;
+	assert_non_null(s);
+	assert_string_equal(s, "stored \\x0a, raw \\x0a\\x1b");
+	free(s);
+}
+
 static void test_str_null(void **state)
 {
 	char *s = m_text_escape_str(NULL);
@@ -69,6 +79,7 @@ int main(void)
 		cmocka_unit_test(test_printable_kept),
 		cmocka_unit_test(test_controls_escaped),
 		cmocka_unit_test(test_backslash_and_high_bytes),
+		cmocka_unit_test(test_printable_keeps_escapes),
 		cmocka_unit_test(test_str_null),
 	};
 
