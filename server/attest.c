@@ -4,11 +4,13 @@
  * its own reason code: the machine is known and approved; its policies
  * exist (fail closed); the evidence parses; the nonce is one a verifier of
  * this database made for this machine (m_nonce_check()), unexpired, used
- * now for the first and only time (settled last, with the result);
- * m_quote_verify() (signature, magic, type, AK attributes, nonce,
- * policy PCRs quoted, PCR digest, logs replay); clock/resetCount/
- * restartCount never go backwards; the quoted values and, event by event,
- * the logs match every policy's reference manifest.  Only then is the
+ * now for the first and only time (settled last, with the result); then
+ * the library's one evidence check, m_evidence_check() (the evidence's AK
+ * is the enrolled one, the logs parse, m_quote_verify(): signature, magic,
+ * type, AK attributes, nonce, policy PCRs quoted, PCR digest, logs replay;
+ * the quoted values and, event by event, the logs match every policy's
+ * reference manifest); clock/resetCount/restartCount never go backwards
+ * (settle()).  Stages: machine, nonce, key, evidence, payload.  Only then is the
  * payload released: AES-256-GCM under a fresh key K, and K wrapped with
  * MakeCredential to the machine's EK for its AK's Name, so only that TPM
  * can open it.
@@ -139,130 +141,48 @@ out:
 	m_machine_clear(&m);
 }
 
-/* ---- manifest comparison ---- */
+/* ---- a manifest difference as JSON (docs/api.md, "first_difference") ---- */
 
-static json_object *event_obj(const struct m_check_item *it, bool expected)
+static void add_str(json_object *o, const char *k, const char *v)
 {
-	json_object *o = json_object_new_object();
-	char hx[2 * M_DIGEST_MAX + 1];
-
-	if (expected) {
-		const struct m_ref_event *e = it->expected;
-
-		json_object_object_add(o, "type", json_object_new_int64(e->type));
-		if (e->d.banks & M_BANK_BIT(it->bank)) {
-			hex(e->d.d[it->bank], m_bank_info(it->bank)->size, hx);
-			json_object_object_add(o, "digest", json_object_new_string(hx));
-		}
-		if (e->description)
-			json_object_object_add(o, "description", json_object_new_string(e->description));
-		if (e->source)
-			json_object_object_add(o, "source", json_object_new_string(e->source));
-	} else {
-		const struct m_event *e = it->found;
-
-		json_object_object_add(o, "type", json_object_new_int64(e->type));
-		if (e->banks & M_BANK_BIT(it->bank)) {
-			hex(e->digest[it->bank], m_bank_info(it->bank)->size, hx);
-			json_object_object_add(o, "digest", json_object_new_string(hx));
-		}
-		if (it->found_log) {
-			char *raw = m_event_describe(it->found_log, e);
-			/* the log's own text (a CEL description is anything the sender wrote) */
-			char *desc = raw ? m_text_escape_str(raw) : NULL;
-
-			free(raw);
-			json_object_object_add(o, "log",
-					       json_object_new_string(m_log_format_name(it->found_log->format)));
-			if (desc)
-				json_object_object_add(o, "description", json_object_new_string(desc));
-			free(desc);
-		}
-		json_object_object_add(o, "record", json_object_new_int64(e->recnum));
-		json_object_object_add(o, "offset", json_object_new_int64((int64_t)e->offset));
-	}
-	return o;
+	if (v)
+		json_object_object_add(o, k, json_object_new_string(v));
 }
 
-static json_object *item_obj(const char *policy, const struct m_check_item *it)
+static json_object *difference_obj(const char *policy, const struct m_first_difference *d, const char *msg)
 {
 	json_object *o = json_object_new_object();
-	char msg[1024];
 
-	json_object_object_add(o, "policy", json_object_new_string(policy));
-	json_object_object_add(o, "pcr", json_object_new_int((int)it->pcr));
-	json_object_object_add(o, "bank", json_object_new_string(m_bank_info(it->bank)->name));
-	json_object_object_add(o, "status", json_object_new_string(m_check_status_name(it->status)));
-	json_object_object_add(o, "index", json_object_new_int64((int64_t)it->index));
-	if (it->expected)
-		json_object_object_add(o, "expected", event_obj(it, true));
-	if (it->found)
-		json_object_object_add(o, "found", event_obj(it, false));
-	m_check_describe(it, msg, sizeof(msg));
-	json_object_object_add(o, "message", json_object_new_string(msg));
+	add_str(o, "policy", policy);
+	json_object_object_add(o, "pcr", json_object_new_int((int)d->pcr));
+	add_str(o, "bank", m_bank_info(d->bank)->name);
+	add_str(o, "status", m_check_status_name(d->status));
+	json_object_object_add(o, "index", json_object_new_int64((int64_t)d->index));
+	if (d->has_expected) {
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "type", json_object_new_int64(d->expected_type));
+		if (d->expected_digest[0])
+			add_str(e, "digest", d->expected_digest);
+		add_str(e, "description", d->expected_desc);
+		add_str(e, "source", d->expected_source);
+		json_object_object_add(o, "expected", e);
+	}
+	if (d->has_found) {
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "type", json_object_new_int64(d->found_type));
+		if (d->found_digest[0])
+			add_str(f, "digest", d->found_digest);
+		if (d->found_format[0])
+			add_str(f, "log", d->found_format);
+		add_str(f, "description", d->found_desc);
+		json_object_object_add(f, "record", json_object_new_int64(d->found_record));
+		json_object_object_add(f, "offset", json_object_new_int64((int64_t)d->found_offset));
+		json_object_object_add(o, "found", f);
+	}
+	add_str(o, "message", msg);
 	return o;
-}
-
-/*
- * One manifest against the quoted values (only quoted PCRs are signed) and
- * the logs.  A manifest PCR must be quoted in at least one bank the
- * manifest predicts it in, and match in every such bank.  A differing
- * event is reported before a differing value: it says why.
- */
-static int check_manifest(const char *policy, const struct m_manifest *m, const struct m_pcrs *pcrs,
-			  const uint32_t *quoted, struct m_log *const *logs, size_t nlogs, json_object **ret_diff)
-{
-	struct m_check_result lr = { .match = true };
-	struct m_check_item vit = { 0 };
-	bool vbad = false;
-	int r;
-
-	for (unsigned p = 0; p < M_PCR_COUNT && !vbad; p++) {
-		unsigned seen = 0;
-
-		if (!(m->pcrs & (1u << p)))
-			continue;
-		for_each_bank(b, m_manifest_pcr_banks(m, p)) {
-			if (!(quoted[b] & (1u << p)))
-				continue;
-			seen++;
-			if (memcmp(pcrs->v[b][p], m->values.v[b][p], m_bank_info(b)->size) != 0) {
-				vit = (struct m_check_item){ .pcr = p, .bank = b, .status = M_CHECK_VALUE_DIFFERS };
-				vbad = true;
-				break;
-			}
-		}
-		if (!seen && !vbad) {
-			for_each_bank(b, m_manifest_pcr_banks(m, p)) {
-				vit = (struct m_check_item){ .pcr = p, .bank = b, .status = M_CHECK_NOT_COVERED };
-				break;
-			}
-			vbad = true;
-		}
-	}
-	r = m_manifest_check_logs(m, logs, nlogs, &lr);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < lr.count; i++) {
-		enum m_check_status stt = lr.items[i].status;
-
-		if (stt == M_CHECK_MATCH || stt == M_CHECK_NOT_COVERED)
-			continue;
-		*ret_diff = item_obj(policy, &lr.items[i]);
-		m_check_result_free(&lr);
-		return 1;
-	}
-	if (vbad) {
-		for (size_t i = 0; i < lr.count; i++)
-			if (lr.items[i].pcr == vit.pcr && lr.items[i].status == M_CHECK_NOT_COVERED &&
-			    vit.status == M_CHECK_VALUE_DIFFERS)
-				vit.expected = lr.items[i].expected;
-		*ret_diff = item_obj(policy, &vit);
-		m_check_result_free(&lr);
-		return 1;
-	}
-	m_check_result_free(&lr);
-	return 0;
 }
 
 /* ---- payload ---- */
@@ -397,8 +317,6 @@ struct att {
 	struct m_machine m;
 	struct srv_policy_set ps;
 	struct m_evidence *ev;
-	struct m_log *logs[M_EVIDENCE_MAX_LOGS];
-	size_t nlogs;
 	TPMT_PUBLIC ak;
 	uint8_t *akb, *pdata;
 	size_t akl, plen;
@@ -484,111 +402,55 @@ static int att_nonce(struct att *a, json_object *evo)
 	return 0;
 }
 
-/* key: the AK enrolled for this machine; the evidence's AK, if given, must be the same key */
+/* key: the AK enrolled for this machine (converted once: srv_ak_key()) */
 static int att_key(struct att *a)
 {
-	const struct m_evidence *ev = a->ev;
-	int r;
+	int r = m_b64_decode(a->m.ak_pub, strlen(a->m.ak_pub), M_AKPUB_MAX, NULL, &a->akb, &a->akl);
 
-	r = m_b64_decode(a->m.ak_pub, strlen(a->m.ak_pub), M_AKPUB_MAX, NULL, &a->akb, &a->akl);
 	if (r == 0)
 		r = m_tpm_public_parse(a->akb, a->akl, &a->ak);
 	if (r < 0) {
 		srv_fail(a->rep, 500, "internal-error", "the enrolled AK does not parse");
 		return -1;
 	}
-	if (ev->ak_pub_len && (ev->ak_pub_len != a->akl || memcmp(ev->ak_pub, a->akb, a->akl) != 0)) {
-		TPMT_PUBLIC evak;
-		uint8_t n1[M_NAME_MAX], n2[M_NAME_MAX];
-		size_t l1, l2;
-
-		if (m_tpm_public_parse(ev->ak_pub, ev->ak_pub_len, &evak) < 0 ||
-		    m_tpm_public_name(&evak, n1, &l1) < 0 || m_tpm_public_name(&a->ak, n2, &l2) < 0 || l1 != l2 ||
-		    memcmp(n1, n2, l1) != 0) {
-			srv_fail(a->rep, 403, "ak-mismatch", "the evidence's AK is not the one enrolled for this machine");
-			return -1;
-		}
-	}
 	a->ak_key = srv_ak_key(a->m.ak_pub, &a->ak);
 	return 0;
 }
 
-/* logs: each parses, and is the format it is declared as (the declared text is never echoed) */
-static int att_logs(struct att *a)
+/*
+ * The evidence: the library's one check (m_evidence_check(): the
+ * document's AK, its logs, the quote, every policy's manifest).
+ */
+static int att_evidence(struct att *a)
 {
-	for (size_t i = 0; i < a->ev->nlogs; i++) {
-		char lname[32];
-		int r;
-
-		snprintf(lname, sizeof(lname), "eventlogs[%zu]", i);
-		r = m_log_parse(a->ev->log[i].data, a->ev->log[i].len, lname, &a->logs[a->nlogs]);
-		if (r < 0) {
-			char *msg = m_text_escape_str(m_errmsg(r));
-
-			srv_fail(a->rep, r == -ENOMEM ? 500 : 403, r == -ENOMEM ? "internal-error"
-				 : m_verify_reason_name(M_V_EVENTLOG_MALFORMED), "%s", msg ? msg : lname);
-			free(msg);
-			return -1;
-		}
-		a->nlogs++;
-		if (strcmp(m_log_format_name(a->logs[a->nlogs - 1]->format), a->ev->log[i].format) != 0) {
-			srv_fail(a->rep, 403, m_verify_reason_name(M_V_EVENTLOG_MALFORMED),
-				 "%s: the declared format is not the data's, which is %s", lname,
-				 m_log_format_name(a->logs[a->nlogs - 1]->format));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* quote: signature, nonce, the policies' PCRs quoted, digest, logs replay (m_quote_verify()) */
-static int att_quote(struct att *a)
-{
-	struct m_quote_check qc = {
-		.attest = a->ev->attest, .attest_len = a->ev->attest_len, .sig = a->ev->sig,
-		.sig_len = a->ev->sig_len, .ak = &a->ak, .ak_key = a->ak_key, .nonce = a->ev->nonce,
-		.nonce_len = a->ev->nonce_len, .pcrs = &a->ev->pcrs, .required = a->ps.required,
-		.logs = a->logs, .nlogs = a->nlogs,
+	struct m_evidence_check c = {
+		.ev = a->ev, .ak = &a->ak, .ak_key = a->ak_key, .nonce = a->ev->nonce,
+		.nonce_len = a->ev->nonce_len, .required = a->ps.required, .manifests = a->ps.m,
+		.nmanifests = a->ps.n, .flags = M_EVIDENCE_LOGS_REQUIRED,
 	};
-	int r = m_quote_verify(&qc, &a->res);
+	struct m_first_difference d;
+	int r = m_evidence_check(&c, &a->res, &d);
 
 	if (r < 0) {
 		srv_fail(a->rep, 500, "internal-error", "%s", m_errmsg(r));
 		return -1;
 	}
-	if (a->res.reason != M_V_OK) {
+	/* a quote that verified may change the machine's row (settle()), whatever the manifests said */
+	switch (a->res.reason) {
+	case M_V_OK:
+		a->verified = true;
+		return 0;
+	case M_V_MANIFEST_MISMATCH:
+		a->verified = true;
+		srv_fail(a->rep, 403, "manifest-mismatch", "policy %s: %s", a->ps.names[d.manifest], a->res.msg);
+		json_object_object_add(a->rep->body, "first_difference",
+				       difference_obj(a->ps.names[d.manifest], &d, a->res.msg));
+		m_first_difference_clear(&d);
+		return -1;
+	default:
 		srv_fail(a->rep, 403, m_verify_reason_name(a->res.reason), "%s", a->res.msg);
 		return -1;
 	}
-	if (a->nlogs == 0) {
-		srv_fail(a->rep, 403, "eventlog-untouched-pcr", "no event log explains the quoted PCRs");
-		return -1;
-	}
-	a->verified = true;
-	return 0;
-}
-
-/* policy: every policy's manifest matches the quoted values and the logs */
-static int att_policy(struct att *a)
-{
-	for (size_t i = 0; i < a->ps.n; i++) {
-		json_object *diff = NULL, *msg;
-		int r = check_manifest(a->ps.names[i], a->ps.m[i], &a->ev->pcrs, a->res.quoted, a->logs, a->nlogs,
-				       &diff);
-
-		if (r < 0) {
-			srv_fail(a->rep, 500, "internal-error", "%s", m_errmsg(r));
-			return -1;
-		}
-		if (r > 0) {
-			json_object_object_get_ex(diff, "message", &msg);
-			srv_fail(a->rep, 403, "manifest-mismatch", "policy %s: %s", a->ps.names[i],
-				 json_object_get_string(msg));
-			json_object_object_add(a->rep->body, "first_difference", diff);
-			return -1;
-		}
-	}
-	return 0;
 }
 
 /* payload: sealed to this TPM, and the pass answer */
@@ -624,16 +486,13 @@ void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 	}
 	if (att_request(&a, req, &evo) < 0)
 		return;
-	if (att_machine(&a) == 0 && att_nonce(&a, evo) == 0 && att_key(&a) == 0 && att_logs(&a) == 0 &&
-	    att_quote(&a) == 0 && att_policy(&a) == 0)
+	if (att_machine(&a) == 0 && att_nonce(&a, evo) == 0 && att_key(&a) == 0 && att_evidence(&a) == 0)
 		att_payload(&a);
 	if (a.nonce_valid)
 		settle(s, a.st, rep, a.nh, a.nexp, a.verified ? &a.res : NULL, a.pname);
 	else if (rep->status == 403)
 		srv_audit(s, a.st, false, rep->machine, "attest", "fail", rep->reason ? rep->reason : "",
 			  fail_detail(rep));
-	for (size_t i = 0; i < a.nlogs; i++)
-		m_log_free(a.logs[i]);
 	m_evidence_free(a.ev);
 	m_machine_clear(&a.m);
 	EVP_PKEY_free(a.ak_key);
