@@ -173,6 +173,17 @@ int cmd_serve(int argc, char **argv)
 		return usage_error("serve", "unexpected argument '%s'", argv[optind]);
 	if (!cfg.listen || !cfg.tls_cert || !cfg.tls_key)
 		return usage_error("serve", "--listen, --tls-cert and --tls-key are required");
+	if (cfg.approve_policy) {
+		char buf[M_STORE_POLICY_LIST_MAX], *save = NULL;
+
+		if (m_store_policy_list_check(cfg.approve_policy) < 0)
+			return usage_error("serve", "--approve: %s", m_errmsg(-E2BIG));
+		memcpy(buf, cfg.approve_policy, strlen(cfg.approve_policy) + 1);
+		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			if (!m_store_name_ok(t, strlen(t)))
+				return usage_error("serve", "--approve: policy names are 1 to %u characters of"
+						   " [A-Za-z0-9._-]", M_STORE_NAME_MAX - 1);
+	}
 	/* trust on first use proves no TPM: approving what it enrols releases payloads to anyone */
 	if (cfg.tofu && cfg.approve_policy && !insecure_tofu)
 		return usage_error("serve", "--tofu with --approve approves any key that enrols, a software one"

@@ -34,12 +34,6 @@ static int64_t now(void)
 	return (int64_t)time(NULL);
 }
 
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-}
-
 /* Known and approved; -1 with the answer set otherwise. */
 static int machine_ready(struct m_store *st, struct srv_reply *rep, struct m_machine *m)
 {
@@ -87,7 +81,7 @@ int srv_nonce_key_load(struct srv *s, struct m_store *st)
 
 	if (RAND_bytes(k, sizeof(k)) != 1)
 		return m_err(-EIO, "no randomness");
-	hex(k, sizeof(k), kh);
+	m_hex(k, sizeof(k), kh);
 	r = m_store_secret(st, "nonce-key", kh, &v);
 	OPENSSL_cleanse(k, sizeof(k));
 	OPENSSL_cleanse(kh, sizeof(kh));
@@ -100,11 +94,17 @@ int srv_nonce_key_load(struct srv *s, struct m_store *st)
 	return r;
 }
 
+/*
+ * /v1/nonce answers every name alike: a name that is not an approved
+ * machine (unknown, pending, revoked) gets a nonce too, for the PCRs and
+ * banks of the policies together (srv_decoy_selection()), so the answer
+ * does not tell which names exist.  Its attestation fails at /v1/attest.
+ */
 void srv_nonce(struct srv *s, json_object *req, struct srv_reply *rep)
 {
 	struct m_store *st = srv_store(s);
 	struct m_machine m = { 0 };
-	struct srv_policy_set ps;
+	struct srv_policy_set ps = { 0 };
 	uint8_t n[M_NONCE_LEN];
 	char nh[2 * M_NONCE_LEN + 1];
 	int64_t exp = now() + s->cfg.nonce_ttl;
@@ -115,15 +115,26 @@ void srv_nonce(struct srv *s, json_object *req, struct srv_reply *rep)
 		srv_fail(rep, 503, "internal-error", "the database is unavailable");
 		return;
 	}
-	if (srv_get_name(req, "machine", rep, rep->machine, sizeof(rep->machine)) < 0 ||
-	    machine_ready(st, rep, &m) < 0 || policies_for(s, st, rep, &m, &ps) < 0)
+	if (srv_get_name(req, "machine", rep, rep->machine, sizeof(rep->machine)) < 0)
 		goto out;
+	if (machine_ready(st, rep, &m) < 0) {
+		if (rep->status != 403)
+			goto out;
+		r = srv_decoy_selection(s, st, &ps.pcrs, &ps.banks);
+		if (r < 0) {
+			slog_error("policy", r);
+			srv_fail(rep, 503, "internal-error", "the database is unavailable");
+			goto out;
+		}
+	} else if (policies_for(s, st, rep, &m, &ps) < 0) {
+		goto out;
+	}
 	/* nothing is written: the nonce carries its machine, expiry and MAC */
 	if ((r = m_nonce_make(s->nonce_key, rep->machine, exp, n)) < 0) {
 		srv_fail(rep, 500, "internal-error", "%s", m_errmsg(r));
 		goto out;
 	}
-	hex(n, sizeof(n), nh);
+	m_hex(n, sizeof(n), nh);
 	o = json_object_new_object();
 	json_object_object_add(o, "nonce", json_object_new_string(nh));
 	json_object_object_add(o, "expires", json_object_new_int64(exp));
@@ -397,7 +408,7 @@ static int att_nonce(struct att *a, json_object *evo)
 									: "the evidence has no nonce");
 		return -1;
 	}
-	hex(a->ev->nonce, a->ev->nonce_len, a->nh);
+	m_hex(a->ev->nonce, a->ev->nonce_len, a->nh);
 	a->nonce_valid = true;
 	return 0;
 }

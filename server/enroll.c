@@ -91,12 +91,6 @@ static bool ak_attributes_ok(const TPMT_PUBLIC *ak)
 	return (ak->objectAttributes & need) == need && !(ak->objectAttributes & TPMA_OBJECT_DECRYPT);
 }
 
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-}
-
 /* One enrolment's state, through its stages (srv_enroll()). */
 struct enr {
 	struct srv *s;
@@ -216,11 +210,11 @@ static int enr_credential(struct enr *x)
 		srv_fail(x->rep, 400, "bad-request", "ek_pub: %s", m_errmsg(r));
 		return -1;
 	}
-	hex(id, sizeof(id), x->e.id);
+	m_hex(id, sizeof(id), x->e.id);
 	memcpy(x->e.machine, x->rep->machine, sizeof(x->e.machine));
 	snprintf(x->e.ek_trust, sizeof(x->e.ek_trust), "%s", x->trust);
 	EVP_Digest(x->secret, sizeof(x->secret), h, NULL, EVP_sha256(), NULL);
-	hex(h, sizeof(h), x->e.secret_hash);
+	m_hex(h, sizeof(h), x->e.secret_hash);
 	x->e.expires = (int64_t)time(NULL) + SRV_ENROL_TTL;
 	r = m_store_enrolment_add(x->st, &x->e);
 	if (r < 0) {
@@ -300,7 +294,7 @@ void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep)
 	}
 	snprintf(rep->machine, sizeof(rep->machine), "%s", e.machine);
 	EVP_Digest(sec, secl, h, NULL, EVP_sha256(), NULL);
-	hex(h, sizeof(h), hh);
+	m_hex(h, sizeof(h), hh);
 	if (e.expires < (int64_t)time(NULL)) {
 		srv_fail(rep, 403, "activation-failed", "the enrolment expired; enrol again");
 		goto audit_fail;

@@ -124,11 +124,13 @@ struct m_store *srv_store(struct srv *s)
 
 void srv_fail(struct srv_reply *rep, unsigned status, const char *reason, const char *fmt, ...)
 {
-	char msg[512];
+	char *msg = NULL;
 	va_list ap;
 
+	/* whole: a message is never cut */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
 	if (rep->body)
 		json_object_put(rep->body);
@@ -137,7 +139,8 @@ void srv_fail(struct srv_reply *rep, unsigned status, const char *reason, const 
 	rep->body = json_object_new_object();
 	json_object_object_add(rep->body, "result", json_object_new_string("fail"));
 	json_object_object_add(rep->body, "reason", json_object_new_string(reason));
-	json_object_object_add(rep->body, "message", json_object_new_string(msg));
+	json_object_object_add(rep->body, "message", json_object_new_string(msg ? msg : "out of memory"));
+	free(msg);
 }
 
 void srv_ok(struct srv_reply *rep, json_object *body)

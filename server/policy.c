@@ -186,3 +186,45 @@ void srv_policies_free(struct srv *s)
 	}
 	s->heads = NULL;
 }
+
+struct decoy_ctx {
+	uint32_t pcrs;
+	unsigned banks;
+};
+
+static int decoy_row(const struct m_policy *p, void *arg)
+{
+	struct decoy_ctx *d = arg;
+
+	d->pcrs |= p->pcrs;
+	d->banks |= p->banks;
+	return 0;
+}
+
+int srv_decoy_selection(struct srv *s, struct m_store *st, uint32_t *ret_pcrs, unsigned *ret_banks)
+{
+	struct decoy_ctx d = { 0 };
+	int64_t t = mono_ms();
+	bool fresh;
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	fresh = s->decoy_ms && t - s->decoy_ms < SRV_POLICY_RECHECK_MS;
+	d.pcrs = s->decoy_pcrs;
+	d.banks = s->decoy_banks;
+	pthread_mutex_unlock(&s->lock);
+	if (!fresh) {
+		d = (struct decoy_ctx){ 0 };
+		r = m_store_policy_list(st, decoy_row, &d);
+		if (r < 0)
+			return r;
+		pthread_mutex_lock(&s->lock);
+		s->decoy_pcrs = d.pcrs;
+		s->decoy_banks = d.banks;
+		s->decoy_ms = t;
+		pthread_mutex_unlock(&s->lock);
+	}
+	*ret_pcrs = d.pcrs;
+	*ret_banks = d.banks;
+	return 0;
+}

@@ -60,6 +60,9 @@ struct srv {
 	struct srv_cached_policy *policies;
 	struct srv_policy_head *heads;
 	uint8_t nonce_key[M_NONCE_KEY_LEN];	/* shared by the verifiers of one database */
+	uint32_t decoy_pcrs;		/* srv_decoy_selection()'s cache, under lock */
+	unsigned decoy_banks;
+	int64_t decoy_ms;
 	double audit_t, audit_tokens;	/* the unproven requests' audit bucket (audit.c), under lock */
 	unsigned long audit_dropped;
 };
@@ -109,6 +112,13 @@ struct srv_policy_set {
 /** srv_policies() - -ENOENT (message names it) when a policy does not exist or the list is empty. */
 int srv_policies(struct srv *s, struct m_store *st, const char *list, struct srv_policy_set *ret);
 void srv_policies_free(struct srv *s);
+/**
+ * srv_decoy_selection() - the PCRs and banks /v1/nonce names for a name
+ * that is not an approved machine: every policy's together (in a fleet of
+ * one policy, what an approved machine is told), read again at most once
+ * per SRV_POLICY_RECHECK_MS.
+ */
+int srv_decoy_selection(struct srv *s, struct m_store *st, uint32_t *ret_pcrs, unsigned *ret_banks);
 
 /* enrolled AKs as OpenSSL keys, converted once (akcache.c) */
 #define SRV_AK_CACHE 131072	/* slots: one converted key each (a 100,000-machine fleet fits) */

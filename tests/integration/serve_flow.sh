@@ -25,8 +25,9 @@ for kind in sqlite pg; do
 
 	enrol "$T/a" m1 || { cat "$T/ans" >&2; die "$kind: enrolment failed"; }
 	assert_eq "$kind: enrolled, pending" enrolled "$(jget "$T/ans" status)"
-	printf '{"machine":"m1"}' > "$T/n.json"
-	code=$(post /v1/nonce "$T/n.json")
+	nonce m1; quote "$NONCE" "$T/ev.json"
+	attest_req m1 "$T/ev.json" "$T/req.json"
+	code=$(post /v1/attest "$T/req.json")
 	expect_reason 403 not-approved
 	"$M" admin --db "$DB" machine approve m1 --policy good
 	expect_exit 3 "$M" admin --db "$DB" machine approve m1 --policy goood

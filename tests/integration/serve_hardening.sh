@@ -70,6 +70,22 @@ for kind in sqlite pg; do
 	nonce m1; quote "$NONCE" "$T/ev.json"; attempt pkg
 	assert_eq "$kind: the baseline passes" 200 "$code"
 
+	# 12. /v1/nonce answers every name alike: an unknown name and a revoked one get what m1 gets
+	nonce m1; cp "$T/ans" "$T/n-m1.json"
+	printf 'm1-revoked %s %s\n' "$(base64 -w0 "$T/a/ek.pub")" "$(base64 -w0 "$T/a/ak.pub")" > "$T/imp.tsv"
+	"$M" admin --db "$DB" machine import "$T/imp.tsv" --policy good
+	"$M" admin --db "$DB" machine revoke m1-revoked
+	for who in nosuch m1-revoked; do
+		printf '{"machine":"%s"}' "$who" > "$T/n.json"
+		code=$(post /v1/nonce "$T/n.json")
+		assert_eq "$kind: /v1/nonce for $who" 200 "$code"
+		python3 -c 'import json,sys
+a,b=json.load(open(sys.argv[1])),json.load(open(sys.argv[2]))
+assert sorted(a)==sorted(b) and a["pcrs"]==b["pcrs"] and a["banks"]==b["banks"] and len(a["nonce"])==len(b["nonce"]), (a,b)' \
+			"$T/n-m1.json" "$T/ans" || die "$kind: /v1/nonce tells $who from m1"
+	done
+	ok "$kind: /v1/nonce answers an unknown and a revoked name as it answers an approved one"
+
 	# 4. Unauthenticated writes: a bogus nonce does not touch the machine's row, and a flood of
 	# unproven requests (attest with a bogus nonce, enrolment replaying m1's public EK and AK)
 	# writes at most the audit bucket: 60 records, then 10 a second.
