@@ -218,6 +218,8 @@ int srv_decoy_selection(struct srv *s, struct m_store *st, uint32_t *ret_pcrs, u
 		r = m_store_policy_list(st, decoy_row, &d);
 		if (r < 0)
 			return r;
+		if (!d.pcrs || !d.banks)
+			d = (struct decoy_ctx){ SRV_DECOY_PCRS, M_BANK_BIT(M_SHA256) };
 		pthread_mutex_lock(&s->lock);
 		s->decoy_pcrs = d.pcrs;
 		s->decoy_banks = d.banks;

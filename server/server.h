@@ -118,6 +118,7 @@ void srv_policies_free(struct srv *s);
  * one policy, what an approved machine is told), read again at most once
  * per SRV_POLICY_RECHECK_MS.
  */
+#define SRV_DECOY_PCRS 0xffu	/* with no policy at all: PCRs 0-7, sha256 */
 int srv_decoy_selection(struct srv *s, struct m_store *st, uint32_t *ret_pcrs, unsigned *ret_banks);
 
 /* enrolled AKs as OpenSSL keys, converted once (akcache.c) */

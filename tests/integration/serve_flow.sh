@@ -78,6 +78,7 @@ assert any("tofu" in x["detail"] for x in a if x["event"]=="enroll")' "$T/audit.
 
 	# mutual TLS: once configured, required on every endpoint but health
 	serve_start "$DB" --tofu --client-ca "$T/ca.crt"
+	printf '{"machine":"m1"}' > "$T/n.json"
 	code=$(post /v1/nonce "$T/n.json")
 	expect_reason 403 client-cert-required
 	curl -sf --cacert "$T/ca.crt" "$URL/v1/health" >/dev/null || die "health needs no client cert"
