@@ -182,7 +182,7 @@ PY
 		nonce m1; quote "$NONCE" "$T/ev.json"
 		python3 -c 'import sqlite3,sys,time
 c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute("BEGIN EXCLUSIVE"); c.execute("INSERT INTO secrets VALUES (\"lock\",\"x\")")
-open(sys.argv[2],"w").write("locked"); time.sleep(13); c.execute("ROLLBACK")' "${DB#sqlite:}" "$T/locked" &
+open(sys.argv[2],"w").write("locked"); time.sleep(11); c.execute("ROLLBACK")' "${DB#sqlite:}" "$T/locked" &
 		LOCKER=$!
 		until [ -s "$T/locked" ]; do sleep 0.05; done
 		attempt pkg
