@@ -371,15 +371,6 @@ int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock
 	return n ? 0 : -ERANGE;
 }
 
-int m_store_machine_result(struct m_store *s, const char *name, const char *result, const char *reason,
-			   int64_t at)
-{
-	struct m_sqlp p[] = { SQL_TEXT(name), SQL_TEXT(result), SQL_TEXT(reason), SQL_INT(at) };
-
-	return q(s, "UPDATE machines SET last_result = $2, last_reason = $3, last_at = $4 WHERE name = $1",
-		 p, 4, NULL, NULL, NULL);
-}
-
 struct list_ctx {
 	int (*cb)(const struct m_machine *m, void *arg);
 	void *arg;

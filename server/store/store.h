@@ -163,8 +163,6 @@ int m_store_policy_list_check(const char *list);
 bool m_store_policy_weak(uint32_t pcrs);
 /** m_store_machine_set() - change state (-1: keep) and policy (NULL: keep); -ENOENT if unknown. */
 int m_store_machine_set(struct m_store *s, const char *name, int state, const char *policy);
-int m_store_machine_result(struct m_store *s, const char *name, const char *result, const char *reason,
-			   int64_t at);
 /**
  * m_store_machine_attested() - record a quote's clock and the attestation's
  * result, if the clock does not go backwards, lexicographically
