@@ -604,6 +604,38 @@ static void maintain(struct m_store *st, bool expire)
 		slog_error("checkpoint", r);
 }
 
+/* libmicrohttpd with the limits of the file comment */
+static struct MHD_Daemon *start_daemon(struct srv *s, const struct sockaddr_in *sa, const char *cert,
+				       const char *key, const char *ca)
+{
+	const struct srv_config *cfg = &s->cfg;
+	struct MHD_OptionItem o[16];
+	size_t n = 0;
+
+#define OPT(k, v, p) (o[n++] = (struct MHD_OptionItem){ (k), (intptr_t)(v), (void *)(p) })
+	OPT(MHD_OPTION_SOCK_ADDR, 0, sa);
+	OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, cert);
+	OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, key);
+	OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, TLS_PRIORITIES);
+	if (ca)
+		OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, ca);
+	OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL);
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout, NULL);
+	OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns, NULL);
+	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip, NULL);
+	OPT(MHD_OPTION_NOTIFY_COMPLETED, completed, s);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s);
+	OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+	/*
+	 * No MHD_USE_TURBO: with it, libmicrohttpd 0.9.75 at its connection
+	 * limit leaves closed connections unreaped and its workers spinning
+	 * (tests/integration/serve_load.sh floods past the limit).
+	 */
+	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG,
+				0, NULL, NULL, handler, s, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+}
+
 int srv_run(const struct srv_config *cfg, volatile int *stop)
 {
 	struct srv *s = calloc(1, sizeof(*s));
@@ -640,33 +672,7 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 	if (r < 0)
 		goto out;
 
-	{
-		struct MHD_OptionItem o[16];
-		size_t n = 0;
-
-#define OPT(k, v, p) (o[n++] = (struct MHD_OptionItem){ (k), (intptr_t)(v), (p) })
-		OPT(MHD_OPTION_SOCK_ADDR, 0, &sa);
-		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, cert);
-		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, key);
-		OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, TLS_PRIORITIES);
-		if (ca)
-			OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, ca);
-		OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL);
-		OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout, NULL);
-		OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns, NULL);
-		OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip, NULL);
-		OPT(MHD_OPTION_NOTIFY_COMPLETED, completed, s);
-		OPT(MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s);
-		OPT(MHD_OPTION_END, 0, NULL);
-#undef OPT
-		/*
-		 * No MHD_USE_TURBO: with it, libmicrohttpd 0.9.75 at its connection
-		 * limit leaves closed connections unreaped and its workers spinning
-		 * (tests/integration/serve_load.sh floods past the limit).
-		 */
-		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG,
-				     0, NULL, NULL, handler, s, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
-	}
+	d = start_daemon(s, &sa, cert, key, ca);
 	if (!d) {
 		r = m_err(-EIO, "cannot listen on %s with TLS (port in use, or a bad certificate/key)", cfg->listen);
 		goto out;
