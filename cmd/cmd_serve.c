@@ -33,6 +33,9 @@ static void help(void)
 	      "      --tls-key FILE       its private key (PEM)\n"
 	      "      --client-ca FILE     require client certificates signed by this CA\n"
 	      "                           (mutual TLS) on every endpoint but /v1/health\n"
+	      "      --client-cert-binds-machine\n"
+	      "                           with --client-ca: a request naming a machine needs\n"
+	      "                           a client certificate whose subject CN is that name\n"
 	      "  -d, --db URL             sqlite:PATH (default sqlite:measured.db) or\n"
 	      "                           postgresql:CONNINFO (libpq syntax)\n"
 	      "      --ek-ca FILE         a CA certificate (PEM) for EK certificates\n"
@@ -64,7 +67,7 @@ static void help(void)
 }
 
 enum { OPT_CERT = 0x100, OPT_KEY, OPT_CA, OPT_EKCA, OPT_TOFU, OPT_TTL, OPT_TIMEOUT, OPT_DEADLINE, OPT_BODY,
-       OPT_APPROVE, OPT_INSECURE_TOFU, OPT_MAXCONN, OPT_MAXIP, OPT_SHAREDDB };
+       OPT_APPROVE, OPT_INSECURE_TOFU, OPT_MAXCONN, OPT_MAXIP, OPT_SHAREDDB, OPT_BINDNAME };
 
 static int num(const char *s, unsigned long lo, unsigned long hi, unsigned long *ret)
 {
@@ -99,6 +102,7 @@ int cmd_serve(int argc, char **argv)
 		{ "max-connections", required_argument, NULL, OPT_MAXCONN },
 		{ "max-connections-per-ip", required_argument, NULL, OPT_MAXIP },
 		{ "allow-readable-db", no_argument, NULL, OPT_SHAREDDB },
+		{ "client-cert-binds-machine", no_argument, NULL, OPT_BINDNAME },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -164,6 +168,7 @@ int cmd_serve(int argc, char **argv)
 			cfg.max_conns_per_ip = (unsigned)v;
 			break;
 		case OPT_SHAREDDB: cfg.allow_shared_db = true; break;
+		case OPT_BINDNAME: cfg.bind_client_name = true; break;
 		case 'q': cfg.quiet = true; break;
 		case 'h': help(); return EXIT_OK;
 		default: return usage_error("serve", "unknown option");
@@ -173,6 +178,8 @@ int cmd_serve(int argc, char **argv)
 		return usage_error("serve", "unexpected argument '%s'", argv[optind]);
 	if (!cfg.listen || !cfg.tls_cert || !cfg.tls_key)
 		return usage_error("serve", "--listen, --tls-cert and --tls-key are required");
+	if (cfg.bind_client_name && !cfg.client_ca)
+		return usage_error("serve", "--client-cert-binds-machine needs --client-ca");
 	if (cfg.approve_policy) {
 		char buf[M_STORE_POLICY_LIST_MAX], *save = NULL;
 

@@ -54,6 +54,7 @@ struct route;
 
 struct req {
 	const struct route *rt;
+	char cert_name[M_STORE_NAME_MAX];	/* the client certificate's CN, with --client-cert-binds-machine */
 	char *body;
 	size_t len, cap;
 	bool too_big;
@@ -258,12 +259,29 @@ static bool for_client_auth(const gnutls_datum_t *der)
 	return ok;
 }
 
+/* the certificate's subject CN, whole (a CN that does not fit is no name) */
+static bool common_name(const gnutls_datum_t *der, char *out, size_t len)
+{
+	gnutls_x509_crt_t crt;
+	size_t sz = len;
+	bool ok = false;
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) == 0 &&
+	    gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, out, &sz) == 0 && sz < len &&
+	    strlen(out) == sz)
+		ok = true;
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
 /*
  * With a client CA: a client certificate that GnuTLS verified against it,
  * and that was issued for TLS client authentication (the server's own
  * certificate, under the same CA, is not).
  */
-static bool client_verified(struct MHD_Connection *c)
+static bool client_verified(struct MHD_Connection *c, char *ret_cn, size_t cn_len)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	const gnutls_datum_t *peers;
@@ -279,7 +297,7 @@ static bool client_verified(struct MHD_Connection *c)
 		return false;
 	if (gnutls_certificate_verify_peers2(sess, &status) != GNUTLS_E_SUCCESS || status != 0)
 		return false;
-	return for_client_auth(&peers[0]);
+	return for_client_auth(&peers[0]) && (!ret_cn || common_name(&peers[0], ret_cn, cn_len));
 }
 
 static double ms_since(const struct timespec *t0)
@@ -323,7 +341,7 @@ static size_t body_max(const struct srv *s, const struct route *rt)
 static void dispatch(struct srv *s, struct req *rq, struct srv_reply *rep)
 {
 	json_tokener *tok;
-	json_object *o;
+	json_object *o, *m;
 
 	if (rq->rt->body_max == 0) {
 		rq->rt->fn(s, NULL, rep);
@@ -345,6 +363,13 @@ static void dispatch(struct srv *s, struct req *rq, struct srv_reply *rep)
 		return;
 	}
 	json_tokener_free(tok);
+	if (s->cfg.bind_client_name && json_object_object_get_ex(o, "machine", &m) &&
+	    json_object_is_type(m, json_type_string) && strcmp(json_object_get_string(m), rq->cert_name) != 0) {
+		/* the certificate names the one machine it may speak for */
+		srv_fail(rep, 403, "client-cert-required", "the client certificate is not for this machine");
+		json_object_put(o);
+		return;
+	}
 	rq->rt->fn(s, o, rep);
 	json_object_put(o);
 }
@@ -360,7 +385,10 @@ static enum MHD_Result request_start(struct srv *s, struct MHD_Connection *c, co
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (!strcmp(url, routes[i].path))
 			rt = &routes[i];
-	if (rt && !rt->open && s->cfg.client_ca && !client_verified(c))
+	char cn[M_STORE_NAME_MAX] = "";
+
+	if (rt && !rt->open && s->cfg.client_ca &&
+	    !client_verified(c, s->cfg.bind_client_name ? cn : NULL, sizeof(cn)))
 		return send_error(c, 403, "client-cert-required",
 				  "a client certificate for TLS client authentication, signed by the configured CA, "
 				  "is required");
@@ -372,6 +400,7 @@ static enum MHD_Result request_start(struct srv *s, struct MHD_Connection *c, co
 	if (!rq)
 		return MHD_NO;
 	rq->rt = rt;
+	memcpy(rq->cert_name, cn, sizeof(cn));
 	clock_gettime(CLOCK_MONOTONIC, &rq->start);
 	*con_cls = rq;
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);

@@ -43,6 +43,7 @@ struct srv_config {
 	unsigned max_conns;		/* connections at once */
 	unsigned max_conns_per_ip;	/* from one address */
 	bool allow_shared_db;		/* open a SQLite file others can read */
+	bool bind_client_name;		/* a client certificate's CN must be the request's machine */
 	size_t attest_body_max;
 	bool quiet;			/* no per-request log lines */
 };

@@ -298,6 +298,23 @@ CURL_EXTRA="--cert $T/client.crt --key $T/client.key"
 code=$(post /v1/nonce "$T/n.json")
 [ "$code" != 403 ] || [ "$(jget "$T/ans" reason)" != client-cert-required ] || die "the client certificate was refused"
 ok "mTLS: the client certificate is accepted"
+serve_stop
+# bound: the certificate's CN must be the request's machine (client.crt's CN is "agent")
+(
+cd "$T"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=m1 -keyout m1.key -out m1.csr 2>/dev/null
+openssl x509 -req -in m1.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile client.ext -out m1.crt 2>/dev/null
+)
+serve_start "$DB" --client-ca "$T/ca.crt" --client-cert-binds-machine
+code=$(post /v1/nonce "$T/n.json")
+expect_reason 403 client-cert-required
+grep -q "the client certificate is not for this machine" "$T/ans" || die "binding: $(cat "$T/ans")"
+CURL_EXTRA="--cert $T/m1.crt --key $T/m1.key"
+code=$(post /v1/nonce "$T/n.json")
+assert_eq "mTLS: a certificate for m1 asks for m1's nonce" 200 "$code"
+printf '{"machine":"m2"}' > "$T/n2.json"
+code=$(post /v1/nonce "$T/n2.json")
+expect_reason 403 client-cert-required
 CURL_EXTRA=""
 serve_stop
 
