@@ -507,6 +507,10 @@ int m_agent_run(struct m_tpm *tpm, struct m_http *http, const struct m_agent_con
 	memset(ret, 0, sizeof(*ret));
 	if (!cfg->machine || !*cfg->machine || strlen(cfg->machine) >= sizeof(((struct m_agent_state *)0)->machine))
 		return io_fault(&x, m_err(-EINVAL, "machine name empty or over 255 bytes"));
+	/* the enrolment record keeps the URL whole: one it could not hold is refused, never cut */
+	if (!cfg->server || strlen(cfg->server) >= sizeof(((struct m_agent_state *)0)->server))
+		return io_fault(&x, m_err(-EINVAL, "server URL empty or over %zu bytes",
+					  sizeof(((struct m_agent_state *)0)->server) - 1));
 	if (cfg->payload && !cfg->output)
 		return io_fault(&x, m_err(-EINVAL, "a payload needs an output file"));
 	r = keys_load(&x);
@@ -514,6 +518,18 @@ int m_agent_run(struct m_tpm *tpm, struct m_http *http, const struct m_agent_con
 		r = enroll(&x);
 	if (r == 0)
 		r = attest(&x);
+	/* the verifier forgot this machine (its nonce answers every name alike): enrol again, once */
+	if (r == 1 && !ret->enrolled && m_json_str(ret->answer, "reason") &&
+	    !strcmp(m_json_str(ret->answer, "reason"), "unknown-machine")) {
+		json_object_put(ret->answer);
+		ret->answer = NULL;
+		keys_flush(&x);
+		r = keys_load(&x);
+		if (r >= 0)
+			r = enroll(&x);
+		if (r == 0)
+			r = attest(&x);
+	}
 	keys_flush(&x);
 	/* 1 from post(): the verifier refused; that is an answer, not an error */
 	return r > 0 ? 0 : r;

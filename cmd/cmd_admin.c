@@ -16,6 +16,7 @@
 #include "measured/attest.h"
 #include "measured/credential.h"
 #include "measured/error.h"
+#include "measured/text.h"
 #include "measured/file.h"
 #include "measured/manifest.h"
 #include "store.h"
@@ -55,14 +56,35 @@ static int open_db(const char *url, struct m_store **st)
 	return r < 0 ? fail(EXIT_INPUT, r, "database") : 0;
 }
 
+/* a name given on the command line: the server's rule (m_store_name_ok()), or a usage error */
+static int check_name(const char *what, const char *name)
+{
+	char *e;
+
+	if (m_store_name_ok(name, strlen(name)))
+		return 0;
+	e = m_text_escape_str(name);
+	usage_error("admin", "%s '%s': 1 to %u characters of [A-Za-z0-9._-]", what, e ? e : "", M_STORE_NAME_MAX - 1);
+	free(e);
+	return EXIT_USAGE;
+}
+
 static int check_policies(struct m_store *st, const char *list)
 {
-	char buf[512], *save = NULL;
+	char buf[M_STORE_POLICY_LIST_MAX], *save = NULL;
 	struct m_policy p;
 	int r;
 
-	snprintf(buf, sizeof(buf), "%s", list);
+	/* refused whole when too long or too many: a list is never stored cut */
+	r = m_store_policy_list_check(list);
+	if (r < 0)
+		return fail(EXIT_INPUT, r, "policy");
+	memcpy(buf, list, strlen(list) + 1);
+	if (!buf[0] || buf[0] == ',' || buf[strlen(buf) - 1] == ',' || strstr(buf, ",,"))
+		return usage_error("admin", "--policy: NAME[,NAME...]");
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if ((r = check_name("policy", t)) != 0)
+			return r;
 		r = m_store_policy_head(st, t, &p);
 		if (r == -ENOENT)
 			return fail(EXIT_INPUT, m_err(-ENOENT, "no policy '%s' (see `admin policy list`)", t),
@@ -73,10 +95,21 @@ static int check_policies(struct m_store *st, const char *list)
 	return 0;
 }
 
+/* stored text printed: made printable, for rows written before the store escaped them */
+static void text_str(const char *s)
+{
+	char *e = m_text_printable(s);
+
+	fputs(e ? e : "?", stdout);
+	free(e);
+}
+
 static void json_str(const char *s)
 {
-	json_object *o = json_object_new_string(s);
+	char *e = m_text_printable(s);
+	json_object *o = json_object_new_string(e ? e : "?");
 
+	free(e);
 	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), stdout);
 	json_object_put(o);
 }
@@ -106,6 +139,8 @@ static int policy_add(struct m_store *st, int argc, char **argv)
 	}
 	if (optind + 1 != argc || !mf)
 		return usage_error("admin", "policy add NAME --manifest FILE [--pcrs LIST] [--banks LIST]");
+	if ((r = check_name("policy", argv[optind])) != 0)
+		return r;
 	snprintf(pol.name, sizeof(pol.name), "%s", argv[optind]);
 	r = m_read_file(mf, M_STORE_MANIFEST_MAX, &text, &len);
 	if (r < 0)
@@ -144,6 +179,9 @@ static int policy_add(struct m_store *st, int argc, char **argv)
 		goto out;
 	}
 	m_store_audit(st, "", "policy-add", "ok", "", pol.name);
+	if (m_store_policy_weak(pol.pcrs))
+		fprintf(stderr, "measured admin: warning: policy '%s' covers only PCRs software can extend at will"
+			" (15, 16, 23): it proves nothing about the boot chain\n", pol.name);
 	r = EXIT_OK;
 out:
 	free(text);
@@ -199,6 +237,8 @@ static int payload_add(struct m_store *st, int argc, char **argv)
 	}
 	if (optind + 1 != argc || !file || !policy || strchr(policy, ','))
 		return usage_error("admin", "payload add NAME --file FILE --policy NAME");
+	if ((r = check_name("payload", argv[optind])) != 0)
+		return r;
 	if ((r = check_policies(st, policy)) != 0)
 		return r;
 	r = m_read_file(file, M_STORE_PAYLOAD_MAX, &d, &n);
@@ -260,7 +300,7 @@ static int machine_import(struct m_store *st, const char *file, const char *poli
 
 		if (!name || name[0] == '#')
 			continue;
-		if (!ek || !ak || strlen(name) >= sizeof(m.name)) {
+		if (!ek || !ak || !m_store_name_ok(name, strlen(name))) {
 			r = fail(EXIT_INPUT, m_err(-EINVAL, "%s: line %zu: NAME EK_PUB AK_PUB", file, n + 1), "import");
 			break;
 		}
@@ -327,6 +367,8 @@ static int machine_cmd(struct m_store *st, int argc, char **argv)
 	if (!strcmp(argv[optind], "approve") || !strcmp(argv[optind], "revoke")) {
 		bool approve = argv[optind][0] == 'a';
 
+		if ((r = check_name("machine", argv[optind + 1])) != 0)
+			return r;
 		r = m_store_machine_set(st, argv[optind + 1], approve ? M_MACHINE_APPROVED : M_MACHINE_REVOKED,
 					approve ? policy : NULL);
 		if (r < 0)
@@ -353,15 +395,29 @@ static int print_audit(const struct m_audit *a, void *arg)
 		first = false;
 		printf("{\"id\":%" PRId64 ",\"at\":%" PRId64 ",\"machine\":", a->id, a->at);
 		json_str(a->machine);
-		printf(",\"event\":\"%s\",\"result\":\"%s\",\"reason\":\"%s\",\"detail\":", a->event, a->result,
-		       a->reason);
+		fputs(",\"event\":", stdout);
+		json_str(a->event);
+		fputs(",\"result\":", stdout);
+		json_str(a->result);
+		fputs(",\"reason\":", stdout);
+		json_str(a->reason);
+		fputs(",\"detail\":", stdout);
 		json_str(a->detail);
 		fputs("}", stdout);
 	} else {
 		gmtime_r(&tt, &tm);
 		strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		printf("%" PRId64 " %s %s %s %s %s %s\n", a->id, t, a->machine[0] ? a->machine : "-", a->event,
-		       a->result, a->reason[0] ? a->reason : "-", a->detail);
+		printf("%" PRId64 " %s ", a->id, t);
+		text_str(a->machine[0] ? a->machine : "-");
+		putchar(' ');
+		text_str(a->event);
+		putchar(' ');
+		text_str(a->result);
+		putchar(' ');
+		text_str(a->reason[0] ? a->reason : "-");
+		putchar(' ');
+		text_str(a->detail);
+		putchar('\n');
 	}
 	return 0;
 }
@@ -385,6 +441,8 @@ static int audit_cmd(struct m_store *st, int argc, char **argv)
 		default: return usage_error("admin", "audit: unknown option");
 		}
 	}
+	if (machine && (r = check_name("machine", machine)) != 0)
+		return r;
 	if (json)
 		fputs("[", stdout);
 	r = m_store_audit_list(st, machine, limit, print_audit, &json);

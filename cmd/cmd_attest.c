@@ -15,6 +15,7 @@
 #include "tpm_opts.h"
 #include "agent.h"
 #include "measured/error.h"
+#include "measured/text.h"
 
 const char cmd_attest_summary[] = "attest this machine to a verifier and receive its payload";
 
@@ -40,7 +41,11 @@ static void help(void)
 	      TPM_OPTS_HELP
 	      "  -s, --server URL       the verifier, https:// only (TLS is always verified)\n"
 	      "  -m, --machine NAME     this machine's name at the verifier\n"
-	      "      --ca-cert FILE     PEM CA certificate(s) for the server (default: system CAs)\n"
+	      "      --ca-cert FILE     PEM CA certificate(s) the server's certificate must\n"
+	      "                         chain to: the verifier's own CA, pinned (required\n"
+	      "                         unless --system-ca)\n"
+	      "      --system-ca        trust the system's CA store for the server instead\n"
+	      "                         (any public CA could then vouch for a verifier)\n"
 	      "      --client-cert FILE PEM client certificate for mutual TLS (with --client-key)\n"
 	      "      --client-key FILE  its PEM private key\n"
 	      "  -p, --pcrs LIST        PCRs to quote (default: the ones the server names)\n"
@@ -60,19 +65,28 @@ static void help(void)
 	      "protocol error, 4 TPM error.\n", stdout);
 }
 
+/* text from the server, printed escaped (include/measured/text.h) */
+static void put_text(const char *prefix, const char *s)
+{
+	char *e = m_text_escape_str(s);
+
+	printf("%s%s", prefix, e ? e : "?");
+	free(e);
+}
+
 static void print_difference(json_object *d)
 {
 	json_object *v;
 
 	printf("first difference:");
 	if (json_object_object_get_ex(d, "pcr", &v))
-		printf(" pcr %s", json_object_get_string(v));
+		put_text(" pcr ", json_object_get_string(v));
 	if (json_object_object_get_ex(d, "bank", &v))
-		printf(" bank %s", json_object_get_string(v));
+		put_text(" bank ", json_object_get_string(v));
 	if (json_object_object_get_ex(d, "status", &v))
-		printf(" %s", json_object_get_string(v));
+		put_text(" ", json_object_get_string(v));
 	if (json_object_object_get_ex(d, "index", &v))
-		printf(" event %s", json_object_get_string(v));
+		put_text(" event ", json_object_get_string(v));
 	putchar('\n');
 	if (json_object_object_get_ex(d, "expected", &v))
 		printf("  expected: %s\n", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -117,19 +131,33 @@ static void report(const struct m_agent_config *cfg, const struct m_agent_result
 			printf("payload %s %zu %s\n", cfg->payload, res->payload_len, cfg->output);
 		return;
 	}
-	printf("fail %s %s: %s\n", cfg->machine, reason ? reason : "no-reason", msg ? msg : "");
+	printf("fail %s ", cfg->machine);
+	put_text("", reason ? reason : "no-reason");
+	put_text(": ", msg ? msg : "");
+	putchar('\n');
 	if (d && json_object_is_type(d, json_type_object))
 		print_difference(d);
 }
 
-int cmd_attest(int argc, char **argv)
+/* the command line */
+struct aopts {
+	struct m_agent_config cfg;
+	struct m_http_opts ho;
+	const char *tcti, *logs[M_EVIDENCE_MAX_LOGS];
+	bool json, no_logs, system_ca;
+};
+
+/* options: -1 to go on, else the exit code */
+static int attest_options(int argc, char **argv, struct aopts *o)
 {
-	enum { OPT_CA = 256, OPT_CCERT, OPT_CKEY, OPT_PAYLOAD, OPT_AKALG, OPT_STATE, OPT_JSON, OPT_TIMEOUT };
+	enum { OPT_CA = 256, OPT_CCERT, OPT_CKEY, OPT_PAYLOAD, OPT_AKALG, OPT_STATE, OPT_JSON, OPT_TIMEOUT,
+	       OPT_SYSCA };
 	static const struct option opts[] = {
 		{ "tcti", required_argument, NULL, 'T' },
 		{ "server", required_argument, NULL, 's' },
 		{ "machine", required_argument, NULL, 'm' },
 		{ "ca-cert", required_argument, NULL, OPT_CA },
+		{ "system-ca", no_argument, NULL, OPT_SYSCA },
 		{ "client-cert", required_argument, NULL, OPT_CCERT },
 		{ "client-key", required_argument, NULL, OPT_CKEY },
 		{ "pcrs", required_argument, NULL, 'p' },
@@ -144,56 +172,51 @@ int cmd_attest(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct m_agent_config cfg = { .alg = M_KEY_RSA2048, .state_dir = DEFAULT_STATE };
-	struct m_http_opts ho = { 0 };
-	struct m_agent_result res = { 0 };
-	struct m_http *http = NULL;
-	struct m_tpm *tpm = NULL;
-	const char *tcti = NULL, *logs[M_EVIDENCE_MAX_LOGS];
-	bool json = false, no_logs = false;
-	struct stat st;
+	struct m_agent_config *cfg = &o->cfg;
 	char *end;
-	int c, r, rc;
+	int c;
 
-	progname_sub = "attest";
-	cfg.logs = logs;
+	cfg->alg = M_KEY_RSA2048;
+	cfg->state_dir = DEFAULT_STATE;
+	cfg->logs = o->logs;
 	while ((c = getopt_long(argc, argv, "T:s:m:p:b:e:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'T': tcti = optarg; break;
-		case 's': cfg.server = ho.server = optarg; break;
-		case 'm': cfg.machine = optarg; break;
-		case 'o': cfg.output = optarg; break;
-		case OPT_CA: ho.ca_cert = optarg; break;
-		case OPT_CCERT: ho.client_cert = optarg; break;
-		case OPT_CKEY: ho.client_key = optarg; break;
-		case OPT_PAYLOAD: cfg.payload = optarg; break;
-		case OPT_STATE: cfg.state_dir = optarg; break;
-		case OPT_JSON: json = true; break;
+		case 'T': o->tcti = optarg; break;
+		case 's': cfg->server = o->ho.server = optarg; break;
+		case 'm': cfg->machine = optarg; break;
+		case 'o': cfg->output = optarg; break;
+		case OPT_CA: o->ho.ca_cert = optarg; break;
+		case OPT_SYSCA: o->system_ca = true; break;
+		case OPT_CCERT: o->ho.client_cert = optarg; break;
+		case OPT_CKEY: o->ho.client_key = optarg; break;
+		case OPT_PAYLOAD: cfg->payload = optarg; break;
+		case OPT_STATE: cfg->state_dir = optarg; break;
+		case OPT_JSON: o->json = true; break;
 		case 'p':
-			if (m_pcr_list_parse(optarg, &cfg.pcrs) < 0 || !cfg.pcrs)
+			if (m_pcr_list_parse(optarg, &cfg->pcrs) < 0 || !cfg->pcrs)
 				return usage_error("attest", "--pcrs: '%s' is not a PCR list", optarg);
 			break;
 		case 'b':
-			if (m_bank_list_parse(optarg, &cfg.banks) < 0 || !cfg.banks)
+			if (m_bank_list_parse(optarg, &cfg->banks) < 0 || !cfg->banks)
 				return usage_error("attest", "--bank: '%s' is not a bank list", optarg);
 			break;
 		case 'e':
 			if (!strcmp(optarg, "none")) {
-				no_logs = true;
+				o->no_logs = true;
 				break;
 			}
-			if (cfg.nlogs == M_EVIDENCE_MAX_LOGS)
+			if (cfg->nlogs == M_EVIDENCE_MAX_LOGS)
 				return usage_error("attest", "at most %u event logs", M_EVIDENCE_MAX_LOGS);
-			logs[cfg.nlogs++] = optarg;
+			o->logs[cfg->nlogs++] = optarg;
 			break;
 		case OPT_AKALG:
-			if (m_key_alg_parse(optarg, &cfg.alg) < 0)
+			if (m_key_alg_parse(optarg, &cfg->alg) < 0)
 				return usage_error("attest", "--ak-alg: '%s' (rsa or ecc)", optarg);
 			break;
 		case OPT_TIMEOUT:
 			errno = 0;
-			ho.timeout_s = strtol(optarg, &end, 10);
-			if (errno || *end || ho.timeout_s < 1 || ho.timeout_s > 3600)
+			o->ho.timeout_s = strtol(optarg, &end, 10);
+			if (errno || *end || o->ho.timeout_s < 1 || o->ho.timeout_s > 3600)
 				return usage_error("attest", "--timeout: 1 to 3600 seconds");
 			break;
 		case 'h':
@@ -205,37 +228,63 @@ int cmd_attest(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("attest", "unexpected argument '%s'", argv[optind]);
-	if (!cfg.server || !cfg.machine)
+	if (!cfg->server || !cfg->machine)
 		return usage_error("attest", "--server and --machine are required");
-	if (!cfg.payload != !cfg.output)
+	/* the payload is released over this TLS session: its CA is the verifier's, pinned, by default */
+	if (!o->ho.ca_cert && !o->system_ca)
+		return usage_error("attest", "--ca-cert FILE (the verifier's CA) is required; --system-ca to trust"
+				   " the system's CA store instead");
+	if (o->ho.ca_cert && o->system_ca)
+		return usage_error("attest", "--ca-cert or --system-ca, not both");
+	if (!cfg->payload != !cfg->output)
 		return usage_error("attest", "--payload and --output go together");
-	if (!!ho.client_cert != !!ho.client_key)
+	if (!!o->ho.client_cert != !!o->ho.client_key)
 		return usage_error("attest", "--client-cert and --client-key go together");
-	if (no_logs && cfg.nlogs)
+	if (o->no_logs && cfg->nlogs)
 		return usage_error("attest", "--eventlog none with other event logs");
-	if (!no_logs && !cfg.nlogs) {
+	return -1;
+}
+
+int cmd_attest(int argc, char **argv)
+{
+	struct aopts o = { 0 };
+	struct m_agent_config *cfg = &o.cfg;
+	struct m_agent_result res = { 0 };
+	struct m_http *http = NULL;
+	struct m_tpm *tpm = NULL;
+	struct stat st;
+	int r, rc;
+
+	progname_sub = "attest";
+	rc = attest_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	/* inputs: the default logs that exist; the output must not */
+	if (!o.no_logs && !cfg->nlogs) {
 		for (size_t i = 0; i < sizeof(default_logs) / sizeof(default_logs[0]); i++)
 			if (access(default_logs[i], R_OK) == 0)
-				logs[cfg.nlogs++] = default_logs[i];
-		cfg.logs_by_default = true;
+				o.logs[cfg->nlogs++] = default_logs[i];
+		cfg->logs_by_default = true;
 	}
 	/* refuse before asking: the payload is never written over anything */
-	if (cfg.output && lstat(cfg.output, &st) == 0)
+	if (cfg->output && lstat(cfg->output, &st) == 0)
 		return fail(EXIT_INPUT, m_err(-EEXIST, "%s: exists; the payload is never written over a file",
-					      cfg.output), NULL);
+					      cfg->output), NULL);
 
-	r = m_http_new(&ho, &http);
+	/* run */
+	r = m_http_new(&o.ho, &http);
 	if (r < 0)
 		return r == -EINVAL ? usage_error("attest", "%s", m_errmsg(r)) : fail(EXIT_INPUT, r, NULL);
-	rc = tpm_connect(tcti, &tpm);
+	rc = tpm_connect(o.tcti, &tpm);
 	if (rc)
 		goto out;
-	r = m_agent_run(tpm, http, &cfg, &res);
+	r = m_agent_run(tpm, http, cfg, &res);
 	if (r < 0) {
 		rc = fail(res.fault == M_AGENT_FAULT_TPM ? tpm_exit_code(r) : exit_from_errno(r), r, NULL);
 		goto out;
 	}
-	report(&cfg, &res, json);
+	/* output */
+	report(cfg, &res, o.json);
 	rc = res.pass ? EXIT_OK : EXIT_MISMATCH;
 out:
 	json_object_put(res.answer);

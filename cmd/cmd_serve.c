@@ -33,6 +33,9 @@ static void help(void)
 	      "      --tls-key FILE       its private key (PEM)\n"
 	      "      --client-ca FILE     require client certificates signed by this CA\n"
 	      "                           (mutual TLS) on every endpoint but /v1/health\n"
+	      "      --client-cert-binds-machine\n"
+	      "                           with --client-ca: a request naming a machine needs\n"
+	      "                           a client certificate whose subject CN is that name\n"
 	      "  -d, --db URL             sqlite:PATH (default sqlite:measured.db) or\n"
 	      "                           postgresql:CONNINFO (libpq syntax)\n"
 	      "      --ek-ca FILE         a CA certificate (PEM) for EK certificates\n"
@@ -41,11 +44,21 @@ static void help(void)
 	      "                           (only when no --ek-ca is given for certified EKs;\n"
 	      "                           recorded as such in the audit log)\n"
 	      "      --approve POLICY     approve newly enrolled machines with POLICY[,...]\n"
-	      "                           (default: they wait for `measured admin machine approve`)\n"
+	      "                           (default: they wait for `measured admin machine approve`);\n"
+	      "                           refused with --tofu: nothing would prove a real TPM\n"
+	      "      --insecure-tofu-approve\n"
+	      "                           allow --tofu with --approve: any TPM, swtpm or\n"
+	      "                           software key that enrols a new name gets the payload\n"
 	      "  -t, --threads N          worker threads (default 2, at most 256)\n"
 	      "      --nonce-ttl S        nonce lifetime in seconds (default 60)\n"
 	      "      --timeout S          disconnect clients idle for S seconds (default 10)\n"
-	      "      --request-deadline S disconnect a client whose body takes longer (default 30)\n"
+	      "      --request-deadline S disconnect a connection whose request (TLS handshake,\n"
+	      "                           headers, body) takes longer, counted from accept or\n"
+	      "                           from its previous request (default 30)\n"
+	      "      --max-connections N  connections at once (default 1024, at most 4096)\n"
+	      "      --max-connections-per-ip N\n"
+	      "                           from one address (default 32)\n"
+	      "      --allow-readable-db  open a SQLite file others may read (default: refused)\n"
 	      "      --attest-body-max N  /v1/attest body limit in bytes (default 1048576)\n"
 	      "  -q, --quiet              log only errors and life-cycle events\n"
 	      "  -h, --help               this text\n\n"
@@ -54,7 +67,7 @@ static void help(void)
 }
 
 enum { OPT_CERT = 0x100, OPT_KEY, OPT_CA, OPT_EKCA, OPT_TOFU, OPT_TTL, OPT_TIMEOUT, OPT_DEADLINE, OPT_BODY,
-       OPT_APPROVE };
+       OPT_APPROVE, OPT_INSECURE_TOFU, OPT_MAXCONN, OPT_MAXIP, OPT_SHAREDDB, OPT_BINDNAME };
 
 static int num(const char *s, unsigned long lo, unsigned long hi, unsigned long *ret)
 {
@@ -85,6 +98,11 @@ int cmd_serve(int argc, char **argv)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "request-deadline", required_argument, NULL, OPT_DEADLINE },
 		{ "attest-body-max", required_argument, NULL, OPT_BODY },
+		{ "insecure-tofu-approve", no_argument, NULL, OPT_INSECURE_TOFU },
+		{ "max-connections", required_argument, NULL, OPT_MAXCONN },
+		{ "max-connections-per-ip", required_argument, NULL, OPT_MAXIP },
+		{ "allow-readable-db", no_argument, NULL, OPT_SHAREDDB },
+		{ "client-cert-binds-machine", no_argument, NULL, OPT_BINDNAME },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -92,7 +110,9 @@ int cmd_serve(int argc, char **argv)
 	struct srv_config cfg = {
 		.db = "sqlite:measured.db", .threads = 2, .nonce_ttl = 60, .timeout = 10,
 		.request_deadline = 30, .attest_body_max = SRV_ATTEST_BODY_MAX,
+		.max_conns = 1024, .max_conns_per_ip = 32,
 	};
+	bool insecure_tofu = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 	unsigned long v;
 	int c, r;
@@ -136,6 +156,19 @@ int cmd_serve(int argc, char **argv)
 				return usage_error("serve", "--attest-body-max: 1024 to 100663296 bytes");
 			cfg.attest_body_max = v;
 			break;
+		case OPT_INSECURE_TOFU: insecure_tofu = true; break;
+		case OPT_MAXCONN:
+			if (num(optarg, 1, 4096, &v) < 0)
+				return usage_error("serve", "--max-connections: 1 to 4096");
+			cfg.max_conns = (unsigned)v;
+			break;
+		case OPT_MAXIP:
+			if (num(optarg, 1, 4096, &v) < 0)
+				return usage_error("serve", "--max-connections-per-ip: 1 to 4096");
+			cfg.max_conns_per_ip = (unsigned)v;
+			break;
+		case OPT_SHAREDDB: cfg.allow_shared_db = true; break;
+		case OPT_BINDNAME: cfg.bind_client_name = true; break;
 		case 'q': cfg.quiet = true; break;
 		case 'h': help(); return EXIT_OK;
 		default: return usage_error("serve", "unknown option");
@@ -145,6 +178,23 @@ int cmd_serve(int argc, char **argv)
 		return usage_error("serve", "unexpected argument '%s'", argv[optind]);
 	if (!cfg.listen || !cfg.tls_cert || !cfg.tls_key)
 		return usage_error("serve", "--listen, --tls-cert and --tls-key are required");
+	if (cfg.bind_client_name && !cfg.client_ca)
+		return usage_error("serve", "--client-cert-binds-machine needs --client-ca");
+	if (cfg.approve_policy) {
+		char buf[M_STORE_POLICY_LIST_MAX], *save = NULL;
+
+		if (m_store_policy_list_check(cfg.approve_policy) < 0)
+			return usage_error("serve", "--approve: %s", m_errmsg(-E2BIG));
+		memcpy(buf, cfg.approve_policy, strlen(cfg.approve_policy) + 1);
+		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			if (!m_store_name_ok(t, strlen(t)))
+				return usage_error("serve", "--approve: policy names are 1 to %u characters of"
+						   " [A-Za-z0-9._-]", M_STORE_NAME_MAX - 1);
+	}
+	/* trust on first use proves no TPM: approving what it enrols releases payloads to anyone */
+	if (cfg.tofu && cfg.approve_policy && !insecure_tofu)
+		return usage_error("serve", "--tofu with --approve approves any key that enrols, a software one"
+				   " included; give --insecure-tofu-approve to accept that");
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

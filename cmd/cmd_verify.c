@@ -16,6 +16,7 @@
 #include "measured/attest12.h"
 #include "measured/error.h"
 #include "measured/file.h"
+#include "measured/text.h"
 
 const char cmd_verify_summary[] = "verify attestation evidence (a TPM quote) offline";
 
@@ -110,13 +111,11 @@ static void print_result(const struct m_verify_result *res, bool json)
 		if (!res->ak_attributes_checked)
 			puts("note: AK attributes not checked (the AK is a bare key, not a TPM public area)");
 	} else {
-		printf("FAILED %s: %s\n", m_verify_reason_name(res->reason), res->msg);
-	}
-}
+		char *msg = m_text_printable(res->msg);	/* it may quote a log's text */
 
-static size_t nonce_len_hex(const char *hex)
-{
-	return hex ? strlen(hex) / 2 : 0;
+		printf("FAILED %s: %s\n", m_verify_reason_name(res->reason), msg ? msg : "");
+		free(msg);
+	}
 }
 
 /* tpm-quote-tools' files as evidence (lib/attest/quote12_tqt.c), then the usual checks. */
@@ -167,7 +166,27 @@ static int verify_quote_tools(const char *akpath, const char *sigp, const char *
 	return rc;
 }
 
-int cmd_verify(int argc, char **argv)
+/* the command line */
+struct vopts {
+	const char *evpath, *akpath, *nonce_hex, *msg, *sigp, *pcrf, *hash, *pcrlist, *banklist;
+	const char *logpaths[M_EVIDENCE_MAX_LOGS];
+	size_t nlogpaths, nonce_len;
+	uint8_t nonce[M_NONCE_MAX];
+	uint32_t required[M_BANK_COUNT];
+	bool json, tqt;
+};
+
+/* what was read for the second form (tpm2-tools' files) */
+struct vinputs {
+	struct m_evidence *ev;
+	struct m_pcrs *vals;
+	struct m_log *logs[M_EVIDENCE_MAX_LOGS];
+	uint8_t *mdata, *sdata, *fdata;
+	size_t mlen, slen, flen, nlogs;
+};
+
+/* options: -1 to go on, else the exit code */
+static int verify_options(int argc, char **argv, struct vopts *o)
 {
 	static const struct option opts[] = {
 		{ "evidence", required_argument, NULL, 'E' },
@@ -187,41 +206,28 @@ int cmd_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *evpath = NULL, *akpath = NULL, *nonce_hex = NULL, *msg = NULL, *sigp = NULL;
-	const char *pcrf = NULL, *hash = NULL, *pcrlist = NULL, *banklist = "sha256";
-	const char *logpaths[M_EVIDENCE_MAX_LOGS];
-	size_t nlogpaths = 0, nonce_len;
-	uint8_t nonce[M_NONCE_MAX];
-	uint32_t required[M_BANK_COUNT] = { 0 }, pcrs_req = 0;
+	uint32_t pcrs_req = 0;
 	unsigned banks = 0;
-	struct ak ak = { 0 };
-	struct m_verify_result res;
-	struct m_evidence *ev = NULL;
-	struct m_pcrs *vals = NULL;
-	struct m_log *logs[M_EVIDENCE_MAX_LOGS] = { 0 };
-	uint8_t *mdata = NULL, *sdata = NULL, *fdata = NULL;
-	size_t mlen = 0, slen = 0, flen = 0, nlogs = 0;
-	bool json = false, tqt = false;
-	int c, r, rc;
+	int c, r;
 
-	progname_sub = "verify";
+	o->banklist = "sha256";
 	while ((c = getopt_long(argc, argv, "E:u:q:m:s:f:g:e:p:b:jh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'E': evpath = optarg; break;
-		case 'u': akpath = optarg; break;
-		case 'q': nonce_hex = optarg; break;
-		case 'm': msg = optarg; break;
-		case 's': sigp = optarg; break;
-		case 'f': pcrf = optarg; break;
-		case 'g': hash = optarg; break;
-		case 'p': pcrlist = optarg; break;
-		case 'b': banklist = optarg; break;
-		case 'j': json = true; break;
-		case 'Q': tqt = true; break;
+		case 'E': o->evpath = optarg; break;
+		case 'u': o->akpath = optarg; break;
+		case 'q': o->nonce_hex = optarg; break;
+		case 'm': o->msg = optarg; break;
+		case 's': o->sigp = optarg; break;
+		case 'f': o->pcrf = optarg; break;
+		case 'g': o->hash = optarg; break;
+		case 'p': o->pcrlist = optarg; break;
+		case 'b': o->banklist = optarg; break;
+		case 'j': o->json = true; break;
+		case 'Q': o->tqt = true; break;
 		case 'e':
-			if (nlogpaths == M_EVIDENCE_MAX_LOGS)
+			if (o->nlogpaths == M_EVIDENCE_MAX_LOGS)
 				return usage_error("verify", "at most %u event logs", M_EVIDENCE_MAX_LOGS);
-			logpaths[nlogpaths++] = optarg;
+			o->logpaths[o->nlogpaths++] = optarg;
 			break;
 		case 'h':
 			help();
@@ -232,106 +238,128 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("verify", "unexpected argument '%s'", argv[optind]);
-	if (!akpath || !nonce_hex)
+	if (!o->akpath || !o->nonce_hex)
 		return usage_error("verify", "--ak-pub and --nonce are required");
-	if (tqt) {
-		if (evpath || msg || !sigp || !pcrf || nonce_len_hex(nonce_hex) != 20)
+	if (o->tqt) {
+		if (o->evpath || o->msg || !o->sigp || !o->pcrf || strlen(o->nonce_hex) != 40)
 			return usage_error("verify", "--tpm-quote-tools takes -u, -s, -f and a 20-byte -q");
-		return verify_quote_tools(akpath, sigp, pcrf, nonce_hex, pcrlist, json);
+		return verify_quote_tools(o->akpath, o->sigp, o->pcrf, o->nonce_hex, o->pcrlist, o->json);
 	}
-	if (!evpath == !msg)
+	if (!o->evpath == !o->msg)
 		return usage_error("verify", "give either --evidence or -m/-s");
-	if (msg && !sigp)
+	if (o->msg && !o->sigp)
 		return usage_error("verify", "-m needs -s");
-	if (evpath && (sigp || pcrf || nlogpaths || hash))
+	if (o->evpath && (o->sigp || o->pcrf || o->nlogpaths || o->hash))
 		return usage_error("verify", "-s, -f, -g and -e go with -m, not --evidence");
-	if (nlogpaths && !pcrf)
+	if (o->nlogpaths && !o->pcrf)
 		return usage_error("verify", "-e needs the PCR values (-f)");
-	nonce_len = strlen(nonce_hex) / 2;
-	if (strlen(nonce_hex) % 2 || nonce_len > M_NONCE_MAX ||
-	    (nonce_len && m_unhex(nonce_hex, nonce, nonce_len) < 0))
+	o->nonce_len = strlen(o->nonce_hex) / 2;
+	if (strlen(o->nonce_hex) % 2 || o->nonce_len > M_NONCE_MAX ||
+	    (o->nonce_len && m_unhex(o->nonce_hex, o->nonce, o->nonce_len) < 0))
 		return usage_error("verify", "--nonce: not hex of at most %zu bytes", M_NONCE_MAX);
-	if (pcrlist) {
-		r = m_pcr_list_parse(pcrlist, &pcrs_req);
+	if (o->pcrlist) {
+		r = m_pcr_list_parse(o->pcrlist, &pcrs_req);
 		if (r < 0)
 			return usage_error("verify", "--pcrs: %s", m_errmsg(r));
-		r = m_bank_list_parse(banklist, &banks);
+		r = m_bank_list_parse(o->banklist, &banks);
 		if (r < 0)
 			return usage_error("verify", "--bank: %s", m_errmsg(r));
 		for_each_bank(b, banks)
-			required[b] = pcrs_req;
+			o->required[b] = pcrs_req;
 	}
-	if (hash && m_bank_by_name(hash) < 0)
-		return usage_error("verify", "-g: unknown hash '%s'", hash);
+	if (o->hash && m_bank_by_name(o->hash) < 0)
+		return usage_error("verify", "-g: unknown hash '%s'", o->hash);
+	return -1;
+}
 
-	r = load_ak(akpath, &ak);
+/* inputs: the evidence, or tpm2-tools' message, signature, PCR values and logs */
+static int verify_inputs(const struct vopts *o, struct vinputs *in)
+{
+	int r;
+
+	if (o->evpath)
+		return m_evidence_load(o->evpath, &in->ev);
+	r = m_read_file(o->msg, SMALL_FILE_MAX, &in->mdata, &in->mlen);
+	if (r >= 0)
+		r = m_read_file(o->sigp, SMALL_FILE_MAX, &in->sdata, &in->slen);
+	if (r >= 0 && o->pcrf)
+		r = m_read_file(o->pcrf, SMALL_FILE_MAX, &in->fdata, &in->flen);
+	if (r >= 0 && o->pcrf) {
+		in->vals = calloc(1, sizeof(*in->vals));
+		r = in->vals ? m_tpm2tools_pcrs_read(in->fdata, in->flen, in->vals) : -ENOMEM;
+		if (r < 0)
+			m_err_prefix(r, "%s", o->pcrf);
+	}
+	for (size_t i = 0; r >= 0 && i < o->nlogpaths; i++) {
+		r = m_log_load(o->logpaths[i], &in->logs[i]);
+		if (r >= 0)
+			in->nlogs++;
+	}
+	return r;
+}
+
+/* run: the library's one evidence check, or the quote check over tpm2-tools' files */
+static int verify_run(const struct vopts *o, const struct ak *ak, const struct vinputs *in,
+		      struct m_verify_result *res)
+{
+	struct m_quote_check qc = { 0 };
+
+	if (in->ev)
+		return m_evidence_verify(in->ev, ak->have_pub ? &ak->pub : NULL, ak->key, o->nonce, o->nonce_len,
+					 o->pcrlist ? o->required : NULL, res);
+	qc.attest = in->mdata;
+	qc.attest_len = in->mlen;
+	qc.sig = in->sdata;
+	qc.sig_len = in->slen;
+	qc.ak = ak->have_pub ? &ak->pub : NULL;
+	qc.ak_key = ak->key;
+	qc.nonce = o->nonce;
+	qc.nonce_len = o->nonce_len;
+	qc.pcrs = in->vals;
+	qc.required = o->pcrlist ? o->required : NULL;
+	qc.logs = in->logs;
+	qc.nlogs = in->nlogs;
+	return m_quote_verify(&qc, res);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct vopts o = { 0 };
+	struct vinputs in = { 0 };
+	struct ak ak = { 0 };
+	struct m_verify_result res;
+	int r, rc;
+
+	progname_sub = "verify";
+	rc = verify_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	r = load_ak(o.akpath, &ak);
+	if (r >= 0)
+		r = verify_inputs(&o, &in);
 	if (r < 0) {
 		rc = fail(exit_from_errno(r), r, NULL);
 		goto out;
 	}
-	if (evpath) {
-		r = m_evidence_load(evpath, &ev);
-		if (r < 0) {
-			rc = fail(exit_from_errno(r), r, NULL);
-			goto out;
-		}
-		r = m_evidence_verify(ev, ak.have_pub ? &ak.pub : NULL, ak.key, nonce, nonce_len,
-				      pcrlist ? required : NULL, &res);
-	} else {
-		struct m_quote_check qc = { 0 };
-
-		r = m_read_file(msg, SMALL_FILE_MAX, &mdata, &mlen);
-		if (r >= 0)
-			r = m_read_file(sigp, SMALL_FILE_MAX, &sdata, &slen);
-		if (r >= 0 && pcrf)
-			r = m_read_file(pcrf, SMALL_FILE_MAX, &fdata, &flen);
-		if (r >= 0 && pcrf) {
-			vals = calloc(1, sizeof(*vals));
-			r = vals ? m_tpm2tools_pcrs_read(fdata, flen, vals) : -ENOMEM;
-			if (r < 0)
-				m_err_prefix(r, "%s", pcrf);
-		}
-		for (size_t i = 0; r >= 0 && i < nlogpaths; i++) {
-			r = m_log_load(logpaths[i], &logs[i]);
-			if (r >= 0)
-				nlogs++;
-		}
-		if (r < 0) {
-			rc = fail(exit_from_errno(r), r, NULL);
-			goto out;
-		}
-		qc.attest = mdata;
-		qc.attest_len = mlen;
-		qc.sig = sdata;
-		qc.sig_len = slen;
-		qc.ak = ak.have_pub ? &ak.pub : NULL;
-		qc.ak_key = ak.key;
-		qc.nonce = nonce;
-		qc.nonce_len = nonce_len;
-		qc.pcrs = vals;
-		qc.required = pcrlist ? required : NULL;
-		qc.logs = logs;
-		qc.nlogs = nlogs;
-		r = m_quote_verify(&qc, &res);
-	}
+	r = verify_run(&o, &ak, &in, &res);
 	if (r < 0) {
 		rc = fail(EXIT_INTERNAL, r, NULL);
 		goto out;
 	}
-	if (res.reason == M_V_OK && hash && m_bank_by_alg(res.sig_hash_alg) != m_bank_by_name(hash)) {
+	if (res.reason == M_V_OK && o.hash && m_bank_by_alg(res.sig_hash_alg) != m_bank_by_name(o.hash)) {
 		res.reason = M_V_BAD_SIGNATURE;
-		snprintf(res.msg, sizeof(res.msg), "the signature's hash is not %s", hash);
+		snprintf(res.msg, sizeof(res.msg), "the signature's hash is not %s", o.hash);
 	}
-	print_result(&res, json);
+	print_result(&res, o.json);
 	rc = res.reason == M_V_OK ? EXIT_OK : EXIT_MISMATCH;
 out:
-	for (size_t i = 0; i < nlogs; i++)
-		m_log_free(logs[i]);
-	free(mdata);
-	free(sdata);
-	free(fdata);
-	free(vals);
+	for (size_t i = 0; i < in.nlogs; i++)
+		m_log_free(in.logs[i]);
+	free(in.mdata);
+	free(in.sdata);
+	free(in.fdata);
+	free(in.vals);
 	EVP_PKEY_free(ak.key);
-	m_evidence_free(ev);
+	m_evidence_free(in.ev);
 	return rc;
 }

@@ -4,11 +4,13 @@
  * its own reason code: the machine is known and approved; its policies
  * exist (fail closed); the evidence parses; the nonce is one a verifier of
  * this database made for this machine (m_nonce_check()), unexpired, used
- * now for the first and only time (settled last, with the result);
- * m_quote_verify() (signature, magic, type, AK attributes, nonce,
- * policy PCRs quoted, PCR digest, logs replay); clock/resetCount/
- * restartCount never go backwards; the quoted values and, event by event,
- * the logs match every policy's reference manifest.  Only then is the
+ * now for the first and only time (settled last, with the result); then
+ * the library's one evidence check, m_evidence_check() (the evidence's AK
+ * is the enrolled one, the logs parse, m_quote_verify(): signature, magic,
+ * type, AK attributes, nonce, policy PCRs quoted, PCR digest, logs replay;
+ * the quoted values and, event by event, the logs match every policy's
+ * reference manifest); clock/resetCount/restartCount never go backwards
+ * (settle()).  Stages: machine, nonce, key, evidence, payload.  Only then is the
  * payload released: AES-256-GCM under a fresh key K, and K wrapped with
  * MakeCredential to the machine's EK for its AK's Name, so only that TPM
  * can open it.
@@ -24,17 +26,12 @@
 #include "measured/attest.h"
 #include "measured/credential.h"
 #include "measured/error.h"
+#include "measured/text.h"
 #include "server.h"
 
 static int64_t now(void)
 {
 	return (int64_t)time(NULL);
-}
-
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
 }
 
 /* Known and approved; -1 with the answer set otherwise. */
@@ -47,11 +44,30 @@ static int machine_ready(struct m_store *st, struct srv_reply *rep, struct m_mac
 		return -1;
 	}
 	if (r < 0) {
+		slog_error("machine", r);
 		srv_fail(rep, 503, "internal-error", "the database is unavailable");
 		return -1;
 	}
 	if (m->state != M_MACHINE_APPROVED) {
 		srv_fail(rep, 403, "not-approved", "machine '%s' waits for an administrator's approval", rep->machine);
+		return -1;
+	}
+	return 0;
+}
+
+/* the machine's policies; -1 with the answer set otherwise */
+static int policies_for(struct srv *s, struct m_store *st, struct srv_reply *rep, const struct m_machine *m,
+			struct srv_policy_set *ps)
+{
+	int r = srv_policies(s, st, m->policy, ps);
+
+	if (r == -ENOENT || r == -E2BIG) {
+		srv_fail(rep, 403, "unknown-policy", "%s", m_errmsg(r));
+		return -1;
+	} else if (r < 0) {
+		/* the database failed, or holds what was never allowed in (a list over its maximum) */
+		slog_error("policy", r);
+		srv_fail(rep, 503, "internal-error", "the database is unavailable");
 		return -1;
 	}
 	return 0;
@@ -65,7 +81,7 @@ int srv_nonce_key_load(struct srv *s, struct m_store *st)
 
 	if (RAND_bytes(k, sizeof(k)) != 1)
 		return m_err(-EIO, "no randomness");
-	hex(k, sizeof(k), kh);
+	m_hex(k, sizeof(k), kh);
 	r = m_store_secret(st, "nonce-key", kh, &v);
 	OPENSSL_cleanse(k, sizeof(k));
 	OPENSSL_cleanse(kh, sizeof(kh));
@@ -78,11 +94,17 @@ int srv_nonce_key_load(struct srv *s, struct m_store *st)
 	return r;
 }
 
+/*
+ * /v1/nonce answers every name alike: a name that is not an approved
+ * machine (unknown, pending, revoked) gets a nonce too, for the PCRs and
+ * banks of the policies together (srv_decoy_selection()), so the answer
+ * does not tell which names exist.  Its attestation fails at /v1/attest.
+ */
 void srv_nonce(struct srv *s, json_object *req, struct srv_reply *rep)
 {
 	struct m_store *st = srv_store(s);
 	struct m_machine m = { 0 };
-	struct srv_policy_set ps;
+	struct srv_policy_set ps = { 0 };
 	uint8_t n[M_NONCE_LEN];
 	char nh[2 * M_NONCE_LEN + 1];
 	int64_t exp = now() + s->cfg.nonce_ttl;
@@ -93,15 +115,18 @@ void srv_nonce(struct srv *s, json_object *req, struct srv_reply *rep)
 		srv_fail(rep, 503, "internal-error", "the database is unavailable");
 		return;
 	}
-	if (srv_get_name(req, "machine", rep, rep->machine, sizeof(rep->machine)) < 0 ||
-	    machine_ready(st, rep, &m) < 0)
+	if (srv_get_name(req, "machine", rep, rep->machine, sizeof(rep->machine)) < 0)
 		goto out;
-	r = srv_policies(s, st, m.policy, &ps);
-	if (r == -ENOENT || r == -E2BIG) {
-		srv_fail(rep, 403, "unknown-policy", "%s", m_errmsg(r));
-		goto out;
-	} else if (r < 0) {
-		srv_fail(rep, 500, "internal-error", "%s", m_errmsg(r));
+	if (machine_ready(st, rep, &m) < 0) {
+		if (rep->status != 403)
+			goto out;
+		r = srv_decoy_selection(s, st, &ps.pcrs, &ps.banks);
+		if (r < 0) {
+			slog_error("policy", r);
+			srv_fail(rep, 503, "internal-error", "the database is unavailable");
+			goto out;
+		}
+	} else if (policies_for(s, st, rep, &m, &ps) < 0) {
 		goto out;
 	}
 	/* nothing is written: the nonce carries its machine, expiry and MAC */
@@ -109,7 +134,7 @@ void srv_nonce(struct srv *s, json_object *req, struct srv_reply *rep)
 		srv_fail(rep, 500, "internal-error", "%s", m_errmsg(r));
 		goto out;
 	}
-	hex(n, sizeof(n), nh);
+	m_hex(n, sizeof(n), nh);
 	o = json_object_new_object();
 	json_object_object_add(o, "nonce", json_object_new_string(nh));
 	json_object_object_add(o, "expires", json_object_new_int64(exp));
@@ -127,127 +152,48 @@ out:
 	m_machine_clear(&m);
 }
 
-/* ---- manifest comparison ---- */
+/* ---- a manifest difference as JSON (docs/api.md, "first_difference") ---- */
 
-static json_object *event_obj(const struct m_check_item *it, bool expected)
+static void add_str(json_object *o, const char *k, const char *v)
 {
-	json_object *o = json_object_new_object();
-	char hx[2 * M_DIGEST_MAX + 1];
-
-	if (expected) {
-		const struct m_ref_event *e = it->expected;
-
-		json_object_object_add(o, "type", json_object_new_int64(e->type));
-		if (e->d.banks & M_BANK_BIT(it->bank)) {
-			hex(e->d.d[it->bank], m_bank_info(it->bank)->size, hx);
-			json_object_object_add(o, "digest", json_object_new_string(hx));
-		}
-		if (e->description)
-			json_object_object_add(o, "description", json_object_new_string(e->description));
-		if (e->source)
-			json_object_object_add(o, "source", json_object_new_string(e->source));
-	} else {
-		const struct m_event *e = it->found;
-
-		json_object_object_add(o, "type", json_object_new_int64(e->type));
-		if (e->banks & M_BANK_BIT(it->bank)) {
-			hex(e->digest[it->bank], m_bank_info(it->bank)->size, hx);
-			json_object_object_add(o, "digest", json_object_new_string(hx));
-		}
-		if (it->found_log) {
-			char *desc = m_event_describe(it->found_log, e);
-
-			json_object_object_add(o, "log",
-					       json_object_new_string(m_log_format_name(it->found_log->format)));
-			if (desc)
-				json_object_object_add(o, "description", json_object_new_string(desc));
-			free(desc);
-		}
-		json_object_object_add(o, "record", json_object_new_int64(e->recnum));
-		json_object_object_add(o, "offset", json_object_new_int64((int64_t)e->offset));
-	}
-	return o;
+	if (v)
+		json_object_object_add(o, k, json_object_new_string(v));
 }
 
-static json_object *item_obj(const char *policy, const struct m_check_item *it)
+static json_object *difference_obj(const char *policy, const struct m_first_difference *d, const char *msg)
 {
 	json_object *o = json_object_new_object();
-	char msg[1024];
 
-	json_object_object_add(o, "policy", json_object_new_string(policy));
-	json_object_object_add(o, "pcr", json_object_new_int((int)it->pcr));
-	json_object_object_add(o, "bank", json_object_new_string(m_bank_info(it->bank)->name));
-	json_object_object_add(o, "status", json_object_new_string(m_check_status_name(it->status)));
-	json_object_object_add(o, "index", json_object_new_int64((int64_t)it->index));
-	if (it->expected)
-		json_object_object_add(o, "expected", event_obj(it, true));
-	if (it->found)
-		json_object_object_add(o, "found", event_obj(it, false));
-	m_check_describe(it, msg, sizeof(msg));
-	json_object_object_add(o, "message", json_object_new_string(msg));
+	add_str(o, "policy", policy);
+	json_object_object_add(o, "pcr", json_object_new_int((int)d->pcr));
+	add_str(o, "bank", m_bank_info(d->bank)->name);
+	add_str(o, "status", m_check_status_name(d->status));
+	json_object_object_add(o, "index", json_object_new_int64((int64_t)d->index));
+	if (d->has_expected) {
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "type", json_object_new_int64(d->expected_type));
+		if (d->expected_digest[0])
+			add_str(e, "digest", d->expected_digest);
+		add_str(e, "description", d->expected_desc);
+		add_str(e, "source", d->expected_source);
+		json_object_object_add(o, "expected", e);
+	}
+	if (d->has_found) {
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "type", json_object_new_int64(d->found_type));
+		if (d->found_digest[0])
+			add_str(f, "digest", d->found_digest);
+		if (d->found_format[0])
+			add_str(f, "log", d->found_format);
+		add_str(f, "description", d->found_desc);
+		json_object_object_add(f, "record", json_object_new_int64(d->found_record));
+		json_object_object_add(f, "offset", json_object_new_int64((int64_t)d->found_offset));
+		json_object_object_add(o, "found", f);
+	}
+	add_str(o, "message", msg);
 	return o;
-}
-
-/*
- * One manifest against the quoted values (only quoted PCRs are signed) and
- * the logs.  A manifest PCR must be quoted in at least one bank the
- * manifest predicts it in, and match in every such bank.  A differing
- * event is reported before a differing value: it says why.
- */
-static int check_manifest(const char *policy, const struct m_manifest *m, const struct m_pcrs *pcrs,
-			  const uint32_t *quoted, struct m_log *const *logs, size_t nlogs, json_object **ret_diff)
-{
-	struct m_check_result lr = { .match = true };
-	struct m_check_item vit = { 0 };
-	bool vbad = false;
-	int r;
-
-	for (unsigned p = 0; p < M_PCR_COUNT && !vbad; p++) {
-		unsigned seen = 0;
-
-		if (!(m->pcrs & (1u << p)))
-			continue;
-		for_each_bank(b, m_manifest_pcr_banks(m, p)) {
-			if (!(quoted[b] & (1u << p)))
-				continue;
-			seen++;
-			if (memcmp(pcrs->v[b][p], m->values.v[b][p], m_bank_info(b)->size) != 0) {
-				vit = (struct m_check_item){ .pcr = p, .bank = b, .status = M_CHECK_VALUE_DIFFERS };
-				vbad = true;
-				break;
-			}
-		}
-		if (!seen && !vbad) {
-			for_each_bank(b, m_manifest_pcr_banks(m, p)) {
-				vit = (struct m_check_item){ .pcr = p, .bank = b, .status = M_CHECK_NOT_COVERED };
-				break;
-			}
-			vbad = true;
-		}
-	}
-	r = m_manifest_check_logs(m, logs, nlogs, &lr);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < lr.count; i++) {
-		enum m_check_status stt = lr.items[i].status;
-
-		if (stt == M_CHECK_MATCH || stt == M_CHECK_NOT_COVERED)
-			continue;
-		*ret_diff = item_obj(policy, &lr.items[i]);
-		m_check_result_free(&lr);
-		return 1;
-	}
-	if (vbad) {
-		for (size_t i = 0; i < lr.count; i++)
-			if (lr.items[i].pcr == vit.pcr && lr.items[i].status == M_CHECK_NOT_COVERED &&
-			    vit.status == M_CHECK_VALUE_DIFFERS)
-				vit.expected = lr.items[i].expected;
-		*ret_diff = item_obj(policy, &vit);
-		m_check_result_free(&lr);
-		return 1;
-	}
-	m_check_result_free(&lr);
-	return 0;
 }
 
 /* ---- payload ---- */
@@ -314,26 +260,6 @@ out:
 
 /* ---- /v1/attest ---- */
 
-static const char *reason_code(enum m_verify_reason r)
-{
-	/* the library's names, except where docs/api.md spells them otherwise */
-	return r == M_V_EVENTLOG_MALFORMED ? "eventlog-invalid" : m_verify_reason_name(r);
-}
-
-static void audit(struct m_store *st, const struct srv_reply *rep, const char *detail)
-{
-	bool pass = rep->status == 200;
-	int r;
-
-	r = m_store_audit(st, rep->machine, "attest", pass ? "pass" : "fail", rep->reason ? rep->reason : "",
-			  detail ? detail : "");
-	if (r == 0)
-		r = m_store_machine_result(st, rep->machine, pass ? "pass" : "fail", rep->reason ? rep->reason : "",
-					   now());
-	if (r < 0)
-		slog("error", "audit", json_object_new_string(m_errmsg(r)));
-}
-
 static const char *fail_detail(const struct srv_reply *rep)
 {
 	return json_object_get_string(json_object_object_get(rep->body, "message"));
@@ -343,15 +269,16 @@ static const char *fail_detail(const struct srv_reply *rep)
  * The end of every attestation whose evidence carried a valid nonce, pass
  * or fail, in one transaction (one commit, one turn of SQLite's write
  * lock): the nonce is used up, and if it was used before, that is the
- * answer whatever else was found; a verified quote's clock is
- * recorded, and if it went backwards that is the answer (it outranks a
- * manifest mismatch, which the checks' order in docs/api.md puts later);
- * then the audit record and the machine's last result.  The answer leaves
- * only after the commit: a pass is on record first, and a database that
- * fails here releases nothing.
+ * answer whatever else was found.  Only a verified quote changes the
+ * machine's row: its clock is recorded (if it went backwards that is the
+ * answer; it outranks a manifest mismatch, which the checks' order in
+ * docs/api.md puts later) with the result.  Then the audit record: always
+ * for a verified quote, rate-limited otherwise (srv_audit()).  The answer
+ * leaves only after the commit: a pass is on record first, and a database
+ * that fails here releases nothing.
  */
-static void settle(struct m_store *st, struct srv_reply *rep, const char *nonce_hex, int64_t nonce_expires,
-		   const struct m_verify_result *quote, const char *pass_detail)
+static void settle(struct srv *s, struct m_store *st, struct srv_reply *rep, const char *nonce_hex,
+		   int64_t nonce_expires, const struct m_verify_result *quote, const char *pass_detail)
 {
 	bool fresh = false;
 	int r;
@@ -373,13 +300,10 @@ static void settle(struct m_store *st, struct srv_reply *rep, const char *nonce_
 			srv_fail(rep, 403, "clock-rollback",
 				 "the TPM's clock/resetCount/restartCount (%llu/%u/%u) is older than a previous quote's",
 				 (unsigned long long)quote->clock, quote->reset_count, quote->restart_count);
-			r = m_store_machine_result(st, rep->machine, "fail", rep->reason, now());
+			r = 0;	/* the row keeps its newer clock and result: this quote proved nothing new */
 		}
-	} else if (r == 0) {
-		r = m_store_machine_result(st, rep->machine, rep->status == 200 ? "pass" : "fail",
-					   rep->reason ? rep->reason : "", now());
 	}
-	if (r == 0)
+	if (r == 0 && fresh && quote)
 		r = m_store_audit(st, rep->machine, "attest", rep->status == 200 ? "pass" : "fail",
 				  rep->reason ? rep->reason : "", rep->status == 200 ? pass_detail : fail_detail(rep));
 	if (r == 0)
@@ -387,197 +311,204 @@ static void settle(struct m_store *st, struct srv_reply *rep, const char *nonce_
 	else
 		m_store_rollback(st);
 	if (r < 0) {
-		slog("error", "attest", json_object_new_string(m_errmsg(r)));
+		slog_error("attest", r);
 		srv_fail(rep, 503, "internal-error", "the database is unavailable");
+		return;
 	}
+	if (!(fresh && quote))
+		srv_audit(s, st, false, rep->machine, "attest", "fail", rep->reason ? rep->reason : "",
+			  fail_detail(rep));
 }
 
-void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
-{
-	struct m_store *st = srv_store(s);
-	struct m_machine m = { 0 };
+/* One attestation's state, through its stages (srv_attest()). */
+struct att {
+	struct srv *s;
+	struct m_store *st;
+	struct srv_reply *rep;
+	struct m_machine m;
 	struct srv_policy_set ps;
-	struct m_evidence *ev = NULL;
-	struct m_log *logs[M_EVIDENCE_MAX_LOGS] = { 0 };
-	size_t nlogs = 0;
-	struct m_verify_result res;
-	struct m_quote_check qc = { 0 };
+	struct m_evidence *ev;
 	TPMT_PUBLIC ak;
-	uint8_t *akb = NULL, *pdata = NULL;
+	uint8_t *akb, *pdata;
 	size_t akl, plen;
-	char nh[2 * M_NONCE_MAX + 1], ppolicy[M_STORE_NAME_MAX], pname[M_STORE_NAME_MAX] = "";
-	json_object *evo, *pv, *diff = NULL, *payload = NULL, *o;
-	bool settle_nonce = false, verified = false;
-	int64_t nexp = 0;
-	int r;
+	EVP_PKEY *ak_key;
+	char nh[2 * M_NONCE_MAX + 1], pname[M_STORE_NAME_MAX];
+	int64_t nexp;
+	struct m_verify_result res;
+	bool nonce_valid;	/* from here on, every outcome ends in settle() */
+	bool verified;		/* the quote verified: the machine's row may change */
+};
 
-	if (!st) {
-		srv_fail(rep, 503, "internal-error", "the database is unavailable");
-		return;
-	}
-	if (srv_get_name(req, "machine", rep, rep->machine, sizeof(rep->machine)) < 0)
-		return;
-	if (!json_object_object_get_ex(req, "evidence", &evo) || !json_object_is_type(evo, json_type_object)) {
-		srv_fail(rep, 400, "bad-request", "evidence: an object is required (docs/evidence.md)");
-		return;
+/* the request's fields: machine, evidence object, optional payload name */
+static int att_request(struct att *a, json_object *req, json_object **ret_evo)
+{
+	json_object *pv;
+
+	if (srv_get_name(req, "machine", a->rep, a->rep->machine, sizeof(a->rep->machine)) < 0)
+		return -1;
+	if (!json_object_object_get_ex(req, "evidence", ret_evo) || !json_object_is_type(*ret_evo, json_type_object)) {
+		srv_fail(a->rep, 400, "bad-request", "evidence: an object is required (docs/evidence.md)");
+		return -1;
 	}
 	if (json_object_object_get_ex(req, "payload", &pv) && pv &&
-	    srv_get_name(req, "payload", rep, pname, sizeof(pname)) < 0)
-		return;
-	if (machine_ready(st, rep, &m) < 0)
-		goto done;
-	r = srv_policies(s, st, m.policy, &ps);
-	if (r == -ENOENT || r == -E2BIG) {
-		srv_fail(rep, 403, "unknown-policy", "%s", m_errmsg(r));
-		goto done;
+	    srv_get_name(req, "payload", a->rep, a->pname, sizeof(a->pname)) < 0)
+		return -1;
+	return 0;
+}
+
+/* machine: known, approved, its policies loaded, the payload (if any) bound to one of them */
+static int att_machine(struct att *a)
+{
+	char ppolicy[M_STORE_NAME_MAX];
+	bool bound = false;
+	int r;
+
+	if (machine_ready(a->st, a->rep, &a->m) < 0)
+		return -1;
+	if (policies_for(a->s, a->st, a->rep, &a->m, &a->ps) < 0)
+		return -1;
+	if (!a->pname[0])
+		return 0;
+	r = m_store_payload_get(a->st, a->pname, ppolicy, sizeof(ppolicy), &a->pdata, &a->plen);
+	if (r == -ENOENT) {
+		srv_fail(a->rep, 403, "unknown-policy", "payload '%s' does not exist", a->pname);
+		return -1;
 	} else if (r < 0) {
-		srv_fail(rep, 500, "internal-error", "policy: %s", m_errmsg(r));
-		goto done;
+		slog_error("payload", r);
+		srv_fail(a->rep, 503, "internal-error", "the database is unavailable");
+		return -1;
 	}
-	if (pname[0]) {
-		bool bound = false;
+	for (size_t i = 0; i < a->ps.n; i++)
+		bound |= !strcmp(a->ps.names[i], ppolicy);
+	if (!bound) {
+		srv_fail(a->rep, 403, "payload-denied", "payload '%s' is bound to a policy this machine does not have",
+			 a->pname);
+		return -1;
+	}
+	return 0;
+}
 
-		r = m_store_payload_get(st, pname, ppolicy, sizeof(ppolicy), &pdata, &plen);
-		if (r == -ENOENT) {
-			srv_fail(rep, 403, "unknown-policy", "payload '%s' does not exist", pname);
-			goto done;
-		} else if (r < 0) {
-			srv_fail(rep, 503, "internal-error", "the database is unavailable");
-			goto done;
-		}
-		for (size_t i = 0; i < ps.n; i++)
-			bound |= !strcmp(ps.names[i], ppolicy);
-		if (!bound) {
-			srv_fail(rep, 403, "payload-denied", "payload '%s' is bound to a policy this machine does not have",
-				 pname);
-			goto done;
-		}
-	}
-	r = m_evidence_from_json_object(evo, &ev);
+/* nonce: made for this machine by a verifier of this database, fresh (used up in settle()) */
+static int att_nonce(struct att *a, json_object *evo)
+{
+	int r = m_evidence_from_json_object(evo, &a->ev);
+
 	if (r < 0) {
-		srv_fail(rep, 400, "bad-request", "evidence: %s", m_errmsg(r));
-		goto done;
+		srv_fail(a->rep, 400, "bad-request", "evidence: %s", m_errmsg(r));
+		return -1;
 	}
-
-	/* the nonce: made for this machine by a verifier of this database, fresh, and used up (settle()) */
-	switch (m_nonce_check(s->nonce_key, rep->machine, ev->nonce, ev->nonce_len, now(), &nexp)) {
+	switch (m_nonce_check(a->s->nonce_key, a->rep->machine, a->ev->nonce, a->ev->nonce_len, now(), &a->nexp)) {
 	case M_NONCE_OK:
 		break;
 	case M_NONCE_EXPIRED:
-		srv_fail(rep, 403, "nonce-expired", "the nonce expired");
-		goto done;
+		srv_fail(a->rep, 403, "nonce-expired", "the nonce expired");
+		return -1;
 	default:
-		srv_fail(rep, 403, "nonce-unknown", ev->nonce_len ? "this server did not issue this nonce to this machine"
-								  : "the evidence has no nonce");
-		goto done;
+		srv_fail(a->rep, 403, "nonce-unknown", a->ev->nonce_len ? "this server did not issue this nonce to this machine"
+									: "the evidence has no nonce");
+		return -1;
 	}
-	hex(ev->nonce, ev->nonce_len, nh);
-	settle_nonce = true;	/* from here on, every outcome ends in settle() */
+	m_hex(a->ev->nonce, a->ev->nonce_len, a->nh);
+	a->nonce_valid = true;
+	return 0;
+}
 
-	/* the quote, against the AK enrolled for this machine */
-	r = m_b64_decode(m.ak_pub, strlen(m.ak_pub), M_AKPUB_MAX, NULL, &akb, &akl);
+/* key: the AK enrolled for this machine (converted once: srv_ak_key()) */
+static int att_key(struct att *a)
+{
+	int r = m_b64_decode(a->m.ak_pub, strlen(a->m.ak_pub), M_AKPUB_MAX, NULL, &a->akb, &a->akl);
+
 	if (r == 0)
-		r = m_tpm_public_parse(akb, akl, &ak);
+		r = m_tpm_public_parse(a->akb, a->akl, &a->ak);
 	if (r < 0) {
-		srv_fail(rep, 500, "internal-error", "the enrolled AK does not parse");
-		goto done;
+		srv_fail(a->rep, 500, "internal-error", "the enrolled AK does not parse");
+		return -1;
 	}
-	if (ev->ak_pub_len && (ev->ak_pub_len != akl || memcmp(ev->ak_pub, akb, akl) != 0)) {
-		TPMT_PUBLIC evak;
-		uint8_t n1[M_NAME_MAX], n2[M_NAME_MAX];
-		size_t l1, l2;
+	a->ak_key = srv_ak_key(a->m.ak_pub, &a->ak);
+	return 0;
+}
 
-		if (m_tpm_public_parse(ev->ak_pub, ev->ak_pub_len, &evak) < 0 ||
-		    m_tpm_public_name(&evak, n1, &l1) < 0 || m_tpm_public_name(&ak, n2, &l2) < 0 || l1 != l2 ||
-		    memcmp(n1, n2, l1) != 0) {
-			srv_fail(rep, 403, "ak-mismatch", "the evidence's AK is not the one enrolled for this machine");
-			goto done;
-		}
-	}
-	for (size_t i = 0; i < ev->nlogs; i++) {
-		char lname[32];
+/*
+ * The evidence: the library's one check (m_evidence_check(): the
+ * document's AK, its logs, the quote, every policy's manifest).
+ */
+static int att_evidence(struct att *a)
+{
+	struct m_evidence_check c = {
+		.ev = a->ev, .ak = &a->ak, .ak_key = a->ak_key, .nonce = a->ev->nonce,
+		.nonce_len = a->ev->nonce_len, .required = a->ps.required, .manifests = a->ps.m,
+		.nmanifests = a->ps.n, .flags = M_EVIDENCE_LOGS_REQUIRED,
+	};
+	struct m_first_difference d;
+	int r = m_evidence_check(&c, &a->res, &d);
 
-		snprintf(lname, sizeof(lname), "eventlogs[%zu]", i);
-		r = m_log_parse(ev->log[i].data, ev->log[i].len, lname, &logs[nlogs]);
-		if (r < 0) {
-			srv_fail(rep, r == -ENOMEM ? 500 : 403, r == -ENOMEM ? "internal-error" : "eventlog-invalid", "%s",
-				 m_errmsg(r));
-			goto done;
-		}
-		nlogs++;
-		if (strcmp(m_log_format_name(logs[nlogs - 1]->format), ev->log[i].format) != 0) {
-			srv_fail(rep, 403, "eventlog-invalid", "%s: declared %s, but the data is %s", lname,
-				 ev->log[i].format, m_log_format_name(logs[nlogs - 1]->format));
-			goto done;
-		}
-	}
-	qc.attest = ev->attest;
-	qc.attest_len = ev->attest_len;
-	qc.sig = ev->sig;
-	qc.sig_len = ev->sig_len;
-	qc.ak = &ak;
-	qc.ak_key = srv_ak_key(m.ak_pub, &ak);
-	qc.nonce = ev->nonce;
-	qc.nonce_len = ev->nonce_len;
-	qc.pcrs = &ev->pcrs;
-	qc.required = ps.required;
-	qc.logs = logs;
-	qc.nlogs = nlogs;
-	r = m_quote_verify(&qc, &res);
 	if (r < 0) {
-		srv_fail(rep, 500, "internal-error", "%s", m_errmsg(r));
-		goto done;
+		srv_fail(a->rep, 500, "internal-error", "%s", m_errmsg(r));
+		return -1;
 	}
-	if (res.reason != M_V_OK) {
-		srv_fail(rep, 403, reason_code(res.reason), "%s", res.msg);
-		goto done;
+	/* a quote that verified may change the machine's row (settle()), whatever the manifests said */
+	switch (a->res.reason) {
+	case M_V_OK:
+		a->verified = true;
+		return 0;
+	case M_V_MANIFEST_MISMATCH:
+		a->verified = true;
+		srv_fail(a->rep, 403, "manifest-mismatch", "policy %s: %s", a->ps.names[d.manifest], a->res.msg);
+		json_object_object_add(a->rep->body, "first_difference",
+				       difference_obj(a->ps.names[d.manifest], &d, a->res.msg));
+		m_first_difference_clear(&d);
+		return -1;
+	default:
+		srv_fail(a->rep, 403, m_verify_reason_name(a->res.reason), "%s", a->res.msg);
+		return -1;
 	}
-	if (nlogs == 0) {
-		srv_fail(rep, 403, "eventlog-untouched-pcr", "no event log explains the quoted PCRs");
-		goto done;
-	}
-	verified = true;
-	for (size_t i = 0; i < ps.n; i++) {
-		r = check_manifest(ps.names[i], ps.m[i], &ev->pcrs, res.quoted, logs, nlogs, &diff);
-		if (r < 0) {
-			srv_fail(rep, 500, "internal-error", "%s", m_errmsg(r));
-			goto done;
-		}
-		if (r > 0) {
-			json_object *msg;
+}
 
-			json_object_object_get_ex(diff, "message", &msg);
-			srv_fail(rep, 403, "manifest-mismatch", "policy %s: %s", ps.names[i], json_object_get_string(msg));
-			json_object_object_add(rep->body, "first_difference", diff);
-			diff = NULL;
-			goto done;
-		}
-	}
-	if (pname[0]) {
-		r = seal_payload(&m, pname, pdata, plen, &payload);
+/* payload: sealed to this TPM, and the pass answer */
+static int att_payload(struct att *a)
+{
+	json_object *payload = NULL, *o;
+	int r;
+
+	if (a->pname[0]) {
+		r = seal_payload(&a->m, a->pname, a->pdata, a->plen, &payload);
 		if (r < 0) {
-			srv_fail(rep, 500, "internal-error", "payload: %s", m_errmsg(r));
-			goto done;
+			srv_fail(a->rep, 500, "internal-error", "payload: %s", m_errmsg(r));
+			return -1;
 		}
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "result", json_object_new_string("pass"));
-	json_object_object_add(o, "machine", json_object_new_string(rep->machine));
+	json_object_object_add(o, "machine", json_object_new_string(a->rep->machine));
 	if (payload)
 		json_object_object_add(o, "payload", payload);
-	srv_ok(rep, o);
-done:
-	if (settle_nonce)
-		settle(st, rep, nh, nexp, verified ? &res : NULL, pname);
+	srv_ok(a->rep, o);
+	return 0;
+}
+
+void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
+{
+	struct att a = { .s = s, .st = srv_store(s), .rep = rep };
+	json_object *evo = NULL;
+
+	if (!a.st) {
+		srv_fail(rep, 503, "internal-error", "the database is unavailable");
+		return;
+	}
+	if (att_request(&a, req, &evo) < 0)
+		return;
+	if (att_machine(&a) == 0 && att_nonce(&a, evo) == 0 && att_key(&a) == 0 && att_evidence(&a) == 0)
+		att_payload(&a);
+	if (a.nonce_valid)
+		settle(s, a.st, rep, a.nh, a.nexp, a.verified ? &a.res : NULL, a.pname);
 	else if (rep->status == 403)
-		audit(st, rep, fail_detail(rep));
-	for (size_t i = 0; i < nlogs; i++)
-		m_log_free(logs[i]);
-	m_evidence_free(ev);
-	m_machine_clear(&m);
-	EVP_PKEY_free(qc.ak_key);
-	free(akb);
-	if (pdata)
-		OPENSSL_cleanse(pdata, plen);
-	free(pdata);
+		srv_audit(s, a.st, false, rep->machine, "attest", "fail", rep->reason ? rep->reason : "",
+			  fail_detail(rep));
+	m_evidence_free(a.ev);
+	m_machine_clear(&a.m);
+	EVP_PKEY_free(a.ak_key);
+	free(a.akb);
+	if (a.pdata)
+		OPENSSL_cleanse(a.pdata, a.plen);
+	free(a.pdata);
 }

@@ -91,144 +91,172 @@ static bool ak_attributes_ok(const TPMT_PUBLIC *ak)
 	return (ak->objectAttributes & need) == need && !(ak->objectAttributes & TPMA_OBJECT_DECRYPT);
 }
 
-static void hex(const uint8_t *d, size_t n, char *out)
+/* One enrolment's state, through its stages (srv_enroll()). */
+struct enr {
+	struct srv *s;
+	struct m_store *st;
+	struct srv_reply *rep;
+	uint8_t *ekb, *akb, *certb;
+	size_t ekl, akl, certl;
+	TPMT_PUBLIC ek, ak;
+	const char *trust;	/* "ca" or "tofu" */
+	bool known_ek;		/* the machine is enrolled with this EK: a new AK */
+	struct m_enrolment e;
+	struct m_credential cred;
+	uint8_t secret[SECRET_LEN];
+};
+
+/* request: the machine name, the EK and AK public areas, the optional EK certificate */
+static int enr_request(struct enr *x, json_object *req)
 {
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
+	int r;
+
+	if (srv_get_name(req, "machine", x->rep, x->rep->machine, sizeof(x->rep->machine)) < 0 ||
+	    srv_get_b64(req, "ek_pub", M_AKPUB_MAX, false, x->rep, &x->ekb, &x->ekl) < 0 ||
+	    srv_get_b64(req, "ak_pub", M_AKPUB_MAX, false, x->rep, &x->akb, &x->akl) < 0 ||
+	    srv_get_b64(req, "ek_cert", EK_CERT_MAX, true, x->rep, &x->certb, &x->certl) < 0)
+		return -1;
+	if ((r = m_tpm_public_parse(x->ekb, x->ekl, &x->ek)) < 0) {
+		srv_fail(x->rep, 400, "bad-request", "ek_pub: %s", m_errmsg(r));
+		return -1;
+	}
+	if ((r = m_tpm_public_parse(x->akb, x->akl, &x->ak)) < 0) {
+		srv_fail(x->rep, 400, "bad-request", "ak_pub: %s", m_errmsg(r));
+		return -1;
+	}
+	return 0;
 }
 
-static void audit(struct m_store *st, const char *machine, const char *event, const char *result,
-		  const char *reason, const char *detail)
+/* trust: a TPM's restricted signing AK; the EK through its certificate, or on first use if configured */
+static int enr_trust(struct enr *x)
 {
-	int r = m_store_audit(st, machine, event, result, reason, detail);
+	char why[256];
 
-	if (r < 0)
-		slog("error", "audit", json_object_new_string(m_errmsg(r)));
+	if (!ak_attributes_ok(&x->ak)) {
+		srv_fail(x->rep, 403, "ak-attributes",
+			 "the AK must be fixedTPM, fixedParent, sensitiveDataOrigin, restricted, sign (not decrypt)");
+		return -1;
+	}
+	if (x->certb) {
+		if (srv_ek_cert_check(x->s, x->certb, x->certl, &x->ek, why, sizeof(why)) == 0)
+			x->trust = "ca";
+		else if (x->s->cfg.tofu && !x->s->ek_store)
+			x->trust = "tofu";
+		else {
+			srv_fail(x->rep, 403, "ek-cert-invalid", "%s", why);
+			return -1;
+		}
+	} else if (x->s->cfg.tofu) {
+		x->trust = "tofu";
+	} else {
+		srv_fail(x->rep, 403, "ek-cert-invalid", "no EK certificate, and trust on first use is not enabled");
+		return -1;
+	}
+	return 0;
+}
+
+/* name: ek_pub canonicalised (the TPM2B_PUBLIC of what was parsed); a name held by another EK is refused */
+static int enr_name(struct enr *x)
+{
+	uint8_t buf[sizeof(TPM2B_PUBLIC)];
+	size_t off = 0;
+	TPM2B_PUBLIC p2 = { .publicArea = x->ek };
+	struct m_machine old = { 0 };
+	int r;
+
+	if (Tss2_MU_TPM2B_PUBLIC_Marshal(&p2, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS) {
+		srv_fail(x->rep, 400, "bad-request", "ek_pub: cannot be marshalled again");
+		return -2;
+	}
+	x->e.ek_pub = m_b64_encode(buf, off);
+	x->e.ak_pub = m_b64_encode(x->akb, x->akl);
+	if (!x->e.ek_pub || !x->e.ak_pub) {
+		srv_fail(x->rep, 500, "internal-error", "out of memory");
+		return -2;
+	}
+	r = m_store_machine_get(x->st, x->rep->machine, &old);
+	if (r == 0 && strcmp(old.ek_pub, x->e.ek_pub) != 0) {
+		m_machine_clear(&old);
+		srv_fail(x->rep, 403, "ek-mismatch", "machine '%s' is enrolled with another EK", x->rep->machine);
+		return -1;
+	} else if (r < 0 && r != -ENOENT) {
+		slog_error("machine", r);
+		srv_fail(x->rep, 503, "internal-error", "the database is unavailable");
+		return -2;
+	}
+	/* the same EK enrolling again (a new AK): audited as that, not as a new first use */
+	x->known_ek = r == 0;
+	m_machine_clear(&old);
+	return 0;
+}
+
+/* credential: a secret wrapped to the EK for the AK's Name; only its hash is kept, pending activation */
+static int enr_credential(struct enr *x)
+{
+	uint8_t id[16], name[M_NAME_MAX], h[32];
+	size_t name_len;
+	int r;
+
+	if ((r = m_tpm_public_name(&x->ak, name, &name_len)) < 0) {
+		srv_fail(x->rep, 400, "bad-request", "ak_pub: %s", m_errmsg(r));
+		return -1;
+	}
+	if (RAND_bytes(x->secret, sizeof(x->secret)) != 1 || RAND_bytes(id, sizeof(id)) != 1) {
+		srv_fail(x->rep, 500, "internal-error", "no randomness");
+		return -1;
+	}
+	r = m_make_credential(&x->ek, name, name_len, x->secret, sizeof(x->secret), &x->cred);
+	if (r < 0) {
+		srv_fail(x->rep, 400, "bad-request", "ek_pub: %s", m_errmsg(r));
+		return -1;
+	}
+	m_hex(id, sizeof(id), x->e.id);
+	memcpy(x->e.machine, x->rep->machine, sizeof(x->e.machine));
+	snprintf(x->e.ek_trust, sizeof(x->e.ek_trust), "%s", x->trust);
+	EVP_Digest(x->secret, sizeof(x->secret), h, NULL, EVP_sha256(), NULL);
+	m_hex(h, sizeof(h), x->e.secret_hash);
+	x->e.expires = (int64_t)time(NULL) + SRV_ENROL_TTL;
+	r = m_store_enrolment_add(x->st, &x->e);
+	if (r < 0) {
+		slog_error("enrolment", r);
+		srv_fail(x->rep, 503, "internal-error", "the database is unavailable");
+		return -1;
+	}
+	return 0;
 }
 
 void srv_enroll(struct srv *s, json_object *req, struct srv_reply *rep)
 {
-	struct m_store *st = srv_store(s);
-	uint8_t *ekb = NULL, *akb = NULL, *certb = NULL;
-	size_t ekl, akl, certl;
-	TPMT_PUBLIC ek, ak;
-	struct m_machine old = { 0 };
-	struct m_enrolment e = { 0 };
-	struct m_credential cred;
-	uint8_t secret[SECRET_LEN], id[16], name[M_NAME_MAX], h[32];
-	size_t name_len;
-	char why[256];
-	const char *trust;
-	bool known_ek;
+	struct enr x = { .s = s, .st = srv_store(s), .rep = rep };
 	json_object *o;
-	int r;
+	int r = 0;
 
-	if (!st) {
+	if (!x.st) {
 		srv_fail(rep, 503, "internal-error", "the database is unavailable");
 		return;
 	}
-	if (srv_get_name(req, "machine", rep, rep->machine, sizeof(rep->machine)) < 0 ||
-	    srv_get_b64(req, "ek_pub", M_AKPUB_MAX, false, rep, &ekb, &ekl) < 0 ||
-	    srv_get_b64(req, "ak_pub", M_AKPUB_MAX, false, rep, &akb, &akl) < 0 ||
-	    srv_get_b64(req, "ek_cert", EK_CERT_MAX, true, rep, &certb, &certl) < 0)
+	if (enr_request(&x, req) < 0)
 		goto out;
-	if ((r = m_tpm_public_parse(ekb, ekl, &ek)) < 0) {
-		srv_fail(rep, 400, "bad-request", "ek_pub: %s", m_errmsg(r));
+	/* anyone can start an enrolment (a victim's public EK and AK replayed): rate-limited records */
+	if (enr_trust(&x) < 0 || (r = enr_name(&x)) == -1) {
+		srv_audit(s, x.st, false, rep->machine, "enroll-start", "fail", rep->reason, "");
 		goto out;
 	}
-	if ((r = m_tpm_public_parse(akb, akl, &ak)) < 0) {
-		srv_fail(rep, 400, "bad-request", "ak_pub: %s", m_errmsg(r));
+	if (r < 0 || enr_credential(&x) < 0)
 		goto out;
-	}
-	if (!ak_attributes_ok(&ak)) {
-		srv_fail(rep, 403, "ak-attributes",
-			 "the AK must be fixedTPM, fixedParent, sensitiveDataOrigin, restricted, sign (not decrypt)");
-		goto audit_fail;
-	}
-	if (certb) {
-		if (srv_ek_cert_check(s, certb, certl, &ek, why, sizeof(why)) == 0)
-			trust = "ca";
-		else if (s->cfg.tofu && !s->ek_store)
-			trust = "tofu";
-		else {
-			srv_fail(rep, 403, "ek-cert-invalid", "%s", why);
-			goto audit_fail;
-		}
-	} else if (s->cfg.tofu) {
-		trust = "tofu";
-	} else {
-		srv_fail(rep, 403, "ek-cert-invalid", "no EK certificate, and trust on first use is not enabled");
-		goto audit_fail;
-	}
-	/* ek_pub is canonicalised as the TPM2B_PUBLIC of what was parsed */
-	free(ekb);
-	ekb = NULL;
-	{
-		uint8_t buf[sizeof(TPM2B_PUBLIC)];
-		size_t off = 0;
-		TPM2B_PUBLIC p2 = { .publicArea = ek };
-
-		if (Tss2_MU_TPM2B_PUBLIC_Marshal(&p2, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS) {
-			srv_fail(rep, 400, "bad-request", "ek_pub: cannot be marshalled again");
-			goto out;
-		}
-		e.ek_pub = m_b64_encode(buf, off);
-	}
-	e.ak_pub = m_b64_encode(akb, akl);
-	if (!e.ek_pub || !e.ak_pub) {
-		srv_fail(rep, 500, "internal-error", "out of memory");
-		goto out;
-	}
-	r = m_store_machine_get(st, rep->machine, &old);
-	if (r == 0 && strcmp(old.ek_pub, e.ek_pub) != 0) {
-		srv_fail(rep, 403, "ek-mismatch", "machine '%s' is enrolled with another EK", rep->machine);
-		goto audit_fail;
-	} else if (r < 0 && r != -ENOENT) {
-		srv_fail(rep, 503, "internal-error", "the database is unavailable");
-		goto out;
-	}
-	/* the same EK enrolling again (a new AK): audited as that, not as a new first use */
-	known_ek = r == 0;
-	if ((r = m_tpm_public_name(&ak, name, &name_len)) < 0) {
-		srv_fail(rep, 400, "bad-request", "ak_pub: %s", m_errmsg(r));
-		goto out;
-	}
-	if (RAND_bytes(secret, sizeof(secret)) != 1 || RAND_bytes(id, sizeof(id)) != 1) {
-		srv_fail(rep, 500, "internal-error", "no randomness");
-		goto out;
-	}
-	r = m_make_credential(&ek, name, name_len, secret, sizeof(secret), &cred);
-	if (r < 0) {
-		srv_fail(rep, 400, "bad-request", "ek_pub: %s", m_errmsg(r));
-		goto out;
-	}
-	hex(id, sizeof(id), e.id);
-	snprintf(e.machine, sizeof(e.machine), "%s", rep->machine);
-	snprintf(e.ek_trust, sizeof(e.ek_trust), "%s", trust);
-	EVP_Digest(secret, sizeof(secret), h, NULL, EVP_sha256(), NULL);
-	hex(h, sizeof(h), e.secret_hash);
-	e.expires = (int64_t)time(NULL) + SRV_ENROL_TTL;
-	r = m_store_enrolment_add(st, &e);
-	if (r < 0) {
-		srv_fail(rep, 503, "internal-error", "the database is unavailable");
-		goto out;
-	}
-	audit(st, rep->machine, "enroll-start", "ok", "", known_ek ? "re-enrolment of the enrolled EK" : trust);
+	srv_audit(s, x.st, false, rep->machine, "enroll-start", "ok", "",
+		  x.known_ek ? "re-enrolment of the enrolled EK" : x.trust);
 	o = json_object_new_object();
-	json_object_object_add(o, "enrollment", json_object_new_string(e.id));
-	json_object_object_add(o, "credential_blob", srv_b64_obj(cred.blob, cred.blob_len));
-	json_object_object_add(o, "encrypted_secret", srv_b64_obj(cred.secret, cred.secret_len));
+	json_object_object_add(o, "enrollment", json_object_new_string(x.e.id));
+	json_object_object_add(o, "credential_blob", srv_b64_obj(x.cred.blob, x.cred.blob_len));
+	json_object_object_add(o, "encrypted_secret", srv_b64_obj(x.cred.secret, x.cred.secret_len));
 	srv_ok(rep, o);
-	goto out;
-audit_fail:
-	audit(st, rep->machine, "enroll-start", "fail", rep->reason, "");
 out:
-	OPENSSL_cleanse(secret, sizeof(secret));
-	m_machine_clear(&old);
-	m_enrolment_clear(&e);
-	free(ekb);
-	free(akb);
-	free(certb);
+	OPENSSL_cleanse(x.secret, sizeof(x.secret));
+	m_enrolment_clear(&x.e);
+	free(x.ekb);
+	free(x.akb);
+	free(x.certb);
 }
 
 void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep)
@@ -266,7 +294,7 @@ void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep)
 	}
 	snprintf(rep->machine, sizeof(rep->machine), "%s", e.machine);
 	EVP_Digest(sec, secl, h, NULL, EVP_sha256(), NULL);
-	hex(h, sizeof(h), hh);
+	m_hex(h, sizeof(h), hh);
 	if (e.expires < (int64_t)time(NULL)) {
 		srv_fail(rep, 403, "activation-failed", "the enrolment expired; enrol again");
 		goto audit_fail;
@@ -297,7 +325,7 @@ void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep)
 	}
 	/* committed before the answer: a crash after this loses nothing */
 	r = m_store_machine_get(st, e.machine, &m);
-	audit(st, e.machine, "enroll", "ok", "",
+	srv_audit(s, st, true, e.machine, "enroll", "ok", "",
 	      known ? "re-enrolment: the enrolled EK, a new AK"
 	      : !strcmp(e.ek_trust, "tofu") ? "ek trusted on first use (tofu)" : "ek certificate chain verified");
 	o = json_object_new_object();
@@ -307,7 +335,7 @@ void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep)
 	srv_ok(rep, o);
 	goto out;
 audit_fail:
-	audit(st, e.machine, "enroll", "fail", rep->reason, "");
+	srv_audit(s, st, false, e.machine, "enroll", "fail", rep->reason, "");
 out:
 	if (sec)
 		OPENSSL_cleanse(sec, secl);

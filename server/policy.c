@@ -132,17 +132,23 @@ static int load(struct srv *s, struct m_store *st, const char *name, const struc
 
 int srv_policies(struct srv *s, struct m_store *st, const char *list, struct srv_policy_set *ret)
 {
-	char buf[4 * M_STORE_NAME_MAX], *save = NULL, *tok;
+	char buf[M_STORE_POLICY_LIST_MAX], *save = NULL, *tok;
+	size_t len = strlen(list);
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	snprintf(buf, sizeof(buf), "%s", list);
+	/* never cut: a list cut short would leave its last policies unchecked */
+	if (len >= sizeof(buf))
+		return m_err(-EOVERFLOW, "a policy list of %zu characters (at most %zu)", len, sizeof(buf) - 1);
+	memcpy(buf, list, len + 1);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct m_policy head;
 		const struct m_manifest *m;
 
 		if (ret->n == SRV_MAX_POLICIES)
 			return m_err(-E2BIG, "more than %u policies", SRV_MAX_POLICIES);
+		if (strlen(tok) >= sizeof(ret->names[0]))
+			return m_err(-EOVERFLOW, "a policy name of %zu characters", strlen(tok));
 		r = head_get(s, st, tok, &head);
 		if (r == -ENOENT)
 			return m_err(-ENOENT, "policy '%s' does not exist", tok);
@@ -151,7 +157,7 @@ int srv_policies(struct srv *s, struct m_store *st, const char *list, struct srv
 		m = lookup(s, tok, head.version);
 		if (!m && (r = load(s, st, tok, &m)) < 0)
 			return r;
-		snprintf(ret->names[ret->n], sizeof(ret->names[0]), "%s", tok);
+		memcpy(ret->names[ret->n], tok, strlen(tok) + 1);
 		ret->m[ret->n++] = m;
 		ret->pcrs |= head.pcrs;
 		ret->banks |= head.banks;
@@ -179,4 +185,48 @@ void srv_policies_free(struct srv *s)
 		free(h);
 	}
 	s->heads = NULL;
+}
+
+struct decoy_ctx {
+	uint32_t pcrs;
+	unsigned banks;
+};
+
+static int decoy_row(const struct m_policy *p, void *arg)
+{
+	struct decoy_ctx *d = arg;
+
+	d->pcrs |= p->pcrs;
+	d->banks |= p->banks;
+	return 0;
+}
+
+int srv_decoy_selection(struct srv *s, struct m_store *st, uint32_t *ret_pcrs, unsigned *ret_banks)
+{
+	struct decoy_ctx d = { 0 };
+	int64_t t = mono_ms();
+	bool fresh;
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	fresh = s->decoy_ms && t - s->decoy_ms < SRV_POLICY_RECHECK_MS;
+	d.pcrs = s->decoy_pcrs;
+	d.banks = s->decoy_banks;
+	pthread_mutex_unlock(&s->lock);
+	if (!fresh) {
+		d = (struct decoy_ctx){ 0 };
+		r = m_store_policy_list(st, decoy_row, &d);
+		if (r < 0)
+			return r;
+		if (!d.pcrs || !d.banks)
+			d = (struct decoy_ctx){ SRV_DECOY_PCRS, M_BANK_BIT(M_SHA256) };
+		pthread_mutex_lock(&s->lock);
+		s->decoy_pcrs = d.pcrs;
+		s->decoy_banks = d.banks;
+		s->decoy_ms = t;
+		pthread_mutex_unlock(&s->lock);
+	}
+	*ret_pcrs = d.pcrs;
+	*ret_banks = d.banks;
+	return 0;
 }

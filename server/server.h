@@ -26,7 +26,7 @@
 #define SRV_JSON_DEPTH       16
 #define SRV_MAX_EK_CA        16
 #define SRV_ENROL_TTL        300		/* seconds to complete an activation */
-#define SRV_MAX_POLICIES     8			/* policies per machine */
+#define SRV_MAX_POLICIES     M_STORE_POLICIES_MAX	/* policies per machine */
 
 struct srv_config {
 	const char *listen;		/* HOST:PORT */
@@ -39,7 +39,11 @@ struct srv_config {
 	unsigned threads;
 	unsigned nonce_ttl;		/* seconds */
 	unsigned timeout;		/* seconds of client inactivity */
-	unsigned request_deadline;	/* seconds for a whole request body */
+	unsigned request_deadline;	/* seconds for a connection's request, from accept or the previous one */
+	unsigned max_conns;		/* connections at once */
+	unsigned max_conns_per_ip;	/* from one address */
+	bool allow_shared_db;		/* open a SQLite file others can read */
+	bool bind_client_name;		/* a client certificate's CN must be the request's machine */
 	size_t attest_body_max;
 	bool quiet;			/* no per-request log lines */
 };
@@ -57,6 +61,11 @@ struct srv {
 	struct srv_cached_policy *policies;
 	struct srv_policy_head *heads;
 	uint8_t nonce_key[M_NONCE_KEY_LEN];	/* shared by the verifiers of one database */
+	uint32_t decoy_pcrs;		/* srv_decoy_selection()'s cache, under lock */
+	unsigned decoy_banks;
+	int64_t decoy_ms;
+	double audit_t, audit_tokens;	/* the unproven requests' audit bucket (audit.c), under lock */
+	unsigned long audit_dropped;
 };
 
 /* An answer: HTTP status and a JSON body (owned). */
@@ -104,6 +113,14 @@ struct srv_policy_set {
 /** srv_policies() - -ENOENT (message names it) when a policy does not exist or the list is empty. */
 int srv_policies(struct srv *s, struct m_store *st, const char *list, struct srv_policy_set *ret);
 void srv_policies_free(struct srv *s);
+/**
+ * srv_decoy_selection() - the PCRs and banks /v1/nonce names for a name
+ * that is not an approved machine: every policy's together (in a fleet of
+ * one policy, what an approved machine is told), read again at most once
+ * per SRV_POLICY_RECHECK_MS.
+ */
+#define SRV_DECOY_PCRS 0xffu	/* with no policy at all: PCRs 0-7, sha256 */
+int srv_decoy_selection(struct srv *s, struct m_store *st, uint32_t *ret_pcrs, unsigned *ret_banks);
 
 /* enrolled AKs as OpenSSL keys, converted once (akcache.c) */
 #define SRV_AK_CACHE 131072	/* slots: one converted key each (a 100,000-machine fleet fits) */
@@ -117,8 +134,23 @@ int srv_ek_store_load(struct srv *s);
 int srv_ek_cert_check(struct srv *s, const uint8_t *der, size_t len, const TPMT_PUBLIC *ek, char *why,
 		      size_t why_len);
 
+/*
+ * Audit records (audit.c).  @proven: the request proved a TPM (a verified
+ * quote, an activated credential); others are rate-limited, and what the
+ * limit drops is summed up by srv_audit_flush() (main thread, every
+ * SRV_AUDIT_FLUSH_S seconds).  A database failure is logged, never fatal.
+ */
+#define SRV_AUDIT_UNAUTH_RATE  10.0	/* records a second */
+#define SRV_AUDIT_UNAUTH_BURST 60.0
+#define SRV_AUDIT_FLUSH_S      30
+void srv_audit(struct srv *s, struct m_store *st, bool proven, const char *machine, const char *event,
+	       const char *result, const char *reason, const char *detail);
+void srv_audit_flush(struct srv *s, struct m_store *st);
+
 /* structured log: one JSON object per line on stderr */
-/* @fields (may be NULL) is consumed */
+/* @fields (may be NULL) is consumed; an object's members are merged, anything else is kept as "message" */
 void slog(const char *level, const char *event, json_object *fields);
+/* a failure @err with m_errmsg()'s text, escaped (include/measured/text.h) */
+void slog_error(const char *event, int err);
 
 #endif

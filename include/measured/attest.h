@@ -261,7 +261,7 @@ struct m_quote_check {
 
 struct m_verify_result {
 	enum m_verify_reason reason;	/* the first failed check, or M_V_OK */
-	char msg[256];
+	char msg[1024];
 	bool ak_attributes_checked;
 	/* from TPMS_ATTEST, for the server's rollback check (Part 2, 10.11.1) */
 	uint64_t clock;
@@ -281,38 +281,67 @@ struct m_verify_result {
  */
 int m_quote_verify(const struct m_quote_check *c, struct m_verify_result *res);
 
-/**
- * m_evidence_verify() - m_quote_verify() over an evidence document: its AK
- * public must be the trusted one (@ak, or the key @ak_key from a PEM file),
- * and its logs are parsed (a log that does not parse is
- * "eventlog-malformed") and replayed.
- */
-int m_evidence_verify(const struct m_evidence *ev, const TPMT_PUBLIC *ak, EVP_PKEY *ak_key,
-		      const uint8_t *nonce, size_t nonce_len, const uint32_t *required,
-		      struct m_verify_result *res);
-
-/* The first difference from a reference manifest, copied out of the logs. */
+/* The first difference from a reference manifest, copied out of the logs (m_first_difference_clear()). */
 struct m_first_difference {
+	size_t manifest;		/* which of m_evidence_check.manifests */
 	uint32_t pcr;
 	enum m_bank bank;
 	enum m_check_status status;
 	size_t index;			/* among the PCR's events */
 	bool has_expected, has_found;
 	uint32_t expected_type, found_type;
-	char expected_desc[128], expected_source[32], found_desc[128];
+	char *expected_desc, *expected_source;	/* the manifest's text (NULL: none) */
+	char *found_desc;		/* the log's text, escaped (include/measured/text.h); NULL: none */
 	char expected_digest[2 * M_DIGEST_MAX + 1], found_digest[2 * M_DIGEST_MAX + 1];
 	char found_log[48];		/* "eventlogs[N]" */
+	char found_format[24];		/* m_log_format_name() of that log */
 	uint32_t found_record;
 	uint64_t found_offset;
 };
 
+void m_first_difference_clear(struct m_first_difference *d);
+
+/* m_evidence_check.flags */
+#define M_EVIDENCE_LOGS_REQUIRED 1u	/* no event log at all: "eventlog-untouched-pcr" */
+
+/* What an evidence document is checked against (m_evidence_check()). */
+struct m_evidence_check {
+	const struct m_evidence *ev;
+	/* the trusted AK: its public area and/or a key (from a PEM file: then
+	 * the document's own public area must hold that key) */
+	const TPMT_PUBLIC *ak;
+	EVP_PKEY *ak_key;
+	const uint8_t *nonce;		/* the nonce the quote must carry */
+	size_t nonce_len;
+	const uint32_t *required;	/* [M_BANK_COUNT] PCRs to be quoted, or NULL */
+	const struct m_manifest *const *manifests;	/* each must match; may be none */
+	size_t nmanifests;
+	unsigned flags;
+};
+
 /**
- * m_evidence_verify_manifest() - m_evidence_verify() and then, when every
- * quote check passed, the comparison with reference manifest @manifest:
- * the logs event by event and the quoted values.  A difference is
- * "manifest-mismatch"; res->msg describes the first differing item and
- * @ret_first (optional) gets it.  The logs are parsed once for both steps.
+ * m_evidence_check() - the one verification of an evidence document, used
+ * by the verifier, `measured verify` and the library's callers.  In order:
+ * key (the document's AK is the trusted one: "ak-mismatch"), logs (each
+ * parses and is the format it declares: "eventlog-malformed"; the declared
+ * text is never echoed), quote (m_quote_verify(): signature, nonce, PCR
+ * selection, digest, replay), then each manifest: its PCRs must be quoted
+ * in a bank it predicts them in and match there, and its events match the
+ * logs ("manifest-mismatch"; an event difference is reported before a
+ * value difference, as it says why).  The first failure is in @res;
+ * @ret_first (optional; m_first_difference_clear() it) gets a manifest
+ * difference.  Returns 0 when the checks ran, a negative errno for an
+ * internal failure (memory).
  */
+int m_evidence_check(const struct m_evidence_check *c, struct m_verify_result *res,
+		     struct m_first_difference *ret_first);
+
+/** m_evidence_verify() - m_evidence_check() without manifests. */
+int m_evidence_verify(const struct m_evidence *ev, const TPMT_PUBLIC *ak, EVP_PKEY *ak_key,
+		      const uint8_t *nonce, size_t nonce_len, const uint32_t *required,
+		      struct m_verify_result *res);
+
+/** m_evidence_verify_manifest() - m_evidence_check() with one manifest. */
 int m_evidence_verify_manifest(const struct m_evidence *ev, const TPMT_PUBLIC *ak, EVP_PKEY *ak_key,
 			       const uint8_t *nonce, size_t nonce_len, const uint32_t *required,
 			       const struct m_manifest *manifest, struct m_verify_result *res,

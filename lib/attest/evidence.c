@@ -51,7 +51,8 @@ int m_evidence_add_log(struct m_evidence *ev, const char *format, const void *da
 	if (len == 0 || len > M_LOG_MAX_SIZE)
 		return m_err(-EINVAL, "evidence: event log of %zu bytes (1 to %u)", len, M_LOG_MAX_SIZE);
 	if (strlen(format) >= sizeof(l->format))
-		return m_err(-EINVAL, "evidence: log format name '%s' too long", format);
+		return m_err(-EINVAL, "evidence: a log format name of %zu characters (at most %zu)", strlen(format),
+			     sizeof(l->format) - 1);
 	l = &ev->log[ev->nlogs];
 	l->data = malloc(len);
 	if (!l->data)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include "measured/base64.h"
 #include "measured/error.h"
+#include "measured/text.h"
 #include "store_priv.h"
 
 static const char *const schema[] = {
@@ -76,11 +77,16 @@ static int create_schema(struct m_store *s)
 
 int m_store_open(const char *url, struct m_store **ret)
 {
+	return m_store_open_flags(url, 0, ret);
+}
+
+int m_store_open_flags(const char *url, unsigned flags, struct m_store **ret)
+{
 	struct m_store *s = NULL;
 	int r;
 
 	if (!strncmp(url, "sqlite:", 7))
-		r = m_store_sqlite_open(url + 7, &s);
+		r = m_store_sqlite_open(url + 7, flags, &s);
 	else if (!strncmp(url, "postgresql:", 11))
 		r = m_store_pg_open(url + 11, &s);
 	else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
@@ -142,9 +148,52 @@ int m_store_checkpoint(struct m_store *s)
 	return s->ops->checkpoint ? s->ops->checkpoint(s) : 0;
 }
 
-static void copy(char *dst, size_t n, const char *src)
+/*
+ * A value from the database into a fixed field: whole, or -EOVERFLOW.  A
+ * cut value would be a different value (a policy list losing its last
+ * entries), so a row that does not fit is an error, never shortened.
+ */
+static int copy(char *dst, size_t n, const char *src)
 {
-	snprintf(dst, n, "%s", src ? src : "");
+	size_t l = src ? strlen(src) : 0;
+
+	if (l >= n)
+		return m_err(-EOVERFLOW, "a stored value of %zu bytes does not fit its %zu-byte field", l, n - 1);
+	memcpy(dst, src ? src : "", l + 1);
+	return 0;
+}
+
+bool m_store_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n >= M_STORE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+bool m_store_policy_weak(uint32_t pcrs)
+{
+	return (pcrs & ~M_STORE_SOFTWARE_PCRS) == 0;
+}
+
+int m_store_policy_list_check(const char *list)
+{
+	size_t n = 1, len;
+
+	if (!list)
+		return 0;
+	len = strlen(list);
+	if (len >= M_STORE_POLICY_LIST_MAX)
+		return m_err(-E2BIG, "a policy list of %zu characters (at most %u)", len,
+			     M_STORE_POLICY_LIST_MAX - 1);
+	for (const char *c = list; *c; c++)
+		n += *c == ',';
+	if (len && n > M_STORE_POLICIES_MAX)
+		return m_err(-E2BIG, "%zu policies in one list (at most %u)", n, M_STORE_POLICIES_MAX);
+	return 0;
 }
 
 static int64_t num(const char *v)
@@ -176,11 +225,11 @@ static int enrolment_row(int n, const char *const *v, void *arg)
 
 	if (n < 6)
 		return -EIO;
-	copy(e->machine, sizeof(e->machine), v[0]);
+	if (copy(e->machine, sizeof(e->machine), v[0]) < 0 || copy(e->ek_trust, sizeof(e->ek_trust), v[3]) < 0 ||
+	    copy(e->secret_hash, sizeof(e->secret_hash), v[4]) < 0)
+		return -EOVERFLOW;
 	e->ek_pub = strdup(v[1] ? v[1] : "");
 	e->ak_pub = strdup(v[2] ? v[2] : "");
-	copy(e->ek_trust, sizeof(e->ek_trust), v[3]);
-	copy(e->secret_hash, sizeof(e->secret_hash), v[4]);
 	e->expires = num(v[5]);
 	return e->ek_pub && e->ak_pub ? 0 : -ENOMEM;
 }
@@ -198,7 +247,10 @@ int m_store_enrolment_take(struct m_store *s, const char *id, struct m_enrolment
 		m_enrolment_clear(&e);
 		return r < 0 ? r : -ENOENT;
 	}
-	copy(e.id, sizeof(e.id), id);
+	if ((r = copy(e.id, sizeof(e.id), id)) < 0) {
+		m_enrolment_clear(&e);
+		return r;
+	}
 	*ret = e;
 	return 0;
 }
@@ -220,19 +272,18 @@ static int machine_fill(int n, const char *const *v, struct m_machine *m)
 	if (n < 13)
 		return -EIO;
 	memset(m, 0, sizeof(*m));
-	copy(m->name, sizeof(m->name), v[0]);
+	if (copy(m->name, sizeof(m->name), v[0]) < 0 || copy(m->ek_trust, sizeof(m->ek_trust), v[3]) < 0 ||
+	    copy(m->policy, sizeof(m->policy), v[5]) < 0 || copy(m->last_result, sizeof(m->last_result), v[10]) < 0 ||
+	    copy(m->last_reason, sizeof(m->last_reason), v[11]) < 0)
+		return m_err_prefix(-EOVERFLOW, "machine '%.*s'", (int)M_STORE_NAME_MAX, v[0] ? v[0] : "");
 	m->ek_pub = strdup(v[1] ? v[1] : "");
 	m->ak_pub = strdup(v[2] ? v[2] : "");
-	copy(m->ek_trust, sizeof(m->ek_trust), v[3]);
 	m->state = (int)num(v[4]);
-	copy(m->policy, sizeof(m->policy), v[5]);
 	m->enrolled_at = num(v[6]);
 	m->have_clock = v[7] != NULL;
 	m->clock = (uint64_t)num(v[7]);
 	m->reset_count = (uint32_t)num(v[8]);
 	m->restart_count = (uint32_t)num(v[9]);
-	copy(m->last_result, sizeof(m->last_result), v[10]);
-	copy(m->last_reason, sizeof(m->last_reason), v[11]);
 	m->last_at = num(v[12]);
 	if (!m->ek_pub || !m->ak_pub) {
 		m_machine_clear(m);
@@ -269,6 +320,8 @@ int m_store_machine_enrol(struct m_store *s, const struct m_machine *m)
 	int64_t n = 0;
 	int r;
 
+	if ((r = m_store_policy_list_check(m->policy)) < 0)
+		return r;
 	/*
 	 * One statement decides: a new name is inserted; an existing name with
 	 * the same EK takes the new AK; another EK changes nothing and returns
@@ -289,6 +342,8 @@ int m_store_machine_set(struct m_store *s, const char *name, int state, const ch
 	int64_t n = 0;
 	int r;
 
+	if ((r = m_store_policy_list_check(policy)) < 0)
+		return r;
 	r = q(s, "UPDATE machines SET state = CASE WHEN $2 < 0 THEN state ELSE $2 END,"
 		 " policy = COALESCE($3, policy) WHERE name = $1", p, 3, NULL, NULL, &n);
 	if (r < 0)
@@ -314,15 +369,6 @@ int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock
 	if (r < 0)
 		return r;
 	return n ? 0 : -ERANGE;
-}
-
-int m_store_machine_result(struct m_store *s, const char *name, const char *result, const char *reason,
-			   int64_t at)
-{
-	struct m_sqlp p[] = { SQL_TEXT(name), SQL_TEXT(result), SQL_TEXT(reason), SQL_INT(at) };
-
-	return q(s, "UPDATE machines SET last_result = $2, last_reason = $3, last_at = $4 WHERE name = $1",
-		 p, 4, NULL, NULL, NULL);
 }
 
 struct list_ctx {
@@ -435,7 +481,8 @@ static int policy_fill(int n, const char *const *v, struct m_policy *pol, bool w
 	if (n < 5)
 		return -EIO;
 	memset(pol, 0, sizeof(*pol));
-	copy(pol->name, sizeof(pol->name), v[0]);
+	if (copy(pol->name, sizeof(pol->name), v[0]) < 0)
+		return -EOVERFLOW;
 	pol->pcrs = (uint32_t)num(v[2]);
 	pol->banks = (unsigned)num(v[3]);
 	pol->version = num(v[4]);
@@ -545,7 +592,8 @@ static int payload_row(int n, const char *const *v, void *arg)
 
 	if (n < 2 || !v[1])
 		return -EIO;
-	copy(c->policy, c->policy_len, v[0]);
+	if (copy(c->policy, c->policy_len, v[0]) < 0)
+		return -EOVERFLOW;
 	return m_b64_decode(v[1], strlen(v[1]), M_STORE_PAYLOAD_MAX, NULL, &c->data, &c->len);
 }
 
@@ -574,11 +622,21 @@ int m_store_payload_get(struct m_store *s, const char *name, char *ret_policy, s
 int m_store_audit(struct m_store *s, const char *machine, const char *event, const char *result,
 		  const char *reason, const char *detail)
 {
-	struct m_sqlp p[] = { SQL_INT(now()), SQL_TEXT(machine ? machine : ""), SQL_TEXT(event), SQL_TEXT(result),
-			      SQL_TEXT(reason ? reason : ""), SQL_TEXT(detail ? detail : "") };
+	/* every text field escaped: a record is one line of printable ASCII, whatever a request held */
+	char *t[5] = { m_text_escape_str(machine), m_text_escape_str(event), m_text_escape_str(result),
+		       m_text_escape_str(reason), m_text_escape_str(detail) };
+	int r = -ENOMEM;
 
-	return q(s, "INSERT INTO audit (at, machine, event, result, reason, detail)"
-		    " VALUES ($1, $2, $3, $4, $5, $6)", p, 6, NULL, NULL, NULL);
+	if (t[0] && t[1] && t[2] && t[3] && t[4]) {
+		struct m_sqlp p[] = { SQL_INT(now()), SQL_TEXT(t[0]), SQL_TEXT(t[1]), SQL_TEXT(t[2]), SQL_TEXT(t[3]),
+				      SQL_TEXT(t[4]) };
+
+		r = q(s, "INSERT INTO audit (at, machine, event, result, reason, detail)"
+			 " VALUES ($1, $2, $3, $4, $5, $6)", p, 6, NULL, NULL, NULL);
+	}
+	for (size_t i = 0; i < 5; i++)
+		free(t[i]);
+	return r;
 }
 
 struct audit_ctx {

@@ -30,6 +30,9 @@
 #define M_STORE_NAME_MAX     128u		/* machine, policy and payload names */
 #define M_STORE_PAYLOAD_MAX  (64u << 20)	/* one payload */
 #define M_STORE_MANIFEST_MAX (16u << 20)	/* one manifest (M_MANIFEST_MAX_SIZE) */
+#define M_STORE_POLICIES_MAX 8u			/* policies in one machine's list */
+/* a machine's comma-separated policy list: M_STORE_POLICIES_MAX names and their commas, and the NUL */
+#define M_STORE_POLICY_LIST_MAX (M_STORE_POLICIES_MAX * M_STORE_NAME_MAX)
 
 struct m_store;
 
@@ -45,7 +48,7 @@ struct m_machine {
 	char *ak_pub;		/* base64 TPM2B_PUBLIC */
 	char ek_trust[16];	/* "ca", "tofu" or "admin" */
 	int state;		/* enum m_machine_state */
-	char policy[4 * M_STORE_NAME_MAX];	/* comma-separated policy names; "" none */
+	char policy[M_STORE_POLICY_LIST_MAX];	/* comma-separated policy names; "" none */
 	int64_t enrolled_at;
 	bool have_clock;
 	uint64_t clock;
@@ -83,8 +86,15 @@ struct m_audit {
 	const char *machine, *event, *result, *reason, *detail;
 };
 
-/** m_store_open() - "sqlite:PATH" or "postgresql:CONNINFO"; creates the schema if missing. */
+/**
+ * m_store_open() - "sqlite:PATH" or "postgresql:CONNINFO"; creates the
+ * schema if missing.  A SQLite file is created 0600, and one that others
+ * may read or write is refused (-EACCES) unless m_store_open_flags() is
+ * given M_STORE_OPEN_SHARED_FILE.
+ */
 int m_store_open(const char *url, struct m_store **ret);
+#define M_STORE_OPEN_SHARED_FILE 1u
+int m_store_open_flags(const char *url, unsigned flags, struct m_store **ret);
 void m_store_close(struct m_store *s);
 /** m_store_kind() - "sqlite" or "postgresql". */
 const char *m_store_kind(const struct m_store *s);
@@ -132,10 +142,27 @@ int m_store_machine_get(struct m_store *s, const char *name, struct m_machine *r
  * cannot both win).
  */
 int m_store_machine_enrol(struct m_store *s, const struct m_machine *m);
+/**
+ * m_store_name_ok() - a machine, policy or payload name: 1 to
+ * M_STORE_NAME_MAX - 1 characters of [A-Za-z0-9._-] (@n bytes, so an
+ * embedded NUL fails).  The server and `measured admin` take no other.
+ */
+bool m_store_name_ok(const char *s, size_t n);
+/**
+ * m_store_policy_list_check() - -E2BIG (message says why) for a policy list
+ * longer than M_STORE_POLICY_LIST_MAX - 1 characters or with more than
+ * M_STORE_POLICIES_MAX names: refused when written, so none is ever cut.
+ */
+int m_store_policy_list_check(const char *list);
+/*
+ * PCRs any software on the machine can extend at will: 16 (debug) and 23
+ * (application) are resettable, and no boot component measures into 15.
+ */
+#define M_STORE_SOFTWARE_PCRS ((1u << 15) | (1u << 16) | (1u << 23))
+/** m_store_policy_weak() - true when @pcrs holds no PCR outside M_STORE_SOFTWARE_PCRS. */
+bool m_store_policy_weak(uint32_t pcrs);
 /** m_store_machine_set() - change state (-1: keep) and policy (NULL: keep); -ENOENT if unknown. */
 int m_store_machine_set(struct m_store *s, const char *name, int state, const char *policy);
-int m_store_machine_result(struct m_store *s, const char *name, const char *result, const char *reason,
-			   int64_t at);
 /**
  * m_store_machine_attested() - record a quote's clock and the attestation's
  * result, if the clock does not go backwards, lexicographically
@@ -176,7 +203,7 @@ int m_store_payload_put(struct m_store *s, const char *name, const char *policy,
 int m_store_payload_get(struct m_store *s, const char *name, char *ret_policy, size_t policy_len,
 			uint8_t **ret_data, size_t *ret_len);
 
-/* audit log */
+/* audit log: every text field is stored escaped (m_text_escape()) */
 int m_store_audit(struct m_store *s, const char *machine, const char *event, const char *result,
 		  const char *reason, const char *detail);
 /** m_store_audit_list() - oldest first; @machine NULL for all; at most @limit (0: all). */

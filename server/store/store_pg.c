@@ -9,6 +9,7 @@
  * share the database.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,10 +81,13 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 	const char *row[32];
 	PGresult *res;
 	ExecStatusType st;
+	bool alone;
 	int r = 0, nrow, ncol;
 
 	if (np > PG_MAX_PARAMS)
 		return m_err(-EINVAL, "postgresql: %d parameters", np);
+	/* a connection lost earlier is tried again first: the server is served again once it is back */
+	reset_if_broken(q);
 	for (int i = 0; i < np; i++) {
 		if (p[i].is_int) {
 			snprintf(ints[i], sizeof(ints[i]), "%" PRId64, p[i].i);
@@ -92,22 +96,44 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 			vals[i] = p[i].s;
 		}
 	}
-	stmt = prepared(q, sql, np, name);
-	res = stmt ? PQexecPrepared(c, stmt, np, vals, NULL, NULL, 0) : PQexecParams(c, sql, np, NULL, vals, NULL, NULL, 0);
-	st = PQresultStatus(res);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	/* a statement outside a transaction that finds the connection lost is run once more on a new one */
+	alone = PQtransactionStatus(c) == PQTRANS_IDLE;
+	for (int attempt = 0;; attempt++) {
+		stmt = prepared(q, sql, np, name);
+		res = stmt ? PQexecPrepared(c, stmt, np, vals, NULL, NULL, 0)
+			   : PQexecParams(c, sql, np, NULL, vals, NULL, NULL, 0);
+		st = PQresultStatus(res);
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+			break;
+		/*
+		 * No SQLSTATE: the server never answered (libpq may still call the
+		 * connection OK after "server closed the connection unexpectedly").
+		 */
+		if (alone && attempt == 0 && (PQstatus(c) == CONNECTION_BAD || !PQresultErrorField(res, PG_DIAG_SQLSTATE))) {
+			PQclear(res);
+			PQreset(c);
+			q->n = 0;	/* its prepared statements died with it */
+			if (PQstatus(c) == CONNECTION_OK)
+				continue;
+			res = NULL;
+		}
+		{
+			const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+			const char *msg = res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
+									     : PQerrorMessage(c);
 
-		/* 23505 unique_violation */
-		r = m_err(state && !strcmp(state, "23505") ? -EEXIST : -EIO, "postgresql: %s",
-			  PQresultErrorMessage(res));
+			/* 23505 unique_violation */
+			r = m_err(state && !strcmp(state, "23505") ? -EEXIST : -EIO, "postgresql: %s", msg);
+		}
 		reset_if_broken(q);
 		goto out;
 	}
 	nrow = PQntuples(res);
 	ncol = PQnfields(res);
-	if (ncol > 32)
-		ncol = 32;
+	if (ncol > (int)(sizeof(row) / sizeof(row[0]))) {
+		r = m_err(-EOVERFLOW, "postgresql: %d columns (at most %zu)", ncol, sizeof(row) / sizeof(row[0]));
+		goto out;
+	}
 	for (int i = 0; i < nrow && cb; i++) {
 		for (int j = 0; j < ncol; j++)
 			row[j] = PQgetisnull(res, i, j) ? NULL : PQgetvalue(res, i, j);
@@ -144,9 +170,21 @@ static int pg_exec(struct m_store *s, const char *sql)
 
 static int pg_begin(struct m_store *s)
 {
-	if (PQtransactionStatus(((struct pgc *)s->conn)->c) != PQTRANS_IDLE)
+	struct pgc *q = s->conn;
+	int r;
+
+	reset_if_broken(q);
+	if (PQtransactionStatus(q->c) != PQTRANS_IDLE)
 		return m_err(-EBUSY, "postgresql: a transaction is already open");
-	return pg_exec(s, "BEGIN");
+	r = pg_exec(s, "BEGIN");
+	if (r < 0 && PQtransactionStatus(q->c) != PQTRANS_INERROR) {
+		/* the connection was lost since its last statement: nothing had begun, begin on a new one */
+		PQreset(q->c);
+		q->n = 0;
+		if (PQstatus(q->c) == CONNECTION_OK)
+			r = pg_exec(s, "BEGIN");
+	}
+	return r;
 }
 
 static void pg_rollback(struct m_store *s)

@@ -45,7 +45,7 @@ struct m_store {
 	void *conn;
 };
 
-int m_store_sqlite_open(const char *path, struct m_store **ret);
+int m_store_sqlite_open(const char *path, unsigned flags, struct m_store **ret);
 int m_store_pg_open(const char *conninfo, struct m_store **ret);
 
 #endif

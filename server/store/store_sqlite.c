@@ -31,6 +31,9 @@
  */
 #include <stdatomic.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,8 +187,10 @@ static int sq_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int n = sqlite3_column_count(st);
 
-		if (n > 32)
-			n = 32;
+		if (n > (int)(sizeof(vals) / sizeof(vals[0]))) {
+			r = m_err(-EOVERFLOW, "sqlite: %d columns (at most %zu)", n, sizeof(vals) / sizeof(vals[0]));
+			goto out;
+		}
 		for (int i = 0; i < n; i++)
 			vals[i] = (const char *)sqlite3_column_text(st, i);
 		rows++;
@@ -310,12 +315,49 @@ static const struct m_store_ops sqlite_ops = {
 	.close = sq_close,
 };
 
-int m_store_sqlite_open(const char *path, struct m_store **ret)
+/*
+ * The database holds the nonce key and the payloads: created 0600 whatever
+ * the umask (SQLite gives its -wal and -shm files the database's mode), and
+ * a file that others may read or write is refused unless @allow_shared.
+ */
+static int file_private(const char *path, bool allow_shared)
 {
-	struct m_store *s = calloc(1, sizeof(*s));
-	struct sq *q = calloc(1, sizeof(*q));
-	char *msg = NULL;
+	struct stat st;
+	int fd;
 
+	/*
+	 * Never open() and close() a database this process may hold open: a
+	 * close drops every POSIX lock the process has on the file, SQLite's
+	 * included.  Created here only when it does not exist yet.
+	 */
+	if (lstat(path, &st) < 0 && errno == ENOENT) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return m_err(-errno, "sqlite: %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	if (lstat(path, &st) < 0)
+		return m_err(-errno, "sqlite: %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return m_err(-EINVAL, "sqlite: %s: not a regular file", path);
+	if ((st.st_mode & 077) && !allow_shared)
+		return m_err(-EACCES, "sqlite: %s: mode %04o lets others read the nonce key and payloads"
+			     " (chmod 600 it, or allow it explicitly)", path, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+int m_store_sqlite_open(const char *path, unsigned flags, struct m_store **ret)
+{
+	struct m_store *s;
+	struct sq *q;
+	char *msg = NULL;
+	int r;
+
+	if ((r = file_private(path, flags & M_STORE_OPEN_SHARED_FILE)) < 0)
+		return r;
+	s = calloc(1, sizeof(*s));
+	q = calloc(1, sizeof(*q));
 	if (!s || !q) {
 		free(s);
 		free(q);

@@ -49,7 +49,7 @@ DB=sqlite:$T/verifier.db
 	die "policy add failed"
 head -c 200000 /dev/urandom > "$T/package.tar"
 "$M" admin --db "$DB" payload add install --file "$T/package.tar" --policy good || die "payload add failed"
-serve_start "$DB" --tofu --approve good
+serve_start "$DB" --tofu --approve good --insecure-tofu-approve
 
 # Both boots at once, each with its own scratch directory and swtpm.
 mkdir -p "$T/good" "$T/bad"

@@ -129,7 +129,10 @@ grep -q "unknown-policy" "$T/out" || die "unknown payload: $(cat "$T/out")"
 
 # TLS: another CA, the system CAs, plain http: all refused, no way around.
 expect_exit 3 "$M" attest --server "$URL" --machine m1 --ca-cert "$T/other.pem" --state "$T/state" --eventlog none
-expect_exit 3 "$M" attest --server "$URL" --machine m1 --state "$T/state" --eventlog none
+expect_exit 3 "$M" attest --server "$URL" --machine m1 --system-ca --state "$T/state" --eventlog none
+# the verifier's CA is pinned by default: no --ca-cert is a usage error, not the system CAs
+expect_exit 2 "$M" attest --server "$URL" --machine m1 --state "$T/state" --eventlog none
+grep -q -- "--ca-cert FILE (the verifier's CA) is required" "$T/err" || die "no --ca-cert: $(cat "$T/err")"
 expect_exit 2 "$M" attest --server "http://127.0.0.1:$(cat "$T/port")" --machine m1 --state "$T/state"
 expect_exit 2 "$M" attest --server "$URL" --machine m1 --payload x
 expect_exit 2 "$M" attest --machine m1

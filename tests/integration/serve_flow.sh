@@ -25,8 +25,9 @@ for kind in sqlite pg; do
 
 	enrol "$T/a" m1 || { cat "$T/ans" >&2; die "$kind: enrolment failed"; }
 	assert_eq "$kind: enrolled, pending" enrolled "$(jget "$T/ans" status)"
-	printf '{"machine":"m1"}' > "$T/n.json"
-	code=$(post /v1/nonce "$T/n.json")
+	nonce m1; quote "$NONCE" "$T/ev.json"
+	attest_req m1 "$T/ev.json" "$T/req.json"
+	code=$(post /v1/attest "$T/req.json")
 	expect_reason 403 not-approved
 	"$M" admin --db "$DB" machine approve m1 --policy good
 	expect_exit 3 "$M" admin --db "$DB" machine approve m1 --policy goood
@@ -77,6 +78,7 @@ assert any("tofu" in x["detail"] for x in a if x["event"]=="enroll")' "$T/audit.
 
 	# mutual TLS: once configured, required on every endpoint but health
 	serve_start "$DB" --tofu --client-ca "$T/ca.crt"
+	printf '{"machine":"m1"}' > "$T/n.json"
 	code=$(post /v1/nonce "$T/n.json")
 	expect_reason 403 client-cert-required
 	curl -sf --cacert "$T/ca.crt" "$URL/v1/health" >/dev/null || die "health needs no client cert"

@@ -57,7 +57,8 @@ grep -q "bank sha256 is not allocated on this TPM (it has sha1)" "$T/err" || die
 ok "extend --bank sha256 is refused: $(head -1 "$T/err")"
 expect_exit 2 $M quote --nonce 0011 --pcrs 0
 assert_eq "quote on a TPM 1.2 without an AIK" "measured quote: a TPM 1.2 quotes with an AIK: give --aik (made by \`measured aik create\`)" "$(head -1 "$T/err")"
-expect_exit 4 $M attest --server https://127.0.0.1:9 --machine x --pcrs 0 --state "$T/agent"
+# (--system-ca: the agent now requires a pinned CA or this explicit choice)
+expect_exit 4 $M attest --server https://127.0.0.1:9 --machine x --pcrs 0 --state "$T/agent" --system-ca
 grep -q "TPM2_CreatePrimary(endorsement): the TPM behind TCTI .* is a TPM 1.2, and this is a TPM 2.0 command" "$T/err" ||
 	die "attest on 1.2: $(cat "$T/err")"
 ok "a TPM 2.0-only command names the family"

@@ -11,6 +11,17 @@ pg_stop() {
 	fi
 }
 
+# pg_pause / pg_resume: stop the server and start it again on the same data (a database outage)
+pg_pause() {
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1
+}
+
+pg_resume() {
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
+		-o "-k $PG_DIR -p $PG_PORT -c listen_addresses='' -c fsync=${PG_FSYNC:-off} -c synchronous_commit=${PG_SYNC_COMMIT:-on} -c max_connections=200" \
+		start >/dev/null || { cat "$PG_DIR/log" >&2; die "PostgreSQL did not start again"; }
+}
+
 pg_start() {
 	[ -x "$PG_BIN/initdb" ] || die "PostgreSQL 15 is not installed ($PG_BIN/initdb)"
 	PG_DIR=$(mktemp -d /tmp/measured-pg.XXXXXX)

@@ -10,12 +10,14 @@ tls_make() {
 		-keyout ca.key -out ca.crt 2>/dev/null
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
 		-addext subjectAltName=IP:127.0.0.1 -keyout server.key -out server.csr 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1\n' > san.ext
+	printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > san.ext
 	openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext \
 		-out server.crt 2>/dev/null
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=agent \
 		-keyout client.key -out client.csr 2>/dev/null
-	openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out client.crt 2>/dev/null
+	printf 'extendedKeyUsage=clientAuth\n' > client.ext
+	openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile client.ext \
+		-out client.crt 2>/dev/null
 	) || die "cannot make TLS certificates"
 }
 
@@ -23,7 +25,7 @@ tls_make() {
 serve_start() {
 	db=$1; shift
 	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	"$M" serve --listen 127.0.0.1:$PORT --tls-cert "$T/server.crt" --tls-key "$T/server.key" --db "$db" \
+	${SERVE_WRAP:-} "$M" serve --listen 127.0.0.1:$PORT --tls-cert "$T/server.crt" --tls-key "$T/server.key" --db "$db" \
 		"$@" 2>>"${SERVE_LOG:-$T/serve.log}" &
 	SERVE_PID=$!
 	PIDS="$PIDS $SERVE_PID"
@@ -61,7 +63,7 @@ print(v if not isinstance(v,(dict,list)) else json.dumps(v))' "$1" "$2"
 # expect_reason STATUS REASON: the last answer
 expect_reason() {
 	got=$(jget "$T/ans" reason 2>/dev/null || echo none)
-	[ "$code" = "$1" ] && [ "$got" = "$2" ] || { cat "$T/ans" >&2; echo >&2; die "expected $1 $2, got $code $got"; }
+	[ "$code" = "$1" ] && [ "$got" = "$2" ] || { cat "$T/ans" >&2; echo >&2; tail -3 "${SERVE_LOG:-$T/serve.log}" >&2; die "expected $1 $2, got $code $got"; }
 	ok "rejected: $2"
 }
 
@@ -123,7 +125,7 @@ print(json.dumps({"enrollment":json.load(open(sys.argv[1]))["enrollment"],
 nonce() {
 	printf '{"machine":"%s"}' "$1" > "$T/nreq.json"
 	code=$(post /v1/nonce "$T/nreq.json")
-	[ "$code" = 200 ] || { cat "$T/ans" >&2; die "no nonce ($code)"; }
+	[ "$code" = 200 ] || { cat "$T/ans" >&2; tail -3 "${SERVE_LOG:-$T/serve.log}" >&2; die "no nonce ($code)"; }
 	NONCE=$(jget "$T/ans" nonce)
 }
 
