@@ -45,12 +45,12 @@ static const char *prepared(struct pgc *q, const char *sql, int np, char name[16
 		return NULL;	/* schema and listing statements: rare, run as they are */
 	for (i = 0; i < q->n; i++)
 		if (q->key[i] == sql) {
-			snprintf(name, 16, "m%zu", i);
+			snprintf(name, 16, "m%u", (unsigned)i);	/* i < PG_STMT_CACHE */
 			return name;
 		}
 	if (q->n == PG_STMT_CACHE)
 		return NULL;
-	snprintf(name, 16, "m%zu", q->n);
+	snprintf(name, 16, "m%u", (unsigned)q->n);
 	res = PQprepare(q->c, name, sql, np, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		PQclear(res);
