@@ -82,7 +82,8 @@ static int num(const char *s, unsigned long lo, unsigned long hi, unsigned long 
 	return 0;
 }
 
-int cmd_serve(int argc, char **argv)
+/* Options -> @cfg; EXIT_OK, or the exit code to return. */
+static int serve_options(int argc, char **argv, struct srv_config *cfg, bool *insecure_tofu, bool *ret_done)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -107,94 +108,110 @@ int cmd_serve(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct srv_config cfg = {
-		.db = "sqlite:measured.db", .threads = 2, .nonce_ttl = 60, .timeout = 10,
-		.request_deadline = 30, .attest_body_max = SRV_ATTEST_BODY_MAX,
-		.max_conns = 1024, .max_conns_per_ip = 32,
-	};
-	bool insecure_tofu = false;
-	struct sigaction sa = { .sa_handler = on_signal };
 	unsigned long v;
-	int c, r;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "l:d:t:qh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'l': cfg.listen = optarg; break;
-		case OPT_CERT: cfg.tls_cert = optarg; break;
-		case OPT_KEY: cfg.tls_key = optarg; break;
-		case OPT_CA: cfg.client_ca = optarg; break;
-		case 'd': cfg.db = optarg; break;
+		case 'l': cfg->listen = optarg; break;
+		case OPT_CERT: cfg->tls_cert = optarg; break;
+		case OPT_KEY: cfg->tls_key = optarg; break;
+		case OPT_CA: cfg->client_ca = optarg; break;
+		case 'd': cfg->db = optarg; break;
 		case OPT_EKCA:
-			if (cfg.n_ek_ca == SRV_MAX_EK_CA)
+			if (cfg->n_ek_ca == SRV_MAX_EK_CA)
 				return usage_error("serve", "at most %u --ek-ca", SRV_MAX_EK_CA);
-			cfg.ek_ca[cfg.n_ek_ca++] = optarg;
+			cfg->ek_ca[cfg->n_ek_ca++] = optarg;
 			break;
-		case OPT_TOFU: cfg.tofu = true; break;
-		case OPT_APPROVE: cfg.approve_policy = optarg; break;
+		case OPT_TOFU: cfg->tofu = true; break;
+		case OPT_APPROVE: cfg->approve_policy = optarg; break;
 		case 't':
 			if (num(optarg, 1, 256, &v) < 0)
 				return usage_error("serve", "--threads: 1 to 256");
-			cfg.threads = (unsigned)v;
+			cfg->threads = (unsigned)v;
 			break;
 		case OPT_TTL:
 			if (num(optarg, 1, 86400, &v) < 0)
 				return usage_error("serve", "--nonce-ttl: 1 to 86400 seconds");
-			cfg.nonce_ttl = (unsigned)v;
+			cfg->nonce_ttl = (unsigned)v;
 			break;
 		case OPT_TIMEOUT:
 			if (num(optarg, 1, 3600, &v) < 0)
 				return usage_error("serve", "--timeout: 1 to 3600 seconds");
-			cfg.timeout = (unsigned)v;
+			cfg->timeout = (unsigned)v;
 			break;
 		case OPT_DEADLINE:
 			if (num(optarg, 1, 3600, &v) < 0)
 				return usage_error("serve", "--request-deadline: 1 to 3600 seconds");
-			cfg.request_deadline = (unsigned)v;
+			cfg->request_deadline = (unsigned)v;
 			break;
 		case OPT_BODY:
 			if (num(optarg, 1024, 96ul << 20, &v) < 0)
 				return usage_error("serve", "--attest-body-max: 1024 to 100663296 bytes");
-			cfg.attest_body_max = v;
+			cfg->attest_body_max = v;
 			break;
-		case OPT_INSECURE_TOFU: insecure_tofu = true; break;
+		case OPT_INSECURE_TOFU: *insecure_tofu = true; break;
 		case OPT_MAXCONN:
 			if (num(optarg, 1, 4096, &v) < 0)
 				return usage_error("serve", "--max-connections: 1 to 4096");
-			cfg.max_conns = (unsigned)v;
+			cfg->max_conns = (unsigned)v;
 			break;
 		case OPT_MAXIP:
 			if (num(optarg, 1, 4096, &v) < 0)
 				return usage_error("serve", "--max-connections-per-ip: 1 to 4096");
-			cfg.max_conns_per_ip = (unsigned)v;
+			cfg->max_conns_per_ip = (unsigned)v;
 			break;
-		case OPT_SHAREDDB: cfg.allow_shared_db = true; break;
-		case OPT_BINDNAME: cfg.bind_client_name = true; break;
-		case 'q': cfg.quiet = true; break;
-		case 'h': help(); return EXIT_OK;
+		case OPT_SHAREDDB: cfg->allow_shared_db = true; break;
+		case OPT_BINDNAME: cfg->bind_client_name = true; break;
+		case 'q': cfg->quiet = true; break;
+		case 'h': help(); *ret_done = true; return EXIT_OK;
 		default: return usage_error("serve", "unknown option");
 		}
 	}
 	if (optind != argc)
 		return usage_error("serve", "unexpected argument '%s'", argv[optind]);
-	if (!cfg.listen || !cfg.tls_cert || !cfg.tls_key)
+	return EXIT_OK;
+}
+
+/* What the options must say together, and the policy names in --approve. */
+static int serve_check(const struct srv_config *cfg, bool insecure_tofu)
+{
+	if (!cfg->listen || !cfg->tls_cert || !cfg->tls_key)
 		return usage_error("serve", "--listen, --tls-cert and --tls-key are required");
-	if (cfg.bind_client_name && !cfg.client_ca)
+	if (cfg->bind_client_name && !cfg->client_ca)
 		return usage_error("serve", "--client-cert-binds-machine needs --client-ca");
-	if (cfg.approve_policy) {
+	if (cfg->approve_policy) {
 		char buf[M_STORE_POLICY_LIST_MAX], *save = NULL;
 
-		if (m_store_policy_list_check(cfg.approve_policy) < 0)
+		if (m_store_policy_list_check(cfg->approve_policy) < 0)
 			return usage_error("serve", "--approve: %s", m_errmsg(-E2BIG));
-		memcpy(buf, cfg.approve_policy, strlen(cfg.approve_policy) + 1);
+		memcpy(buf, cfg->approve_policy, strlen(cfg->approve_policy) + 1);
 		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
 			if (!m_store_name_ok(t, strlen(t)))
 				return usage_error("serve", "--approve: policy names are 1 to %u characters of"
 						   " [A-Za-z0-9._-]", M_STORE_NAME_MAX - 1);
 	}
 	/* trust on first use proves no TPM: approving what it enrols releases payloads to anyone */
-	if (cfg.tofu && cfg.approve_policy && !insecure_tofu)
+	if (cfg->tofu && cfg->approve_policy && !insecure_tofu)
 		return usage_error("serve", "--tofu with --approve approves any key that enrols, a software one"
 				   " included; give --insecure-tofu-approve to accept that");
+	return EXIT_OK;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct srv_config cfg = {
+		.db = "sqlite:measured.db", .threads = 2, .nonce_ttl = 60, .timeout = 10,
+		.request_deadline = 30, .attest_body_max = SRV_ATTEST_BODY_MAX,
+		.max_conns = 1024, .max_conns_per_ip = 32,
+	};
+	bool insecure_tofu = false, done = false;
+	struct sigaction sa = { .sa_handler = on_signal };
+	int r, rc;
+
+	rc = serve_options(argc, argv, &cfg, &insecure_tofu, &done);
+	if (rc || done || (rc = serve_check(&cfg, insecure_tofu)))
+		return rc;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
