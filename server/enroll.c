@@ -29,57 +29,32 @@
 
 int srv_ek_store_load(struct srv *s)
 {
+	int r;
+
 	if (!s->cfg.n_ek_ca)
 		return 0;
-	s->ek_store = X509_STORE_new();
-	if (!s->ek_store)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->cfg.n_ek_ca; i++)
-		if (X509_STORE_load_file(s->ek_store, s->cfg.ek_ca[i]) != 1)
-			return m_err(-EINVAL, "--ek-ca %s: no PEM certificate could be read", s->cfg.ek_ca[i]);
-	return 0;
+	r = m_ek_ca_store_load(s->cfg.ek_ca, s->cfg.n_ek_ca, &s->ek_store);
+	return r < 0 ? m_err_prefix(r, "--ek-ca") : 0;
 }
 
+/* the library's check (lib/attest/ekcert.c) against the store loaded at start */
 int srv_ek_cert_check(struct srv *s, const uint8_t *der, size_t len, const TPMT_PUBLIC *ek, char *why,
 		      size_t why_len)
 {
-	const unsigned char *p = der;
-	X509 *cert = NULL;
-	X509_STORE_CTX *ctx = NULL;
-	EVP_PKEY *ekkey = NULL, *ckey;
-	int r = -EACCES;
+	EVP_PKEY *ekkey = NULL;
+	int r;
 
 	if (!s->ek_store) {
 		snprintf(why, why_len, "no EK CA is configured");
-		return r;
+		return -EACCES;
 	}
-	cert = d2i_X509(NULL, &p, (long)len);
-	if (!cert || p != der + len) {
-		snprintf(why, why_len, "ek_cert is not one DER certificate");
-		goto out;
-	}
-	ctx = X509_STORE_CTX_new();
-	if (!ctx || X509_STORE_CTX_init(ctx, s->ek_store, cert, NULL) != 1) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (X509_verify_cert(ctx) != 1) {
-		snprintf(why, why_len, "the EK certificate does not chain to a configured CA: %s",
-			 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-		goto out;
-	}
-	/* the certificate must certify this EK, not another TPM's */
-	ckey = X509_get0_pubkey(cert);
-	if (m_tpm_public_to_pkey(ek, &ekkey) < 0 || !ckey || EVP_PKEY_eq(ckey, ekkey) != 1) {
-		snprintf(why, why_len, "the EK certificate is for another key than ek_pub");
-		goto out;
-	}
-	r = 0;
-out:
-	X509_STORE_CTX_free(ctx);
-	X509_free(cert);
+	r = m_tpm_public_to_pkey(ek, &ekkey);
+	if (r == 0)
+		r = m_ek_cert_verify(s->ek_store, der, len, ekkey);
 	EVP_PKEY_free(ekkey);
-	return r;
+	if (r < 0)
+		snprintf(why, why_len, "%s", m_errmsg(r));
+	return r == -ENOMEM ? r : r < 0 ? -EACCES : 0;
 }
 
 /* TPM 2.0 Part 2, 8.3: a restricted signing key that cannot leave its TPM. */

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <tss2/tss2_tpm2_types.h>
 #include "measured/digest.h"
 #include "measured/eventlog.h"
@@ -81,6 +82,10 @@ int m_tpm_ek_cert_read(struct m_tpm *tpm, uint32_t nv_index, uint8_t **ret, size
  * -EACCES saying which check failed (lib/attest/ekcert.c).
  */
 int m_ek_cert_check(const char *const *ca_files, size_t n_ca, const uint8_t *der, size_t len, EVP_PKEY *ek);
+/** m_ek_ca_store_load() - the CAs of @ca_files as one store, loaded once (a verifier keeps it). */
+int m_ek_ca_store_load(const char *const *ca_files, size_t n_ca, X509_STORE **ret);
+/** m_ek_cert_verify() - m_ek_cert_check() against a loaded store. */
+int m_ek_cert_verify(X509_STORE *store, const uint8_t *der, size_t len, EVP_PKEY *ek);
 
 /* ---- public keys (lib/attest/akpub.c) ---- */
 

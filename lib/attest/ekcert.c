@@ -9,22 +9,29 @@
 #include "measured/attest.h"
 #include "measured/error.h"
 
-int m_ek_cert_check(const char *const *ca_files, size_t n_ca, const uint8_t *der, size_t len, EVP_PKEY *ek)
+int m_ek_ca_store_load(const char *const *ca_files, size_t n_ca, X509_STORE **ret)
+{
+	X509_STORE *store = X509_STORE_new();
+
+	if (!store)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_ca; i++)
+		if (X509_STORE_load_file(store, ca_files[i]) != 1) {
+			X509_STORE_free(store);
+			return m_err(-EINVAL, "%s: no PEM certificate could be read", ca_files[i]);
+		}
+	*ret = store;
+	return 0;
+}
+
+int m_ek_cert_verify(X509_STORE *store, const uint8_t *der, size_t len, EVP_PKEY *ek)
 {
 	const unsigned char *p = der;
-	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = NULL;
 	X509 *cert = NULL;
 	EVP_PKEY *ckey;
 	int r = -ENOMEM;
 
-	if (!store)
-		goto out;
-	for (size_t i = 0; i < n_ca; i++)
-		if (X509_STORE_load_file(store, ca_files[i]) != 1) {
-			r = m_err(-EINVAL, "%s: no PEM certificate could be read", ca_files[i]);
-			goto out;
-		}
 	cert = d2i_X509(NULL, &p, (long)len);
 	if (!cert || p != der + len) {
 		r = m_err(-EBADMSG, "the EK certificate is not one DER certificate");
@@ -38,6 +45,7 @@ int m_ek_cert_check(const char *const *ca_files, size_t n_ca, const uint8_t *der
 			  X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 		goto out;
 	}
+	/* the certificate must certify this EK, not another TPM's */
 	ckey = X509_get0_pubkey(cert);
 	if (!ckey || EVP_PKEY_eq(ckey, ek) != 1) {
 		r = m_err(-EACCES, "the EK certificate is for another key than the EK presented");
@@ -47,6 +55,17 @@ int m_ek_cert_check(const char *const *ca_files, size_t n_ca, const uint8_t *der
 out:
 	X509_STORE_CTX_free(ctx);
 	X509_free(cert);
+	return r;
+}
+
+int m_ek_cert_check(const char *const *ca_files, size_t n_ca, const uint8_t *der, size_t len, EVP_PKEY *ek)
+{
+	X509_STORE *store;
+	int r = m_ek_ca_store_load(ca_files, n_ca, &store);
+
+	if (r < 0)
+		return r;
+	r = m_ek_cert_verify(store, der, len, ek);
 	X509_STORE_free(store);
 	return r;
 }
