@@ -285,6 +285,14 @@ struct m_verify_result {
  * their outcome), a negative errno only for an internal failure (memory).
  */
 int m_quote_verify(const struct m_quote_check *c, struct m_verify_result *res);
+/**
+ * m_quote_self_check() - a quote just made, checked as a verifier will
+ * check it, before it leaves the machine: @c holds the key; the quote,
+ * signature, PCR values of @ev and the nonce are filled in here.  0 with
+ * @ev->sel set, -EAGAIN when a PCR moved between the quote and the read
+ * (quote again), -EIO naming the failed check.  Both TPM families use it.
+ */
+int m_quote_self_check(struct m_quote_check *c, struct m_evidence *ev, const uint8_t *nonce, size_t nonce_len);
 
 /* The first difference from a reference manifest, copied out of the logs (m_first_difference_clear()). */
 struct m_first_difference {

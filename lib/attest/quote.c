@@ -69,7 +69,6 @@ int m_attest_quote(struct m_tpm *tpm, const struct m_quote_params *p, struct m_e
 	TPML_PCR_SELECTION sel;
 	TPM2B_PUBLIC pub, tmpl;
 	struct m_evidence *ev = NULL;
-	struct m_verify_result res;
 	struct m_quote_check c = { 0 };
 	ESYS_TR ak = ESYS_TR_NONE;
 	size_t off = 0;
@@ -107,26 +106,15 @@ int m_attest_quote(struct m_tpm *tpm, const struct m_quote_params *p, struct m_e
 		r = quote_once(tpm, ak, p, &sel, ev);
 		if (r < 0)
 			goto out;
-		c.attest = ev->attest;
-		c.attest_len = ev->attest_len;
-		c.sig = ev->sig;
-		c.sig_len = ev->sig_len;
 		c.ak = &pub.publicArea;
-		c.nonce = p->nonce;
-		c.nonce_len = p->nonce_len;
-		c.pcrs = &ev->pcrs;
-		r = m_quote_verify(&c, &res);
-		if (r < 0)
-			goto out;
-		if (res.reason != M_V_PCR_DIGEST_MISMATCH)
+		r = m_quote_self_check(&c, ev, p->nonce, p->nonce_len);
+		if (r != -EAGAIN)
 			break;
 	}
-	if (res.reason != M_V_OK) {
-		r = m_err(-EIO, "the TPM's quote does not verify: %s: %s", m_verify_reason_name(res.reason),
-			  res.msg);
+	if (r == -EAGAIN)
+		r = m_err(-EIO, "the PCRs changed during each of %d quotes", QUOTE_ATTEMPTS);
+	if (r < 0)
 		goto out;
-	}
-	memcpy(ev->sel, res.quoted, sizeof(ev->sel));
 	*ret = ev;
 	ev = NULL;
 out:

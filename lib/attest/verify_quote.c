@@ -521,3 +521,27 @@ int m_quote_verify(const struct m_quote_check *c, struct m_verify_result *res)
 	}
 	return finish(c, res);
 }
+
+int m_quote_self_check(struct m_quote_check *c, struct m_evidence *ev, const uint8_t *nonce, size_t nonce_len)
+{
+	struct m_verify_result res;
+	int r;
+
+	c->attest = ev->attest;
+	c->attest_len = ev->attest_len;
+	c->sig = ev->sig;
+	c->sig_len = ev->sig_len;
+	c->nonce = nonce;
+	c->nonce_len = nonce_len;
+	c->pcrs = &ev->pcrs;
+	r = m_quote_verify(c, &res);
+	if (r < 0)
+		return r;
+	if (res.reason == M_V_PCR_DIGEST_MISMATCH)
+		return -EAGAIN;
+	if (res.reason != M_V_OK)
+		return m_err(-EIO, "the TPM's quote does not verify: %s: %s", m_verify_reason_name(res.reason),
+			     res.msg);
+	memcpy(ev->sel, res.quoted, sizeof(ev->sel));
+	return 0;
+}

@@ -20,7 +20,6 @@ int m_attest_quote12(struct m_tpm *tpm, const struct m_quote_params *p, struct m
 	uint8_t ext[20], info[M_T12_PCRINFO_SHORT_LEN];
 	struct m_t12_pubkey aik;
 	struct m_evidence *ev = NULL;
-	struct m_verify_result res;
 	struct m_quote_check c = { 0 };
 	uint32_t handle = 0;
 	int r;
@@ -72,24 +71,14 @@ int m_attest_quote12(struct m_tpm *tpm, const struct m_quote_params *p, struct m
 			goto out;
 		c.tpm_family = 12;
 		c.aik12 = &aik;
-		c.attest = ev->attest;
-		c.attest_len = ev->attest_len;
-		c.sig = ev->sig;
-		c.sig_len = ev->sig_len;
-		c.nonce = p->nonce;
-		c.nonce_len = p->nonce_len;
-		c.pcrs = &ev->pcrs;
-		r = m_quote_verify(&c, &res);
-		if (r < 0)
-			goto out;
-		if (res.reason != M_V_PCR_DIGEST_MISMATCH)
+		r = m_quote_self_check(&c, ev, p->nonce, p->nonce_len);
+		if (r != -EAGAIN)
 			break;
 	}
-	if (res.reason != M_V_OK) {
-		r = m_err(-EIO, "the TPM's quote does not verify: %s: %s", m_verify_reason_name(res.reason), res.msg);
+	if (r == -EAGAIN)
+		r = m_err(-EIO, "the PCRs changed during each of %d quotes", QUOTE_ATTEMPTS);
+	if (r < 0)
 		goto out;
-	}
-	memcpy(ev->sel, res.quoted, sizeof(ev->sel));
 	*ret = ev;
 	ev = NULL;
 out:
