@@ -37,7 +37,7 @@ BOOT_MODULES="$BOOT_MODULES $AGENT_MODULES"
 say "the root image: busybox, measured attest and its libraries, an init that attests"
 tls_server_for 127.0.0.1 "$AGENT_VERIFIER_IP"
 make_agent_root "$T/root" "$T/ca.crt"
-make_image "$T/root" "$T/root.img" 32M >/dev/null
+make_image "$T/root" "$T/root.img" 48M >/dev/null
 echo "    root.img  $(stat -c %s "$T/root.img") bytes, ext4"
 
 say "the initramfs: measured-init and the modules for the disk, ext4, overlay, the network card"

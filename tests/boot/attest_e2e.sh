@@ -32,7 +32,7 @@ CMDLINE="console=ttyS0 quiet $APPEND"	# what boot() passes to -append
 # last byte, in free space), the initramfs.
 tls_server_for 127.0.0.1 "$AGENT_VERIFIER_IP"
 make_agent_root "$T/root" "$T/ca.crt"
-make_image "$T/root" "$T/good.img" 32M >/dev/null
+make_image "$T/root" "$T/good.img" 48M >/dev/null
 cp "$T/good.img" "$T/bad.img"
 size=$(stat -c %s "$T/bad.img")
 last=$(od -An -tu1 -j $((size - 1)) -N1 "$T/bad.img" | tr -d ' ')
