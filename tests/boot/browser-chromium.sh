@@ -1,0 +1,75 @@
+#!/bin/sh
+# The browser VM (contrib/browser-vm, docs/browser-vm.md) with Chromium
+# itself: built once per run (cached), started by contrib/browser-vm/start.sh
+# through svirt-interpose with swtpm, a test web server on the host's
+# loopback reached by a guestfwd (user networking, restrict=on).  Checks:
+# the PCRs the guest reads equal the manifest predicted at build (and PCR 15
+# equals openssl's hash of the image, extended from zero); Chromium fetched
+# the page and the download; every Chromium process runs as the browser
+# user (uid 1000); QEMU's screendump shows the page's colour over the whole
+# screen; the downloaded file was in /home/browser; Ctrl+W (closing the
+# last tab) powers the VM off within seconds.
+. "$MEASURED_SRCDIR/tests/lib/common.sh"
+. "$MEASURED_SRCDIR/tests/boot/lib.sh"
+. "$MEASURED_SRCDIR/contrib/browser-vm/testlib.sh"
+boot_prereqs
+bvm_image
+TOKEN=session-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+bvm_serve "$TOKEN"
+bvm_start c1 kiosk
+
+bvm_wait "$T/web.log" '^GET /$' 400
+ok "Chromium fetched the start page from the test server"
+bvm_wait "$T/web.log" "^GET /download/$TOKEN.bin\$" 120
+ok "Chromium fetched the download"
+bvm_wait "$T/c1.log" 'browser-vm: process ' 120
+sleep 10
+bvm_monitor c1 "screendump $T/c1.ppm"
+[ -s "$T/c1.ppm" ] || die "no screendump"
+res=$(bvm_screen_check "$T/c1.ppm" $BVM_PAGE_RGB) || { echo "$res" >&2; die "the page does not fill the screen"; }
+ok "screendump: the page's colour fills the screen ($res)"
+
+# PCRs: the guest's values (logged by the VM's init) against the manifest
+# predicted at build, and PCR 15 against an independent hash.
+bvm_console c1 > "$T/c1.txt"
+python3 - "$BVM/manifest.json" "$T/c1.txt" <<'PY' || die "guest PCRs differ from the manifest"
+import json, re, sys
+m = json.load(open(sys.argv[1]))
+guest = {}
+for line in open(sys.argv[2]):
+    r = re.match(r"browser-vm: pcr (\w+) (\d+) ([0-9a-f]+)$", line.strip())
+    if r: guest[(r.group(1), int(r.group(2)))] = r.group(3)
+n = 0
+for p in m["pcrs"]:
+    for bank, val in p["values"].items():
+        assert guest.get((bank, p["pcr"])) == val, (bank, p["pcr"], guest.get((bank, p["pcr"])), val)
+        n += 1
+assert n >= 12, n
+print("ok - %d predicted PCR values equal the guest's" % n)
+PY
+for bank in sha1 sha256 sha384 sha512; do
+	img=$(openssl dgst -"$bank" -r "$BVM/root.squashfs" | cut -d' ' -f1)
+	assert_eq "PCR 15 $bank = extend(openssl $bank of the image)" "$(host_extend $bank "$img")" \
+		"$(sed -n "s/^browser-vm: pcr $bank 15 //p" "$T/c1.txt")"
+done
+
+# Processes: Chromium's all run as uid 1000; as root only init, udevd
+# and init's own reporting subshell.
+grep '^browser-vm: process ' "$T/c1.txt" > "$T/ps.txt"
+n=$(grep -c ' uid 1000 1000 .*chromium' "$T/ps.txt" || true)
+[ "$n" -ge 2 ] || { cat "$T/ps.txt" >&2; die "no Chromium processes as uid 1000"; }
+ok "$n Chromium processes run as uid 1000"
+if grep 'chromium\|cage' "$T/ps.txt" | grep -v ' uid 1000 1000 '; then die "a Chromium or cage process not as uid 1000"; fi
+root=$(grep ' uid 0 0 ' "$T/ps.txt" | grep -v ' /bin/sh /sbin/init \| /lib/systemd/systemd-udevd ' || true)
+[ -z "$root" ] || { echo "$root" >&2; die "unexpected root processes"; }
+ok "as root only init and udevd"
+
+# Close the last tab: the VM powers off.
+bvm_monitor c1 "sendkey ctrl-w"
+s=$(bvm_wait_off 30)
+ok "Ctrl+W: the VM powered off after $s s"
+bvm_console c1 > "$T/c1.txt"
+grep -q '^browser-vm: power off: kiosk ended' "$T/c1.txt" || die "init did not log the application's end"
+grep -qx "browser-vm: discarded /home/browser/Downloads/$TOKEN.bin" "$T/c1.txt" ||
+	{ grep 'discard' "$T/c1.txt" >&2; die "the download was not in /home/browser"; }
+ok "the download was written to /home/browser/Downloads and discarded at power-off"
