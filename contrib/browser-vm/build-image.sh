@@ -65,7 +65,7 @@ trap 'rm -rf "$WORK"' EXIT
 # The packages.  `measured` (for attestation before the browser starts) is
 # copied from the build; the Debian packages that hold its libraries come
 # with it.  No apt: --variant=essential installs with the host's apt.
-PKGS="chromium cage seatd udev iproute2 fonts-dejavu-core"
+PKGS="chromium cage xwayland seatd udev iproute2 fonts-dejavu-core"
 [ $STANDIN = yes ] && PKGS="$PKGS foot"
 tcti=$(ldconfig -p | sed -n 's/.*libtss2-tcti-device.so.0 .*=> \(.*\)/\1/p' | head -n 1)
 LIBPKGS=$( (ldd "$MEASURED"; echo "x => $tcti (0)") | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p' |
@@ -97,7 +97,7 @@ rm -f "$OUT/root.squashfs"
 mksquashfs "$WORK/root" "$OUT/root.squashfs" -quiet -no-progress -comp zstd -Xcompression-level 6 -b 1M \
 	-noappend -xattrs >/dev/null
 
-MODS="virtio_pci virtio_blk squashfs overlay bochs evdev virtio_input failover net_failover virtio_net"
+MODS="virtio_pci virtio_blk squashfs overlay virtio_gpu evdev virtio_input failover net_failover virtio_net"
 set --
 for m in $MODS; do set -- "$@" -m "$m"; done
 "$MEASURED" mkinitramfs -o "$OUT/initrd.img" -i "$INIT" -k "$KDIR/lib/modules/$KVER" "$@" >/dev/null

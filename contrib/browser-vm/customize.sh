@@ -21,7 +21,7 @@ install -m 0644 "$CONF/start-page" "$CONF/apps" "$R/etc/browser-vm/"
 install -m 0755 "$MEASURED" "$R/usr/bin/measured"
 if [ "$STANDIN" = yes ]; then
 	# a terminal of one colour copying what is typed to a file in home: Ctrl+D closes it
-	echo "standin /usr/bin/foot --override=colors.background=1f6f4f tee /home/browser/typed.txt" >> "$R/etc/browser-vm/apps"
+	echo "standin /usr/bin/foot --override=csd.preferred=none --override=colors.background=1f6f4f tee /home/browser/typed.txt" >> "$R/etc/browser-vm/apps"
 fi
 
 # The record of what is in the image, then no package manager at run time:

@@ -17,7 +17,8 @@
 #   --console FILE      the VM's serial console (default: standard output)
 #   --monitor SOCKET    a QEMU human monitor on a unix socket (tests, screendump)
 #   --restrict          the network reaches only --guestfwd targets
-#   --guestfwd RULE     a QEMU guestfwd rule (repeatable; implies a relay may be spawned)
+#   --guestfwd RULE     a QEMU guestfwd rule (repeatable); a cmd: rule turns
+#                       QEMU's seccomp sandbox off (it kills the relay)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 DISPLAY_SPEC=gtk SIZE=1280x800 APP="" ATTEST="" MACHINE="" ACCEL="" SVIRT="" CONSOLE=stdio MONITOR=""
@@ -41,7 +42,7 @@ while [ $# -gt 1 ]; do
 	*) echo "start.sh: unknown option $1" >&2; exit 2;;
 	esac
 done
-[ $# -eq 1 ] || { sed -n '6,22s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '6,23s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 IMG=$(cd "$1" && pwd)
 for f in vmlinuz initrd.img root.squashfs cmdline memory; do
 	[ -f "$IMG/$f" ] || { echo "start.sh: $IMG/$f missing (build-image.sh)" >&2; exit 1; }
@@ -100,22 +101,25 @@ CONF
 
 # Nothing shared with the host: no default devices, no USB, no shared
 # folders, no clipboard or guest agent channel; the root image read-only;
-# QEMU's seccomp sandbox.  Spawning is allowed only for guestfwd relays.
-spawn=deny
-case "$FWD" in *cmd:*) spawn=allow;; esac
+# QEMU's seccomp sandbox, except when a guestfwd relay command must be
+# spawned (the sandbox kills the relay: the guest's connections then fail).
+sandbox="-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+case "$FWD" in *cmd:*) sandbox="";;
+esac
 set -- -echr "$domid" -name browser-vm -nodefaults -no-user-config -no-reboot \
 	-machine q35 -accel "$ACCEL" -m "$(cat "$IMG/memory")" -smp 2 \
-	-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=$spawn,resourcecontrol=deny \
 	-drive if=pflash,format=raw,readonly=on,file="$OVMF_CODE" \
 	-drive if=pflash,format=raw,file="$RUN/vars.fd" \
 	-chardev socket,id=chrtpm,path="$RUN/tpm" -tpmdev emulator,id=tpm0,chardev=chrtpm \
 	-device tpm-tis,tpmdev=tpm0 \
 	-kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.img" -append "$append" \
 	-drive file="$IMG/root.squashfs",if=virtio,format=raw,readonly=on \
-	-device VGA,xres="$W",yres="$H",edid=on -display "$DISPLAY_SPEC" \
+	-device virtio-vga,xres="$W",yres="$H",edid=on -display "$DISPLAY_SPEC" \
 	-device virtio-keyboard-pci -device virtio-tablet-pci \
 	-netdev user,id=n0,restrict=$RESTRICT$FWD -device virtio-net-pci,netdev=n0,romfile= \
 	-serial "$CONSOLE"
+# shellcheck disable=SC2086
+[ -n "$sandbox" ] && set -- "$@" $sandbox
 [ -n "$MONITOR" ] && set -- "$@" -monitor unix:"$MONITOR",server=on,wait=off
 set +e
 "$SVIRT" --config "$RUN/svirt.conf" -- "$@"
