@@ -15,7 +15,8 @@ PKGS="make gcc clang libc6-dev pkg-config
  trousers tpm-tools libtspi1
  selinux-policy-default semodule-utils xenstore-utils
  python3-cryptography libgnutls28-dev sqlite3 postgresql-15
- dpkg-dev debhelper fakeroot lintian systemd"
+ dpkg-dev debhelper fakeroot lintian systemd
+ mmdebstrap"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,109 @@
+#!/bin/sh
+# The browser VM (contrib/browser-vm, docs/browser-vm.md): its image built
+# once (cached, contrib/browser-vm/testlib.sh), two boots with
+# contrib/browser-vm/start.sh through svirt-interpose with swtpm, a test web
+# server on the host's loopback reached by a guestfwd (user networking,
+# restrict=on).
+# Boot 1, Chromium (kiosk): the PCRs the guest reads equal the manifest
+# predicted at build (and PCR 15 equals openssl's hash of the image,
+# extended from zero); Chromium fetched the page and the download; every
+# Chromium process runs as the browser user (uid 1000), its renderers in
+# user namespaces of their own; QEMU's screendump shows the page's colour
+# over the whole screen; the downloaded file was in /home/browser; Ctrl+W
+# (closing the last tab) powers the VM off within seconds.
+# Boot 2, the light stand-in (foot, one colour): the downloaded file is not
+# in /home/browser; the stand-in runs as uid 1000 and fills the screen;
+# killing it (Alt+SysRq+I: SIGKILL to every process but init) powers the VM
+# off within seconds.
+. "$MEASURED_SRCDIR/tests/lib/common.sh"
+. "$MEASURED_SRCDIR/tests/boot/lib.sh"
+. "$MEASURED_SRCDIR/contrib/browser-vm/testlib.sh"
+boot_prereqs
+bvm_image
+TOKEN=session-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+bvm_serve "$TOKEN"
+bvm_start c1 kiosk
+
+bvm_wait "$T/web.log" '^GET /$' 400
+ok "Chromium fetched the start page from the test server"
+bvm_wait "$T/web.log" "^GET /download/$TOKEN.bin\$" 120
+ok "Chromium fetched the download"
+bvm_wait "$T/c1.log" 'browser-vm: process ' 120
+sleep 10
+bvm_monitor c1 "screendump $T/c1.ppm"
+[ -s "$T/c1.ppm" ] || die "no screendump"
+res=$(bvm_screen_check "$T/c1.ppm" $BVM_PAGE_RGB) || { echo "$res" >&2; die "the page does not fill the screen"; }
+ok "screendump: the page's colour fills the screen ($res)"
+
+# PCRs: the guest's values (logged by the VM's init) against the manifest
+# predicted at build, and PCR 15 against an independent hash.
+bvm_console c1 > "$T/c1.txt"
+python3 - "$BVM/manifest.json" "$T/c1.txt" <<'PY' || die "guest PCRs differ from the manifest"
+import json, re, sys
+m = json.load(open(sys.argv[1]))
+guest = {}
+for line in open(sys.argv[2]):
+    r = re.match(r"browser-vm: pcr (\w+) (\d+) ([0-9a-f]+)$", line.strip())
+    if r: guest[(r.group(1), int(r.group(2)))] = r.group(3)
+n = 0
+for p in m["pcrs"]:
+    for bank, val in p["values"].items():
+        assert guest.get((bank, p["pcr"])) == val, (bank, p["pcr"], guest.get((bank, p["pcr"])), val)
+        n += 1
+assert n >= 12, n
+print("ok - %d predicted PCR values equal the guest's" % n)
+PY
+for bank in sha1 sha256 sha384 sha512; do
+	img=$(openssl dgst -"$bank" -r "$BVM/root.squashfs" | cut -d' ' -f1)
+	assert_eq "PCR 15 $bank = extend(openssl $bank of the image)" "$(host_extend $bank "$img")" \
+		"$(sed -n "s/^browser-vm: pcr $bank 15 //p" "$T/c1.txt")"
+done
+
+# Processes: Chromium's all run as uid 1000; as root only init, udevd
+# and init's own reporting subshell.
+grep '^browser-vm: process ' "$T/c1.txt" > "$T/ps.txt"
+n=$(grep -c ' uid 1000 1000 .*chromium' "$T/ps.txt" || true)
+[ "$n" -ge 2 ] || { cat "$T/ps.txt" >&2; die "no Chromium processes as uid 1000"; }
+ok "$n Chromium processes run as uid 1000"
+if grep 'chromium\|cage' "$T/ps.txt" | grep -v ' uid 1000 1000 '; then die "a Chromium or cage process not as uid 1000"; fi
+root=$(grep ' uid 0 0 ' "$T/ps.txt" |
+	grep -v '\] /bin/sh /sbin/init $\|\] /lib/systemd/systemd-udevd --daemon $\|\] seatd -g browser -l error $' || true)
+[ -z "$root" ] || { echo "$root" >&2; die "unexpected root processes"; }
+ok "as root only init, udevd and seatd"
+# Chromium's sandbox: renderers in a user namespace other than the browser's
+bns=$(sed -n 's|.* uid 1000 1000 \(\[[0-9]*\]\) /usr/lib/chromium/chromium --kiosk.*|\1|p' "$T/ps.txt" | head -n 1)
+rns=$(sed -n 's|.* uid 1000 1000 \(\[[0-9]*\]\) /usr/lib/chromium/chromium --type=renderer.*|\1|p' "$T/ps.txt" | head -n 1)
+[ -n "$bns" ] && [ -n "$rns" ] || { cat "$T/ps.txt" >&2; die "no browser or renderer process in the report"; }
+[ "$bns" != "$rns" ] || die "the renderer shares the browser's user namespace $bns"
+ok "Chromium's renderer runs in user namespace $rns, the browser in $bns"
+
+# Close the last tab: the VM powers off.
+bvm_monitor c1 "sendkey ctrl-w"
+s=$(bvm_wait_off 30)
+ok "Ctrl+W: the VM powered off after $s s"
+bvm_console c1 > "$T/c1.txt"
+grep -q '^browser-vm: power off: kiosk ended' "$T/c1.txt" || die "init did not log the application's end"
+grep -qx "browser-vm: discarded /home/browser/Downloads/$TOKEN.bin" "$T/c1.txt" ||
+	{ grep 'discard' "$T/c1.txt" >&2; die "the download was not in /home/browser"; }
+ok "the download was written to /home/browser/Downloads and discarded at power-off"
+
+bvm_start s2 standin
+bvm_wait "$T/s2.log" 'browser-vm: process ' 300
+bvm_console s2 > "$T/s2.txt"
+home=$(sed -n 's/^browser-vm: home holds: //p' "$T/s2.txt")
+case "$home" in *./.profile*) ;; *) die "boot 2 did not list the home directory ($home)";; esac
+case "$home" in *"$TOKEN"*) die "the download survived the power-off: $home";; esac
+ok "boot 2: /home/browser holds only the image's files ($home)"
+grep '^browser-vm: process .*foot' "$T/s2.txt" > "$T/ps2.txt" || die "no foot process in the report"
+if grep -v ' uid 1000 1000 ' "$T/ps2.txt"; then die "the stand-in does not run as uid 1000"; fi
+ok "the stand-in runs as uid 1000"
+bvm_monitor s2 "screendump $T/s2.ppm"
+res=$(bvm_screen_check "$T/s2.ppm" $BVM_STANDIN_RGB) || { echo "$res" >&2; die "the stand-in does not fill the screen"; }
+ok "screendump: the stand-in's colour fills the screen ($res)"
+bvm_monitor s2 "sendkey alt-sysrq-i"
+s=$(bvm_wait_off 30)
+ok "Alt+SysRq+I: the VM powered off after $s s"
+bvm_console s2 > "$T/s2.txt"
+grep -q '^browser-vm: power off: standin ended (status [1-9]' "$T/s2.txt" ||
+	{ grep '^browser-vm' "$T/s2.txt" >&2; die "init did not log the stand-in's killing"; }
+ok "init logged the killed application and powered off"
