@@ -30,7 +30,7 @@ bvm_image() {
 				! -name debs ! -name "$key" -exec rm -rf {} +
 			start=$(date +%s)
 			sh "$BVM_SRC/build-image.sh" --with-standin --config "$T/bvm-config" \
-				--measured "$M" --init "$MEASURED_INIT" --kernel-dir "$KERNEL_MODDIR/../.." \
+				--measured "$M" --init "$MEASURED_INIT" --kernel-dir "$KERNEL_MODDIR/../../.." \
 				--deb-cache "$MEASURED_CACHE/browser-vm/debs" "$BVM.tmp" >&2 ||
 				{ rm -rf "$BVM.tmp"; exit 1; }
 			mv "$BVM.tmp" "$BVM"
