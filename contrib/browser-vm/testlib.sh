@@ -180,3 +180,23 @@ bvm_wait_off() {
 	wait "$VM_PID" 2>/dev/null || true
 	echo $(( i / 10 ))
 }
+
+# bvm_report NAME PATTERN SECONDS: wait for a process report of the VM's
+# init (between "processes:" and "processes end") with a line matching
+# PATTERN (grep -E); writes that report to $T/NAME.ps.
+bvm_report() {
+	i=0
+	while :; do
+		tr -d '\r' < "$T/$1.log" | awk -v pat="$2" '
+			/^browser-vm: processes:$/ { buf = ""; hit = 0; inrep = 1; next }
+			/^browser-vm: processes end$/ { if (inrep && hit) last = buf; inrep = 0; next }
+			inrep && /^browser-vm: process / { buf = buf $0 "\n"; if ($0 ~ pat) hit = 1 }
+			END { printf "%s", last }' > "$T/$1.ps"
+		[ -s "$T/$1.ps" ] && return 0
+		i=$((i + 1))
+		[ $i -gt $(( $3 * 2 )) ] && { tr -d '\r' < "$T/$1.log" | grep '^browser-vm' | tail -n 40 >&2
+			die "no process report with '$2' after $3 s"; }
+		kill -0 "$VM_PID" 2>/dev/null || die "the VM ended before a process report with '$2'"
+		sleep 0.5
+	done
+}

@@ -28,8 +28,7 @@ bvm_wait "$T/web.log" '^GET /$' 400
 ok "Chromium fetched the start page from the test server"
 bvm_wait "$T/web.log" "^GET /download/$TOKEN.bin\$" 120
 ok "Chromium fetched the download"
-bvm_wait "$T/c1.log" 'browser-vm: process ' 120
-sleep 10
+bvm_report c1 ' uid [0-9]+ [0-9]+ \[[0-9]+\] /usr/lib/chromium/chromium --type=renderer' 300
 bvm_monitor c1 "screendump $T/c1.ppm"
 [ -s "$T/c1.ppm" ] || die "no screendump"
 res=$(bvm_screen_check "$T/c1.ppm" $BVM_PAGE_RGB) || { echo "$res" >&2; die "the page does not fill the screen"; }
@@ -61,7 +60,7 @@ done
 
 # Processes: Chromium's all run as uid 1000; as root only init, udevd
 # and init's own reporting subshell.
-grep '^browser-vm: process ' "$T/c1.txt" > "$T/ps.txt"
+cp "$T/c1.ps" "$T/ps.txt"
 n=$(grep -c ' uid 1000 1000 .*chromium' "$T/ps.txt" || true)
 [ "$n" -ge 2 ] || { cat "$T/ps.txt" >&2; die "no Chromium processes as uid 1000"; }
 ok "$n Chromium processes run as uid 1000"
@@ -71,7 +70,8 @@ root=$(grep ' uid 0 0 ' "$T/ps.txt" |
 [ -z "$root" ] || { echo "$root" >&2; die "unexpected root processes"; }
 ok "as root only init, udevd and seatd"
 # Chromium's sandbox: renderers in a user namespace other than the browser's
-bns=$(sed -n 's|.* uid 1000 1000 \(\[[0-9]*\]\) /usr/lib/chromium/chromium --kiosk.*|\1|p' "$T/ps.txt" | head -n 1)
+bns=$(grep -v -- '--type=' "$T/ps.txt" |
+	sed -n 's|.* uid 1000 1000 \(\[[0-9]*\]\) /usr/lib/chromium/chromium .*|\1|p' | head -n 1)
 rns=$(sed -n 's|.* uid 1000 1000 \(\[[0-9]*\]\) /usr/lib/chromium/chromium --type=renderer.*|\1|p' "$T/ps.txt" | head -n 1)
 [ -n "$bns" ] && [ -n "$rns" ] || { cat "$T/ps.txt" >&2; die "no browser or renderer process in the report"; }
 [ "$bns" != "$rns" ] || die "the renderer shares the browser's user namespace $bns"
@@ -88,13 +88,13 @@ grep -qx "browser-vm: discarded /home/browser/Downloads/$TOKEN.bin" "$T/c1.txt" 
 ok "the download was written to /home/browser/Downloads and discarded at power-off"
 
 bvm_start s2 standin
-bvm_wait "$T/s2.log" 'browser-vm: process ' 300
+bvm_report s2 ' /usr/bin/foot ' 300
 bvm_console s2 > "$T/s2.txt"
 home=$(sed -n 's/^browser-vm: home holds: //p' "$T/s2.txt")
 case "$home" in *./.profile*) ;; *) die "boot 2 did not list the home directory ($home)";; esac
 case "$home" in *"$TOKEN"*) die "the download survived the power-off: $home";; esac
 ok "boot 2: /home/browser holds only the image's files ($home)"
-grep '^browser-vm: process .*foot' "$T/s2.txt" > "$T/ps2.txt" || die "no foot process in the report"
+grep '^browser-vm: process .*foot' "$T/s2.ps" > "$T/ps2.txt" || die "no foot process in the report"
 if grep -v ' uid 1000 1000 ' "$T/ps2.txt"; then die "the stand-in does not run as uid 1000"; fi
 ok "the stand-in runs as uid 1000"
 bvm_monitor s2 "screendump $T/s2.ppm"
