@@ -16,7 +16,8 @@
 #   --deb-cache DIR     keep the downloaded .deb files here between builds
 #   --epoch N           SOURCE_DATE_EPOCH for file times (default 1700000000)
 # OUTDIR gets root.squashfs, initrd.img, vmlinuz, cmdline, memory (the
-# guest RAM the prediction assumes), manifest.json,
+# guest RAM the prediction assumes), manifest.json (the default application)
+# and manifest-NAME.json (start.sh --app NAME),
 # packages.txt (name version of every package in the image).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -106,7 +107,21 @@ cp "$KDIR/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 # kernel's console on the first serial port, the root by its file system type.
 echo 1536M > "$OUT/memory"
 echo "console=ttyS0 quiet panic=1 measured.root=/dev/vda measured.fstype=squashfs" > "$OUT/cmdline"
-"$MEASURED" predict --bank sha1,sha256,sha384,sha512 --kernel "$OUT/vmlinuz" --initrd "$OUT/initrd.img" \
-	--qemu-direct-boot "$(cat "$OUT/memory")" --cmdline "$(cat "$OUT/cmdline")" --rootfs "$OUT/root.squashfs" \
-	-o "$OUT/manifest.json"
+# The manifest of the default application, and one per allowed application
+# (start.sh --app NAME adds browser.app=NAME to the command line, which the
+# firmware measures into PCR 9 with the rest of it).
+# The image is hashed once: its digests are given to every prediction.
+RDIG=$("$MEASURED" hash -b sha1,sha256,sha384,sha512 "$OUT/root.squashfs" |
+	while read -r bank hex path; do printf ' --rootfs-digest %s:%s' "$bank" "$hex"; done)
+predict() {	# predict OUT EXTRA-CMDLINE
+	# shellcheck disable=SC2086
+	"$MEASURED" predict --bank sha1,sha256,sha384,sha512 --kernel "$OUT/vmlinuz" \
+		--initrd "$OUT/initrd.img" --qemu-direct-boot "$(cat "$OUT/memory")" \
+		--cmdline "$(cat "$OUT/cmdline")$2" $RDIG -o "$1"
+}
+predict "$OUT/manifest.json" ""
+rm -f "$OUT"/manifest-*.json
+for app in $(grep -v '^[[:space:]]*\(#\|$\)' "$CONF/apps" | cut -d' ' -f1) $([ $STANDIN = yes ] && echo standin); do
+	predict "$OUT/manifest-$app.json" " browser.app=$app"
+done
 echo "browser VM in $OUT: $(du -h "$OUT/root.squashfs" | cut -f1) root image, $(wc -l < "$OUT/packages.txt") packages"

@@ -187,7 +187,8 @@ bvm_wait_off() {
 bvm_report() {
 	i=0
 	while :; do
-		tr -d '\r' < "$T/$1.log" | awk -v pat="$2" '
+		tr -d '\r' < "$T/$1.log" | PAT=$2 awk '
+			BEGIN { pat = ENVIRON["PAT"] }
 			/^browser-vm: processes:$/ { buf = ""; hit = 0; inrep = 1; next }
 			/^browser-vm: processes end$/ { if (inrep && hit) last = buf; inrep = 0; next }
 			inrep && /^browser-vm: process / { buf = buf $0 "\n"; if ($0 ~ pat) hit = 1 }
