@@ -87,7 +87,8 @@ if [ -n "$DEBCACHE" ]; then
 		--setup-hook="sync-in '$DEBCACHE' /var/cache/apt/archives" \
 		--customize-hook="sync-out /var/cache/apt/archives '$DEBCACHE'" "$@"
 fi
-[ -n "$MIRROR" ] && set -- "$@" bookworm "$WORK/root" "$MIRROR" || set -- "$@" bookworm "$WORK/root"
+set -- "$@" bookworm "$WORK/root"
+[ -n "$MIRROR" ] && set -- "$@" "$MIRROR"
 export SOURCE_DATE_EPOCH=$EPOCH
 mmdebstrap --quiet --mode=root "$@"
 # name version of every package, then forget dpkg's database (no package
@@ -112,7 +113,7 @@ echo "console=ttyS0 quiet panic=1 measured.root=/dev/vda measured.fstype=squashf
 # firmware measures into PCR 9 with the rest of it).
 # The image is hashed once: its digests are given to every prediction.
 RDIG=$("$MEASURED" hash -b sha1,sha256,sha384,sha512 "$OUT/root.squashfs" |
-	while read -r bank hex path; do printf ' --rootfs-digest %s:%s' "$bank" "$hex"; done)
+	while read -r bank hex _; do printf ' --rootfs-digest %s:%s' "$bank" "$hex"; done)
 predict() {	# predict OUT EXTRA-CMDLINE
 	# shellcheck disable=SC2086
 	"$MEASURED" predict --bank sha1,sha256,sha384,sha512 --kernel "$OUT/vmlinuz" \
