@@ -40,32 +40,24 @@ bvm_image() {
 }
 
 # bvm_serve NAME: a web server on 127.0.0.1 (free port) for the guest: "/"
-# is a page of one colour that then downloads /download/NAME.bin (so a
-# file lands in the browser user's home).  Logs "GET PATH" lines to
+# is a page of one colour titled NAME.  Logs "GET PATH" lines to
 # $T/web.log; stops by itself after 15 minutes.  Sets WEB_PORT.
 bvm_serve() {
 	cat > "$T/web.py" <<'PY'
 import http.server, sys, threading
 name, log = sys.argv[1], open(sys.argv[2], "a", buffering=1)
-page = ("<!doctype html><html><head><style>html,body{margin:0;height:100%%;background:#c82878}"
-        "</style></head><body><script>setTimeout(function(){location.href='/download/%s.bin'},500)"
-        "</script></body></html>" % name).encode()
+page = ("<!doctype html><html><head><title>%s</title><style>html,body{margin:0;height:100%%;"
+        "background:#c82878}</style></head><body></body></html>" % name).encode()
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         log.write("GET %s\n" % self.path)
-        if self.path == "/":
-            body, ctype, extra = page, "text/html", []
-        elif self.path == "/download/%s.bin" % name:
-            body, ctype = b"session data\n" * 64, "application/octet-stream"
-            extra = [("Content-Disposition", 'attachment; filename="%s.bin"' % name)]
-        else:
+        if self.path != "/":
             self.send_error(404); return
         self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in extra: self.send_header(k, v)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(page)
     def log_message(self, *a): pass
 s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 print(s.server_address[1], flush=True)
