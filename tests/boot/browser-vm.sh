@@ -80,9 +80,19 @@ rns=$(sed -n 's|.* uid 1000 1000 \(\[[0-9]*\]\) /usr/lib/chromium/chromium --typ
 ok "Chromium's renderer runs in user namespace $rns, the browser in $bns"
 
 # Close the last tab: the VM powers off.
-bvm_monitor c1 "sendkey ctrl-w"
-s=$(bvm_wait_off 60)
-ok "Ctrl+W: the VM powered off after $s s"
+# Under a loaded TCG host a key press is now and then lost before it reaches
+# Chromium: up to three presses, 20 s apart; the time is from the last.
+try=0 s=""
+while [ $try -lt 3 ] && [ -z "$s" ]; do
+	try=$((try + 1))
+	bvm_monitor c1 "sendkey ctrl-w"
+	i=0
+	while [ $i -lt 200 ] && kill -0 "$VM_PID" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+	kill -0 "$VM_PID" 2>/dev/null || s=$((i / 10))
+done
+[ -n "$s" ] || die "the VM was still running 20 s after each of 3 Ctrl+W presses"
+wait "$VM_PID" 2>/dev/null || true
+ok "Ctrl+W (press $try): the VM powered off after $s s"
 bvm_console c1 > "$T/c1.txt"
 grep -q '^browser-vm: power off: kiosk ended (status 0)' "$T/c1.txt" ||
 	{ grep '^browser-vm' "$T/c1.txt" >&2; die "init did not log the application's end"; }
