@@ -179,7 +179,7 @@ bvm_wait_off() {
 bvm_report() {
 	i=0
 	while :; do
-		tr -d '\r' < "$T/$1.log" | PAT=$2 awk '
+		[ -f "$T/$1.log" ] && tr -d '\r' < "$T/$1.log" | PAT=$2 awk '
 			BEGIN { pat = ENVIRON["PAT"] }
 			/^browser-vm: processes:$/ { buf = ""; hit = 0; inrep = 1; next }
 			/^browser-vm: processes end$/ { if (inrep && hit) last = buf; inrep = 0; next }
