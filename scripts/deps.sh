@@ -17,7 +17,8 @@ PKGS="make gcc clang libc6-dev pkg-config
  selinux-policy-default semodule-utils xenstore-utils
  selinux-policy-dev iproute2
  python3-cryptography libgnutls28-dev sqlite3 postgresql-15
- dpkg-dev debhelper fakeroot lintian systemd"
+ dpkg-dev debhelper fakeroot lintian systemd
+ mmdebstrap"
 
 missing=""
 for p in $PKGS; do
