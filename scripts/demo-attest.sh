@@ -62,9 +62,12 @@ show "$M" admin --db "$DB" policy add host-image --manifest "$T/host1.manifest" 
 "$M" admin --db "$DB" policy add host-image --manifest "$T/host1.manifest" --pcrs 4,9,15 --banks sha256
 show "$M" admin --db "$DB" payload add install --file "$T/install.pkg" --policy host-image
 "$M" admin --db "$DB" payload add install --file "$T/install.pkg" --policy host-image
-serve_start "$DB" --tofu --approve host-image
+serve_start "$DB" --tofu --approve host-image --insecure-tofu-approve
 show "$M" serve --listen 127.0.0.1:$PORT --tls-cert server.crt --tls-key server.key --db "$DB" \
-	--tofu --approve host-image
+	--tofu --approve host-image --insecure-tofu-approve
+echo "    (swtpm has no EK certificate here, so enrolment trusts the first key it"
+echo "     sees; approving such machines must be asked for by name, since nothing"
+echo "     proves a real TPM: production verifiers use --ek-ca, docs/server.md)"
 echo "    listening on $URL (pid $SERVE_PID); the guest reaches it as https://$AGENT_VERIFIER_IP"
 
 # host1 keeps its TPM across both boots: boot() names the swtpm state
