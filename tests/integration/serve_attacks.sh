@@ -20,16 +20,6 @@ echo secret-package > "$T/payload.bin"
 printf '{"recnum":0,"pcr":23,"digests":[{"hashAlg":"sha256","digest":"%s"}],"content_type":"measured","content":{"description":"x"}}\n' \
 	"$(printf x | sha256sum | cut -c1-64)" > "$T/other.cel"
 
-# edit EVIDENCE PYTHON: rewrite the evidence (variable e) in place
-edit() {
-	python3 -c 'import json,sys,base64
-e=json.load(open(sys.argv[1]))
-b64=lambda b: base64.b64encode(b).decode()
-unb=lambda s: base64.b64decode(s)
-exec(sys.argv[2])
-json.dump(e,open(sys.argv[1],"w"))' "$1" "$2"
-}
-
 # attempt [PAYLOAD]: attest with $T/ev.json as m1; status in $code
 attempt() {
 	attest_req m1 "$T/ev.json" "$T/req.json" "${1:-}"

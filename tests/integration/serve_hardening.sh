@@ -19,16 +19,6 @@ tpm_keys "$T/a" rsa
 echo secret-package > "$T/payload.bin"
 ESC=$(printf '\033')
 
-# edit EVIDENCE PYTHON: rewrite the evidence (variable e) in place
-edit() {
-	python3 -c 'import json,sys,base64
-e=json.load(open(sys.argv[1]))
-b64=lambda b: base64.b64encode(b).decode()
-unb=lambda s: base64.b64decode(s)
-exec(sys.argv[2])
-json.dump(e,open(sys.argv[1],"w"))' "$1" "$2"
-}
-
 # attempt [PAYLOAD]: attest with $T/ev.json as m1; status in $code; a failure never carries a payload
 attempt() {
 	attest_req m1 "$T/ev.json" "$T/req.json" "${1:-}"

@@ -130,6 +130,16 @@ nonce() {
 }
 
 # attest_req NAME EVIDENCE OUT [PAYLOAD]: the /v1/attest request
+# edit EVIDENCE PYTHON: rewrite the evidence (variable e) in place
+edit() {
+	python3 -c 'import json,sys,base64
+e=json.load(open(sys.argv[1]))
+b64=lambda b: base64.b64encode(b).decode()
+unb=lambda s: base64.b64decode(s)
+exec(sys.argv[2])
+json.dump(e,open(sys.argv[1],"w"))' "$1" "$2"
+}
+
 attest_req() {
 	python3 -c 'import json,sys
 r={"machine":sys.argv[1],"evidence":json.load(open(sys.argv[2])),"payload":sys.argv[4] or None}
