@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * One run of the agent (docs/agent.md, docs/api.md "Flow"): keys, enrolment
+ * One run of the agent (docs/agent.md, docs/api.md "Flow"), on a TPM 2.0 or
+ * a TPM 1.2 (the family m_tpm_open() found; 1.2 steps in agent12.c): keys, enrolment
  * when this TPM is not enrolled under this name yet, a nonce from the
  * server, the quote, and the payload.  Nothing is written to the payload's
  * path until the verifier has said "pass", the TPM has recovered the key
@@ -12,6 +13,7 @@
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include "agent.h"
+#include "measured/attest12.h"
 #include "measured/base64.h"
 #include "measured/error.h"
 #include "measured/file.h"
@@ -28,6 +30,10 @@ struct run {
 	uint32_t ek, ak;		/* ESYS_TR, or ESYS_TR_NONE */
 	TPM2B_PUBLIC ek_pub, ak_pub;
 	char ak_name[2 * sizeof(TPMU_NAME) + 1];
+	/* a TPM 1.2 (agent12.c): the AIK's key blob, from the state or a new enrolment */
+	bool t12;
+	uint8_t aik_blob[M_T12_KEYBLOB_MAX];
+	size_t aik_blob_len;
 };
 
 static int tpm_fault(struct run *x, int r)
@@ -58,6 +64,16 @@ static int keys_load(struct run *x)
 	size_t nlen = sizeof(name);
 	int r;
 
+	if (x->t12) {
+		/* the AIK of the last enrolment, if any (none: enrol) */
+		x->ak_name[0] = 0;
+		r = m_agent12_aik_load(x->cfg->state_dir, x->aik_blob, &x->aik_blob_len);
+		if (r == -ENOENT)
+			return 0;
+		if (r == 0)
+			r = m_agent12_aik_name(x->aik_blob, x->aik_blob_len, x->ak_name);
+		return r < 0 ? io_fault(x, r) : 0;
+	}
 	m_ek_template(x->cfg->alg, &tmpl);
 	r = m_tpm_create_primary(x->tpm, &tmpl, &x->ek, &x->ek_pub);
 	if (r < 0)
@@ -131,6 +147,23 @@ static int field_enc_secret(json_object *o, const char *key, TPM2B_ENCRYPTED_SEC
 	return r;
 }
 
+/* TPM 1.2: TPM_ActivateIdentity of the answer's activation blob with the AIK */
+static int activate12(struct run *x, json_object *o, TPM2B_DIGEST *ret)
+{
+	uint8_t *act;
+	size_t n;
+	int r = m_json_b64(o, "activation_blob", M_T12_MODULUS_MAX, &act, &n);
+
+	if (r < 0)
+		return io_fault(x, r);
+	r = m_agent12_activate(x->tpm, x->cfg, x->aik_blob, x->aik_blob_len, act, n, ret->buffer);
+	free(act);
+	if (r < 0)
+		return tpm_fault(x, r);
+	ret->size = 16;
+	return 0;
+}
+
 /* Recover a credential addressed to this TPM's EK and AK name. */
 static int activate(struct run *x, json_object *o, TPM2B_DIGEST *ret)
 {
@@ -138,6 +171,8 @@ static int activate(struct run *x, json_object *o, TPM2B_DIGEST *ret)
 	TPM2B_ENCRYPTED_SECRET sec;
 	int r;
 
+	if (x->t12)
+		return activate12(x, o, ret);
 	r = field_id_object(o, "credential_blob", &blob);
 	if (r >= 0)
 		r = field_enc_secret(o, "encrypted_secret", &sec);
@@ -186,6 +221,12 @@ static int enroll_request(struct run *x, json_object **ret)
 
 	if (!req)
 		return -ENOMEM;
+	if (x->t12) {
+		json_object_put(req);
+		/* a new AIK for every enrolment: kept once the verifier has accepted it */
+		r = m_agent12_enroll_request(x->tpm, x->cfg, x->aik_blob, &x->aik_blob_len, ret);
+		return r < 0 ? tpm_fault(x, r) : 0;
+	}
 	r = m_tpm_ek_cert_read(x->tpm, x->cfg->alg == M_KEY_RSA2048 ? NV_EK_CERT_RSA2048 : NV_EK_CERT_ECC256,
 			       &cert, &clen);
 	if (r == -ENOENT) {
@@ -250,6 +291,16 @@ static int enroll(struct run *x)
 	r = post(x, "/v1/activate", act, M_HTTP_SMALL_MAX, &a);
 	if (r != 0)
 		goto out;
+	if (x->t12) {
+		/* the accepted AIK is the one later runs quote with */
+		r = m_agent12_aik_save(x->cfg->state_dir, x->aik_blob, x->aik_blob_len);
+		if (r == 0)
+			r = m_agent12_aik_name(x->aik_blob, x->aik_blob_len, x->ak_name);
+		if (r < 0) {
+			r = io_fault(x, r);
+			goto out;
+		}
+	}
 	snprintf(st.server, sizeof(st.server), "%s", x->cfg->server);
 	snprintf(st.machine, sizeof(st.machine), "%s", x->cfg->machine);
 	snprintf(st.ak_name, sizeof(st.ak_name), "%s", x->ak_name);
@@ -361,6 +412,7 @@ static int add_logs(struct run *x, struct m_evidence *ev, uint32_t quoted)
 
 static int quote(struct run *x, const struct nonce *n, struct m_evidence **ret)
 {
+	static const uint8_t well_known[M_T12_AUTH_LEN];
 	struct m_quote_params qp = { .ak_alg = x->cfg->alg, .nonce = n->v, .nonce_len = n->len };
 	unsigned allocated;
 	int r;
@@ -380,6 +432,13 @@ static int quote(struct run *x, const struct nonce *n, struct m_evidence **ret)
 	}
 	/* m_attest_quote() makes its own AK handle: three keys would not fit every TPM */
 	keys_flush(x);
+	if (x->t12) {
+		/* TPM_Quote2 with the enrolled AIK (it loads and flushes it) */
+		qp.aik_blob = x->aik_blob;
+		qp.aik_blob_len = x->aik_blob_len;
+		qp.aik_auth = x->cfg->aik_auth ? x->cfg->aik_auth : well_known;
+		qp.srk_auth = x->cfg->srk_auth ? x->cfg->srk_auth : well_known;
+	}
 	r = m_attest_quote(x->tpm, &qp, ret);
 	return r < 0 ? tpm_fault(x, r) : 0;
 }
@@ -505,6 +564,7 @@ int m_agent_run(struct m_tpm *tpm, struct m_http *http, const struct m_agent_con
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
+	x.t12 = m_tpm_family(tpm) == 12;
 	if (!cfg->machine || !*cfg->machine || strlen(cfg->machine) >= sizeof(((struct m_agent_state *)0)->machine))
 		return io_fault(&x, m_err(-EINVAL, "machine name empty or over 255 bytes"));
 	/* the enrolment record keeps the URL whole: one it could not hold is refused, never cut */

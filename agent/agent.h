@@ -7,7 +7,9 @@
  * It talks to the verifier over HTTPS (docs/api.md, libcurl), enrols the
  * TPM once (EK + AK, credential activation), then quotes with a nonce of
  * the server's and recovers the released payload with
- * TPM2_ActivateCredential and AES-256-GCM.
+ * TPM2_ActivateCredential and AES-256-GCM.  On a TPM 1.2 the same steps
+ * use an AIK made with TPM_MakeIdentity and TPM_ActivateIdentity
+ * (agent12.c), and the payload is AES-128-GCM.
  */
 
 #include <stdbool.h>
@@ -66,7 +68,8 @@ int m_json_b64(json_object *o, const char *key, size_t max, uint8_t **ret, size_
 /* ---- payload (agent/payload.c) ---- */
 
 /**
- * m_payload_decrypt() - AES-256-GCM (NIST SP 800-38D) with @key (32 bytes),
+ * m_payload_decrypt() - AES-GCM (NIST SP 800-38D) with @key (32 bytes:
+ * AES-256; 16 bytes: AES-128, the key a TPM 1.2 recovers),
  * a 12-byte @iv and a 16-byte @tag, no additional data (docs/api.md).
  * The plaintext (at most M_PAYLOAD_MAX) is returned only if the tag checks.
  */
@@ -101,6 +104,28 @@ int m_agent_state_load(const char *dir, struct m_agent_state *ret);
 /** m_agent_state_save() - written to a temporary file and renamed into place. */
 int m_agent_state_save(const char *dir, const struct m_agent_state *s);
 
+/* ---- TPM 1.2 (agent/agent12.c) ---- */
+
+struct m_agent_config;
+/* the AIK's key blob (TPM_KEY from TPM_MakeIdentity), STATE_DIR/aik12.blob */
+/** m_agent12_aik_load() - -ENOENT when there is none yet. */
+int m_agent12_aik_load(const char *dir, uint8_t *blob, size_t *ret_len);
+/** m_agent12_aik_save() - written to a temporary file and renamed into place, mode 0600. */
+int m_agent12_aik_save(const char *dir, const uint8_t *blob, size_t len);
+/** m_agent12_aik_name() - hex SHA-1 of the blob's TPM_PUBKEY: the enrolment record's "ak_name". */
+int m_agent12_aik_name(const uint8_t *blob, size_t len, char ret[2 * 20 + 1]);
+/**
+ * m_agent12_enroll_request() - a new AIK (TPM_MakeIdentity, label
+ * "measured") and the /v1/enroll request for it: EK and AIK TPM_PUBKEYs,
+ * the label's SHA-1, the identity binding, the EK certificate if the TPM
+ * has one.  @blob (M_T12_KEYBLOB_MAX bytes) gets the AIK's key blob.
+ */
+int m_agent12_enroll_request(struct m_tpm *tpm, const struct m_agent_config *cfg, uint8_t *blob,
+			     size_t *blob_len, json_object **ret);
+/** m_agent12_activate() - TPM_ActivateIdentity of @act with the AIK of @aik_blob: the 16-byte key. */
+int m_agent12_activate(struct m_tpm *tpm, const struct m_agent_config *cfg, const uint8_t *aik_blob,
+		       size_t aik_len, const uint8_t *act, size_t act_len, uint8_t ret_key[16]);
+
 /* ---- the whole exchange (agent/agent.c) ---- */
 
 struct m_agent_config {
@@ -115,6 +140,9 @@ struct m_agent_config {
 	bool logs_by_default;		/* picked by the agent: send only those touching a quoted PCR */
 	const char *payload;		/* payload name to ask for, or NULL */
 	const char *output;		/* where to write it */
+	/* TPM 1.2: the owner's, the SRK's and the AIK's 20-byte secrets (NULL: the
+	 * TSS well-known secret, 20 zero bytes) */
+	const uint8_t *owner_auth, *srk_auth, *aik_auth;
 };
 
 enum m_agent_fault {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The released payload: AES-256-GCM (NIST SP 800-38D) under the key the
- * TPM recovered, written to a file that did not exist before.
+ * The released payload: AES-256-GCM (AES-128-GCM from a TPM 1.2; NIST SP
+ * 800-38D) under the key the TPM recovered, written to a file that did not exist before.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +20,8 @@ int m_payload_decrypt(const uint8_t *key, size_t key_len, const uint8_t *iv, siz
 	uint8_t *out = NULL;
 	int n = 0, fin = 0, r;
 
-	if (key_len != 32)
-		return m_err(-EBADMSG, "payload key of %zu bytes (AES-256 needs 32)", key_len);
+	if (key_len != 32 && key_len != 16)
+		return m_err(-EBADMSG, "payload key of %zu bytes (AES-256 needs 32, AES-128 16)", key_len);
 	if (iv_len != 12 || tag_len != 16)
 		return m_err(-EBADMSG, "payload: iv of %zu bytes, tag of %zu (want 12 and 16)", iv_len,
 			     tag_len);
@@ -33,7 +33,7 @@ int m_payload_decrypt(const uint8_t *key, size_t key_len, const uint8_t *iv, siz
 		r = -ENOMEM;
 		goto out;
 	}
-	if (EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	if (EVP_DecryptInit_ex(c, key_len == 16 ? EVP_aes_128_gcm() : EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, (int)iv_len, NULL) != 1 ||
 	    EVP_DecryptInit_ex(c, NULL, NULL, key, iv) != 1 ||
 	    EVP_DecryptUpdate(c, out, &n, ct, (int)ct_len) != 1 ||

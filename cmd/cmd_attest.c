@@ -4,6 +4,7 @@
  *                 [--client-cert F --client-key F] [--pcrs LIST] [--bank LIST]
  *                 [--eventlog FILE]... [--payload NAME -o FILE]
  *                 [--ak-alg rsa|ecc] [--state DIR] [--json]
+ *                 [--owner-secret HEX] [--srk-secret HEX] [--aik-secret HEX]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,11 +34,15 @@ static void help(void)
 	fputs("Usage: measured attest --server URL --machine NAME [-T TCTI] [--ca-cert FILE]\n"
 	      "                       [--client-cert FILE --client-key FILE] [--pcrs LIST]\n"
 	      "                       [--bank LIST] [--eventlog FILE]... [--payload NAME -o FILE]\n"
-	      "                       [--ak-alg rsa|ecc] [--state DIR] [--json]\n\n"
+	      "                       [--ak-alg rsa|ecc] [--state DIR] [--json]\n"
+	      "                       [--owner-secret HEX] [--srk-secret HEX] [--aik-secret HEX]\n\n"
 	      "Prove this machine's boot state to the verifier at URL (docs/api.md): enrol\n"
 	      "the TPM on first use (EK, AK, credential activation), quote the PCRs the\n"
 	      "server names with its nonce, send the quote with the event logs, and on a\n"
-	      "pass recover the payload with the TPM and write it to a new file.\n\n"
+	      "pass recover the payload with the TPM and write it to a new file.\n"
+	      "A TPM 2.0 or a TPM 1.2 (the kernel's tpm_version_major, else a probe):\n"
+	      "on a TPM 1.2 the AIK is made with TPM_MakeIdentity and proven with\n"
+	      "TPM_ActivateIdentity (it needs the owner's secret), and the quote is TPM_Quote2.\n\n"
 	      TPM_OPTS_HELP
 	      "  -s, --server URL       the verifier, https:// only (TLS is always verified)\n"
 	      "  -m, --machine NAME     this machine's name at the verifier\n"
@@ -56,7 +61,9 @@ static void help(void)
 	      "                         \"none\" sends none\n"
 	      "      --payload NAME     ask for this payload\n"
 	      "  -o, --output FILE      write it here (created, mode 0600; never overwritten)\n"
-	      "      --ak-alg ALG       EK and AK algorithm: rsa (default) or ecc (P-256)\n"
+	      "      --ak-alg ALG       TPM 2.0: EK and AK algorithm: rsa (default) or ecc (P-256)\n"
+	      "      --owner-secret HEX TPM 1.2: the TPM owner's 20-byte secret (default 20 zero bytes)\n"
+	      TPM12_SECRETS_HELP
 	      "      --state DIR        enrolment record (default " DEFAULT_STATE ")\n"
 	      "      --timeout SECONDS  per HTTP request (default 60)\n"
 	      "      --json             print the outcome as JSON\n"
@@ -145,13 +152,14 @@ struct aopts {
 	struct m_http_opts ho;
 	const char *tcti, *logs[M_EVIDENCE_MAX_LOGS];
 	bool json, no_logs, system_ca;
+	uint8_t owner[20], srk[20], aik[20];	/* TPM 1.2 secrets */
 };
 
 /* options: -1 to go on, else the exit code */
 static int attest_options(int argc, char **argv, struct aopts *o)
 {
 	enum { OPT_CA = 256, OPT_CCERT, OPT_CKEY, OPT_PAYLOAD, OPT_AKALG, OPT_STATE, OPT_JSON, OPT_TIMEOUT,
-	       OPT_SYSCA };
+	       OPT_SYSCA, OPT_OWNER12, OPT_SRK12, OPT_AIK12 };
 	static const struct option opts[] = {
 		{ "tcti", required_argument, NULL, 'T' },
 		{ "server", required_argument, NULL, 's' },
@@ -169,12 +177,15 @@ static int attest_options(int argc, char **argv, struct aopts *o)
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "owner-secret", required_argument, NULL, OPT_OWNER12 },
+		{ "srk-secret", required_argument, NULL, OPT_SRK12 },
+		{ "aik-secret", required_argument, NULL, OPT_AIK12 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct m_agent_config *cfg = &o->cfg;
 	char *end;
-	int c;
+	int c, rc;
 
 	cfg->alg = M_KEY_RSA2048;
 	cfg->state_dir = DEFAULT_STATE;
@@ -218,6 +229,21 @@ static int attest_options(int argc, char **argv, struct aopts *o)
 			o->ho.timeout_s = strtol(optarg, &end, 10);
 			if (errno || *end || o->ho.timeout_s < 1 || o->ho.timeout_s > 3600)
 				return usage_error("attest", "--timeout: 1 to 3600 seconds");
+			break;
+		case OPT_OWNER12:
+			if ((rc = tpm12_secret_arg("attest", "--owner-secret", optarg, o->owner)))
+				return rc;
+			cfg->owner_auth = o->owner;
+			break;
+		case OPT_SRK12:
+			if ((rc = tpm12_secret_arg("attest", "--srk-secret", optarg, o->srk)))
+				return rc;
+			cfg->srk_auth = o->srk;
+			break;
+		case OPT_AIK12:
+			if ((rc = tpm12_secret_arg("attest", "--aik-secret", optarg, o->aik)))
+				return rc;
+			cfg->aik_auth = o->aik;
 			break;
 		case 'h':
 			help();
@@ -290,5 +316,8 @@ out:
 	json_object_put(res.answer);
 	m_tpm_close(tpm);
 	m_http_free(http);
+	explicit_bzero(o.owner, sizeof(o.owner));
+	explicit_bzero(o.srk, sizeof(o.srk));
+	explicit_bzero(o.aik, sizeof(o.aik));
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "measured/attest.h"
+#include "measured/attest12.h"
 #include "server.h"
 
 struct ak_slot {
@@ -32,7 +33,8 @@ static size_t slot_of(const char *s)
 	return (size_t)(h % SRV_AK_CACHE);
 }
 
-EVP_PKEY *srv_ak_key(const char *ak_pub, const TPMT_PUBLIC *ak)
+/* either family's key: a TPM 2.0 AK (@ak) or a TPM 1.2 AIK (@aik12); the texts never coincide */
+static EVP_PKEY *ak_key(const char *ak_pub, const TPMT_PUBLIC *ak, const struct m_t12_pubkey *aik12)
 {
 	struct ak_slot *sl = &slots[slot_of(ak_pub)];
 	EVP_PKEY *key = NULL;
@@ -44,7 +46,7 @@ EVP_PKEY *srv_ak_key(const char *ak_pub, const TPMT_PUBLIC *ak)
 	pthread_mutex_unlock(&lock);
 	if (key)
 		return key;
-	if (m_tpm_public_to_pkey(ak, &key) < 0)
+	if ((ak ? m_tpm_public_to_pkey(ak, &key) : m_t12_pubkey_to_pkey(aik12, &key)) < 0)
 		return NULL;	/* m_quote_verify() tries again and names the problem */
 	copy = strdup(ak_pub);
 	if (!copy || EVP_PKEY_up_ref(key) != 1) {
@@ -58,6 +60,16 @@ EVP_PKEY *srv_ak_key(const char *ak_pub, const TPMT_PUBLIC *ak)
 	sl->key = key;		/* the table's reference; the caller has its own */
 	pthread_mutex_unlock(&lock);
 	return key;
+}
+
+EVP_PKEY *srv_ak_key(const char *ak_pub, const TPMT_PUBLIC *ak)
+{
+	return ak_key(ak_pub, ak, NULL);
+}
+
+EVP_PKEY *srv_ak_key12(const char *ak_pub, const struct m_t12_pubkey *aik)
+{
+	return ak_key(ak_pub, NULL, aik);
 }
 
 void srv_ak_cache_free(void)

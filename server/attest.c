@@ -10,9 +10,10 @@
  * type, AK attributes, nonce, policy PCRs quoted, PCR digest, logs replay;
  * the quoted values and, event by event, the logs match every policy's
  * reference manifest); clock/resetCount/restartCount never go backwards
- * (settle()).  Stages: machine, nonce, key, evidence, payload.  Only then is the
- * payload released: AES-256-GCM under a fresh key K, and K wrapped with
- * MakeCredential to the machine's EK for its AK's Name, so only that TPM
+ * (settle(); a TPM 1.2 quote has no clock).  Stages: machine, nonce, key, evidence, payload.  Only then is the
+ * payload released: AES-GCM under a fresh key K, and K wrapped with
+ * MakeCredential to the machine's EK for its AK's Name (on a TPM 1.2: in
+ * an activation blob to the EK for the AIK, attest12.c), so only that TPM
  * can open it.
  */
 #include <errno.h>
@@ -198,16 +199,14 @@ static json_object *difference_obj(const char *policy, const struct m_first_diff
 
 /* ---- payload ---- */
 
-static int seal_payload(const struct m_machine *m, const char *name, const uint8_t *data, size_t len,
-			json_object **ret)
+/* TPM 2.0: K wrapped with MakeCredential to the EK for the AK's Name */
+static int wrap_key20(const struct m_machine *m, const uint8_t *k, size_t klen, json_object *o)
 {
-	uint8_t k[32], iv[12], tag[16], *ekb = NULL, *akb = NULL, *ct = NULL, akname[M_NAME_MAX];
+	uint8_t *ekb = NULL, *akb = NULL, akname[M_NAME_MAX];
 	size_t ekl, akl, anl;
 	TPMT_PUBLIC ek, ak;
 	struct m_credential cred;
-	EVP_CIPHER_CTX *c = NULL;
-	int outl, fl, r;
-	json_object *o;
+	int r;
 
 	r = m_b64_decode(m->ek_pub, strlen(m->ek_pub), M_AKPUB_MAX, NULL, &ekb, &ekl);
 	if (r == 0)
@@ -218,13 +217,41 @@ static int seal_payload(const struct m_machine *m, const char *name, const uint8
 		r = m_tpm_public_parse(akb, akl, &ak);
 	if (r == 0)
 		r = m_tpm_public_name(&ak, akname, &anl);
-	if (r < 0)
-		goto out;
-	if (RAND_bytes(k, sizeof(k)) != 1 || RAND_bytes(iv, sizeof(iv)) != 1) {
+	if (r == 0)
+		r = m_make_credential(&ek, akname, anl, k, klen, &cred);
+	if (r == 0) {
+		json_object_object_add(o, "credential_blob", srv_b64_obj(cred.blob, cred.blob_len));
+		json_object_object_add(o, "encrypted_secret", srv_b64_obj(cred.secret, cred.secret_len));
+	}
+	free(ekb);
+	free(akb);
+	return r;
+}
+
+/*
+ * The payload, AES-GCM under a fresh key K that only the machine's TPM
+ * can recover: 32 bytes (AES-256) wrapped with MakeCredential on a TPM
+ * 2.0; 16 bytes (AES-128, what TPM_ActivateIdentity releases) in an
+ * activation blob to the EK for the AIK on a TPM 1.2 (srv_wrap_key12()).
+ */
+static int seal_payload(const struct m_machine *m, const char *name, const uint8_t *data, size_t len,
+			json_object **ret)
+{
+	bool t12 = !strcmp(m->tpm, "1.2");
+	size_t klen = t12 ? 16 : 32;
+	uint8_t k[32], iv[12], tag[16], *ct = NULL;
+	EVP_CIPHER_CTX *c = NULL;
+	int outl, fl, r;
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "name", json_object_new_string(name));
+	if (RAND_bytes(k, (int)klen) != 1 || RAND_bytes(iv, sizeof(iv)) != 1) {
 		r = m_err(-EIO, "no randomness");
 		goto out;
 	}
-	r = m_make_credential(&ek, akname, anl, k, sizeof(k), &cred);
+	r = t12 ? srv_wrap_key12(m, k, o) : wrap_key20(m, k, klen, o);
 	if (r < 0)
 		goto out;
 	ct = malloc(len + 16);
@@ -233,28 +260,23 @@ static int seal_payload(const struct m_machine *m, const char *name, const uint8
 		r = -ENOMEM;
 		goto out;
 	}
-	r = -EIO;
-	if (!EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, k, iv) ||
+	if (!EVP_EncryptInit_ex(c, t12 ? EVP_aes_128_gcm() : EVP_aes_256_gcm(), NULL, k, iv) ||
 	    !EVP_EncryptUpdate(c, ct, &outl, data, (int)len) || !EVP_EncryptFinal_ex(c, ct + outl, &fl) ||
 	    !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, sizeof(tag), tag)) {
-		r = m_err(-EIO, "AES-256-GCM failed");
+		r = m_err(-EIO, "AES-GCM failed");
 		goto out;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(name));
-	json_object_object_add(o, "credential_blob", srv_b64_obj(cred.blob, cred.blob_len));
-	json_object_object_add(o, "encrypted_secret", srv_b64_obj(cred.secret, cred.secret_len));
 	json_object_object_add(o, "iv", srv_b64_obj(iv, sizeof(iv)));
 	json_object_object_add(o, "ciphertext", srv_b64_obj(ct, (size_t)(outl + fl)));
 	json_object_object_add(o, "tag", srv_b64_obj(tag, sizeof(tag)));
 	*ret = o;
+	o = NULL;
 	r = 0;
 out:
 	OPENSSL_cleanse(k, sizeof(k));
 	EVP_CIPHER_CTX_free(c);
 	free(ct);
-	free(ekb);
-	free(akb);
+	json_object_put(o);
 	return r;
 }
 
@@ -294,8 +316,13 @@ static void settle(struct srv *s, struct m_store *st, struct srv_reply *rep, con
 	}
 	if (r == 0 && fresh && quote) {
 		/* the clock and the result in one statement; the clock check decides */
-		r = m_store_machine_attested(st, rep->machine, quote->clock, quote->reset_count, quote->restart_count,
-					     rep->status == 200 ? "pass" : "fail", rep->reason ? rep->reason : "", now());
+		/* a TPM 1.2 quote has no clock: only the result is recorded */
+		r = quote->tpm_family == 12
+			? m_store_machine_result(st, rep->machine, rep->status == 200 ? "pass" : "fail",
+						 rep->reason ? rep->reason : "", now())
+			: m_store_machine_attested(st, rep->machine, quote->clock, quote->reset_count,
+						   quote->restart_count, rep->status == 200 ? "pass" : "fail",
+						   rep->reason ? rep->reason : "", now());
 		if (r == -ERANGE) {
 			srv_fail(rep, 403, "clock-rollback",
 				 "the TPM's clock/resetCount/restartCount (%llu/%u/%u) is older than a previous quote's",
@@ -337,6 +364,7 @@ struct att {
 	struct m_verify_result res;
 	bool nonce_valid;	/* from here on, every outcome ends in settle() */
 	bool verified;		/* the quote verified: the machine's row may change */
+	bool t12;		/* the machine's TPM is a 1.2: the AIK is @ak_key alone */
 };
 
 /* the request's fields: machine, evidence object, optional payload name */
@@ -416,7 +444,24 @@ static int att_nonce(struct att *a, json_object *evo)
 /* key: the AK enrolled for this machine (converted once: srv_ak_key()) */
 static int att_key(struct att *a)
 {
-	int r = m_b64_decode(a->m.ak_pub, strlen(a->m.ak_pub), M_AKPUB_MAX, NULL, &a->akb, &a->akl);
+	int r;
+
+	/* the evidence's TPM family is the enrolled TPM's */
+	a->t12 = !strcmp(a->m.tpm, "1.2");
+	if (a->ev->tpm_family != (a->t12 ? 12u : 20u)) {
+		srv_fail(a->rep, 403, "ak-mismatch", "machine '%s' enrolled a TPM %s; the evidence is a TPM %s quote",
+			 a->rep->machine, a->t12 ? "1.2" : "2.0", a->t12 ? "2.0" : "1.2");
+		return -1;
+	}
+	if (a->t12) {
+		a->ak_key = srv_aik12_key(a->m.ak_pub);	/* attest12.c */
+		if (!a->ak_key) {
+			srv_fail(a->rep, 500, "internal-error", "the enrolled AIK does not parse");
+			return -1;
+		}
+		return 0;
+	}
+	r = m_b64_decode(a->m.ak_pub, strlen(a->m.ak_pub), M_AKPUB_MAX, NULL, &a->akb, &a->akl);
 
 	if (r == 0)
 		r = m_tpm_public_parse(a->akb, a->akl, &a->ak);
@@ -435,7 +480,7 @@ static int att_key(struct att *a)
 static int att_evidence(struct att *a)
 {
 	struct m_evidence_check c = {
-		.ev = a->ev, .ak = &a->ak, .ak_key = a->ak_key, .nonce = a->ev->nonce,
+		.ev = a->ev, .ak = a->t12 ? NULL : &a->ak, .ak_key = a->ak_key, .nonce = a->ev->nonce,
 		.nonce_len = a->ev->nonce_len, .required = a->ps.required, .manifests = a->ps.m,
 		.nmanifests = a->ps.n, .flags = M_EVIDENCE_LOGS_REQUIRED,
 	};

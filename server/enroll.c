@@ -38,6 +38,21 @@ int srv_ek_store_load(struct srv *s)
 }
 
 /* the library's check (lib/attest/ekcert.c) against the store loaded at start */
+int srv_ek_cert_check_key(struct srv *s, const uint8_t *der, size_t len, EVP_PKEY *ekkey, char *why,
+			  size_t why_len)
+{
+	int r;
+
+	if (!s->ek_store) {
+		snprintf(why, why_len, "no EK CA is configured");
+		return -EACCES;
+	}
+	r = m_ek_cert_verify(s->ek_store, der, len, ekkey);
+	if (r < 0)
+		snprintf(why, why_len, "%s", m_errmsg(r));
+	return r == -ENOMEM ? r : r < 0 ? -EACCES : 0;
+}
+
 int srv_ek_cert_check(struct srv *s, const uint8_t *der, size_t len, const TPMT_PUBLIC *ek, char *why,
 		      size_t why_len)
 {
@@ -49,12 +64,41 @@ int srv_ek_cert_check(struct srv *s, const uint8_t *der, size_t len, const TPMT_
 		return -EACCES;
 	}
 	r = m_tpm_public_to_pkey(ek, &ekkey);
-	if (r == 0)
-		r = m_ek_cert_verify(s->ek_store, der, len, ekkey);
-	EVP_PKEY_free(ekkey);
-	if (r < 0)
+	if (r < 0) {
 		snprintf(why, why_len, "%s", m_errmsg(r));
-	return r == -ENOMEM ? r : r < 0 ? -EACCES : 0;
+		return -EACCES;
+	}
+	r = srv_ek_cert_check_key(s, der, len, ekkey, why, why_len);
+	EVP_PKEY_free(ekkey);
+	return r;
+}
+
+/*
+ * The EK's trust, for either TPM family: its certificate chains to a
+ * configured CA and certifies @ekkey ("ca"), or trust on first use when,
+ * and only when, configured ("tofu"); -1 with the answer set otherwise.
+ */
+int srv_ek_trust(struct srv *s, const uint8_t *cert, size_t cert_len, EVP_PKEY *ekkey, struct srv_reply *rep,
+		 const char **ret_trust)
+{
+	char why[256];
+
+	if (cert) {
+		if (srv_ek_cert_check_key(s, cert, cert_len, ekkey, why, sizeof(why)) == 0)
+			*ret_trust = "ca";
+		else if (s->cfg.tofu && !s->ek_store)
+			*ret_trust = "tofu";
+		else {
+			srv_fail(rep, 403, "ek-cert-invalid", "%s", why);
+			return -1;
+		}
+	} else if (s->cfg.tofu) {
+		*ret_trust = "tofu";
+	} else {
+		srv_fail(rep, 403, "ek-cert-invalid", "no EK certificate, and trust on first use is not enabled");
+		return -1;
+	}
+	return 0;
 }
 
 /* TPM 2.0 Part 2, 8.3: a restricted signing key that cannot leave its TPM. */
@@ -105,29 +149,21 @@ static int enr_request(struct enr *x, json_object *req)
 /* trust: a TPM's restricted signing AK; the EK through its certificate, or on first use if configured */
 static int enr_trust(struct enr *x)
 {
-	char why[256];
+	EVP_PKEY *ekkey = NULL;
+	int r;
 
 	if (!ak_attributes_ok(&x->ak)) {
 		srv_fail(x->rep, 403, "ak-attributes",
 			 "the AK must be fixedTPM, fixedParent, sensitiveDataOrigin, restricted, sign (not decrypt)");
 		return -1;
 	}
-	if (x->certb) {
-		if (srv_ek_cert_check(x->s, x->certb, x->certl, &x->ek, why, sizeof(why)) == 0)
-			x->trust = "ca";
-		else if (x->s->cfg.tofu && !x->s->ek_store)
-			x->trust = "tofu";
-		else {
-			srv_fail(x->rep, 403, "ek-cert-invalid", "%s", why);
-			return -1;
-		}
-	} else if (x->s->cfg.tofu) {
-		x->trust = "tofu";
-	} else {
-		srv_fail(x->rep, 403, "ek-cert-invalid", "no EK certificate, and trust on first use is not enabled");
+	if ((r = m_tpm_public_to_pkey(&x->ek, &ekkey)) < 0) {
+		srv_fail(x->rep, 400, "bad-request", "ek_pub: %s", m_errmsg(r));
 		return -1;
 	}
-	return 0;
+	r = srv_ek_trust(x->s, x->certb, x->certl, ekkey, x->rep, &x->trust);
+	EVP_PKEY_free(ekkey);
+	return r;
 }
 
 /* name: ek_pub canonicalised (the TPM2B_PUBLIC of what was parsed); a name held by another EK is refused */
@@ -136,7 +172,6 @@ static int enr_name(struct enr *x)
 	uint8_t buf[sizeof(TPM2B_PUBLIC)];
 	size_t off = 0;
 	TPM2B_PUBLIC p2 = { .publicArea = x->ek };
-	struct m_machine old = { 0 };
 	int r;
 
 	if (Tss2_MU_TPM2B_PUBLIC_Marshal(&p2, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS) {
@@ -149,18 +184,33 @@ static int enr_name(struct enr *x)
 		srv_fail(x->rep, 500, "internal-error", "out of memory");
 		return -2;
 	}
-	r = m_store_machine_get(x->st, x->rep->machine, &old);
-	if (r == 0 && strcmp(old.ek_pub, x->e.ek_pub) != 0) {
+	r = srv_enrol_name_check(x->st, x->rep, x->e.ek_pub, "2.0", &x->known_ek);
+	return r;
+}
+
+/*
+ * A name held by another EK (or by a TPM of the other family) is refused
+ * (-1, "ek-mismatch"); -2 for a database failure; @ret_known: the machine
+ * is enrolled with this EK (a new AK).
+ */
+int srv_enrol_name_check(struct m_store *st, struct srv_reply *rep, const char *ek_pub, const char *tpm,
+			 bool *ret_known)
+{
+	struct m_machine old = { 0 };
+	int r;
+
+	r = m_store_machine_get(st, rep->machine, &old);
+	if (r == 0 && (strcmp(old.ek_pub, ek_pub) != 0 || strcmp(old.tpm, tpm) != 0)) {
 		m_machine_clear(&old);
-		srv_fail(x->rep, 403, "ek-mismatch", "machine '%s' is enrolled with another EK", x->rep->machine);
+		srv_fail(rep, 403, "ek-mismatch", "machine '%s' is enrolled with another EK", rep->machine);
 		return -1;
 	} else if (r < 0 && r != -ENOENT) {
 		slog_error("machine", r);
-		srv_fail(x->rep, 503, "internal-error", "the database is unavailable");
+		srv_fail(rep, 503, "internal-error", "the database is unavailable");
 		return -2;
 	}
 	/* the same EK enrolling again (a new AK): audited as that, not as a new first use */
-	x->known_ek = r == 0;
+	*ret_known = r == 0;
 	m_machine_clear(&old);
 	return 0;
 }
@@ -209,6 +259,18 @@ void srv_enroll(struct srv *s, json_object *req, struct srv_reply *rep)
 	if (!x.st) {
 		srv_fail(rep, 503, "internal-error", "the database is unavailable");
 		return;
+	}
+	if (json_object_object_get_ex(req, "tpm", &o) && o) {
+		const char *fam = json_object_is_type(o, json_type_string) ? json_object_get_string(o) : "";
+
+		if (!strcmp(fam, "1.2")) {
+			srv_enroll12(s, x.st, req, rep);	/* enroll12.c */
+			return;
+		}
+		if (strcmp(fam, "2.0") != 0) {
+			srv_fail(rep, 400, "bad-request", "tpm: \"1.2\" or \"2.0\"");
+			return;
+		}
 	}
 	if (enr_request(&x, req) < 0)
 		goto out;
@@ -276,18 +338,20 @@ void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep)
 	}
 	if (CRYPTO_memcmp(hh, e.secret_hash, 64) != 0) {
 		srv_fail(rep, 403, "activation-failed",
-			 "the secret is not the credential: the AK is not in the TPM of this EK");
+			 !strcmp(e.tpm, "1.2") ? "the secret is not the activation blob's: the AIK is not in the TPM of this EK"
+			 : "the secret is not the credential: the AK is not in the TPM of this EK");
 		goto audit_fail;
 	}
 	snprintf(m.name, sizeof(m.name), "%s", e.machine);
 	m.ek_pub = e.ek_pub;
 	m.ak_pub = e.ak_pub;
 	snprintf(m.ek_trust, sizeof(m.ek_trust), "%s", e.ek_trust);
+	snprintf(m.tpm, sizeof(m.tpm), "%s", e.tpm);
 	m.state = s->cfg.approve_policy ? M_MACHINE_APPROVED : M_MACHINE_PENDING;
 	snprintf(m.policy, sizeof(m.policy), "%s", s->cfg.approve_policy ? s->cfg.approve_policy : "");
 	/* a machine enrolled before with this EK (m_store_machine_enrol keeps its trust) */
 	r = m_store_machine_get(st, e.machine, &prev);
-	known = r == 0 && !strcmp(prev.ek_pub, e.ek_pub);
+	known = r == 0 && !strcmp(prev.ek_pub, e.ek_pub) && !strcmp(prev.tpm, e.tpm);
 	m_machine_clear(&prev);
 	r = m_store_machine_enrol(st, &m);
 	m.ek_pub = m.ak_pub = NULL;

@@ -126,10 +126,30 @@ int srv_decoy_selection(struct srv *s, struct m_store *st, uint32_t *ret_pcrs, u
 #define SRV_AK_CACHE 131072	/* slots: one converted key each (a 100,000-machine fleet fits) */
 /** srv_ak_key() - a reference to @ak's key (EVP_PKEY_free it), or NULL if it does not convert. */
 EVP_PKEY *srv_ak_key(const char *ak_pub, const TPMT_PUBLIC *ak);
+/** srv_ak_key12() - the same for a TPM 1.2 AIK (its base64 TPM_PUBKEY text and its parse). */
+struct m_t12_pubkey;
+EVP_PKEY *srv_ak_key12(const char *ak_pub, const struct m_t12_pubkey *aik);
 void srv_ak_cache_free(void);
+
+/* enrolment of a TPM 1.2 (enroll12.c): srv_enroll() passes a request with "tpm":"1.2" */
+void srv_enroll12(struct srv *s, struct m_store *st, json_object *req, struct srv_reply *rep);
+/* attestation of a TPM 1.2 (attest12.c) */
+/** srv_aik12_key() - the enrolled AIK (base64 TPM_PUBKEY) as a key (srv_ak_key12()), or NULL. */
+EVP_PKEY *srv_aik12_key(const char *ak_pub);
+/** srv_wrap_key12() - @k (16 bytes) in an activation blob to @m's EK for its AIK: "activation_blob" in @o. */
+int srv_wrap_key12(const struct m_machine *m, const uint8_t k[16], json_object *o);
+/** srv_enrol_name_check() - -1 ("ek-mismatch") when another EK or TPM family holds the name, -2 database. */
+int srv_enrol_name_check(struct m_store *st, struct srv_reply *rep, const char *ek_pub, const char *tpm,
+			 bool *ret_known);
 
 /* EK certificates */
 int srv_ek_store_load(struct srv *s);
+/** srv_ek_cert_check_key() - srv_ek_cert_check() for an EK given as a key (either TPM family). */
+int srv_ek_cert_check_key(struct srv *s, const uint8_t *der, size_t len, EVP_PKEY *ekkey, char *why,
+			  size_t why_len);
+/** srv_ek_trust() - "ca" (certificate verified) or "tofu" (configured) in @ret_trust; -1 with the answer set. */
+int srv_ek_trust(struct srv *s, const uint8_t *cert, size_t cert_len, EVP_PKEY *ekkey, struct srv_reply *rep,
+		 const char **ret_trust);
 /** srv_ek_cert_check() - chain to a configured CA and certify @ek; message says why not. */
 int srv_ek_cert_check(struct srv *s, const uint8_t *der, size_t len, const TPMT_PUBLIC *ek, char *why,
 		      size_t why_len);

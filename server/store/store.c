@@ -57,6 +57,48 @@ static int64_t now(void)
 	return (int64_t)time(NULL);
 }
 
+/*
+ * Columns added after the first schema: added to an existing database
+ * when missing (PostgreSQL says IF NOT EXISTS; SQLite is asked its table's
+ * columns), so a database made by an older verifier keeps working.  Each
+ * statement is a literal: the SQLite back end caches statements by their
+ * text's address.
+ */
+#define TPM_COLUMN " tpm TEXT NOT NULL DEFAULT '2.0'"
+static const char *const added_columns[][4] = {
+	/* table, column, SQLite, PostgreSQL */
+	{ "machines", "tpm", "ALTER TABLE machines ADD COLUMN" TPM_COLUMN,
+	  "ALTER TABLE machines ADD COLUMN IF NOT EXISTS" TPM_COLUMN },
+	{ "enrolments", "tpm", "ALTER TABLE enrolments ADD COLUMN" TPM_COLUMN,
+	  "ALTER TABLE enrolments ADD COLUMN IF NOT EXISTS" TPM_COLUMN },
+};
+
+static int count_row(int n, const char *const *v, void *arg)
+{
+	(void)n, (void)v;
+	++*(int *)arg;
+	return 0;
+}
+
+static int add_columns(struct m_store *s, bool pg)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < sizeof(added_columns) / sizeof(added_columns[0]); i++) {
+		const char *const *c = added_columns[i];
+		struct m_sqlp p[] = { SQL_TEXT(c[0]), SQL_TEXT(c[1]) };
+		int have = 0;
+
+		if (!pg) {
+			r = q(s, "SELECT 1 FROM pragma_table_info($1) WHERE name = $2", p, 2, count_row, &have, NULL);
+			if (r < 0 || have)
+				continue;
+		}
+		r = q(s, c[pg ? 3 : 2], NULL, 0, NULL, NULL, NULL);
+	}
+	return r;
+}
+
 static int create_schema(struct m_store *s)
 {
 	bool pg = !strcmp(s->ops->kind, "postgresql");
@@ -70,6 +112,8 @@ static int create_schema(struct m_store *s)
 		if (r < 0)
 			break;
 	}
+	if (r == 0)
+		r = add_columns(s, pg);
 	if (pg)
 		q(s, "SELECT pg_advisory_unlock(7275)", NULL, 0, NULL, NULL, NULL);
 	return r;
@@ -213,20 +257,21 @@ void m_enrolment_clear(struct m_enrolment *e)
 int m_store_enrolment_add(struct m_store *s, const struct m_enrolment *e)
 {
 	struct m_sqlp p[] = { SQL_TEXT(e->id), SQL_TEXT(e->machine), SQL_TEXT(e->ek_pub), SQL_TEXT(e->ak_pub),
-			      SQL_TEXT(e->ek_trust), SQL_TEXT(e->secret_hash), SQL_INT(e->expires) };
+			      SQL_TEXT(e->ek_trust), SQL_TEXT(e->secret_hash), SQL_INT(e->expires),
+			      SQL_TEXT(e->tpm[0] ? e->tpm : "2.0") };
 
-	return q(s, "INSERT INTO enrolments (id, machine, ek_pub, ak_pub, ek_trust, secret_hash, expires)"
-		    " VALUES ($1, $2, $3, $4, $5, $6, $7)", p, 7, NULL, NULL, NULL);
+	return q(s, "INSERT INTO enrolments (id, machine, ek_pub, ak_pub, ek_trust, secret_hash, expires, tpm)"
+		    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", p, 8, NULL, NULL, NULL);
 }
 
 static int enrolment_row(int n, const char *const *v, void *arg)
 {
 	struct m_enrolment *e = arg;
 
-	if (n < 6)
+	if (n < 7)
 		return -EIO;
 	if (copy(e->machine, sizeof(e->machine), v[0]) < 0 || copy(e->ek_trust, sizeof(e->ek_trust), v[3]) < 0 ||
-	    copy(e->secret_hash, sizeof(e->secret_hash), v[4]) < 0)
+	    copy(e->secret_hash, sizeof(e->secret_hash), v[4]) < 0 || copy(e->tpm, sizeof(e->tpm), v[6]) < 0)
 		return -EOVERFLOW;
 	e->ek_pub = strdup(v[1] ? v[1] : "");
 	e->ak_pub = strdup(v[2] ? v[2] : "");
@@ -242,7 +287,7 @@ int m_store_enrolment_take(struct m_store *s, const char *id, struct m_enrolment
 	int r;
 
 	r = q(s, "DELETE FROM enrolments WHERE id = $1"
-		 " RETURNING machine, ek_pub, ak_pub, ek_trust, secret_hash, expires", p, 1, enrolment_row, &e, &n);
+		 " RETURNING machine, ek_pub, ak_pub, ek_trust, secret_hash, expires, tpm", p, 1, enrolment_row, &e, &n);
 	if (r < 0 || n == 0) {
 		m_enrolment_clear(&e);
 		return r < 0 ? r : -ENOENT;
@@ -258,7 +303,7 @@ int m_store_enrolment_take(struct m_store *s, const char *id, struct m_enrolment
 /* ---- machines ---- */
 
 #define MACHINE_COLS "name, ek_pub, ak_pub, ek_trust, state, policy, enrolled_at, clock, reset_count," \
-		     " restart_count, last_result, last_reason, last_at"
+		     " restart_count, last_result, last_reason, last_at, tpm"
 
 void m_machine_clear(struct m_machine *m)
 {
@@ -269,10 +314,11 @@ void m_machine_clear(struct m_machine *m)
 
 static int machine_fill(int n, const char *const *v, struct m_machine *m)
 {
-	if (n < 13)
+	if (n < 14)
 		return -EIO;
 	memset(m, 0, sizeof(*m));
 	if (copy(m->name, sizeof(m->name), v[0]) < 0 || copy(m->ek_trust, sizeof(m->ek_trust), v[3]) < 0 ||
+	    copy(m->tpm, sizeof(m->tpm), v[13]) < 0 ||
 	    copy(m->policy, sizeof(m->policy), v[5]) < 0 || copy(m->last_result, sizeof(m->last_result), v[10]) < 0 ||
 	    copy(m->last_reason, sizeof(m->last_reason), v[11]) < 0)
 		return m_err_prefix(-EOVERFLOW, "machine '%.*s'", (int)M_STORE_NAME_MAX, v[0] ? v[0] : "");
@@ -316,7 +362,8 @@ int m_store_machine_get(struct m_store *s, const char *name, struct m_machine *r
 int m_store_machine_enrol(struct m_store *s, const struct m_machine *m)
 {
 	struct m_sqlp p[] = { SQL_TEXT(m->name), SQL_TEXT(m->ek_pub), SQL_TEXT(m->ak_pub), SQL_TEXT(m->ek_trust),
-			      SQL_INT(m->state), SQL_TEXT(m->policy), SQL_INT(now()) };
+			      SQL_INT(m->state), SQL_TEXT(m->policy), SQL_INT(now()),
+			      SQL_TEXT(m->tpm[0] ? m->tpm : "2.0") };
 	int64_t n = 0;
 	int r;
 
@@ -327,10 +374,11 @@ int m_store_machine_enrol(struct m_store *s, const struct m_machine *m)
 	 * the same EK takes the new AK; another EK changes nothing and returns
 	 * no row.  The primary key makes racing enrolments of one name serialise.
 	 */
-	r = q(s, "INSERT INTO machines (name, ek_pub, ak_pub, ek_trust, state, policy, enrolled_at)"
-		 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+	r = q(s, "INSERT INTO machines (name, ek_pub, ak_pub, ek_trust, state, policy, enrolled_at, tpm)"
+		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 		 " ON CONFLICT (name) DO UPDATE SET ak_pub = excluded.ak_pub"
-		 " WHERE machines.ek_pub = excluded.ek_pub RETURNING name", p, 7, NULL, NULL, &n);
+		 " WHERE machines.ek_pub = excluded.ek_pub AND machines.tpm = excluded.tpm RETURNING name",
+	      p, 8, NULL, NULL, &n);
 	if (r < 0)
 		return r;
 	return n ? 0 : m_err(-EEXIST, "machine '%s' is enrolled with another EK", m->name);
@@ -369,6 +417,20 @@ int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock
 	if (r < 0)
 		return r;
 	return n ? 0 : -ERANGE;
+}
+
+int m_store_machine_result(struct m_store *s, const char *name, const char *result, const char *reason,
+			   int64_t at)
+{
+	struct m_sqlp p[] = { SQL_TEXT(name), SQL_TEXT(result), SQL_TEXT(reason), SQL_INT(at) };
+	int64_t n = 0;
+	int r;
+
+	r = q(s, "UPDATE machines SET last_result = $2, last_reason = $3, last_at = $4 WHERE name = $1", p, 4, NULL,
+	      NULL, &n);
+	if (r < 0)
+		return r;
+	return n ? 0 : m_err(-ENOENT, "no machine '%s'", name);
 }
 
 struct list_ctx {

@@ -44,9 +44,10 @@ enum m_machine_state {
 
 struct m_machine {
 	char name[M_STORE_NAME_MAX];
-	char *ek_pub;		/* base64 TPM2B_PUBLIC */
-	char *ak_pub;		/* base64 TPM2B_PUBLIC */
+	char *ek_pub;		/* base64 TPM2B_PUBLIC (TPM 1.2: TPM_PUBKEY) */
+	char *ak_pub;		/* base64 TPM2B_PUBLIC (TPM 1.2: the AIK's TPM_PUBKEY) */
 	char ek_trust[16];	/* "ca", "tofu" or "admin" */
+	char tpm[4];		/* TPM family: "2.0" or "1.2" ("" is written as "2.0") */
 	int state;		/* enum m_machine_state */
 	char policy[M_STORE_POLICY_LIST_MAX];	/* comma-separated policy names; "" none */
 	int64_t enrolled_at;
@@ -63,8 +64,9 @@ void m_machine_clear(struct m_machine *m);
 struct m_enrolment {
 	char id[65];
 	char machine[M_STORE_NAME_MAX];
-	char *ek_pub, *ak_pub;
+	char *ek_pub, *ak_pub;	/* TPM 2.0: TPM2B_PUBLIC; TPM 1.2: TPM_PUBKEY (base64) */
 	char ek_trust[16];
+	char tpm[4];		/* "2.0" or "1.2" ("" is written as "2.0") */
 	char secret_hash[65];	/* hex SHA-256 of the expected secret: never the secret */
 	int64_t expires;
 };
@@ -171,6 +173,12 @@ int m_store_machine_set(struct m_store *s, const char *name, int state, const ch
  */
 int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock, uint32_t reset,
 			     uint32_t restart, const char *result, const char *reason, int64_t at);
+/**
+ * m_store_machine_result() - record an attestation's result without a
+ * clock: a TPM 1.2 quote carries none (docs/api.md).
+ */
+int m_store_machine_result(struct m_store *s, const char *name, const char *result, const char *reason,
+			   int64_t at);
 int m_store_machine_list(struct m_store *s, int (*cb)(const struct m_machine *m, void *arg), void *arg);
 
 /* nonces */

@@ -1,0 +1,101 @@
+#!/bin/sh
+# The verifier and the agent on a TPM 1.2 (swtpm in 1.2 mode, owned by
+# swtpm_setup), on SQLite and on PostgreSQL: `measured attest` enrols with
+# TPM_MakeIdentity and TPM_ActivateIdentity, waits for approval, quotes with
+# TPM_Quote2 against a sha1 reference manifest computed here (hashlib), and
+# receives its payload byte for byte; the database records the machine's TPM family; a database made
+# before the family column existed keeps working (the column is added).
+. "$MEASURED_SRCDIR/tests/lib/common.sh"
+. "$MEASURED_SRCDIR/tests/lib/pg.sh"
+. "$MEASURED_SRCDIR/tests/lib/serve.sh"
+
+tls_make
+pg_start
+swtpm12_owned a
+TA=$MEASURED_TCTI
+S="--owner-secret $WK --srk-secret $WK"
+"$M" extend -T "$TA" --pcr 16 --text kernel --log "$T/m.cel" >/dev/null
+"$M" extend -T "$TA" --pcr 16 --text rootfs --log "$T/m.cel" >/dev/null
+# mkmanifest1 OUT PCR TEXT...: sha1 events, the PCR's value by hand
+mkmanifest1() {
+	python3 - "$@" <<'PY'
+import hashlib, json, sys
+out, pcr, texts = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+v = bytes(20)
+ev = []
+for i, t in enumerate(texts):
+    d = hashlib.sha1(t.encode()).digest()
+    v = hashlib.sha1(v + d).digest()
+    ev.append({"index": i, "type": 0, "description": t, "source": "test", "digests": {"sha1": d.hex()}})
+json.dump({"format": "measured-manifest", "version": 1, "generator": "test", "banks": ["sha1"],
+           "startup_locality": 0,
+           "pcrs": [{"pcr": pcr, "source": "test", "values": {"sha1": v.hex()}, "events": ev}]},
+          open(out, "w"))
+PY
+}
+mkmanifest1 "$T/good.json" 16 kernel rootfs
+head -c 100000 /dev/urandom > "$T/payload.bin"
+
+# agent ARGS...: measured attest on TPM a as m12; exit status in $rc
+agent() {
+	set +e
+	# shellcheck disable=SC2086 # $S is two options
+	"$M" attest -T "$TA" --server "$URL" --machine m12 --ca-cert "$T/ca.crt" --state "$T/state-$kind" \
+		-e "$T/m.cel" $S "$@" > "$T/agent.out" 2> "$T/agent.err"
+	rc=$?
+	set -e
+}
+
+for kind in sqlite pg; do
+	DB=$(db_for $kind)
+	"$M" admin --db "$DB" policy add good --manifest "$T/good.json" --pcrs 16 --banks sha1
+	"$M" admin --db "$DB" payload add pkg --file "$T/payload.bin" --policy good
+	serve_start "$DB" --tofu
+
+	agent
+	[ $rc = 1 ] || { cat "$T/agent.out" "$T/agent.err"; die "$kind: first run exited $rc, expected 1"; }
+	assert_eq "$kind: enrolled, then refused until approved" "enrolled m12
+fail m12 not-approved: machine 'm12' waits for an administrator's approval" "$(cat "$T/agent.out")"
+	[ -s "$T/state-$kind/aik12.blob" ] || die "$kind: no AIK blob kept"
+	case $kind in
+	sqlite) fam=$(sqlite3 "${DB#sqlite:}" "SELECT tpm FROM machines WHERE name='m12'") ;;
+	pg) fam=$(runuser -u postgres -- psql -qtA -h "$PG_DIR" -p "$PG_PORT" -c "SELECT tpm FROM machines WHERE name='m12'") ;;
+	esac
+	assert_eq "$kind: the machine's TPM family is stored" 1.2 "$fam"
+	"$M" admin --db "$DB" machine approve m12 --policy good
+
+	agent --payload pkg -o "$T/out-$kind.bin" --json
+	[ $rc = 0 ] || { cat "$T/agent.out" "$T/agent.err"; tail -5 "$T/serve.log"; die "$kind: attestation exited $rc"; }
+	assert_eq "$kind: pass, no second enrolment" "pass False" \
+		"$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); print(a["result"], a["enrolled"])' "$T/agent.out")"
+	cmp "$T/payload.bin" "$T/out-$kind.bin" || die "$kind: payload differs"
+	ok "$kind: the payload is released to the TPM 1.2, byte for byte"
+
+	# a TPM 1.2 quote has no clock: the result is recorded without one
+	"$M" admin --db "$DB" machine list > "$T/list"
+	grep -q '^m12 approved policy=good trust=tofu last=pass' "$T/list" || { cat "$T/list"; die "$kind: machine list"; }
+	ok "$kind: the pass is recorded"
+
+	# the AIK blob gone: the agent enrols a new AIK under the same EK (a re-enrolment)
+	rm "$T/state-$kind/aik12.blob"
+	agent
+	[ $rc = 0 ] || { cat "$T/agent.out" "$T/agent.err"; die "$kind: re-enrolment exited $rc"; }
+	assert_eq "$kind: a new AIK of the same TPM enrols again and passes" "enrolled m12
+pass m12" "$(cat "$T/agent.out")"
+	serve_stop
+done
+
+# a database of the schema before the TPM family: the column is added, rows read as TPM 2.0
+OLD=$T/old.db
+sqlite3 "$OLD" "CREATE TABLE machines (name TEXT PRIMARY KEY, ek_pub TEXT NOT NULL, ak_pub TEXT NOT NULL,
+ ek_trust TEXT NOT NULL, state INTEGER NOT NULL, policy TEXT NOT NULL DEFAULT '', enrolled_at BIGINT NOT NULL,
+ clock BIGINT, reset_count BIGINT, restart_count BIGINT, last_result TEXT NOT NULL DEFAULT '',
+ last_reason TEXT NOT NULL DEFAULT '', last_at BIGINT NOT NULL DEFAULT 0);
+ CREATE TABLE enrolments (id TEXT PRIMARY KEY, machine TEXT NOT NULL, ek_pub TEXT NOT NULL, ak_pub TEXT NOT NULL,
+ ek_trust TEXT NOT NULL, secret_hash TEXT NOT NULL, expires BIGINT NOT NULL);
+ INSERT INTO machines (name, ek_pub, ak_pub, ek_trust, state, enrolled_at) VALUES ('old', 'RUs=', 'QUs=', 'tofu', 1, 1);"
+chmod 600 "$OLD"
+"$M" admin --db "sqlite:$OLD" machine list > "$T/list"
+grep -q '^old approved' "$T/list" || { cat "$T/list"; die "old database: machine list"; }
+assert_eq "an old database gains the family column, its machines TPM 2.0" "2.0|2.0" \
+	"$(sqlite3 "$OLD" "SELECT tpm FROM machines WHERE name='old'")|$(sqlite3 "$OLD" "SELECT dflt_value FROM pragma_table_info('enrolments') WHERE name='tpm'" | tr -d "'")"
