@@ -193,6 +193,8 @@ AGENT_MODULES="failover net_failover virtio_net"
 # the firmware log and measured-init's CEL log only: its default would add
 # the IMA list, which extends PCR 10 alone, and the verifier refuses a log
 # that extends none of the quoted PCRs (eventlog-untouched-pcr).
+# AGENT_TPM_ARGS: the agent's TPM options (default -T device:/dev/tpmrm0;
+# a TPM 1.2 has no resource manager: -T device:/dev/tpm0 and its secrets).
 make_agent_root() {
 	make_root "$1"
 	r=$1
@@ -225,7 +227,7 @@ echo "MACHINE \${name:=unnamed}"
 echo "AGENT-BEGIN"
 measured attest --server https://$AGENT_VERIFIER_IP --machine "\$name" --ca-cert /etc/measured/ca.pem \\
 	--eventlog /sys/kernel/security/tpm0/binary_bios_measurements --eventlog /run/log/measured/measure.log \\
-	-T device:/dev/tpmrm0 --state /run/agent --payload install -o /run/install.pkg 2>&1
+	${AGENT_TPM_ARGS:--T device:/dev/tpmrm0} --state /run/agent --payload install -o /run/install.pkg 2>&1
 echo "ATTEST-EXIT \$?"
 if [ -e /run/install.pkg ]; then
 	echo "PAYLOAD-FILE present"
