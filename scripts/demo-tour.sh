@@ -1,13 +1,18 @@
 #!/bin/sh
 # A short tour of `measured` against a software TPM: hash a file in two
 # banks, extend a PCR with it (logging a CEL record), read the PCR back,
-# replay the log and verify it against the TPM.
+# replay the log and verify it against the TPM.  DEMO_TPM=1.2: the
+# software TPM is a TPM 1.2 (one bank, SHA-1), found by the probe.
+# swtpm's own messages (in 1.2 mode a line per client connection) go to a
+# file, shown if a step fails.
 set -eu
 cd "$(dirname "$0")/.."
 M=${MEASURED_BIN:-$PWD/build/measured}
 T=$(mktemp -d /tmp/measured-demo.XXXXXX)
 SWTPM_PID=""
 cleanup() {
+	rc=$?
+	[ $rc != 0 ] && [ -s "$T/swtpm.err" ] && cat "$T/swtpm.err" >&2
 	[ -n "$SWTPM_PID" ] && kill "$SWTPM_PID" 2>/dev/null && wait "$SWTPM_PID" 2>/dev/null
 	rm -rf "$T"
 }
@@ -16,9 +21,12 @@ trap cleanup EXIT INT TERM
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { echo "\$ $*"; "$@"; }
 
-say "start a software TPM (swtpm) on a unix socket"
-swtpm socket --tpm2 --tpmstate dir="$T" --flags not-need-init,startup-clear \
-	--server type=unixio,path="$T/sock" --ctrl type=unixio,path="$T/sock.ctrl" &
+family=--tpm2
+[ "${DEMO_TPM:-2.0}" = 1.2 ] && family=
+say "start a software TPM ${DEMO_TPM:-2.0} (swtpm) on a unix socket"
+# shellcheck disable=SC2086 # no family option for a TPM 1.2
+swtpm socket $family --tpmstate dir="$T" --flags not-need-init,startup-clear \
+	--server type=unixio,path="$T/sock" --ctrl type=unixio,path="$T/sock.ctrl" 2>"$T/swtpm.err" &
 SWTPM_PID=$!
 while [ ! -S "$T/sock" ]; do sleep 0.05; done
 export MEASURED_TCTI="swtpm:path=$T/sock"
