@@ -102,12 +102,34 @@ static void test_gcm_vectors(void **state)
 	iv[0] = 1;
 	assert_int_equal(m_payload_decrypt(key, 32, iv, 12, ct, 16, tag, 16, &pt, &n), -EBADMSG);
 	iv[0] = 0;
-	/* sizes */
-	assert_int_equal(m_payload_decrypt(key, 16, iv, 12, ct, 16, tag, 16, &pt, &n), -EBADMSG);
+	/* sizes: a key is 32 bytes (AES-256) or 16 (AES-128, from a TPM 1.2) */
+	assert_int_equal(m_payload_decrypt(key, 24, iv, 12, ct, 16, tag, 16, &pt, &n), -EBADMSG);
 	assert_int_equal(m_payload_decrypt(key, 32, iv, 16, ct, 16, tag, 16, &pt, &n), -EBADMSG);
 	assert_int_equal(m_payload_decrypt(key, 32, iv, 12, ct, 16, tag, 12, &pt, &n), -EBADMSG);
 	assert_int_equal(m_payload_decrypt(key, 32, iv, 12, ct, (size_t)M_PAYLOAD_MAX + 1, tag, 16, &pt, &n),
 			 -EFBIG);
+}
+
+/* The same specification's test cases 1 and 2: AES-128 (a TPM 1.2's payload key), zero key and IV. */
+static void test_gcm128_vectors(void **state)
+{
+	uint8_t key[16] = { 0 }, iv[12] = { 0 }, ct[16], tag[16], *pt;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(m_unhex("58e2fccefa7e3061367f1d57a4e7455a", tag, 16), 0);
+	assert_int_equal(m_payload_decrypt(key, 16, iv, 12, ct, 0, tag, 16, &pt, &n), 0);
+	assert_int_equal(n, 0);
+	free(pt);
+	assert_int_equal(m_unhex("0388dace60b6a392f328c2b971b2fe78", ct, 16), 0);
+	assert_int_equal(m_unhex("ab6e47d42cec13bdf53a67b21257bddf", tag, 16), 0);
+	assert_int_equal(m_payload_decrypt(key, 16, iv, 12, ct, 16, tag, 16, &pt, &n), 0);
+	assert_int_equal(n, 16);
+	for (size_t i = 0; i < 16; i++)
+		assert_int_equal(pt[i], 0);
+	free(pt);
+	tag[0] ^= 1;
+	assert_int_equal(m_payload_decrypt(key, 16, iv, 12, ct, 16, tag, 16, &pt, &n), -EBADMSG);
 }
 
 static void test_payload_write(void **state)
@@ -184,6 +206,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_gcm_vectors),
+		cmocka_unit_test(test_gcm128_vectors),
 		cmocka_unit_test(test_payload_write),
 		cmocka_unit_test(test_state),
 	};

@@ -226,6 +226,7 @@ static void test_machine(void **state)
 	assert_string_equal(got.ak_pub, "QUsy");
 	assert_int_equal(got.state, M_MACHINE_PENDING);
 	assert_false(got.have_clock);
+	assert_string_equal(got.tpm, "2.0");
 	m_machine_clear(&got);
 	assert_int_equal(m_store_machine_set(s, "box", M_MACHINE_APPROVED, "p1"), 0);
 	assert_int_equal(m_store_machine_set(s, "nobox", M_MACHINE_APPROVED, "p1"), -ENOENT);
@@ -364,8 +365,40 @@ static void test_enrolment_once(void **state)
 	assert_string_equal(got.machine, "box");
 	assert_string_equal(got.secret_hash, "ab");
 	assert_int_equal(got.expires, 99);
+	assert_string_equal(got.tpm, "2.0");	/* "" is written as TPM 2.0 */
 	m_enrolment_clear(&got);
 	assert_int_equal(m_store_enrolment_take(s, "0123", &got), -ENOENT);
+	/* a TPM 1.2's enrolment keeps its family */
+	memcpy(e.id, "0124", 5);
+	memcpy(e.tpm, "1.2", 4);
+	assert_int_equal(m_store_enrolment_add(s, &e), 0);
+	assert_int_equal(m_store_enrolment_take(s, "0124", &got), 0);
+	assert_string_equal(got.tpm, "1.2");
+	m_enrolment_clear(&got);
+}
+
+/* A TPM 1.2 machine: its family is kept, another family under its name is refused, results without a clock. */
+static void test_machine12(void **state)
+{
+	struct m_store *s = *state;
+	struct m_machine m = { .name = "old12", .ek_pub = "RUsx", .ak_pub = "QUsx", .ek_trust = "tofu", .tpm = "1.2" };
+	struct m_machine got;
+
+	assert_int_equal(m_store_machine_enrol(s, &m), 0);
+	m.ak_pub = "QUsy";
+	assert_int_equal(m_store_machine_enrol(s, &m), 0);
+	memcpy(m.tpm, "2.0", 4);	/* the same key text as a TPM 2.0: another TPM */
+	assert_int_equal(m_store_machine_enrol(s, &m), -EEXIST);
+	assert_int_equal(m_store_machine_result(s, "old12", "fail", "nonce-reused", 80), 0);
+	assert_int_equal(m_store_machine_result(s, "nobox", "fail", "x", 80), -ENOENT);
+	assert_int_equal(m_store_machine_get(s, "old12", &got), 0);
+	assert_string_equal(got.tpm, "1.2");
+	assert_string_equal(got.ak_pub, "QUsy");
+	assert_false(got.have_clock);
+	assert_string_equal(got.last_result, "fail");
+	assert_string_equal(got.last_reason, "nonce-reused");
+	assert_int_equal(got.last_at, 80);
+	m_machine_clear(&got);
 }
 
 static void test_policy_payload_audit(void **state)
@@ -431,6 +464,7 @@ int main(void)
 		cmocka_unit_test(test_audit_escaped),
 		cmocka_unit_test(test_sqlite_file_mode),
 		cmocka_unit_test(test_enrolment_once),
+		cmocka_unit_test(test_machine12),
 		cmocka_unit_test(test_policy_payload_audit),
 		cmocka_unit_test(test_b64),
 	};
