@@ -3,7 +3,9 @@
 # swtpm_setup), on SQLite and on PostgreSQL: `measured attest` enrols with
 # TPM_MakeIdentity and TPM_ActivateIdentity, waits for approval, quotes with
 # TPM_Quote2 against a sha1 reference manifest computed here (hashlib), and
-# receives its payload byte for byte; the database records the machine's TPM family; a database made
+# receives its payload byte for byte; with --ek-ca and no --tofu, a TPM 1.2
+# whose EK certificate (swtpm_setup's local CA) chains enrols with trust
+# "ca" and one without a certificate is refused; the database records the machine's TPM family; a database made
 # before the family column existed keeps working (the column is added).
 . "$MEASURED_SRCDIR/tests/lib/common.sh"
 . "$MEASURED_SRCDIR/tests/lib/pg.sh"
@@ -84,6 +86,28 @@ fail m12 not-approved: machine 'm12' waits for an administrator's approval" "$(c
 pass m12" "$(cat "$T/agent.out")"
 	serve_stop
 done
+
+# EK certificates: a TPM 1.2 with one (in NV, swtpm_setup's local CA) and the verifier's --ek-ca
+export XDG_CONFIG_HOME="$T/xdg"
+swtpm_setup --create-config-files root,skip-if-exist > /dev/null 2>&1 || die "swtpm_setup config"
+swtpm12_owned c --create-ek-cert --config "$T/xdg/swtpm_setup.conf"
+TC=$MEASURED_TCTI
+CA=$T/xdg/var/lib/swtpm-localca
+kind=ca
+DB=sqlite:$T/ca.db
+"$M" admin --db "$DB" policy add good --manifest "$T/good.json" --pcrs 16 --banks sha1 2>/dev/null
+serve_start "$DB" --ek-ca "$CA/swtpm-localca-rootca-cert.pem" --ek-ca "$CA/issuercert.pem"
+agent
+assert_eq "no EK certificate and no --tofu: refused" "1 fail m12 ek-cert-invalid: no EK certificate, and trust on first use is not enabled" \
+	"$rc $(cat "$T/agent.out")"
+TA=$TC
+agent
+assert_eq "a TPM 1.2 with a certified EK enrols" "1 enrolled m12
+fail m12 not-approved: machine 'm12' waits for an administrator's approval" "$rc $(cat "$T/agent.out")"
+"$M" admin --db "$DB" machine list > "$T/list"
+grep -q '^m12 pending .*trust=ca' "$T/list" || { cat "$T/list"; die "the certified EK's trust is not ca"; }
+ok "the EK certificate read from NV chains to --ek-ca: trust=ca"
+serve_stop
 
 # a database of the schema before the TPM family: the column is added, rows read as TPM 2.0
 OLD=$T/old.db
