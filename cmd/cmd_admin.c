@@ -274,12 +274,12 @@ static int print_machine(const struct m_machine *m, void *arg)
 		printf(",\"state\":\"%s\",\"policy\":", state_name(m->state));
 		json_str(m->policy);
 		printf(",\"ek_trust\":\"%s\",\"enrolled_at\":%" PRId64 ",\"last_result\":\"%s\","
-		       "\"last_reason\":\"%s\",\"last_at\":%" PRId64 "}", m->ek_trust, m->enrolled_at,
-		       m->last_result, m->last_reason, m->last_at);
+		       "\"last_reason\":\"%s\",\"last_at\":%" PRId64 ",\"tpm\":\"%s\"}", m->ek_trust, m->enrolled_at,
+		       m->last_result, m->last_reason, m->last_at, m->tpm);
 	} else {
-		printf("%s %s policy=%s trust=%s last=%s%s%s\n", m->name, state_name(m->state),
+		printf("%s %s policy=%s trust=%s last=%s%s%s tpm=%s\n", m->name, state_name(m->state),
 		       m->policy[0] ? m->policy : "-", m->ek_trust, m->last_result[0] ? m->last_result : "-",
-		       m->last_reason[0] ? ":" : "", m->last_reason);
+		       m->last_reason[0] ? ":" : "", m->last_reason, m->tpm);
 	}
 	return 0;
 }

@@ -75,8 +75,8 @@ fail m12 not-approved: machine 'm12' waits for an administrator's approval" "$(c
 
 	# a TPM 1.2 quote has no clock: the result is recorded without one
 	"$M" admin --db "$DB" machine list > "$T/list"
-	grep -q '^m12 approved policy=good trust=tofu last=pass' "$T/list" || { cat "$T/list"; die "$kind: machine list"; }
-	ok "$kind: the pass is recorded"
+	grep -q '^m12 approved policy=good trust=tofu last=pass tpm=1.2$' "$T/list" || { cat "$T/list"; die "$kind: machine list"; }
+	ok "$kind: the pass is recorded, and the family listed"
 
 	# the AIK blob gone: the agent enrols a new AIK under the same EK (a re-enrolment)
 	rm "$T/state-$kind/aik12.blob"
@@ -120,6 +120,6 @@ sqlite3 "$OLD" "CREATE TABLE machines (name TEXT PRIMARY KEY, ek_pub TEXT NOT NU
  INSERT INTO machines (name, ek_pub, ak_pub, ek_trust, state, enrolled_at) VALUES ('old', 'RUs=', 'QUs=', 'tofu', 1, 1);"
 chmod 600 "$OLD"
 "$M" admin --db "sqlite:$OLD" machine list > "$T/list"
-grep -q '^old approved' "$T/list" || { cat "$T/list"; die "old database: machine list"; }
+grep -q '^old approved policy=- trust=tofu last=- tpm=2.0$' "$T/list" || { cat "$T/list"; die "old database: machine list"; }
 assert_eq "an old database gains the family column, its machines TPM 2.0" "2.0|2.0" \
 	"$(sqlite3 "$OLD" "SELECT tpm FROM machines WHERE name='old'")|$(sqlite3 "$OLD" "SELECT dflt_value FROM pragma_table_info('enrolments') WHERE name='tpm'" | tr -d "'")"
