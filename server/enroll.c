@@ -38,8 +38,8 @@ int srv_ek_store_load(struct srv *s)
 }
 
 /* the library's check (lib/attest/ekcert.c) against the store loaded at start */
-int srv_ek_cert_check_key(struct srv *s, const uint8_t *der, size_t len, EVP_PKEY *ekkey, char *why,
-			  size_t why_len)
+int srv_ek_cert_check(struct srv *s, const uint8_t *der, size_t len, EVP_PKEY *ekkey, char *why,
+		      size_t why_len)
 {
 	int r;
 
@@ -53,26 +53,6 @@ int srv_ek_cert_check_key(struct srv *s, const uint8_t *der, size_t len, EVP_PKE
 	return r == -ENOMEM ? r : r < 0 ? -EACCES : 0;
 }
 
-int srv_ek_cert_check(struct srv *s, const uint8_t *der, size_t len, const TPMT_PUBLIC *ek, char *why,
-		      size_t why_len)
-{
-	EVP_PKEY *ekkey = NULL;
-	int r;
-
-	if (!s->ek_store) {
-		snprintf(why, why_len, "no EK CA is configured");
-		return -EACCES;
-	}
-	r = m_tpm_public_to_pkey(ek, &ekkey);
-	if (r < 0) {
-		snprintf(why, why_len, "%s", m_errmsg(r));
-		return -EACCES;
-	}
-	r = srv_ek_cert_check_key(s, der, len, ekkey, why, why_len);
-	EVP_PKEY_free(ekkey);
-	return r;
-}
-
 /*
  * The EK's trust, for either TPM family: its certificate chains to a
  * configured CA and certifies @ekkey ("ca"), or trust on first use when,
@@ -84,7 +64,7 @@ int srv_ek_trust(struct srv *s, const uint8_t *cert, size_t cert_len, EVP_PKEY *
 	char why[256];
 
 	if (cert) {
-		if (srv_ek_cert_check_key(s, cert, cert_len, ekkey, why, sizeof(why)) == 0)
+		if (srv_ek_cert_check(s, cert, cert_len, ekkey, why, sizeof(why)) == 0)
 			*ret_trust = "ca";
 		else if (s->cfg.tofu && !s->ek_store)
 			*ret_trust = "tofu";

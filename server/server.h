@@ -144,14 +144,11 @@ int srv_enrol_name_check(struct m_store *st, struct srv_reply *rep, const char *
 
 /* EK certificates */
 int srv_ek_store_load(struct srv *s);
-/** srv_ek_cert_check_key() - srv_ek_cert_check() for an EK given as a key (either TPM family). */
-int srv_ek_cert_check_key(struct srv *s, const uint8_t *der, size_t len, EVP_PKEY *ekkey, char *why,
-			  size_t why_len);
 /** srv_ek_trust() - "ca" (certificate verified) or "tofu" (configured) in @ret_trust; -1 with the answer set. */
 int srv_ek_trust(struct srv *s, const uint8_t *cert, size_t cert_len, EVP_PKEY *ekkey, struct srv_reply *rep,
 		 const char **ret_trust);
-/** srv_ek_cert_check() - chain to a configured CA and certify @ek; message says why not. */
-int srv_ek_cert_check(struct srv *s, const uint8_t *der, size_t len, const TPMT_PUBLIC *ek, char *why,
+/** srv_ek_cert_check() - chain to a configured CA and certify the EK @ekkey (either family); message says why not. */
+int srv_ek_cert_check(struct srv *s, const uint8_t *der, size_t len, EVP_PKEY *ekkey, char *why,
 		      size_t why_len);
 
 /*
