@@ -110,16 +110,26 @@ ok "the EK certificate read from NV chains to --ek-ca: trust=ca"
 serve_stop
 
 # a database of the schema before the TPM family: the column is added, rows read as TPM 2.0
-OLD=$T/old.db
-sqlite3 "$OLD" "CREATE TABLE machines (name TEXT PRIMARY KEY, ek_pub TEXT NOT NULL, ak_pub TEXT NOT NULL,
+OLDSQL="CREATE TABLE machines (name TEXT PRIMARY KEY, ek_pub TEXT NOT NULL, ak_pub TEXT NOT NULL,
  ek_trust TEXT NOT NULL, state INTEGER NOT NULL, policy TEXT NOT NULL DEFAULT '', enrolled_at BIGINT NOT NULL,
  clock BIGINT, reset_count BIGINT, restart_count BIGINT, last_result TEXT NOT NULL DEFAULT '',
  last_reason TEXT NOT NULL DEFAULT '', last_at BIGINT NOT NULL DEFAULT 0);
  CREATE TABLE enrolments (id TEXT PRIMARY KEY, machine TEXT NOT NULL, ek_pub TEXT NOT NULL, ak_pub TEXT NOT NULL,
  ek_trust TEXT NOT NULL, secret_hash TEXT NOT NULL, expires BIGINT NOT NULL);
  INSERT INTO machines (name, ek_pub, ak_pub, ek_trust, state, enrolled_at) VALUES ('old', 'RUs=', 'QUs=', 'tofu', 1, 1);"
+OLD=$T/old.db
+sqlite3 "$OLD" "$OLDSQL"
 chmod 600 "$OLD"
 "$M" admin --db "sqlite:$OLD" machine list > "$T/list"
 grep -q '^old approved policy=- trust=tofu last=- tpm=2.0$' "$T/list" || { cat "$T/list"; die "old database: machine list"; }
-assert_eq "an old database gains the family column, its machines TPM 2.0" "2.0|2.0" \
+assert_eq "an old SQLite database gains the family column, its machines TPM 2.0" "2.0|2.0" \
 	"$(sqlite3 "$OLD" "SELECT tpm FROM machines WHERE name='old'")|$(sqlite3 "$OLD" "SELECT dflt_value FROM pragma_table_info('enrolments') WHERE name='tpm'" | tr -d "'")"
+pg_reset
+psql_q() { runuser -u postgres -- psql -qtA -h "$PG_DIR" -p "$PG_PORT" -c "$1"; }
+psql_q "$OLDSQL" > /dev/null
+"$M" admin --db "$PG_URL" machine list > "$T/list"
+grep -q '^old approved policy=- trust=tofu last=- tpm=2.0$' "$T/list" || { cat "$T/list"; die "old PostgreSQL database: machine list"; }
+"$M" admin --db "$PG_URL" machine list > /dev/null	# a second open: the column is there already
+assert_eq "an old PostgreSQL database gains the family columns" "enrolments|'2.0'::text
+machines|'2.0'::text" \
+	"$(psql_q "SELECT table_name, column_default FROM information_schema.columns WHERE column_name = 'tpm' ORDER BY table_name")"
