@@ -76,7 +76,9 @@ static int count_row(int n, const char *const *v, void *arg)
 static int change_begin(struct m_store *s, const char *policy, int64_t *ret_count)
 {
 	int64_t t = m_store_version_new(), n = 0;
-	struct m_sqlp p[] = { SQL_TEXT(policy), SQL_INT(t), SQL_TEXT(M_STORE_DEFAULT_LABEL), SQL_INT(t / 1000000) };
+	struct m_sqlp p[] = { SQL_TEXT(policy), SQL_INT(t) };
+	/* PostgreSQL prepares a statement only when it uses every parameter it is given */
+	struct m_sqlp pd[] = { SQL_TEXT(policy), SQL_TEXT(M_STORE_DEFAULT_LABEL), SQL_INT(t / 1000000) };
 	int r;
 
 	r = q(s, "UPDATE policies SET version = $2 WHERE name = $1", p, 2, NULL, NULL, &n);
@@ -84,8 +86,8 @@ static int change_begin(struct m_store *s, const char *policy, int64_t *ret_coun
 		return m_err(-ENOENT, "no policy '%s' (see `admin policy list`)", policy);
 	if (r == 0)
 		r = q(s, "INSERT INTO policy_manifests (policy, label, manifest, added_at, seq)"
-			 " SELECT name, CAST($3 AS TEXT), manifest, CAST($4 AS BIGINT), 0 FROM policies WHERE name = $1"
-			 " AND NOT EXISTS (SELECT 1 FROM policy_manifests WHERE policy = $1)", p, 4, NULL, NULL, NULL);
+			 " SELECT name, CAST($2 AS TEXT), manifest, CAST($3 AS BIGINT), 0 FROM policies WHERE name = $1"
+			 " AND NOT EXISTS (SELECT 1 FROM policy_manifests WHERE policy = $1)", pd, 3, NULL, NULL, NULL);
 	if (r == 0)
 		r = q(s, "SELECT COUNT(*) FROM policy_manifests WHERE policy = $1", p, 1, count_row, ret_count, NULL);
 	return r;
