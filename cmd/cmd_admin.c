@@ -29,17 +29,17 @@ const char cmd_admin_summary[] = "administer the verifier: policies, payloads, m
 static void help(void)
 {
 	fputs("Usage: measured admin [--db URL] COMMAND ...\n\n"
-	      "  policy add NAME --manifest FILE [--pcrs LIST] [--banks LIST]\n"
-	      "                     a reference manifest (measured predict -o); the PCRs\n"
-	      "                     (default: the manifest's) and banks (default sha256)\n"
-	      "                     every quote must cover\n"
+	      "  policy add NAME --manifest FILE [--pcrs LIST] [--banks LIST] [--label LABEL]\n"
+	      "                     a reference manifest (measured predict -o), labelled\n"
+	      "                     LABEL (default \"default\"); the PCRs (default: the\n"
+	      "                     manifest's) and banks (default sha256) every quote must\n"
+	      "                     cover; replaces the policy and all its manifests\n"
 	      "  policy manifest add POLICY LABEL --manifest FILE\n"
 	      "                     one more manifest for POLICY (a rollout): a machine\n"
 	      "                     passes POLICY when it matches any of its manifests\n"
 	      "  policy manifest retire POLICY LABEL   (never the last one)\n"
 	      "  policy manifest list POLICY [--json]\n"
-	      "  policy list [--json]  with each policy's manifest labels (`policy add`'s\n"
-	      "                     is \"default\")\n"
+	      "  policy list [--json]  with each policy's manifest labels\n"
 	      "  payload add NAME --file FILE --policy NAME\n"
 	      "                     released (encrypted to the TPM) on a pass of NAME\n"
 	      "  machine approve NAME [--policy LIST]   allow attestation under LIST\n"
@@ -128,7 +128,7 @@ static int policy_add(struct m_store *st, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "manifest", required_argument, NULL, 'm' }, { "pcrs", required_argument, NULL, 'p' },
-		{ "banks", required_argument, NULL, 'b' }, { 0 } };
+		{ "banks", required_argument, NULL, 'b' }, { "label", required_argument, NULL, 'l' }, { 0 } };
 	const char *mf = NULL, *pcrs = NULL, *banks = "sha256";
 	struct m_manifest *m = NULL;
 	struct m_policy pol = { 0 };
@@ -137,8 +137,9 @@ static int policy_add(struct m_store *st, int argc, char **argv)
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:p:b:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:p:b:l:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'l': pol.label = optarg; break;
 		case 'm': mf = optarg; break;
 		case 'p': pcrs = optarg; break;
 		case 'b': banks = optarg; break;
@@ -146,8 +147,10 @@ static int policy_add(struct m_store *st, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc || !mf)
-		return usage_error("admin", "policy add NAME --manifest FILE [--pcrs LIST] [--banks LIST]");
+		return usage_error("admin", "policy add NAME --manifest FILE [--pcrs LIST] [--banks LIST] [--label LABEL]");
 	if ((r = check_name("policy", argv[optind])) != 0)
+		return r;
+	if (pol.label && (r = check_name("manifest label", pol.label)) != 0)
 		return r;
 	snprintf(pol.name, sizeof(pol.name), "%s", argv[optind]);
 	r = m_read_file(mf, M_STORE_MANIFEST_MAX, &text, &len);

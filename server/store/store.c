@@ -475,7 +475,7 @@ int m_store_policy_put(struct m_store *s, const struct m_policy *pol)
 		 " ON CONFLICT (name) DO UPDATE SET manifest = excluded.manifest, pcrs = excluded.pcrs,"
 		 " banks = excluded.banks, version = excluded.version", p, 5, NULL, NULL, NULL);
 	if (r == 0)
-		r = m_store_manifests_reset(s, pol->name);
+		r = m_store_manifests_reset(s, pol->name, pol->label, pol->manifest);
 	if (r == 0)
 		return m_store_commit(s);
 	m_store_rollback(s);

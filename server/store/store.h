@@ -77,6 +77,7 @@ struct m_policy {
 	uint32_t pcrs;		/* PCRs that must be quoted */
 	unsigned banks;		/* in these banks (enum m_bank mask) */
 	int64_t version;	/* changes whenever the policy is replaced */
+	const char *label;	/* m_store_policy_put(): its manifest's label (NULL: "default") */
 };
 
 void m_policy_clear(struct m_policy *p);

@@ -55,11 +55,19 @@ int64_t m_store_version_new(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int m_store_manifests_reset(struct m_store *s, const char *policy)
+int m_store_manifests_reset(struct m_store *s, const char *policy, const char *label, const char *manifest)
 {
-	struct m_sqlp p[] = { SQL_TEXT(policy) };
+	int64_t t = m_store_version_new();
+	struct m_sqlp p[] = { SQL_TEXT(policy), SQL_TEXT(label), SQL_TEXT(manifest), SQL_INT(t / 1000000) };
+	int r;
 
-	return q(s, "DELETE FROM policy_manifests WHERE policy = $1", p, 1, NULL, NULL, NULL);
+	if (label && !m_store_name_ok(label, strlen(label)))
+		return m_err(-EINVAL, "a manifest label is 1 to %u characters of [A-Za-z0-9._-]", M_STORE_NAME_MAX - 1);
+	r = q(s, "DELETE FROM policy_manifests WHERE policy = $1", p, 1, NULL, NULL, NULL);
+	if (r == 0 && label && strcmp(label, M_STORE_DEFAULT_LABEL) != 0)
+		r = q(s, "INSERT INTO policy_manifests (policy, label, manifest, added_at, seq) VALUES ($1, $2, $3, $4, 0)",
+		      p, 4, NULL, NULL, NULL);
+	return r;
 }
 
 static int count_row(int n, const char *const *v, void *arg)

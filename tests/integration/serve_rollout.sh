@@ -161,3 +161,6 @@ assert_eq "older database: its policy is 'default'" "boot pcrs=16 banks=sha256 m
 "$M" admin --db "$DB" policy manifest add boot next --manifest "$T/next.json"
 assert_eq "older database: a manifest is added beside it" "default next" \
 	"$("$M" admin --db "$DB" policy manifest list boot | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//')"
+"$M" admin --db "$DB" policy add boot --manifest "$T/next.json" --pcrs 16 --banks sha256 --label v2
+assert_eq "policy add --label names its manifest" "boot pcrs=16 banks=sha256 manifests=v2" \
+	"$("$M" admin --db "$DB" policy list)"
