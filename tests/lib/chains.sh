@@ -47,11 +47,11 @@ chains_fetch() {
 	done
 }
 
-# esp_image DIR IMG: a FAT ESP holding DIR's tree (size from its contents).
+# esp_image DIR IMG [KB]: a FAT ESP holding DIR's tree (size from its contents, or KB).
 esp_image() {
 	kb=$(du -sk "$1" | cut -f1)
 	rm -f "$2"
-	mkfs.vfat -C -n ESP -i 12345678 "$2" $(( kb + kb / 4 + 2048 )) >/dev/null || die "mkfs.vfat"
+	mkfs.vfat -C -n ESP -i 12345678 "$2" "${3:-$(( kb + kb / 4 + 2048 ))}" >/dev/null || die "mkfs.vfat"
 	(cd "$1" && find . -mindepth 1 -type d | sort) | while read -r d; do
 		mmd -i "$2" "::${d#.}" || die "mmd $d"
 	done
