@@ -31,20 +31,7 @@ POLICY_PCRS=0,1,2,3,4,5,6,7,8,9,14,15
 # The root: the agent, and an init that prints the firmware log, then
 # attests as "vm" and as "vm-old" (the same TPM under two names).
 tls_server_for 127.0.0.1 "$AGENT_VERIFIER_IP"
-make_agent_root "$T/root" "$T/ca.crt"
-cat > "$T/root/sbin/init" <<INIT
-#!/bin/sh
-export PATH=/bin:/usr/bin
-export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
-echo "ROOT-INIT-STARTED"
-mount -t proc proc /proc 2>/dev/null
-mount -t sysfs sysfs /sys 2>/dev/null
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
-ip link set lo up
-ip link set eth0 up
-ip addr add 10.0.2.15/24 dev eth0
-ip route add default via 10.0.2.2
+cat > "$T/body" <<INIT
 echo "-----BEGIN FWLOG-----"
 base64 /sys/kernel/security/tpm0/binary_bios_measurements
 echo "-----END FWLOG-----"
@@ -59,30 +46,13 @@ echo "ROOT-INIT-DONE"
 sync
 poweroff -f
 INIT
-chmod 755 "$T/root/sbin/init"
+make_agent_root "$T/root" "$T/ca.crt" "$T/body"
 make_image "$T/root" "$T/root.img" 48M >/dev/null
 KERNEL_MODDIR=$KPREV_MODDIR make_initramfs "$T/initrd-old.img"
 make_initramfs "$T/initrd-new.img"
 
-# esp DIR KERNEL INITRD: shim, GRUB, MokManager, the kernel and its initrd
-esp() {
-	mkdir -p "$1/EFI/BOOT" "$1/EFI/debian"
-	cp "$SHIM" "$1/EFI/BOOT/BOOTX64.EFI"
-	cp "$GRUBX64" "$1/EFI/BOOT/grubx64.efi"
-	cp "$MM" "$1/EFI/BOOT/mmx64.efi"
-	cp "$2" "$1/vmlinuz"
-	cp "$3" "$1/initrd.img"
-	cat > "$1/EFI/debian/grub.cfg" <<CFG
-set timeout=0
-set default=0
-menuentry 'Debian' {
-	linux /vmlinuz console=ttyS0 quiet measured.root=/dev/vda2
-	initrd /initrd.img
-}
-CFG
-}
-esp "$T/espA" "$KPREV_IMAGE" "$T/initrd-old.img"
-esp "$T/espB" "$KERNEL_IMAGE" "$T/initrd-new.img"
+esp_shim_grub "$T/espA" "$KPREV_IMAGE" "$T/initrd-old.img"
+esp_shim_grub "$T/espB" "$KERNEL_IMAGE" "$T/initrd-new.img"
 # one partition size for both (the update rewrites the partition in place)
 kb=$(du -sk "$T/espA" "$T/espB" | cut -f1 | sort -n | tail -n 1)
 esp_image "$T/espA" "$T/espA.img" $(( kb + kb / 4 + 2048 ))
