@@ -126,11 +126,21 @@ for kind in sqlite pg; do
 	for i in 4 5 6 7 8; do adm policy manifest retire boot "n$i"; done
 	adm policy manifest retire boot "${long%L}"
 
-	# retiring "default": the machine in that state is refused once the recheck time (1 s) is past
+	# retiring "default": the machine in that state is refused, by every
+	# verifier of the database, once the recheck time (1 s) is past.  A second
+	# verifier process has the policy cached before the change.
+	URL_A=$URL PID_A=$SERVE_PID
+	serve_start "$DB" --tofu; URL_B=$URL PID_B=$SERVE_PID
+	boot_state kernel-1 rootfs; attest_now; expect_pass boot:default
 	adm policy manifest retire boot default
 	sleep 1.2
-	boot_state kernel-1 rootfs; attest_now; expect_mismatch next 0
-	boot_state kernel-2 rootfs; attest_now; expect_pass boot:next
+	for u in "$URL_A" "$URL_B"; do
+		URL=$u
+		boot_state kernel-1 rootfs; attest_now; expect_mismatch next 0
+		boot_state kernel-2 rootfs; attest_now; expect_pass boot:next
+	done
+	kill "$PID_B"; wait "$PID_B" 2>/dev/null || true
+	URL=$URL_A SERVE_PID=$PID_A
 	expect_exit 3 adm policy manifest retire boot next
 	assert_eq "$kind: the last manifest stays" "measured admin: policy manifest retire: 'next' is the last manifest of policy 'boot': a policy without one would match nothing (add its successor first)" "$(cat "$T/err")"
 
