@@ -437,7 +437,7 @@ static void test_manifests(void **state)
 	struct m_store *s = *state;
 	struct m_policy p = { .name = "roll", .manifest = "{\"m\":0}", .pcrs = 0x10, .banks = 2 }, h;
 	struct labels l;
-	char name[8], matched[256] = "";
+	char name[16], matched[256] = "";
 	int64_t v;
 
 	assert_int_equal(m_store_policy_put(s, &p), 0);
