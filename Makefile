@@ -65,7 +65,7 @@ LIBS_ALL     = $(PKG_LIBS) -lpthread
 LIB_SRC     := $(sort $(wildcard lib/*.c lib/*/*.c))
 # The subcommands that belong to the verifier and to the agent, and the
 # unit tests of their code, are left out when those parts are.
-CMD_VERIFIER := cmd/cmd_serve.c cmd/cmd_admin.c
+CMD_VERIFIER := cmd/cmd_serve.c cmd/cmd_admin.c cmd/admin_rollout.c
 CMD_AGENT    := cmd/cmd_attest.c
 UNIT_VERIFIER := tests/unit/test_store.c
 UNIT_AGENT   := tests/unit/test_agent.c

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <json-c/json.h>
 #include <tss2/tss2_mu.h>
+#include "admin.h"
 #include "common.h"
 #include "measured/attest.h"
 #include "measured/credential.h"
@@ -28,16 +29,23 @@ const char cmd_admin_summary[] = "administer the verifier: policies, payloads, m
 static void help(void)
 {
 	fputs("Usage: measured admin [--db URL] COMMAND ...\n\n"
-	      "  policy add NAME --manifest FILE [--pcrs LIST] [--banks LIST]\n"
-	      "                     a reference manifest (measured predict -o); the PCRs\n"
-	      "                     (default: the manifest's) and banks (default sha256)\n"
-	      "                     every quote must cover\n"
-	      "  policy list [--json]\n"
+	      "  policy add NAME --manifest FILE [--pcrs LIST] [--banks LIST] [--label LABEL]\n"
+	      "                     a reference manifest (measured predict -o), labelled\n"
+	      "                     LABEL (default \"default\"); the PCRs (default: the\n"
+	      "                     manifest's) and banks (default sha256) every quote must\n"
+	      "                     cover; replaces the policy and all its manifests\n"
+	      "  policy manifest add POLICY LABEL --manifest FILE\n"
+	      "                     one more manifest for POLICY (a rollout): a machine\n"
+	      "                     passes POLICY when it matches any of its manifests\n"
+	      "  policy manifest retire POLICY LABEL   (never the last one)\n"
+	      "  policy manifest list POLICY [--json]\n"
+	      "  policy list [--json]  with each policy's manifest labels\n"
 	      "  payload add NAME --file FILE --policy NAME\n"
 	      "                     released (encrypted to the TPM) on a pass of NAME\n"
 	      "  machine approve NAME [--policy LIST]   allow attestation under LIST\n"
 	      "  machine revoke NAME\n"
-	      "  machine list [--json]                  with each one's last result\n"
+	      "  machine list [--json]                  with each one's last result and\n"
+	      "                     the manifests it matched (POLICY:LABEL)\n"
 	      "  machine import FILE --policy LIST      approved machines, one per line:\n"
 	      "                     NAME EK_PUB_B64 AK_PUB_B64 (recorded as trust 'admin')\n"
 	      "  audit [--machine NAME] [--limit N] [--json]\n"
@@ -120,7 +128,7 @@ static int policy_add(struct m_store *st, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "manifest", required_argument, NULL, 'm' }, { "pcrs", required_argument, NULL, 'p' },
-		{ "banks", required_argument, NULL, 'b' }, { 0 } };
+		{ "banks", required_argument, NULL, 'b' }, { "label", required_argument, NULL, 'l' }, { 0 } };
 	const char *mf = NULL, *pcrs = NULL, *banks = "sha256";
 	struct m_manifest *m = NULL;
 	struct m_policy pol = { 0 };
@@ -129,8 +137,9 @@ static int policy_add(struct m_store *st, int argc, char **argv)
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:p:b:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:p:b:l:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'l': pol.label = optarg; break;
 		case 'm': mf = optarg; break;
 		case 'p': pcrs = optarg; break;
 		case 'b': banks = optarg; break;
@@ -138,8 +147,10 @@ static int policy_add(struct m_store *st, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc || !mf)
-		return usage_error("admin", "policy add NAME --manifest FILE [--pcrs LIST] [--banks LIST]");
+		return usage_error("admin", "policy add NAME --manifest FILE [--pcrs LIST] [--banks LIST] [--label LABEL]");
 	if ((r = check_name("policy", argv[optind])) != 0)
+		return r;
+	if (pol.label && (r = check_name("manifest label", pol.label)) != 0)
 		return r;
 	snprintf(pol.name, sizeof(pol.name), "%s", argv[optind]);
 	r = m_read_file(mf, M_STORE_MANIFEST_MAX, &text, &len);
@@ -190,32 +201,6 @@ out:
 	return r;
 }
 
-static int print_policy(const struct m_policy *p, void *arg)
-{
-	bool json = *(bool *)arg;
-	char banks[64];
-
-	m_bank_list_format(p->banks, banks, sizeof(banks));
-	if (json) {
-		static bool first = true;
-
-		fputs(first ? "" : ",", stdout);
-		first = false;
-		printf("{\"name\":");
-		json_str(p->name);
-		printf(",\"pcrs\":%" PRIu32 ",\"banks\":\"%s\"}", p->pcrs, banks);
-	} else {
-		printf("%s pcrs=", p->name);
-		for (unsigned i = 0, first = 1; i < 32; i++)
-			if (p->pcrs & (1u << i)) {
-				printf("%s%u", first ? "" : ",", i);
-				first = 0;
-			}
-		printf(" banks=%s\n", banks);
-	}
-	return 0;
-}
-
 /* ---- payload ---- */
 
 static int payload_add(struct m_store *st, int argc, char **argv)
@@ -260,9 +245,16 @@ static const char *state_name(int s)
 	return s == M_MACHINE_APPROVED ? "approved" : s == M_MACHINE_REVOKED ? "revoked" : "pending";
 }
 
+struct machine_print {
+	bool json;
+	const struct admin_matches *matches;
+};
+
 static int print_machine(const struct m_machine *m, void *arg)
 {
-	bool json = *(bool *)arg;
+	const struct machine_print *mp = arg;
+	bool json = mp->json;
+	const char *matched = admin_matches_get(mp->matches, m->name);
 
 	if (json) {
 		static bool first = true;
@@ -274,12 +266,16 @@ static int print_machine(const struct m_machine *m, void *arg)
 		printf(",\"state\":\"%s\",\"policy\":", state_name(m->state));
 		json_str(m->policy);
 		printf(",\"ek_trust\":\"%s\",\"enrolled_at\":%" PRId64 ",\"last_result\":\"%s\","
-		       "\"last_reason\":\"%s\",\"last_at\":%" PRId64 ",\"tpm\":\"%s\"}", m->ek_trust, m->enrolled_at,
-		       m->last_result, m->last_reason, m->last_at, m->tpm);
+		       "\"last_reason\":\"%s\",\"last_at\":%" PRId64 ",\"tpm\":\"%s\",\"matched\":", m->ek_trust,
+		       m->enrolled_at, m->last_result, m->last_reason, m->last_at, m->tpm);
+		json_str(matched);
+		fputs("}", stdout);
 	} else {
-		printf("%s %s policy=%s trust=%s last=%s%s%s tpm=%s\n", m->name, state_name(m->state),
+		printf("%s %s policy=%s trust=%s last=%s%s%s tpm=%s matched=", m->name, state_name(m->state),
 		       m->policy[0] ? m->policy : "-", m->ek_trust, m->last_result[0] ? m->last_result : "-",
 		       m->last_reason[0] ? ":" : "", m->last_reason, m->tpm);
+		text_str(matched[0] ? matched : "-");
+		putchar('\n');
 	}
 	return 0;
 }
@@ -348,11 +344,19 @@ static int machine_cmd(struct m_store *st, int argc, char **argv)
 	if (optind >= argc)
 		return usage_error("admin", "machine approve|revoke|list|import");
 	if (!strcmp(argv[optind], "list")) {
+		struct machine_print mp = { json, NULL };
+		struct admin_matches *matches = NULL;
+
+		r = admin_matches_load(st, &matches);
+		if (r < 0)
+			return fail(EXIT_INPUT, r, "machine list");
+		mp.matches = matches;
 		if (json)
 			fputs("[", stdout);
-		r = m_store_machine_list(st, print_machine, &json);
+		r = m_store_machine_list(st, print_machine, &mp);
 		if (json)
 			fputs("]\n", stdout);
+		admin_matches_free(matches);
 		return r < 0 ? fail(EXIT_INPUT, r, "machine list") : EXIT_OK;
 	}
 	if (optind + 2 != argc)
@@ -564,23 +568,18 @@ int cmd_admin(int argc, char **argv)
 		return r;
 	if (!strcmp(argv[i], "policy") && i + 1 < argc && !strcmp(argv[i + 1], "add"))
 		r = policy_add(st, argc - i - 1, argv + i + 1);
-	else if (!strcmp(argv[i], "policy") && i + 1 < argc && !strcmp(argv[i + 1], "list")) {
-		bool json = i + 2 < argc && !strcmp(argv[i + 2], "--json");
-
-		if (json)
-			fputs("[", stdout);
-		r = m_store_policy_list(st, print_policy, &json);
-		if (json)
-			fputs("]\n", stdout);
-		r = r < 0 ? fail(EXIT_INPUT, r, "policy list") : EXIT_OK;
-	} else if (!strcmp(argv[i], "payload") && i + 1 < argc && !strcmp(argv[i + 1], "add"))
+	else if (!strcmp(argv[i], "policy") && i + 1 < argc && !strcmp(argv[i + 1], "list"))
+		r = admin_policy_list(st, i + 2 < argc && !strcmp(argv[i + 2], "--json"));
+	else if (!strcmp(argv[i], "policy") && i + 1 < argc && !strcmp(argv[i + 1], "manifest"))
+		r = admin_policy_manifest(st, argc - i - 1, argv + i + 1);
+	else if (!strcmp(argv[i], "payload") && i + 1 < argc && !strcmp(argv[i + 1], "add"))
 		r = payload_add(st, argc - i - 1, argv + i + 1);
 	else if (!strcmp(argv[i], "machine"))
 		r = machine_cmd(st, argc - i, argv + i);
 	else if (!strcmp(argv[i], "audit"))
 		r = audit_cmd(st, argc - i, argv + i);
 	else
-		r = usage_error("admin", "policy add|list, payload add");
+		r = usage_error("admin", "policy add|list|manifest, payload add");
 	m_store_close(st);
 	return r;
 }

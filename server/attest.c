@@ -161,11 +161,13 @@ static void add_str(json_object *o, const char *k, const char *v)
 		json_object_object_add(o, k, json_object_new_string(v));
 }
 
-static json_object *difference_obj(const char *policy, const struct m_first_difference *d, const char *msg)
+static json_object *difference_obj(const char *policy, const char *label, const struct m_first_difference *d,
+				   const char *msg)
 {
 	json_object *o = json_object_new_object();
 
 	add_str(o, "policy", policy);
+	add_str(o, "manifest", label);
 	json_object_object_add(o, "pcr", json_object_new_int((int)d->pcr));
 	add_str(o, "bank", m_bank_info(d->bank)->name);
 	add_str(o, "status", m_check_status_name(d->status));
@@ -300,8 +302,10 @@ static const char *fail_detail(const struct srv_reply *rep)
  * that fails here releases nothing.
  */
 static void settle(struct srv *s, struct m_store *st, struct srv_reply *rep, const char *nonce_hex,
-		   int64_t nonce_expires, const struct m_verify_result *quote, const char *pass_detail)
+		   int64_t nonce_expires, const struct m_verify_result *quote, const char *pass_detail,
+		   const char *matched)
 {
+	bool recorded = false;
 	bool fresh = false;
 	int r;
 
@@ -328,8 +332,13 @@ static void settle(struct srv *s, struct m_store *st, struct srv_reply *rep, con
 				 "the TPM's clock/resetCount/restartCount (%llu/%u/%u) is older than a previous quote's",
 				 (unsigned long long)quote->clock, quote->reset_count, quote->restart_count);
 			r = 0;	/* the row keeps its newer clock and result: this quote proved nothing new */
+		} else {
+			recorded = r == 0;
 		}
 	}
+	/* beside the result: the manifests it matched, none for a failure */
+	if (r == 0 && recorded)
+		r = m_store_machine_matched(st, rep->machine, rep->status == 200 ? matched : "", now());
 	if (r == 0 && fresh && quote)
 		r = m_store_audit(st, rep->machine, "attest", rep->status == 200 ? "pass" : "fail",
 				  rep->reason ? rep->reason : "", rep->status == 200 ? pass_detail : fail_detail(rep));
@@ -360,6 +369,9 @@ struct att {
 	size_t akl, plen;
 	EVP_PKEY *ak_key;
 	char nh[2 * M_NONCE_MAX + 1], pname[M_STORE_NAME_MAX];
+	bool matched[SRV_MAX_MANIFESTS];	/* which of ps.m the evidence matched */
+	char matched_list[M_STORE_MATCHED_MAX];	/* "POLICY:LABEL,...": recorded with a pass */
+	char pass_detail[M_STORE_MATCHED_MAX + M_STORE_NAME_MAX + 32];
 	int64_t nexp;
 	struct m_verify_result res;
 	bool nonce_valid;	/* from here on, every outcome ends in settle() */
@@ -482,7 +494,8 @@ static int att_evidence(struct att *a)
 	struct m_evidence_check c = {
 		.ev = a->ev, .ak = a->t12 ? NULL : &a->ak, .ak_key = a->ak_key, .nonce = a->ev->nonce,
 		.nonce_len = a->ev->nonce_len, .required = a->ps.required, .manifests = a->ps.m,
-		.nmanifests = a->ps.n, .flags = M_EVIDENCE_LOGS_REQUIRED,
+		.nmanifests = a->ps.nm, .flags = M_EVIDENCE_LOGS_REQUIRED, .groups = a->ps.group,
+		.ret_matched = a->matched,
 	};
 	struct m_first_difference d;
 	int r = m_evidence_check(&c, &a->res, &d);
@@ -496,17 +509,49 @@ static int att_evidence(struct att *a)
 	case M_V_OK:
 		a->verified = true;
 		return 0;
-	case M_V_MANIFEST_MISMATCH:
+	case M_V_MANIFEST_MISMATCH: {
+		const char *pol = a->ps.names[a->ps.group[d.manifest]], *label = a->ps.label[d.manifest];
+
 		a->verified = true;
-		srv_fail(a->rep, 403, "manifest-mismatch", "policy %s: %s", a->ps.names[d.manifest], a->res.msg);
-		json_object_object_add(a->rep->body, "first_difference",
-				       difference_obj(a->ps.names[d.manifest], &d, a->res.msg));
+		srv_fail(a->rep, 403, "manifest-mismatch", "policy %s, manifest %s: %s", pol, label, a->res.msg);
+		json_object_object_add(a->rep->body, "first_difference", difference_obj(pol, label, &d, a->res.msg));
 		m_first_difference_clear(&d);
 		return -1;
+	}
 	default:
 		srv_fail(a->rep, 403, m_verify_reason_name(a->res.reason), "%s", a->res.msg);
 		return -1;
 	}
+}
+
+/*
+ * What a pass matched, one manifest per policy: the answer's "matched"
+ * array, and the text recorded for the machine and in the audit log.
+ */
+static json_object *att_matched(struct att *a)
+{
+	json_object *arr = json_object_new_array();
+	size_t off = 0;
+
+	for (size_t i = 0; i < a->ps.nm; i++) {
+		const char *pol = a->ps.names[a->ps.group[i]];
+		json_object *o;
+
+		if (!a->matched[i])
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "policy", json_object_new_string(pol));
+		json_object_object_add(o, "manifest", json_object_new_string(a->ps.label[i]));
+		json_object_array_add(arr, o);
+		/* names and labels are [A-Za-z0-9._-]: the list never needs escaping; it fits by its maximum */
+		off += (size_t)snprintf(a->matched_list + off, sizeof(a->matched_list) - off, "%s%s:%s",
+					off ? "," : "", pol, a->ps.label[i]);
+	}
+	if (a->pname[0])
+		snprintf(a->pass_detail, sizeof(a->pass_detail), "matched %s; payload %s", a->matched_list, a->pname);
+	else
+		snprintf(a->pass_detail, sizeof(a->pass_detail), "matched %s", a->matched_list);
+	return arr;
 }
 
 /* payload: sealed to this TPM, and the pass answer */
@@ -525,6 +570,7 @@ static int att_payload(struct att *a)
 	o = json_object_new_object();
 	json_object_object_add(o, "result", json_object_new_string("pass"));
 	json_object_object_add(o, "machine", json_object_new_string(a->rep->machine));
+	json_object_object_add(o, "matched", att_matched(a));
 	if (payload)
 		json_object_object_add(o, "payload", payload);
 	srv_ok(a->rep, o);
@@ -545,7 +591,7 @@ void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 	if (att_machine(&a) == 0 && att_nonce(&a, evo) == 0 && att_key(&a) == 0 && att_evidence(&a) == 0)
 		att_payload(&a);
 	if (a.nonce_valid)
-		settle(s, a.st, rep, a.nh, a.nexp, a.verified ? &a.res : NULL, a.pname);
+		settle(s, a.st, rep, a.nh, a.nexp, a.verified ? &a.res : NULL, a.pass_detail, a.matched_list);
 	else if (rep->status == 403)
 		srv_audit(s, a.st, false, rep->machine, "attest", "fail", rep->reason ? rep->reason : "",
 			  fail_detail(rep));

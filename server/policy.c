@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Policies: a name, a reference manifest (docs/manifest.md), the PCRs and
- * banks a quote must cover.  A manifest is parsed once per policy version
- * and kept for the life of the process (replaced versions stay allocated
- * until exit, so a request still using one is never left with freed
- * memory; there are as many as there were `admin policy add` runs).
+ * Policies: a name, its named reference manifests (docs/manifest.md; one,
+ * "default", unless a rollout added more), the PCRs and banks a quote must
+ * cover.  The manifests are parsed once per policy version and kept for
+ * the life of the process (replaced versions stay allocated until exit,
+ * so a request still using one is never left with freed memory; there are
+ * as many as there were `admin policy add` and `policy manifest` runs).
  *
  * Which version is current (the policy's head row) is read again at most
  * every SRV_POLICY_RECHECK_MS per process, not on every request: two
@@ -80,53 +81,70 @@ struct srv_cached_policy {
 	struct srv_cached_policy *next;
 	char name[M_STORE_NAME_MAX];
 	int64_t version;
-	struct m_manifest *m;
+	size_t n;
+	struct m_manifest *m[M_STORE_MANIFESTS_MAX];
+	char label[M_STORE_MANIFESTS_MAX][M_STORE_NAME_MAX];
 };
 
-static const struct m_manifest *lookup(struct srv *s, const char *name, int64_t version)
+static const struct srv_cached_policy *lookup(struct srv *s, const char *name, int64_t version)
 {
-	const struct m_manifest *m = NULL;
+	const struct srv_cached_policy *found = NULL;
 
 	pthread_mutex_lock(&s->lock);
 	for (struct srv_cached_policy *c = s->policies; c; c = c->next)
 		if (c->version == version && !strcmp(c->name, name)) {
-			m = c->m;
+			found = c;
 			break;
 		}
 	pthread_mutex_unlock(&s->lock);
-	return m;
+	return found;
 }
 
-static int load(struct srv *s, struct m_store *st, const char *name, const struct m_manifest **ret)
+static void cached_free(struct srv_cached_policy *c)
 {
-	struct m_policy pol = { 0 };
-	struct srv_cached_policy *c;
-	struct m_manifest *m;
+	for (size_t i = 0; i < c->n; i++)
+		m_manifest_free(c->m[i]);
+	free(c);
+}
+
+static int load_row(const struct m_policy_manifest *pm, void *arg)
+{
+	struct srv_cached_policy *c = arg;
 	int r;
 
-	r = m_store_policy_get(st, name, &pol);
+	/* the store never holds more; a database edited by hand is refused, not cut */
+	if (c->n == M_STORE_MANIFESTS_MAX)
+		return m_err(-E2BIG, "policy '%s': more than %u manifests", c->name, M_STORE_MANIFESTS_MAX);
+	r = m_manifest_parse(pm->manifest, strlen(pm->manifest), pm->label, &c->m[c->n]);
 	if (r < 0)
-		return r;
-	r = m_manifest_parse(pol.manifest, strlen(pol.manifest), name, &m);
-	if (r < 0) {
-		m_policy_clear(&pol);
-		return m_err_prefix(r, "policy '%s'", name);
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		m_manifest_free(m);
-		m_policy_clear(&pol);
+		return m_err_prefix(r, "policy '%s', manifest '%s'", c->name, pm->label);
+	memcpy(c->label[c->n++], pm->label, sizeof(pm->label));
+	return 0;
+}
+
+/* @version: the head's; the rows read after it are as new or newer, and a newer head reloads them */
+static int load(struct srv *s, struct m_store *st, const char *name, int64_t version,
+		const struct srv_cached_policy **ret)
+{
+	struct srv_cached_policy *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
 		return -ENOMEM;
-	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->version = pol.version;
-	c->m = m;
+	c->version = version;
+	r = m_store_policy_manifests(st, name, true, load_row, c);
+	if (r == 0 && c->n == 0)
+		r = m_err(-ENOENT, "policy '%s' does not exist", name);
+	if (r < 0) {
+		cached_free(c);
+		return r;
+	}
 	pthread_mutex_lock(&s->lock);
 	c->next = s->policies;
 	s->policies = c;
 	pthread_mutex_unlock(&s->lock);
-	m_policy_clear(&pol);
-	*ret = m;
+	*ret = c;
 	return 0;
 }
 
@@ -143,7 +161,7 @@ int srv_policies(struct srv *s, struct m_store *st, const char *list, struct srv
 	memcpy(buf, list, len + 1);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct m_policy head;
-		const struct m_manifest *m;
+		const struct srv_cached_policy *c;
 
 		if (ret->n == SRV_MAX_POLICIES)
 			return m_err(-E2BIG, "more than %u policies", SRV_MAX_POLICIES);
@@ -154,11 +172,15 @@ int srv_policies(struct srv *s, struct m_store *st, const char *list, struct srv
 			return m_err(-ENOENT, "policy '%s' does not exist", tok);
 		if (r < 0)
 			return r;
-		m = lookup(s, tok, head.version);
-		if (!m && (r = load(s, st, tok, &m)) < 0)
+		c = lookup(s, tok, head.version);
+		if (!c && (r = load(s, st, tok, head.version, &c)) < 0)
 			return r;
-		memcpy(ret->names[ret->n], tok, strlen(tok) + 1);
-		ret->m[ret->n++] = m;
+		for (size_t i = 0; i < c->n; i++) {
+			ret->m[ret->nm] = c->m[i];
+			ret->label[ret->nm] = c->label[i];
+			ret->group[ret->nm++] = (unsigned)ret->n;
+		}
+		memcpy(ret->names[ret->n++], tok, strlen(tok) + 1);
 		ret->pcrs |= head.pcrs;
 		ret->banks |= head.banks;
 		for_each_bank(b, head.banks)
@@ -176,8 +198,7 @@ void srv_policies_free(struct srv *s)
 
 	for (; c; c = n) {
 		n = c->next;
-		m_manifest_free(c->m);
-		free(c);
+		cached_free(c);
 	}
 	s->policies = NULL;
 	for (; h; h = hn) {

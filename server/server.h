@@ -100,12 +100,19 @@ int srv_get_b64(json_object *req, const char *key, size_t max, bool optional, st
 		uint8_t **ret, size_t *ret_len);
 json_object *srv_b64_obj(const uint8_t *d, size_t n);
 
-/* policies: the machine's policy list, manifests parsed once per version */
-#define SRV_POLICY_RECHECK_MS 1000	/* a replaced policy is in force within this */
+/*
+ * policies: the machine's policy list (all must pass), each with its named
+ * manifests (any one may match: a rollout), parsed once per version
+ */
+#define SRV_POLICY_RECHECK_MS 1000	/* a replaced policy or manifest is in force within this */
+#define SRV_MAX_MANIFESTS (SRV_MAX_POLICIES * M_STORE_MANIFESTS_MAX)
 struct srv_policy_set {
-	size_t n;
-	const struct m_manifest *m[SRV_MAX_POLICIES];
+	size_t n;			/* policies */
 	char names[SRV_MAX_POLICIES][M_STORE_NAME_MAX];
+	size_t nm;			/* manifests of them all, each policy's adjacent, oldest first */
+	const struct m_manifest *m[SRV_MAX_MANIFESTS];
+	const char *label[SRV_MAX_MANIFESTS];	/* kept as long as the process */
+	unsigned group[SRV_MAX_MANIFESTS];	/* the policy: an index into names */
 	uint32_t required[M_BANK_COUNT];	/* PCRs to quote, per bank */
 	uint32_t pcrs;
 	unsigned banks;

@@ -330,6 +330,14 @@ struct m_evidence_check {
 	const struct m_manifest *const *manifests;	/* each must match; may be none */
 	size_t nmanifests;
 	unsigned flags;
+	/*
+	 * Alternatives (optional): manifests[i] is in group groups[i], a group's
+	 * manifests adjacent; the evidence must match one manifest of every
+	 * group.  NULL: each manifest is a group of its own (all must match).
+	 */
+	const unsigned *groups;
+	/* optional, [nmanifests]: true for the manifest each group matched */
+	bool *ret_matched;
 };
 
 /**
@@ -341,9 +349,14 @@ struct m_evidence_check {
  * selection, digest, replay), then each manifest: its PCRs must be quoted
  * in a bank it predicts them in and match there, and its events match the
  * logs ("manifest-mismatch"; an event difference is reported before a
- * value difference, as it says why).  The first failure is in @res;
- * @ret_first (optional; m_first_difference_clear() it) gets a manifest
- * difference.  Returns 0 when the checks ran, a negative errno for an
+ * value difference, as it says why).  Within a group of alternatives
+ * (@c->groups) the manifests are tried in order and the first that
+ * matches is the group's match; when none does, the group's difference is
+ * that of its closest manifest: the one whose first difference comes
+ * latest in the order the check walks (PCR, then the event's index among
+ * the PCR's events), on a tie the later in the list.  The first failure is
+ * in @res; @ret_first (optional; m_first_difference_clear() it) gets a
+ * manifest difference.  Returns 0 when the checks ran, a negative errno for an
  * internal failure (memory).
  */
 int m_evidence_check(const struct m_evidence_check *c, struct m_verify_result *res,

@@ -260,6 +260,57 @@ static int stage_manifest(size_t which, const struct m_manifest *m, const struct
 	return r;
 }
 
+/* a later first difference is closer: it agrees on more of the boot (m_evidence_check()) */
+static bool closer(const struct m_first_difference *a, const struct m_first_difference *b)
+{
+	return a->pcr > b->pcr || (a->pcr == b->pcr && a->index >= b->index);
+}
+
+/*
+ * Manifests [from, to) are alternatives: the first that matches is the
+ * group's match; with none, the closest one's difference is the group's.
+ */
+static int stage_group(const struct m_evidence_check *c, size_t from, size_t to, const uint32_t *quoted,
+		       struct m_log *const *logs, size_t nlogs, struct m_verify_result *res,
+		       struct m_first_difference *ret_first)
+{
+	struct m_first_difference best = { 0 };
+	char best_msg[sizeof(res->msg)] = "";
+	bool have = false;
+	int r = 0;
+
+	for (size_t i = from; i < to; i++) {
+		struct m_first_difference d = { 0 };
+		struct m_verify_result one = *res;
+
+		r = stage_manifest(i, c->manifests[i], &c->ev->pcrs, quoted, logs, nlogs, &one, &d);
+		if (r < 0)
+			goto out;
+		if (one.reason == M_V_OK) {
+			if (c->ret_matched)
+				c->ret_matched[i] = true;
+			goto out;
+		}
+		if (!have || closer(&d, &best)) {
+			m_first_difference_clear(&best);
+			best = d;
+			memcpy(best_msg, one.msg, sizeof(best_msg));
+			have = true;
+		} else {
+			m_first_difference_clear(&d);
+		}
+	}
+	res->reason = M_V_MANIFEST_MISMATCH;
+	memcpy(res->msg, best_msg, sizeof(res->msg));
+	if (ret_first) {
+		*ret_first = best;
+		return 0;
+	}
+out:
+	m_first_difference_clear(&best);
+	return r;
+}
+
 int m_evidence_check(const struct m_evidence_check *c, struct m_verify_result *res,
 		     struct m_first_difference *ret_first)
 {
@@ -297,10 +348,12 @@ int m_evidence_check(const struct m_evidence_check *c, struct m_verify_result *r
 		fail_res(res, M_V_EVENTLOG_UNTOUCHED_PCR, "no event log explains the quoted PCRs", 0);
 		goto out;
 	}
-	for (size_t i = 0; i < c->nmanifests && res->reason == M_V_OK; i++) {
-		r = stage_manifest(i, c->manifests[i], &ev->pcrs, res->quoted, logs, nlogs, res, ret_first);
-		if (r < 0)
-			break;
+	if (c->ret_matched)
+		memset(c->ret_matched, 0, c->nmanifests * sizeof(*c->ret_matched));
+	for (size_t i = 0, j; i < c->nmanifests && res->reason == M_V_OK && r == 0; i = j) {
+		for (j = i + 1; c->groups && j < c->nmanifests && c->groups[j] == c->groups[i]; j++)
+			;
+		r = stage_group(c, i, j, res->quoted, logs, nlogs, res, ret_first);
 	}
 out:
 	for (size_t i = 0; i < nlogs; i++)

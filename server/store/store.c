@@ -114,6 +114,8 @@ static int create_schema(struct m_store *s)
 	}
 	if (r == 0)
 		r = add_columns(s, pg);
+	if (r == 0)
+		r = m_store_manifests_schema(s);
 	if (pg)
 		q(s, "SELECT pg_advisory_unlock(7275)", NULL, 0, NULL, NULL, NULL);
 	return r;
@@ -524,18 +526,22 @@ void m_policy_clear(struct m_policy *p)
 
 int m_store_policy_put(struct m_store *s, const struct m_policy *pol)
 {
-	struct timespec ts;
-	int64_t version;
-
-	/* a version that changes on every replacement, for the servers' manifest caches */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	version = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	struct m_sqlp p[] = { SQL_TEXT(pol->name), SQL_TEXT(pol->manifest), SQL_INT(pol->pcrs), SQL_INT(pol->banks),
-			      SQL_INT(version) };
+			      SQL_INT(m_store_version_new()) };
+	int r;
 
-	return q(s, "INSERT INTO policies (name, manifest, pcrs, banks, version) VALUES ($1, $2, $3, $4, $5)"
-		    " ON CONFLICT (name) DO UPDATE SET manifest = excluded.manifest, pcrs = excluded.pcrs,"
-		    " banks = excluded.banks, version = excluded.version", p, 5, NULL, NULL, NULL);
+	/* the whole policy replaced: its named manifests too (store_manifests.c), in one transaction */
+	if ((r = m_store_begin(s)) < 0)
+		return r;
+	r = q(s, "INSERT INTO policies (name, manifest, pcrs, banks, version) VALUES ($1, $2, $3, $4, $5)"
+		 " ON CONFLICT (name) DO UPDATE SET manifest = excluded.manifest, pcrs = excluded.pcrs,"
+		 " banks = excluded.banks, version = excluded.version", p, 5, NULL, NULL, NULL);
+	if (r == 0)
+		r = m_store_manifests_reset(s, pol->name, pol->label, pol->manifest);
+	if (r == 0)
+		return m_store_commit(s);
+	m_store_rollback(s);
+	return r;
 }
 
 static int policy_fill(int n, const char *const *v, struct m_policy *pol, bool with_manifest)

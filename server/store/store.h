@@ -79,6 +79,7 @@ struct m_policy {
 	uint32_t pcrs;		/* PCRs that must be quoted */
 	unsigned banks;		/* in these banks (enum m_bank mask) */
 	int64_t version;	/* changes whenever the policy is replaced */
+	const char *label;	/* m_store_policy_put(): its manifest's label (NULL: "default") */
 };
 
 void m_policy_clear(struct m_policy *p);
@@ -218,5 +219,39 @@ int m_store_audit(struct m_store *s, const char *machine, const char *event, con
 int m_store_audit_list(struct m_store *s, const char *machine, size_t limit,
 		       int (*cb)(const struct m_audit *a, void *arg), void *arg);
 
+/*
+ * A policy's named manifests (rollouts; store_manifests.c): a machine
+ * passes a policy when its evidence matches any one of them.  A policy
+ * that never had one added has one, labelled "default" (`policy add`).
+ */
+#define M_STORE_MANIFESTS_MAX 8u		/* named manifests in one policy */
+#define M_STORE_DEFAULT_LABEL "default"
+/* what a machine matched: "POLICY:LABEL[,POLICY:LABEL...]", one per policy of its list */
+#define M_STORE_MATCHED_MAX (M_STORE_POLICIES_MAX * 2 * M_STORE_NAME_MAX)
+
+struct m_policy_manifest {
+	char label[M_STORE_NAME_MAX];
+	const char *manifest;	/* JSON text; "" when not asked for */
+	int64_t added_at;	/* seconds since the epoch; 0 for a policy add's */
+};
+
+/**
+ * m_store_policy_manifest_add() - one more manifest for @policy under
+ * @label (m_store_name_ok()): -ENOENT no such policy, -EEXIST the label is
+ * taken, -E2BIG the policy has M_STORE_MANIFESTS_MAX; a new version.
+ */
+int m_store_policy_manifest_add(struct m_store *s, const char *policy, const char *label, const char *manifest);
+/**
+ * m_store_policy_manifest_retire() - drop @label from @policy: -ENOENT no
+ * such policy or label, -EBUSY it is the policy's last manifest.
+ */
+int m_store_policy_manifest_retire(struct m_store *s, const char *policy, const char *label);
+/** m_store_policy_manifests() - @policy's manifests, oldest first (with their text if @with_text). */
+int m_store_policy_manifests(struct m_store *s, const char *policy, bool with_text,
+			     int (*cb)(const struct m_policy_manifest *pm, void *arg), void *arg);
+/** m_store_machine_matched() - record what @machine's last attestation matched ("" for a failure). */
+int m_store_machine_matched(struct m_store *s, const char *machine, const char *matched, int64_t at);
+int m_store_machine_matched_list(struct m_store *s, int (*cb)(const char *machine, const char *matched, void *arg),
+				 void *arg);
 
 #endif

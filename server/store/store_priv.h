@@ -45,6 +45,15 @@ struct m_store {
 	void *conn;
 };
 
+/*
+ * store_manifests.c: its tables; a new policies.version; a policy's named
+ * manifests replaced by @manifest under @label (NULL or "default": none, the
+ * policy's own manifest is its default)
+ */
+int m_store_manifests_schema(struct m_store *s);
+int64_t m_store_version_new(void);
+int m_store_manifests_reset(struct m_store *s, const char *policy, const char *label, const char *manifest);
+
 int m_store_sqlite_open(const char *path, unsigned flags, struct m_store **ret);
 int m_store_pg_open(const char *conninfo, struct m_store **ret);
 

@@ -22,24 +22,8 @@ make_image "$T/root" "$T/root.img"
 make_initramfs "$T/initrd-new.img"
 KERNEL_MODDIR=$KPREV_MODDIR make_initramfs "$T/initrd-old.img"
 
-# esp DIR KERNEL INITRD [GRUB_CFG_EXTRA]
-esp() {
-	mkdir -p "$1/EFI/BOOT" "$1/EFI/debian"
-	cp "$SHIM" "$1/EFI/BOOT/BOOTX64.EFI"
-	cp "$GRUBX64" "$1/EFI/BOOT/grubx64.efi"
-	cp "$MM" "$1/EFI/BOOT/mmx64.efi"
-	cp "$2" "$1/vmlinuz"
-	cp "$3" "$1/initrd.img"
-	cat > "$1/EFI/debian/grub.cfg" <<CFG
-set timeout=0
-set default=0
-${4:-}
-menuentry 'Debian' {
-	linux /vmlinuz ${5:-console=ttyS0 quiet measured.root=/dev/vda2}
-	initrd /initrd.img
-}
-CFG
-}
+# esp DIR KERNEL INITRD [GRUB_CFG_EXTRA] [CMDLINE] (tests/lib/chains.sh)
+esp() { esp_shim_grub "$@"; }
 esp "$T/espA" "$KPREV_IMAGE" "$T/initrd-old.img"
 esp_image "$T/espA" "$T/espA.img"
 gpt_disk "$T/diskA.img" "$T/espA.img" "$T/root.img"

@@ -181,10 +181,11 @@ AGENT_VERIFIER_IP=10.0.2.100
 # the guest needs its network card's driver before the root is mounted
 AGENT_MODULES="failover net_failover virtio_net"
 
-# make_agent_root DIR CA_PEM: make_root's busybox root with `measured
+# make_agent_root DIR CA_PEM [BODY]: make_root's busybox root with `measured
 # attest` and every library it loads (tctildr dlopens the device TCTI by
 # name, so that one is added by hand), and an /sbin/init that brings up the
-# network and attests with the payload "install".  The machine name is the
+# network and attests with the payload "install" (or, given the file BODY,
+# runs BODY's lines instead, with $name set).  The machine name is the
 # SMBIOS system serial number (QEMU -smbios type=1,serial=NAME): firmware
 # measures SMBIOS into PCR 1, which attestation policies here leave out, so
 # one image can boot as several machines.  Console markers: "AGENT-BEGIN",
@@ -224,6 +225,11 @@ ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 name=\$(head -n 1 /sys/class/dmi/id/product_serial 2>/dev/null)
 echo "MACHINE \${name:=unnamed}"
+INIT
+	if [ -n "${3:-}" ]; then
+		cat "$3" >> "$r/sbin/init"
+	else
+		cat >> "$r/sbin/init" <<INIT
 echo "AGENT-BEGIN"
 measured attest --server https://$AGENT_VERIFIER_IP --machine "\$name" --ca-cert /etc/measured/ca.pem \\
 	--eventlog /sys/kernel/security/tpm0/binary_bios_measurements --eventlog /run/log/measured/measure.log \\
@@ -240,6 +246,7 @@ fi
 sync
 poweroff -f
 INIT
+	fi
 	chmod 755 "$r/sbin/init"
 }
 

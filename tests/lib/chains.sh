@@ -47,11 +47,34 @@ chains_fetch() {
 	done
 }
 
-# esp_image DIR IMG: a FAT ESP holding DIR's tree (size from its contents).
+# esp_shim_grub DIR KERNEL INITRD [GRUB_CFG_EXTRA] [CMDLINE]: an ESP tree
+# for the Secure Boot chain: Debian's signed shim as the removable-media
+# loader with GRUB and MokManager beside it, grub.cfg where Debian's signed
+# GRUB looks (prefix /EFI/debian), the kernel and its initrd (root: the
+# disk's second partition)
+esp_shim_grub() {
+	mkdir -p "$1/EFI/BOOT" "$1/EFI/debian"
+	cp "$SHIM" "$1/EFI/BOOT/BOOTX64.EFI"
+	cp "$GRUBX64" "$1/EFI/BOOT/grubx64.efi"
+	cp "$MM" "$1/EFI/BOOT/mmx64.efi"
+	cp "$2" "$1/vmlinuz"
+	cp "$3" "$1/initrd.img"
+	cat > "$1/EFI/debian/grub.cfg" <<CFG
+set timeout=0
+set default=0
+${4:-}
+menuentry 'Debian' {
+	linux /vmlinuz ${5:-console=ttyS0 quiet measured.root=/dev/vda2}
+	initrd /initrd.img
+}
+CFG
+}
+
+# esp_image DIR IMG [KB]: a FAT ESP holding DIR's tree (size from its contents, or KB).
 esp_image() {
 	kb=$(du -sk "$1" | cut -f1)
 	rm -f "$2"
-	mkfs.vfat -C -n ESP -i 12345678 "$2" $(( kb + kb / 4 + 2048 )) >/dev/null || die "mkfs.vfat"
+	mkfs.vfat -C -n ESP -i 12345678 "$2" "${3:-$(( kb + kb / 4 + 2048 ))}" >/dev/null || die "mkfs.vfat"
 	(cd "$1" && find . -mindepth 1 -type d | sort) | while read -r d; do
 		mmd -i "$2" "::${d#.}" || die "mmd $d"
 	done

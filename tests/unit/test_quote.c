@@ -672,6 +672,152 @@ static void test_ak_name_and_pem(void **state)
 	gcp_free(&g);
 }
 
+/*
+ * ---- alternatives (m_evidence_check.groups): the gcp vector's evidence
+ * against manifests made from its own log, each with one digest changed at
+ * a chosen place, so which manifest must match or be reported follows from
+ * the rule itself: the first that matches; else the one whose first
+ * difference comes latest (PCR, then index), the later on a tie ----
+ */
+
+/* a manifest of @l's events on @pcrs, PCR @bad_pcr's event @bad_index changed (-1: none) */
+static struct m_manifest *gcp_manifest(const struct m_log *l, uint32_t pcrs, int bad_pcr, int bad_index)
+{
+	struct m_manifest *m = m_manifest_new(M_BANK_BIT(M_SHA1));
+	int seen[M_PCR_COUNT] = { 0 };
+
+	assert_non_null(m);
+	for (size_t i = 0; i < l->count; i++) {
+		const struct m_event *e = &l->ev[i];
+		struct m_digests d = { .banks = e->banks };
+
+		if (!e->extends || e->pcr >= M_PCR_COUNT || !(pcrs & (1u << e->pcr)))
+			continue;
+		memcpy(d.d, e->digest, sizeof(d.d));
+		if ((int)e->pcr == bad_pcr && seen[e->pcr] == bad_index)
+			d.d[M_SHA1][0] ^= 1;
+		seen[e->pcr]++;
+		assert_int_equal(m_manifest_add(m, e->pcr, e->type, &d, NULL, "test"), 0);
+	}
+	assert_int_equal(m_manifest_finish(m), 0);
+	return m;
+}
+
+struct alt {
+	struct gcp g;
+	struct m_evidence *ev;
+	struct m_log *log;
+	uint32_t pcrs;
+};
+
+static void alt_load(struct alt *a)
+{
+	struct m_evidence_check c = { 0 };
+	struct m_verify_result res;
+
+	gcp_load(&a->g);
+	a->ev = m_evidence_new();
+	assert_non_null(a->ev);
+	memcpy(a->ev->attest, a->g.quote, a->g.quote_len);
+	a->ev->attest_len = a->g.quote_len;
+	memcpy(a->ev->sig, a->g.sig, a->g.sig_len);
+	a->ev->sig_len = a->g.sig_len;
+	a->ev->pcrs = a->g.pcrs;
+	assert_int_equal(m_log_parse(a->g.log, a->g.log_len, "gcp", &a->log), 0);
+	assert_int_equal(m_evidence_add_log(a->ev, m_log_format_name(a->log->format), a->g.log, a->g.log_len), 0);
+	c.ev = a->ev;
+	c.ak = &a->g.ak;
+	c.nonce = (const uint8_t *)"";
+	assert_int_equal(m_evidence_check(&c, &res, NULL), 0);
+	assert_int_equal(res.reason, M_V_OK);
+	/* PCRs 4 and 7 (several events each) are quoted and in the log */
+	a->pcrs = res.quoted[M_SHA1] & ((1u << 4) | (1u << 7));
+	assert_int_equal(a->pcrs, (1u << 4) | (1u << 7));
+}
+
+static void alt_free(struct alt *a)
+{
+	m_log_free(a->log);
+	m_evidence_free(a->ev);
+	gcp_free(&a->g);
+}
+
+/*
+ * @spec: manifests as "PCR:INDEX" changes ("-" none), @groups (NULL: each
+ * its own); 0 and @ret_matched on a match, else 1 and the reported one.
+ */
+static int alt_check(struct alt *a, const char *const *spec, size_t n, const unsigned *groups, bool *ret_matched,
+		     struct m_first_difference *d)
+{
+	struct m_manifest *m[4];
+	struct m_verify_result res;
+	int bad_pcr, bad_index;
+
+	assert_true(n <= 4);
+	for (size_t i = 0; i < n; i++) {
+		if (sscanf(spec[i], "%d:%d", &bad_pcr, &bad_index) != 2)
+			bad_pcr = bad_index = -1;
+		m[i] = gcp_manifest(a->log, a->pcrs, bad_pcr, bad_index);
+	}
+	struct m_evidence_check c = { .ev = a->ev, .ak = &a->g.ak, .nonce = (const uint8_t *)"",
+				      .manifests = (const struct m_manifest *const *)m, .nmanifests = n,
+				      .groups = groups, .ret_matched = ret_matched };
+
+	assert_int_equal(m_evidence_check(&c, &res, d), 0);
+	for (size_t i = 0; i < n; i++)
+		m_manifest_free(m[i]);
+	if (res.reason == M_V_OK)
+		return 0;
+	assert_int_equal(res.reason, M_V_MANIFEST_MISMATCH);
+	return 1;
+}
+
+static void test_alternatives(void **state)
+{
+	(void)state;
+	static const unsigned one[] = { 0, 0, 0 }, two[] = { 0, 1 };
+	struct alt a;
+	struct m_first_difference d;
+	bool matched[4];
+
+	alt_load(&a);
+	/* the first that matches */
+	assert_int_equal(alt_check(&a, (const char *[]){ "7:1", "-", "-" }, 3, one, matched, &d), 0);
+	assert_false(matched[0]);
+	assert_true(matched[1]);
+	assert_false(matched[2]);
+	/* none: the latest first difference (PCR 7 comes after PCR 4, whatever the order) */
+	assert_int_equal(alt_check(&a, (const char *[]){ "7:1", "4:0" }, 2, one, matched, &d), 1);
+	assert_int_equal(d.manifest, 0);
+	assert_int_equal(d.pcr, 7);
+	assert_int_equal(d.index, 1);
+	m_first_difference_clear(&d);
+	assert_int_equal(alt_check(&a, (const char *[]){ "4:0", "7:1" }, 2, one, matched, &d), 1);
+	assert_int_equal(d.manifest, 1);
+	m_first_difference_clear(&d);
+	/* within one PCR the later event, and on a tie the later manifest */
+	assert_int_equal(alt_check(&a, (const char *[]){ "7:2", "7:1" }, 2, one, matched, &d), 1);
+	assert_int_equal(d.manifest, 0);
+	assert_int_equal(d.index, 2);
+	m_first_difference_clear(&d);
+	assert_int_equal(alt_check(&a, (const char *[]){ "7:1", "7:1", "7:1" }, 3, one, matched, &d), 1);
+	assert_int_equal(d.manifest, 2);
+	m_first_difference_clear(&d);
+	/* two groups: each must match */
+	assert_int_equal(alt_check(&a, (const char *[]){ "-", "-" }, 2, two, matched, &d), 0);
+	assert_true(matched[0] && matched[1]);
+	assert_int_equal(alt_check(&a, (const char *[]){ "-", "4:0" }, 2, two, matched, &d), 1);
+	assert_int_equal(d.manifest, 1);
+	m_first_difference_clear(&d);
+	/* no groups: every manifest must match, as before */
+	assert_int_equal(alt_check(&a, (const char *[]){ "-", "7:1" }, 2, NULL, matched, &d), 1);
+	assert_int_equal(d.manifest, 1);
+	m_first_difference_clear(&d);
+	assert_int_equal(alt_check(&a, (const char *[]){ "-", "-" }, 2, NULL, matched, &d), 0);
+	assert_true(matched[0] && matched[1]);
+	alt_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -681,6 +827,7 @@ int main(void)
 		cmocka_unit_test(test_gcp_log_event_removed),
 		cmocka_unit_test(test_gcp_log_reordered),
 		cmocka_unit_test(test_gcp_log_type_rewritten),
+		cmocka_unit_test(test_alternatives),
 		cmocka_unit_test(test_ak_name_and_pem),
 		cmocka_unit_test(test_soft_rsassa),
 		cmocka_unit_test(test_soft_rsapss),

@@ -5,7 +5,7 @@
  * are used once and forgotten when expired; transactions are all or
  * nothing; the first secret stored stays; a second EK cannot take a
  * machine's name; the clock never goes backwards; enrolments are taken
- * once; base64 limits.
+ * once; base64 limits; a policy's named manifests.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -435,6 +435,93 @@ static void test_policy_payload_audit(void **state)
 	assert_int_equal(m_store_audit(s, "box", "attest", "fail", "nonce-reused", "x"), 0);
 }
 
+struct labels {
+	char all[512];
+	char text[64];	/* the last manifest's text */
+};
+
+static int label_cb(const struct m_policy_manifest *pm, void *arg)
+{
+	struct labels *l = arg;
+
+	snprintf(l->all + strlen(l->all), sizeof(l->all) - strlen(l->all), "%s%s", l->all[0] ? "," : "", pm->label);
+	snprintf(l->text, sizeof(l->text), "%s", pm->manifest);
+	return 0;
+}
+
+static const char *labels(struct m_store *s, const char *policy, bool with_text, struct labels *l)
+{
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(m_store_policy_manifests(s, policy, with_text, label_cb, l), 0);
+	return l->all;
+}
+
+static int match_cb(const char *machine, const char *matched, void *arg)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%s=%s;", machine, matched);
+	return 0;
+}
+
+/* named manifests: a policy add's is "default"; add, retire, their refusals; policy add resets them */
+static void test_manifests(void **state)
+{
+	struct m_store *s = *state;
+	struct m_policy p = { .name = "roll", .manifest = "{\"m\":0}", .pcrs = 0x10, .banks = 2 }, h;
+	struct labels l;
+	char name[16], matched[256] = "";
+	int64_t v;
+
+	assert_int_equal(m_store_policy_put(s, &p), 0);
+	assert_string_equal(labels(s, "roll", true, &l), "default");
+	assert_string_equal(l.text, "{\"m\":0}");
+	assert_string_equal(labels(s, "nosuch", false, &l), "");
+	assert_int_equal(m_store_policy_head(s, "roll", &h), 0);
+	v = h.version;
+	usleep(2000);
+	assert_int_equal(m_store_policy_manifest_add(s, "roll", "next", "{\"m\":1}"), 0);
+	assert_int_equal(m_store_policy_head(s, "roll", &h), 0);
+	assert_true(h.version != v);	/* the verifiers' caches see the change */
+	assert_string_equal(labels(s, "roll", true, &l), "default,next");
+	assert_string_equal(l.text, "{\"m\":1}");
+	assert_int_equal(m_store_policy_manifest_add(s, "roll", "next", "{}"), -EEXIST);
+	assert_int_equal(m_store_policy_manifest_add(s, "nosuch", "next", "{}"), -ENOENT);
+	assert_int_equal(m_store_policy_manifest_add(s, "roll", "a b", "{}"), -EINVAL);
+	assert_int_equal(m_store_policy_manifest_add(s, "roll", "", "{}"), -EINVAL);
+	for (int i = 2; i < (int)M_STORE_MANIFESTS_MAX; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		assert_int_equal(m_store_policy_manifest_add(s, "roll", name, "{}"), 0);
+	}
+	assert_int_equal(m_store_policy_manifest_add(s, "roll", "one-more", "{}"), -E2BIG);
+	assert_int_equal(m_store_policy_manifest_retire(s, "roll", "zz"), -ENOENT);
+	assert_int_equal(m_store_policy_manifest_retire(s, "nosuch", "next"), -ENOENT);
+	for (int i = 2; i < (int)M_STORE_MANIFESTS_MAX; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		assert_int_equal(m_store_policy_manifest_retire(s, "roll", name), 0);
+	}
+	assert_int_equal(m_store_policy_manifest_retire(s, "roll", "default"), 0);
+	assert_string_equal(labels(s, "roll", false, &l), "next");
+	assert_int_equal(m_store_policy_manifest_retire(s, "roll", "next"), -EBUSY);
+	assert_string_equal(labels(s, "roll", true, &l), "next");
+
+	/* policy add replaces them all; with a label, its manifest is named so */
+	assert_int_equal(m_store_policy_put(s, &p), 0);
+	assert_string_equal(labels(s, "roll", false, &l), "default");
+	assert_int_equal(m_store_policy_manifest_retire(s, "roll", "default"), -EBUSY);
+	p.label = "v1";
+	assert_int_equal(m_store_policy_put(s, &p), 0);
+	assert_string_equal(labels(s, "roll", true, &l), "v1");
+	assert_string_equal(l.text, "{\"m\":0}");
+
+	/* what machines matched: replaced on every attestation */
+	assert_int_equal(m_store_machine_matched(s, "m1", "roll:v1", 1), 0);
+	assert_int_equal(m_store_machine_matched(s, "m2", "roll:next", 1), 0);
+	assert_int_equal(m_store_machine_matched(s, "m1", "", 2), 0);
+	assert_int_equal(m_store_machine_matched_list(s, match_cb, matched), 0);
+	assert_string_equal(matched, "m1=;m2=roll:next;");
+}
+
 static void test_b64(void **state)
 {
 	uint8_t *d;
@@ -466,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_enrolment_once),
 		cmocka_unit_test(test_machine12),
 		cmocka_unit_test(test_policy_payload_audit),
+		cmocka_unit_test(test_manifests),
 		cmocka_unit_test(test_b64),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

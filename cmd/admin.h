@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MEASURED_CMD_ADMIN_H
+#define MEASURED_CMD_ADMIN_H
+
+/* `measured admin`'s rollout commands (cmd/admin_rollout.c), called from cmd/cmd_admin.c. */
+
+#include <stdbool.h>
+#include "store.h"
+
+/** admin_policy_manifest() - `policy manifest add|retire|list ...`; @argv[0] is "manifest". */
+int admin_policy_manifest(struct m_store *st, int argc, char **argv);
+/** admin_policy_list() - `policy list [--json]`, each policy with its manifests' labels. */
+int admin_policy_list(struct m_store *st, bool json);
+
+/* what each machine's last attestation matched, read before listing the machines */
+struct admin_matches;
+int admin_matches_load(struct m_store *st, struct admin_matches **ret);
+/** admin_matches_get() - "POLICY:LABEL,..." or "" (none recorded, or a failure). */
+const char *admin_matches_get(const struct admin_matches *m, const char *machine);
+void admin_matches_free(struct admin_matches *m);
+
+#endif
