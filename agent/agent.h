@@ -115,6 +115,9 @@ struct m_agent_config {
 	bool logs_by_default;		/* picked by the agent: send only those touching a quoted PCR */
 	const char *payload;		/* payload name to ask for, or NULL */
 	const char *output;		/* where to write it */
+	/* instead of @output: hand the released payload here (install mode, agent/install.h) */
+	int (*deliver)(void *arg, const char *name, json_object *payload, const uint8_t *data, size_t len);
+	void *deliver_arg;
 };
 
 enum m_agent_fault {
