@@ -141,6 +141,12 @@ static int target_open(const char *path, uint64_t need, int *ret_fd, uint64_t *r
 		return m_err(-errno, "target %s: %s", path, strerror(errno));
 	}
 	if (S_ISBLK(st.st_mode)) {
+		int ro = 0;
+
+		if (ioctl(fd, BLKROGET, &ro) == 0 && ro) {
+			close(fd);
+			return m_err(-EROFS, "target %s: a read-only device", path);
+		}
 		if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
 			r = m_err(-errno, "target %s: size: %s", path, strerror(errno));
 			close(fd);
