@@ -248,7 +248,7 @@ wait "$pc" || true
 echo "# cut boot: $(( $(date +%s) - start )) s"
 cut=$T/cut/c.log.txt
 grep -q "^install: bootable" "$cut" && die "cut: the install finished before the cut"
-head -c 1048576 "$T/cut/target.img" | cmp -s - /dev/zero ||
+cmp -s -n 1048576 "$T/cut/target.img" /dev/zero ||
 	{ grep "^install:" "$cut"; cat "$T/cut/c.log.qemu"; od -A d -t x1 -N 64 "$T/cut/target.img"; die "cut: the first MiB is not zero"; }
 cmp -s -i 1048576:1048576 -n 65536 "$T/package.img" "$T/cut/target.img" ||
 	die "cut: nothing after the first MiB was written (the cut did not land mid-write)"
