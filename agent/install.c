@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <linux/fs.h>
 #include <openssl/evp.h>
+#include "initcore.h"
 #include "install.h"
 #include "measured/digest.h"
 #include "measured/error.h"
@@ -91,34 +92,43 @@ int m_install_meta_parse(json_object *payload, struct m_install_meta *ret)
 	return 0;
 }
 
-int m_install_target_from_cmdline(const char *cmdline, char *ret, size_t len)
+struct cmdline_ctx {
+	char *ret;
+	size_t len;
+	int r;
+};
+
+static int cmdline_word(char *w, void *arg)
 {
 	static const char key[] = "measured.install.target=";
-	const char *p = cmdline, *val = NULL;
-	size_t vlen = 0;
+	struct cmdline_ctx *c = arg;
+	const char *v = w + sizeof(key) - 1;
 
-	/* words separated by blanks; a word is the parameter only from its start */
-	while (*p) {
-		size_t n;
-
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
-		n = strcspn(p, " \t\n");
-		if (n > sizeof(key) - 1 && !strncmp(p, key, sizeof(key) - 1)) {
-			val = p + sizeof(key) - 1;
-			vlen = n - (sizeof(key) - 1);
-		}
-		p += n;
+	if (strncmp(w, key, sizeof(key) - 1) != 0 || !*v)
+		return 0;
+	/* the last one wins, as with the kernel's own parameters */
+	if (strlen(v) >= c->len || strlen(v) >= M_INSTALL_TARGET_MAX)
+		c->r = m_err(-ENAMETOOLONG, "measured.install.target: over %u bytes", M_INSTALL_TARGET_MAX - 1);
+	else if (v[0] != '/')
+		c->r = m_err(-EINVAL, "measured.install.target: '%s' is not an absolute path", v);
+	else {
+		memcpy(c->ret, v, strlen(v) + 1);
+		c->r = 0;
 	}
-	if (!val)
-		return -ENOENT;
-	if (vlen >= len || vlen >= M_INSTALL_TARGET_MAX)
-		return m_err(-ENAMETOOLONG, "measured.install.target: over %u bytes", M_INSTALL_TARGET_MAX - 1);
-	if (val[0] != '/')
-		return m_err(-EINVAL, "measured.install.target: '%.*s' is not an absolute path", (int)vlen, val);
-	memcpy(ret, val, vlen);
-	ret[vlen] = 0;
 	return 0;
+}
+
+int m_install_target_from_cmdline(const char *cmdline, char *ret, size_t len)
+{
+	char buf[M_INSTALL_TARGET_MAX];
+	struct cmdline_ctx c = { buf, len < sizeof(buf) ? len : sizeof(buf), -ENOENT };
+	int r = mi_cmdline_words(cmdline, cmdline_word, &c);
+
+	if (r < 0)
+		return r;
+	if (c.r == 0)
+		memcpy(ret, buf, strlen(buf) + 1);
+	return c.r;
 }
 
 /* ---- the target ---- */

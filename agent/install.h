@@ -39,10 +39,11 @@ int m_install_meta_parse(json_object *payload, struct m_install_meta *ret);
 
 /**
  * m_install_target_from_cmdline() - the value of the kernel parameter
- * measured.install.target= in @cmdline (the last one wins, as the kernel's
- * own parameters do); -ENOENT without one, -ENAMETOOLONG over
- * M_INSTALL_TARGET_MAX - 1 bytes, -EINVAL for a value that is not an
- * absolute path.
+ * measured.install.target= in @cmdline, split into words as the kernel and
+ * measured-init do (mi_cmdline_words(): quotes, "--"); the last one wins,
+ * as with the kernel's own parameters, and decides the outcome: -ENOENT
+ * without one, -ENAMETOOLONG over M_INSTALL_TARGET_MAX - 1 bytes, -EINVAL
+ * for a value that is not an absolute path.
  */
 int m_install_target_from_cmdline(const char *cmdline, char *ret, size_t len);
 

@@ -320,6 +320,12 @@ static void test_cmdline(void **state)
 			 -ENOENT);
 	assert_int_equal(m_install_target_from_cmdline("measured.install.target=", t, sizeof(t)), -ENOENT);
 	assert_int_equal(m_install_target_from_cmdline("measured.install.target=vdb", t, sizeof(t)), -EINVAL);
+	assert_int_equal(m_install_target_from_cmdline("measured.install.target=\"/dev/disk/by-id/a b\" quiet", t,
+						       sizeof(t)), 0);
+	assert_string_equal(t, "/dev/disk/by-id/a b");
+	/* after "--": init's arguments, not the kernel's */
+	assert_int_equal(m_install_target_from_cmdline("quiet -- measured.install.target=/dev/vdb", t, sizeof(t)),
+			 -ENOENT);
 	memset(lng, 'a', sizeof(lng));
 	memcpy(lng, "measured.install.target=/", 25);
 	lng[sizeof(lng) - 1] = 0;
