@@ -5,7 +5,7 @@
 # `measured admin payload add --kind disk-image [--target]`, the target
 # from --target or the verifier, the steps in order, the disk equal to the
 # package (cmp) and its digest sha256sum's; a refusal, a payload without
-# metadata, a target too small, missing, a directory, mounted, or with a
+# metadata or whose digest is not its own, a target too small, missing, a directory, mounted, or with a
 # mounted partition write nothing; usage errors.
 . "$MEASURED_SRCDIR/tests/lib/common.sh"
 . "$MEASURED_SRCDIR/tests/lib/serve.sh"
@@ -39,6 +39,18 @@ DB=sqlite:$T/v.db
 "$M" admin --db "$DB" payload add pkg --file "$T/pkg.img" --policy good --kind disk-image --target "$T/vdisk" ||
 	die "payload add --kind"
 "$M" admin --db "$DB" payload add plain --file "$T/pkg.img" --policy good || die "payload add"
+"$M" admin --db "$DB" payload add wrong --file "$T/pkg.img" --policy good --kind disk-image || die "payload add"
+# the stored metadata as sqlite3 reads it: the digest is sha256sum's; then
+# "wrong" gets a digest that is not its package's
+python3 - "$T/v.db" "$PKG_SHA" "$T/vdisk" <<'PY' || die "the stored metadata"
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = {r[0]: r[1:] for r in db.execute("SELECT name, kind, target, digest FROM payload_install")}
+want = "sha256:" + sys.argv[2]
+assert rows == {"pkg": ("disk-image", sys.argv[3], want), "wrong": ("disk-image", "", want)}, rows
+db.execute("UPDATE payload_install SET digest = ? WHERE name = 'wrong'", ("sha256:" + "0" * 64,))
+db.commit()
+PY
 expect_exit 2 "$M" admin --db "$DB" payload add x --file "$T/pkg.img" --policy good --kind root-archive
 expect_exit 2 "$M" admin --db "$DB" payload add x --file "$T/pkg.img" --policy good --target /dev/vdb
 expect_exit 2 "$M" admin --db "$DB" payload add x --file "$T/pkg.img" --policy good --kind disk-image --target vdb
@@ -84,6 +96,14 @@ PY
 grep -q "^install:" "$T/out" && die "JSON: progress lines in the JSON output"
 cmp -n "$PKG_SIZE" "$T/pkg.img" "$T/vdisk" || die "the verifier's target differs from the package"
 ok "installed on the verifier's target (--json)"
+
+# a digest that is not the package's: nothing written
+expect_exit 3 inst --payload wrong --install --target "$T/disk"
+grep -q "package digest mismatch: sha256 $PKG_SHA, the verifier says 0\{64\}; nothing written" "$T/err" ||
+	die "wrong digest: $(cat "$T/err")"
+grep -q "^install:" "$T/out" && die "wrong digest: the installer wrote"
+cmp -n "$PKG_SIZE" "$T/pkg.img" "$T/disk" || die "wrong digest: the disk changed"
+ok "a package whose digest at the verifier is not its own is not written"
 
 # 5. target errors: before anything is sent (missing, a directory), after the release (too small)
 expect_exit 3 inst --payload pkg --install --target "$T/none"
