@@ -66,7 +66,9 @@ INIT
 # initramfs, the root image on /dev/vda) with TARGET_DRIVE (a file, and
 # -drive options after a comma) as /dev/vdb; DIR its scratch directory
 # (swtpm, OVMF variables).  Returns when QEMU exits (-no-reboot: the
-# installer's reboot ends it).
+# installer's reboot ends it).  A live ISO in its place brings its own
+# manifest (built beside it): the policy then comes from there, not from
+# the `measured predict` below.
 boot_medium() {
 	(
 	T=$1 PIDS="" log=$2 root=$3 target=$4
