@@ -505,7 +505,8 @@ static int release(struct run *x, json_object *answer)
 		goto out;
 	r = m_payload_decrypt(key.buffer, key.size, iv, ivl, ct, ctl, tag, tagl, &pt, &ptl);
 	if (r >= 0)
-		r = m_payload_write(x->cfg->output, pt, ptl);
+		r = x->cfg->deliver ? x->cfg->deliver(x->cfg->deliver_arg, name, p, pt, ptl) :
+				      m_payload_write(x->cfg->output, pt, ptl);
 	if (r < 0) {
 		r = io_fault(x, r);
 		goto out;
@@ -571,7 +572,7 @@ int m_agent_run(struct m_tpm *tpm, struct m_http *http, const struct m_agent_con
 	if (!cfg->server || strlen(cfg->server) >= sizeof(((struct m_agent_state *)0)->server))
 		return io_fault(&x, m_err(-EINVAL, "server URL empty or over %zu bytes",
 					  sizeof(((struct m_agent_state *)0)->server) - 1));
-	if (cfg->payload && !cfg->output)
+	if (cfg->payload && !cfg->output && !cfg->deliver)
 		return io_fault(&x, m_err(-EINVAL, "a payload needs an output file"));
 	r = keys_load(&x);
 	if (r >= 0 && !enrolled(&x))

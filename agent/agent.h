@@ -132,6 +132,9 @@ struct m_agent_config {
 	const char *server;		/* for the state file */
 	const char *machine;		/* at most 255 bytes */
 	const char *state_dir;
+	/* instead of writing @output: hand the released payload here (install mode, agent/install.h) */
+	int (*deliver)(void *arg, const char *name, json_object *payload, const uint8_t *data, size_t len);
+	void *deliver_arg;
 	enum m_key_alg alg;		/* EK and AK algorithm */
 	uint32_t pcrs;			/* 0: the PCRs the server names */
 	unsigned banks;			/* 0: the server's banks, else every allocated bank */

@@ -40,8 +40,10 @@ static void help(void)
 	      "  policy manifest retire POLICY LABEL   (never the last one)\n"
 	      "  policy manifest list POLICY [--json]\n"
 	      "  policy list [--json]  with each policy's manifest labels\n"
-	      "  payload add NAME --file FILE --policy NAME\n"
-	      "                     released (encrypted to the TPM) on a pass of NAME\n"
+	      "  payload add NAME --file FILE --policy NAME [--kind disk-image [--target DEV]]\n"
+	      "                     released (encrypted to the TPM) on a pass of NAME;\n"
+	      "                     --kind marks an install package (its SHA-256 is sent\n"
+	      "                     along), --target the disk it goes to by default\n"
 	      "  machine approve NAME [--policy LIST]   allow attestation under LIST\n"
 	      "  machine revoke NAME\n"
 	      "  machine list [--json]                  with each one's last result and\n"
@@ -206,22 +208,33 @@ out:
 static int payload_add(struct m_store *st, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "file", required_argument, NULL, 'f' }, { "policy", required_argument, NULL, 'p' }, { 0 } };
-	const char *file = NULL, *policy = NULL;
-	uint8_t *d;
+		{ "file", required_argument, NULL, 'f' }, { "policy", required_argument, NULL, 'p' },
+		{ "kind", required_argument, NULL, 'k' }, { "target", required_argument, NULL, 't' }, { 0 } };
+	const char *file = NULL, *policy = NULL, *kind = NULL, *target = NULL;
+	struct m_payload_meta meta = { 0 };
+	uint8_t *d, md[32];
 	size_t n;
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:p:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:p:k:t:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': file = optarg; break;
 		case 'p': policy = optarg; break;
+		case 'k': kind = optarg; break;
+		case 't': target = optarg; break;
 		default: return usage_error("admin", "payload add: unknown option");
 		}
 	}
 	if (optind + 1 != argc || !file || !policy || strchr(policy, ','))
-		return usage_error("admin", "payload add NAME --file FILE --policy NAME");
+		return usage_error("admin", "payload add NAME --file FILE --policy NAME [--kind disk-image [--target DEV]]");
+	if (kind && strcmp(kind, "disk-image") != 0)
+		return usage_error("admin", "payload add: --kind '%s' (disk-image is the one kind installed)", kind);
+	if (target && !kind)
+		return usage_error("admin", "payload add: --target needs --kind");
+	if (target && (target[0] != '/' || strlen(target) >= sizeof(meta.target) || strpbrk(target, " \t\n")))
+		return usage_error("admin", "payload add: --target: an absolute device path of at most %zu bytes, no blanks",
+				   sizeof(meta.target) - 1);
 	if ((r = check_name("payload", argv[optind])) != 0)
 		return r;
 	if ((r = check_policies(st, policy)) != 0)
@@ -229,7 +242,26 @@ static int payload_add(struct m_store *st, int argc, char **argv)
 	r = m_read_file(file, M_STORE_PAYLOAD_MAX, &d, &n);
 	if (r < 0)
 		return fail(EXIT_INPUT, r, "%s", file);
-	r = m_store_payload_put(st, argv[optind], policy, d, n);
+	if (kind) {
+		/* the digest the agent checks what it wrote against */
+		snprintf(meta.kind, sizeof(meta.kind), "%s", kind);
+		snprintf(meta.target, sizeof(meta.target), "%s", target ? target : "");
+		r = m_digest_one(M_SHA256, d, n, md);
+		memcpy(meta.digest, "sha256:", 7);
+		m_hex(md, sizeof(md), meta.digest + 7);
+	}
+	/* the payload and its metadata change together: an agent never gets one without the other */
+	if (r >= 0)
+		r = m_store_begin(st);
+	if (r >= 0) {
+		r = m_store_payload_put(st, argv[optind], policy, d, n);
+		if (r >= 0)
+			r = m_store_payload_meta_put(st, argv[optind], kind ? &meta : NULL);
+		if (r >= 0)
+			r = m_store_commit(st);
+		else
+			m_store_rollback(st);
+	}
 	explicit_bzero(d, n);
 	free(d);
 	if (r < 0)

@@ -5,16 +5,20 @@
  *                 [--eventlog FILE]... [--payload NAME -o FILE]
  *                 [--ak-alg rsa|ecc] [--state DIR] [--json]
  *                 [--owner-secret HEX] [--srk-secret HEX] [--aik-secret HEX]
+ *                 [--payload NAME --install [--target DEV] [--reboot]]
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "common.h"
 #include "tpm_opts.h"
 #include "agent.h"
+#include "install.h"
+#include "measured/file.h"
 #include "measured/error.h"
 #include "measured/text.h"
 
@@ -35,7 +39,8 @@ static void help(void)
 	      "                       [--client-cert FILE --client-key FILE] [--pcrs LIST]\n"
 	      "                       [--bank LIST] [--eventlog FILE]... [--payload NAME -o FILE]\n"
 	      "                       [--ak-alg rsa|ecc] [--state DIR] [--json]\n"
-	      "                       [--owner-secret HEX] [--srk-secret HEX] [--aik-secret HEX]\n\n"
+	      "                       [--owner-secret HEX] [--srk-secret HEX] [--aik-secret HEX]\n"
+	      "                       [--payload NAME --install [--target DEV] [--reboot]]\n\n"
 	      "Prove this machine's boot state to the verifier at URL (docs/api.md): enrol\n"
 	      "the TPM on first use (EK, AK, credential activation), quote the PCRs the\n"
 	      "server names with its nonce, send the quote with the event logs, and on a\n"
@@ -61,6 +66,12 @@ static void help(void)
 	      "                         \"none\" sends none\n"
 	      "      --payload NAME     ask for this payload\n"
 	      "  -o, --output FILE      write it here (created, mode 0600; never overwritten)\n"
+	      "      --install          install it instead: a disk image written to the target\n"
+	      "                         disk, read back against the verifier's digest, made\n"
+	      "                         bootable last (docs/agent.md, \"Install mode\")\n"
+	      "      --target DEV       the disk (default: measured.install.target= on the\n"
+	      "                         kernel command line, else the verifier's metadata)\n"
+	      "      --reboot           reboot once installed\n"
 	      "      --ak-alg ALG       TPM 2.0: EK and AK algorithm: rsa (default) or ecc (P-256)\n"
 	      "      --owner-secret HEX TPM 1.2: the TPM owner's 20-byte secret (default 20 zero bytes)\n"
 	      TPM12_SECRETS_HELP
@@ -101,7 +112,8 @@ static void print_difference(json_object *d)
 		printf("  found:    %s\n", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-static void report(const struct m_agent_config *cfg, const struct m_agent_result *res, bool json)
+static void report(const struct m_agent_config *cfg, const struct m_agent_result *res,
+		   const struct m_install_job *job, bool json)
 {
 	json_object *a = res->answer, *d = NULL;
 	const char *reason = m_json_str(a, "reason"), *msg = m_json_str(a, "message");
@@ -119,6 +131,18 @@ static void report(const struct m_agent_config *cfg, const struct m_agent_result
 			json_object_object_add(o, "reason", json_object_new_string(reason ? reason : ""));
 			json_object_object_add(o, "message", json_object_new_string(msg ? msg : ""));
 			json_object_object_add(o, "first_difference", d ? json_object_get(d) : NULL);
+		} else if (job) {
+			char h[65];
+
+			m_hex(job->meta.sha256, sizeof(job->meta.sha256), h);
+			p = json_object_new_object();
+			json_object_object_add(p, "payload", json_object_new_string(cfg->payload));
+			json_object_object_add(p, "kind", json_object_new_string(job->meta.kind));
+			json_object_object_add(p, "target", json_object_new_string(job->target_used));
+			json_object_object_add(p, "target_from", json_object_new_string(job->target_from));
+			json_object_object_add(p, "size", json_object_new_int64((int64_t)job->len));
+			json_object_object_add(p, "sha256", json_object_new_string(h));
+			json_object_object_add(o, "install", p);
 		} else if (cfg->payload) {
 			p = json_object_new_object();
 			json_object_object_add(p, "name", json_object_new_string(cfg->payload));
@@ -134,8 +158,14 @@ static void report(const struct m_agent_config *cfg, const struct m_agent_result
 		printf("enrolled %s\n", cfg->machine);
 	if (res->pass) {
 		printf("pass %s\n", cfg->machine);
-		if (cfg->payload)
+		if (job) {
+			char h[65];
+
+			m_hex(job->meta.sha256, sizeof(job->meta.sha256), h);
+			printf("installed %s %zu %s sha256 %s\n", cfg->payload, job->len, job->target_used, h);
+		} else if (cfg->payload) {
 			printf("payload %s %zu %s\n", cfg->payload, res->payload_len, cfg->output);
+		}
 		return;
 	}
 	printf("fail %s ", cfg->machine);
@@ -150,8 +180,8 @@ static void report(const struct m_agent_config *cfg, const struct m_agent_result
 struct aopts {
 	struct m_agent_config cfg;
 	struct m_http_opts ho;
-	const char *tcti, *logs[M_EVIDENCE_MAX_LOGS];
-	bool json, no_logs, system_ca;
+	const char *tcti, *logs[M_EVIDENCE_MAX_LOGS], *target;
+	bool json, no_logs, system_ca, install, reboot;
 	uint8_t owner[20], srk[20], aik[20];	/* TPM 1.2 secrets */
 };
 
@@ -159,7 +189,7 @@ struct aopts {
 static int attest_options(int argc, char **argv, struct aopts *o)
 {
 	enum { OPT_CA = 256, OPT_CCERT, OPT_CKEY, OPT_PAYLOAD, OPT_AKALG, OPT_STATE, OPT_JSON, OPT_TIMEOUT,
-	       OPT_SYSCA, OPT_OWNER12, OPT_SRK12, OPT_AIK12 };
+	       OPT_SYSCA, OPT_OWNER12, OPT_SRK12, OPT_AIK12, OPT_INSTALL, OPT_TARGET, OPT_REBOOT };
 	static const struct option opts[] = {
 		{ "tcti", required_argument, NULL, 'T' },
 		{ "server", required_argument, NULL, 's' },
@@ -180,6 +210,9 @@ static int attest_options(int argc, char **argv, struct aopts *o)
 		{ "owner-secret", required_argument, NULL, OPT_OWNER12 },
 		{ "srk-secret", required_argument, NULL, OPT_SRK12 },
 		{ "aik-secret", required_argument, NULL, OPT_AIK12 },
+		{ "install", no_argument, NULL, OPT_INSTALL },
+		{ "target", required_argument, NULL, OPT_TARGET },
+		{ "reboot", no_argument, NULL, OPT_REBOOT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -203,6 +236,9 @@ static int attest_options(int argc, char **argv, struct aopts *o)
 		case OPT_PAYLOAD: cfg->payload = optarg; break;
 		case OPT_STATE: cfg->state_dir = optarg; break;
 		case OPT_JSON: o->json = true; break;
+		case OPT_INSTALL: o->install = true; break;
+		case OPT_TARGET: o->target = optarg; break;
+		case OPT_REBOOT: o->reboot = true; break;
 		case 'p':
 			if (m_pcr_list_parse(optarg, &cfg->pcrs) < 0 || !cfg->pcrs)
 				return usage_error("attest", "--pcrs: '%s' is not a PCR list", optarg);
@@ -262,12 +298,62 @@ static int attest_options(int argc, char **argv, struct aopts *o)
 				   " the system's CA store instead");
 	if (o->ho.ca_cert && o->system_ca)
 		return usage_error("attest", "--ca-cert or --system-ca, not both");
-	if (!cfg->payload != !cfg->output)
+	if (o->install && (!cfg->payload || cfg->output))
+		return usage_error("attest", "--install needs --payload, and no --output");
+	if ((o->target || o->reboot) && !o->install)
+		return usage_error("attest", "--target and --reboot go with --install");
+	if (o->target && (o->target[0] != '/' || strlen(o->target) >= M_INSTALL_TARGET_MAX))
+		return usage_error("attest", "--target: an absolute path of at most %u bytes", M_INSTALL_TARGET_MAX - 1);
+	if (!o->install && !cfg->payload != !cfg->output)
 		return usage_error("attest", "--payload and --output go together");
 	if (!!o->ho.client_cert != !!o->ho.client_key)
 		return usage_error("attest", "--client-cert and --client-key go together");
 	if (o->no_logs && cfg->nlogs)
 		return usage_error("attest", "--eventlog none with other event logs");
+	return -1;
+}
+
+/* the installer's steps on the console, as they happen (a cut shows where it came) */
+static int install_progress(void *arg, enum m_install_stage s, uint64_t off)
+{
+	const struct m_install_job *j = arg;
+
+	if (s == M_INSTALL_WRITING && off != M_INSTALL_HEAD)
+		return 0;
+	printf("install: %s %s\n", m_install_stage_name(s), j->target_used);
+	fflush(stdout);
+	return 0;
+}
+
+/* install mode: the local target (--target, else the kernel's), checked before anything is asked */
+static int install_prepare(struct aopts *o, struct m_install_job *job, char *buf, size_t len)
+{
+	uint8_t *cmdline = NULL;
+	size_t n;
+	int r;
+
+	job->target = o->target;
+	job->target_from = "--target";
+	if (!job->target) {
+		r = m_read_file("/proc/cmdline", M_INSTALL_CMDLINE_MAX, &cmdline, &n);
+		if (r == 0)
+			r = m_install_target_from_cmdline((const char *)cmdline, buf, len);
+		free(cmdline);
+		if (r < 0 && r != -ENOENT)
+			return fail(EXIT_INPUT, r, "kernel command line");
+		if (r == 0) {
+			job->target = buf;
+			job->target_from = "measured.install.target";
+		}
+	}
+	if (job->target && (r = m_install_target_check(job->target, 0, NULL)) < 0)
+		return fail(EXIT_INPUT, r, NULL);
+	if (!o->json) {
+		job->hooks.stage = install_progress;
+		job->hooks.arg = job;
+	}
+	o->cfg.deliver = m_install_deliver;
+	o->cfg.deliver_arg = job;
 	return -1;
 }
 
@@ -278,12 +364,16 @@ int cmd_attest(int argc, char **argv)
 	struct m_agent_result res = { 0 };
 	struct m_http *http = NULL;
 	struct m_tpm *tpm = NULL;
+	struct m_install_job job = { 0 };
+	char target[M_INSTALL_TARGET_MAX];
 	struct stat st;
 	int r, rc;
 
 	progname_sub = "attest";
 	rc = attest_options(argc, argv, &o);
 	if (rc >= 0)
+		return rc;
+	if (o.install && (rc = install_prepare(&o, &job, target, sizeof(target))) >= 0)
 		return rc;
 	/* inputs: the default logs that exist; the output must not */
 	if (!o.no_logs && !cfg->nlogs) {
@@ -310,8 +400,14 @@ int cmd_attest(int argc, char **argv)
 		goto out;
 	}
 	/* output */
-	report(cfg, &res, o.json);
+	report(cfg, &res, o.install ? &job : NULL, o.json);
 	rc = res.pass ? EXIT_OK : EXIT_MISMATCH;
+	if (res.pass && o.reboot) {
+		fflush(stdout);
+		sync();
+		reboot(RB_AUTOBOOT);
+		rc = fail(EXIT_INPUT, m_err(-errno, "reboot: %s", strerror(errno)), NULL);
+	}
 out:
 	json_object_put(res.answer);
 	m_tpm_close(tpm);

@@ -377,6 +377,7 @@ struct att {
 	bool nonce_valid;	/* from here on, every outcome ends in settle() */
 	bool verified;		/* the quote verified: the machine's row may change */
 	bool t12;		/* the machine's TPM is a 1.2: the AIK is @ak_key alone */
+	struct m_payload_meta pmeta;	/* the payload's install metadata, when pmeta.kind[0] */
 };
 
 /* the request's fields: machine, evidence object, optional payload name */
@@ -414,6 +415,12 @@ static int att_machine(struct att *a)
 		srv_fail(a->rep, 403, "unknown-policy", "payload '%s' does not exist", a->pname);
 		return -1;
 	} else if (r < 0) {
+		slog_error("payload", r);
+		srv_fail(a->rep, 503, "internal-error", "the database is unavailable");
+		return -1;
+	}
+	r = m_store_payload_meta_get(a->st, a->pname, &a->pmeta);
+	if (r < 0 && r != -ENOENT) {
 		slog_error("payload", r);
 		srv_fail(a->rep, 503, "internal-error", "the database is unavailable");
 		return -1;
@@ -565,6 +572,15 @@ static int att_payload(struct att *a)
 		if (r < 0) {
 			srv_fail(a->rep, 500, "internal-error", "payload: %s", m_errmsg(r));
 			return -1;
+		}
+		if (a->pmeta.kind[0]) {
+			/* docs/api.md: what the agent installs it as, where, and the digest it checks */
+			o = json_object_new_object();
+			json_object_object_add(o, "kind", json_object_new_string(a->pmeta.kind));
+			json_object_object_add(o, "target", a->pmeta.target[0] ?
+					       json_object_new_string(a->pmeta.target) : NULL);
+			json_object_object_add(o, "digest", json_object_new_string(a->pmeta.digest));
+			json_object_object_add(payload, "install", o);
 		}
 	}
 	o = json_object_new_object();

@@ -73,6 +73,15 @@ struct mi_params {
 #define MI_DEFAULT_TIMEOUT 10u
 
 /**
+ * mi_cmdline_words() - split a kernel command line as the kernel does:
+ * words between blanks, double quotes group and are dropped, "--" ends
+ * the kernel's parameters.  @cb gets each word (NUL-terminated, its own
+ * copy); a non-zero return stops the walk and is returned.  -E2BIG for a
+ * line of MI_CMDLINE_MAX bytes or more.
+ */
+int mi_cmdline_words(const char *cmdline, int (*cb)(char *word, void *arg), void *arg);
+
+/**
  * mi_params_parse() - fill @ret from a kernel command line.  Every
  * measured.* value is checked; the first bad one is an error naming it
  * (the init then fails closed).  The fail action is filled in even on

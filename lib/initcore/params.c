@@ -238,54 +238,83 @@ static int parse_fail(const char *v, enum mi_fail *ret)
 	return 0;
 }
 
-int mi_params_parse(const char *cmdline, struct mi_params *ret)
+int mi_cmdline_words(const char *cmdline, int (*cb)(char *word, void *arg), void *arg)
 {
-	struct mi_params p = { .pcr = 0, .timeout = MI_DEFAULT_TIMEOUT, .overlay = true, .fail = MI_FAIL_HALT };
-	char buf[MI_CMDLINE_MAX], word[MI_CMDLINE_MAX];
-	bool have_rootimg = false, pcr_set = false, fail_bad = false;
-	int err = 0, fail_err = 0;
+	char word[MI_CMDLINE_MAX];
 	size_t n = strlen(cmdline);
 
-	if (n >= sizeof(buf)) {
-		ret->fail = MI_FAIL_HALT;
+	if (n >= sizeof(word))
 		return m_err(-E2BIG, "kernel command line longer than %u bytes", MI_CMDLINE_MAX - 1);
-	}
-	memcpy(buf, cmdline, n + 1);
-	strcpy(p.init, "/sbin/init");
-
 	for (size_t i = 0; i < n;) {
 		size_t k = 0;
 		bool quoted = false;
+		int r;
 
-		while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n'))
+		while (i < n && (cmdline[i] == ' ' || cmdline[i] == '\t' || cmdline[i] == '\n'))
 			i++;
 		if (i >= n)
 			break;
-		while (i < n && (quoted || (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n'))) {
-			if (buf[i] == '"')
+		while (i < n && (quoted || (cmdline[i] != ' ' && cmdline[i] != '\t' && cmdline[i] != '\n'))) {
+			if (cmdline[i] == '"')
 				quoted = !quoted;
 			else
-				word[k++] = buf[i];
+				word[k++] = cmdline[i];
 			i++;
 		}
 		word[k] = '\0';
 		/* "--" ends the kernel's parameters; the rest is init's argv. */
 		if (strcmp(word, "--") == 0)
 			break;
-		if (strncmp(word, "measured.fail=", 14) == 0) {
-			int e = parse_fail(word + 14, &p.fail);
-
-			if (e < 0 && !fail_bad) {
-				fail_bad = true;
-				fail_err = e;
-			}
-			continue;
-		}
-		if (strncmp(word, "measured.pcr=", 13) == 0 || strncmp(word, "rootimgpcr=", 11) == 0)
-			pcr_set = true;
-		if (err == 0)
-			err = parse_one(word, &p, &have_rootimg);
+		if ((r = cb(word, arg)) != 0)
+			return r;
 	}
+	return 0;
+}
+
+struct parse_ctx {
+	struct mi_params *p;
+	bool have_rootimg, pcr_set, fail_bad;
+	int err, fail_err;
+};
+
+static int parse_word(char *word, void *arg)
+{
+	struct parse_ctx *c = arg;
+
+	if (strncmp(word, "measured.fail=", 14) == 0) {
+		int e = parse_fail(word + 14, &c->p->fail);
+
+		if (e < 0 && !c->fail_bad) {
+			c->fail_bad = true;
+			c->fail_err = e;
+		}
+		return 0;
+	}
+	if (strncmp(word, "measured.pcr=", 13) == 0 || strncmp(word, "rootimgpcr=", 11) == 0)
+		c->pcr_set = true;
+	if (c->err == 0)
+		c->err = parse_one(word, c->p, &c->have_rootimg);
+	return 0;
+}
+
+int mi_params_parse(const char *cmdline, struct mi_params *ret)
+{
+	struct mi_params p = { .pcr = 0, .timeout = MI_DEFAULT_TIMEOUT, .overlay = true, .fail = MI_FAIL_HALT };
+	struct parse_ctx c = { .p = &p };
+	bool have_rootimg, pcr_set, fail_bad;
+	int err, fail_err;
+
+	strcpy(p.init, "/sbin/init");
+	err = mi_cmdline_words(cmdline, parse_word, &c);
+	if (err < 0) {
+		ret->fail = MI_FAIL_HALT;
+		return err;
+	}
+	have_rootimg = c.have_rootimg;
+	pcr_set = c.pcr_set;
+	fail_bad = c.fail_bad;
+	err = c.err;
+	fail_err = c.fail_err;
 	if (fail_bad) {
 		/* A bad fail action must not weaken the default: halt. */
 		p.fail = MI_FAIL_HALT;

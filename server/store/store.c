@@ -33,6 +33,8 @@ static const char *const schema[] = {
 	" version BIGINT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS payloads ("
 	" name TEXT PRIMARY KEY, policy TEXT NOT NULL, data TEXT NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS payload_install ("
+	" name TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, digest TEXT NOT NULL)",
 	NULL,	/* the audit table: its key is spelt differently (below) */
 	"CREATE INDEX IF NOT EXISTS audit_machine ON audit (machine, id)",
 };

@@ -212,6 +212,21 @@ int m_store_payload_put(struct m_store *s, const char *name, const char *policy,
 int m_store_payload_get(struct m_store *s, const char *name, char *ret_policy, size_t policy_len,
 			uint8_t **ret_data, size_t *ret_len);
 
+/*
+ * A payload's install metadata (server/store/payload_meta.c, docs/api.md):
+ * what the agent installs it as, on which disk by default, and its digest.
+ */
+#define M_STORE_TARGET_MAX 256u		/* a target path, with its NUL */
+struct m_payload_meta {
+	char kind[16];				/* "disk-image" */
+	char target[M_STORE_TARGET_MAX];	/* "": the machine names its disk */
+	char digest[8 + 64];			/* "sha256:" and 64 lowercase hex */
+};
+/** m_store_payload_meta_put() - set, or with @m NULL remove, the metadata of payload @name. */
+int m_store_payload_meta_put(struct m_store *s, const char *name, const struct m_payload_meta *m);
+/** m_store_payload_meta_get() - -ENOENT when the payload has none. */
+int m_store_payload_meta_get(struct m_store *s, const char *name, struct m_payload_meta *ret);
+
 /* audit log: every text field is stored escaped (m_text_escape()) */
 int m_store_audit(struct m_store *s, const char *machine, const char *event, const char *result,
 		  const char *reason, const char *detail);
