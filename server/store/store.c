@@ -361,14 +361,22 @@ int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock
 
 	if (clock > INT64_MAX)
 		return m_err(-ERANGE, "clock %" PRIu64 " out of range", clock);
-	/* only if (reset_count, restart_count, clock) is not older than ($3, $4, $2) */
+	/*
+	 * Only while approved (the row's lock orders this against a revocation:
+	 * none commits a result after it), and only if (reset_count,
+	 * restart_count, clock) is not older than ($3, $4, $2).
+	 */
 	r = q(s, "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4, last_result = $5,"
-		 " last_reason = $6, last_at = $7 WHERE name = $1 AND (clock IS NULL OR reset_count < $3"
+		 " last_reason = $6, last_at = $7 WHERE name = $1 AND state = 1 AND (clock IS NULL OR reset_count < $3"
 		 " OR (reset_count = $3 AND (restart_count < $4 OR (restart_count = $4 AND clock <= $2))))",
 	      p, 7, NULL, NULL, &n);
+	if (r < 0 || n)
+		return r;
+	/* which condition failed: rare, so asked only now */
+	r = q(s, "SELECT state FROM machines WHERE name = $1 AND state = 1", p, 1, NULL, NULL, &n);
 	if (r < 0)
 		return r;
-	return n ? 0 : -ERANGE;
+	return n ? -ERANGE : m_err(-EPERM, "machine '%s' is no longer approved", name);
 }
 
 struct list_ctx {

@@ -7,6 +7,13 @@
  * enrolment races are settled by the statements themselves (INSERT ... ON
  * CONFLICT, DELETE ... RETURNING), so any number of verifier processes may
  * share the database.
+ *
+ * A lost connection (the server restarted, a failover moved the primary) is
+ * established again before the next statement, through the conninfo's host
+ * list (target_session_attrs=read-write finds the new primary).  Only a
+ * SELECT that finds the connection lost is run again at once on the new
+ * one: a write whose answer was lost may have been committed, so it is
+ * reported (-EIO: the request is answered 503, retryable), never repeated.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -81,7 +88,7 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 	const char *row[32];
 	PGresult *res;
 	ExecStatusType st;
-	bool alone;
+	bool alone, reads = !strncmp(sql, "SELECT ", 7);
 	int r = 0, nrow, ncol;
 
 	if (np > PG_MAX_PARAMS)
@@ -96,7 +103,7 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 			vals[i] = p[i].s;
 		}
 	}
-	/* a statement outside a transaction that finds the connection lost is run once more on a new one */
+	/* a read outside a transaction that finds the connection lost is run once more on a new one */
 	alone = PQtransactionStatus(c) == PQTRANS_IDLE;
 	for (int attempt = 0;; attempt++) {
 		stmt = prepared(q, sql, np, name);
@@ -109,7 +116,8 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 		 * No SQLSTATE: the server never answered (libpq may still call the
 		 * connection OK after "server closed the connection unexpectedly").
 		 */
-		if (alone && attempt == 0 && (PQstatus(c) == CONNECTION_BAD || !PQresultErrorField(res, PG_DIAG_SQLSTATE))) {
+		if (alone && reads && attempt == 0 &&
+		    (PQstatus(c) == CONNECTION_BAD || !PQresultErrorField(res, PG_DIAG_SQLSTATE))) {
 			PQclear(res);
 			PQreset(c);
 			q->n = 0;	/* its prepared statements died with it */
@@ -233,6 +241,17 @@ static void quiet(void *arg, const char *msg)
 
 int m_store_pg_open(const char *conninfo, struct m_store **ret)
 {
+	/*
+	 * Defaults the conninfo (expanded from "dbname", after them) may
+	 * override: a connection attempt to a host that does not answer gives
+	 * up after 5 s and tries the next host, and a connection whose peer
+	 * vanished without a reset (a host down, a cable pulled) is found dead
+	 * within ~20 s instead of the kernel's two hours, so no worker waits on
+	 * it forever.
+	 */
+	static const char *const keys[] = { "connect_timeout", "keepalives_idle", "keepalives_interval",
+					    "keepalives_count", "tcp_user_timeout", "dbname", NULL };
+	const char *vals[] = { "5", "10", "3", "3", "20000", conninfo, NULL };
 	struct m_store *s = calloc(1, sizeof(*s));
 	struct pgc *q = calloc(1, sizeof(*q));
 	PGconn *c;
@@ -242,7 +261,7 @@ int m_store_pg_open(const char *conninfo, struct m_store **ret)
 		free(q);
 		return -ENOMEM;
 	}
-	c = PQconnectdb(conninfo);
+	c = PQconnectdbParams(keys, vals, 1);
 	if (!c || PQstatus(c) != CONNECTION_OK) {
 		m_err(-EIO, "postgresql: %s", c ? PQerrorMessage(c) : "out of memory");
 		PQfinish(c);
