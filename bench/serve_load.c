@@ -17,14 +17,15 @@
  * verifier t mod V and fetches its nonces there and, with V > 1, attests
  * at the next one, so every attestation crosses two verifiers.  A pair
  * that fails on a lost connection or a 503 is retried with a fresh nonce
- * on the next verifiers (up to LOAD_RETRIES times), and the time between
+ * on the next verifiers (for up to LOAD_RETRY_MS), and the time between
  * the first and the last such failure is the error window printed.
  * Environment, for the fleet tests (tests/integration/fleet*.sh):
  *   SERVE_LOAD_PREFIX=NAME   the machines' names (default sim000000, ...);
  *   SERVE_LOAD_PASSLOG=FILE  one line per pass seen: nonce, machine,
  *                            wall-clock ms, verifier index;
  *   SERVE_LOAD_DOUBTLOG=FILE one line per attest sent whose answer was
- *                            lost (it may have been committed): machine;
+ *                            lost or a 503 (the verifier's commit may have
+ *                            reached the database all the same): machine;
  *   SERVE_LOAD_PAYLOAD=NAME  ask for this payload in every attestation;
  *   SERVE_LOAD_BAD_EVERY=K   every K-th machine's log and PCR 16 are of a
  *                            different event (manifest-mismatch expected,
@@ -51,6 +52,7 @@
 #include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <openssl/core_names.h>
@@ -84,7 +86,8 @@ static size_t body_max;
 static volatile int stop;
 
 #define MAX_VERIFIERS 8
-#define LOAD_RETRIES  200	/* fresh pairs tried for one attestation before it counts as an error */
+#define LOAD_TIMEOUT_S 10	/* one request's answer */
+#define LOAD_RETRY_MS 30000	/* how long one attestation is retried before it counts as an error */
 static unsigned nverifiers;
 static char *cel_bad_b64, pcr16_bad_hex[65];
 static uint8_t pcr16_bad_digest[32];
@@ -138,6 +141,9 @@ static int conn_open(struct conn *c)
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&server_addr[c->v], sizeof(server_addr[c->v])) < 0)
 		goto fail;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* a verifier that hangs (its database waits) costs a request LOAD_TIMEOUT_S, then the next one is tried */
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ LOAD_TIMEOUT_S, 0 }, sizeof(struct timeval));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){ LOAD_TIMEOUT_S, 0 }, sizeof(struct timeval));
 	c->ssl = SSL_new(tls);
 	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd) ||
 	    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), server_host[c->v]) || SSL_connect(c->ssl) != 1)
@@ -412,12 +418,13 @@ static void log_pass(const uint8_t nonce[32], const struct sim *s, unsigned v)
 static int judge(struct tstat *st, struct sim *s, const uint8_t nonce[32], unsigned v, int code, const char *ans)
 {
 	if (code < 0 || code == 503) {
-		if (code == -1 && doubtlog) {	/* sent, answer lost: it may have been committed */
+		/* sent, and the answer lost or "unavailable": it may have been committed all the same */
+		if (code != -2 && doubtlog) {
 			pthread_mutex_lock(&log_lock);
 			fprintf(doubtlog, "%s\n", s->name);
 			pthread_mutex_unlock(&log_lock);
 		}
-		st->doubts += code == -1;
+		st->doubts += code != -2;
 		return 1;
 	}
 	if (is_bad(s)) {
@@ -513,7 +520,7 @@ static void *worker(void *arg)
 			continue;
 		}
 		/* on a lost connection or a 503: a fresh nonce, the next verifiers */
-		for (unsigned tries = 0; r == 1 && tries < LOAD_RETRIES && !stop; tries++) {
+		for (unsigned tries = 0; r == 1 && now_ms() - t0 < LOAD_RETRY_MS && !stop; tries++) {
 			unsigned at = (cur + (nverifiers > 1)) % nverifiers;
 			uint8_t nonce[32];
 			int code;
@@ -523,7 +530,8 @@ static void *worker(void *arg)
 				fail_at(st);
 				cur = (cur + 1) % nverifiers;
 				at = (cur + (nverifiers > 1)) % nverifiers;
-				nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+				/* 5 ms, then longer, up to 100 ms: an outage is waited out, not hammered */
+				nanosleep(&(struct timespec){ 0, 5000000L * (tries < 20 ? tries : 20) }, NULL);
 			}
 			if ((r = get_nonce(st, &c[cur], s, b, nonce)) != 0)
 				continue;
@@ -536,7 +544,7 @@ static void *worker(void *arg)
 			r = judge(st, s, nonce, at, code, b->d);
 		}
 		if (r == 1 && !stop)
-			snprintf(st->err, sizeof(st->err), "no verifier answered in %d tries", LOAD_RETRIES);
+			snprintf(st->err, sizeof(st->err), "no verifier answered in %d ms", LOAD_RETRY_MS);
 		if (r != 0) {
 			st->errors += !stop || r < 0;
 			continue;
@@ -616,7 +624,7 @@ static void report(const struct tstat *st)
 			last = st[i].last_fail;
 	}
 	if (nverifiers > 1 || retries)
-		printf("verifiers %u, retries %zu, answers lost after sending %zu, error window %.0f ms "
+		printf("verifiers %u, retries %zu, answers lost or 503 after sending %zu, error window %.0f ms "
 		       "(first failure at %.0f ms, last at %.0f ms)\n", nverifiers, retries, doubts, last - first, first, last);
 	if (bad_every)
 		printf("failing machines refused %zu (manifest-mismatch, no payload)\n", bad);
