@@ -62,16 +62,21 @@ static int create_schema(struct m_store *s)
 	bool pg = !strcmp(s->ops->kind, "postgresql");
 	int r = 0;
 
-	/* several verifiers may start at once on one database: serialise DDL */
-	if (pg && (r = q(s, "SELECT pg_advisory_lock(7275)", NULL, 0, NULL, NULL, NULL)) < 0)
+	/*
+	 * Several verifiers may start at once on one database: DDL is
+	 * serialised by a lock held to the end of one transaction (a session
+	 * lock would outlive it on a pooler's server connection).
+	 */
+	if (pg && (r = m_store_begin(s)) < 0)
 		return r;
-	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
-		r = q(s, schema[i] ? schema[i] : pg ? AUDIT_PG : AUDIT_SQLITE, NULL, 0, NULL, NULL, NULL);
-		if (r < 0)
-			break;
-	}
 	if (pg)
-		q(s, "SELECT pg_advisory_unlock(7275)", NULL, 0, NULL, NULL, NULL);
+		r = q(s, "SELECT pg_advisory_xact_lock(7275)", NULL, 0, NULL, NULL, NULL);
+	for (size_t i = 0; r == 0 && i < sizeof(schema) / sizeof(schema[0]); i++)
+		r = q(s, schema[i] ? schema[i] : pg ? AUDIT_PG : AUDIT_SQLITE, NULL, 0, NULL, NULL, NULL);
+	if (pg && r == 0)
+		r = m_store_commit(s);
+	else if (pg)
+		m_store_rollback(s);
 	return r;
 }
 
