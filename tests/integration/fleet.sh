@@ -5,7 +5,8 @@
 # (docs/server.md, "Several verifiers").  A nonce from one is good at
 # another exactly once; a replaced policy is in force on all within
 # SRV_POLICY_RECHECK_MS; a revocation is refused everywhere at once; racing
-# enrolments settle as the docs say; and kill -9 of one verifier under load
+# enrolments settle as the docs say (one TPM's activation raced at three
+# verifiers is taken once; two TPMs racing for one name: one EK wins); and kill -9 of one verifier under load
 # loses nothing: the generator's retries on the others succeed, every pass
 # it saw is in the audit once, no nonce twice, no payload for a failing
 # machine.  Scaled down for `make check`: bench/bench_fleet.sh runs the
@@ -53,9 +54,9 @@ ok "kill: error window $(load_field kill window) ms, $(load_field kill retries) 
 
 # -- a policy replaced through the database: in force on every verifier within 1 s (SRV_POLICY_RECHECK_MS)
 kill "$(vpid 2)" "$(vpid 3)"
-fleet_start "$DB" 3 --threads 2
-SERVE_LOAD_RACE=1 SERVE_LOAD_ANSWERLOG=$T/pol.ans load_start "$DB" pol pol 3 3 4
-sleep 1.5
+fleet_start "$DB" 3 --threads 2 --tofu
+SERVE_LOAD_RACE=1 SERVE_LOAD_ANSWERLOG=$T/pol.ans load_start "$DB" pol pol 3 3 6
+sleep 2
 mkmanifest "$T/other.json" 16 other
 "$M" admin --db "$DB" policy add pol --manifest "$T/other.json" --pcrs 16 --banks sha256 >/dev/null
 tp=$(now_ms)
@@ -70,8 +71,9 @@ for v in "012":
     late = [t for t, why in mine if why == "pass" and t > tp + 1000]
     after = [t for t, why in mine if why.startswith('manifest-mismatch"') and t > tp + 1000]
     if not before or late or not after:
-        print("verifier %s: %d passes before, %d passes more than 1 s after, %d mismatches after"
-              % (v, len(before), len(late), len(after)), file=sys.stderr)
+        print("verifier %s: %d passes before, %d passes more than 1 s after, %d mismatches after; after: %s"
+              % (v, len(before), len(late), len(after), sorted({why for t, why in mine if t > tp})),
+              file=sys.stderr)
         sys.exit(1)
     last = max([t for t, why in mine if why == "pass"])
     print("verifier %s: last pass sent %.0f ms after the replacement" % (v, last - tp))
@@ -79,8 +81,8 @@ PY
 ok "policy: replaced through the database, refused by all three verifiers within 1 s"
 
 # -- a revocation: every attestation sent after `admin machine revoke` returned is refused by all three
-SERVE_LOAD_RACE=1 SERVE_LOAD_ANSWERLOG=$T/rev.ans load_start "$DB" rev fleet 3 3 4
-sleep 1.5
+SERVE_LOAD_RACE=1 SERVE_LOAD_ANSWERLOG=$T/rev.ans load_start "$DB" rev fleet 3 3 6
+sleep 2
 "$M" admin --db "$DB" machine revoke rev000000 >/dev/null
 tr=$(now_ms)
 load_wait rev
@@ -101,3 +103,52 @@ rid=$(pgq "SELECT max(id) FROM audit WHERE machine = 'rev000000' AND event = 're
 late=$(pgq "SELECT count(*) FROM audit WHERE machine = 'rev000000' AND event = 'attest' AND result = 'pass' AND id > $rid")
 assert_eq "revoke: no pass recorded after the revocation" 0 "$late"
 ok "revoke: refused by all three verifiers from the moment it returned"
+
+# -- racing enrolments, each TPM a real one (swtpm, tpm2-tools)
+swtpm_start a; TA=$TPM2TOOLS_TCTI; tpm_keys "$T/ka" ecc
+swtpm_start b; TB=$TPM2TOOLS_TCTI; tpm_keys "$T/kb" ecc
+u() { echo "$URLS" | cut -d, -f"$1"; }
+# enrol_begin DIR NAME URL TCTI: /v1/enroll at URL, its credential activated by that TPM: DIR/act.json
+enrol_begin() {
+	URL=$3; TPM2TOOLS_TCTI=$4; export TPM2TOOLS_TCTI
+	python3 -c 'import json,sys,base64
+print(json.dumps({"machine":sys.argv[1],"ek_pub":base64.b64encode(open(sys.argv[2],"rb").read()).decode(),
+ "ek_cert":None,"ak_pub":base64.b64encode(open(sys.argv[3],"rb").read()).decode()}))' \
+		"$2" "$1/ek.pub" "$1/ak.pub" > "$1/enroll.json"
+	code=$(post /v1/enroll "$1/enroll.json")
+	[ "$code" = 200 ] || { cat "$T/ans" >&2; die "enroll $2 at $3: $code"; }
+	cp "$T/ans" "$1/enroll.ans"
+	activate "$1" "$1/enroll.ans" "$1/secret.bin" || die "the TPM did not activate the credential"
+	python3 -c 'import json,sys,base64
+print(json.dumps({"enrollment":json.load(open(sys.argv[1]))["enrollment"],
+ "secret":base64.b64encode(open(sys.argv[2],"rb").read()).decode()}))' "$1/enroll.ans" "$1/secret.bin" > "$1/act.json"
+}
+# race_activate FILE:URL...: each activation POSTed at once; "STATUS REASON" lines, sorted, in $T/race.res
+race_activate() {
+	n=0; rp=""
+	for fu in "$@"; do
+		n=$((n + 1))
+		curl -s --cacert "$T/ca.crt" -o "$T/race.$n" -w '%{http_code}' -H 'Content-Type: application/json' \
+			--data-binary @"${fu%%:*}" "${fu#*:}/v1/activate" > "$T/race.$n.code" &
+		rp="$rp $!"
+	done
+	for p in $rp; do wait "$p"; done
+	for i in $(seq "$n"); do
+		echo "$(cat "$T/race.$i.code") $(jget "$T/race.$i" reason 2>/dev/null || echo ok)"
+	done | sort > "$T/race.res"
+}
+# one enrolment's activation at all three verifiers at once: taken once (DELETE ... RETURNING)
+enrol_begin "$T/ka" twin "$(u 1)" "$TA"
+race_activate "$T/ka/act.json:$(u 1)" "$T/ka/act.json:$(u 2)" "$T/ka/act.json:$(u 3)"
+assert_eq "one activation raced at three verifiers: one wins" "200 ok
+403 activation-failed
+403 activation-failed" "$(cat "$T/race.res")"
+# two TPMs enrolling one new name at two verifiers at once: the primary key lets one EK in
+enrol_begin "$T/ka" duo "$(u 1)" "$TA"
+enrol_begin "$T/kb" duo "$(u 2)" "$TB"
+race_activate "$T/ka/act.json:$(u 1)" "$T/kb/act.json:$(u 2)"
+assert_eq "two EKs racing for one name: one wins, the other ek-mismatch" "200 ok
+403 ek-mismatch" "$(cat "$T/race.res")"
+if [ "$(cat "$T/race.1.code")" = 200 ]; then win=ka; else win=kb; fi
+assert_eq "the winner's EK holds the name" "$(base64 -w0 "$T/$win/ek.pub")" \
+	"$(pgq "SELECT ek_pub FROM machines WHERE name = 'duo'")"
