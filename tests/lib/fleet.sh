@@ -192,7 +192,8 @@ pgha_start() {
 # pgha_crash: the primary stopped hard, every one of its processes at once (kill -9)
 pgha_crash() {
 	kill -9 "$PGA_PID" $(pgrep -P "$PGA_PID") 2>/dev/null || true
-	while kill -0 "$PGA_PID" 2>/dev/null; do sleep 0.01; done
+	# gone, or a zombie its adopting parent has yet to reap
+	while st=$(sed 's/^.*) //' "/proc/$PGA_PID/stat" 2>/dev/null) && [ "${st%% *}" != Z ]; do sleep 0.01; done
 }
 
 # pgha_promote: the replica becomes the primary (pg_ctl promote, waiting for it)
