@@ -38,8 +38,8 @@ ok "race: $rounds nonces each attested at three verifiers at once, each passed o
 
 # -- kill -9 one verifier under load: the others answer, retries succeed, nothing is lost or doubled
 SERVE_LOAD_PAYLOAD=secret SERVE_LOAD_BAD_EVERY=10 SERVE_LOAD_PASSLOG=$T/kill.pass SERVE_LOAD_DOUBTLOG=$T/kill.doubt \
-	load_start "$DB" kill fleet 600 6 7
-sleep 3
+	load_start "$DB" kill fleet "${FLEET_MACHINES:-600}" "${FLEET_THREADS:-6}" "${FLEET_SECONDS:-7}"
+sleep $(( ${FLEET_SECONDS:-7} * 3 / 7 ))
 kill -9 "$(vpid 1)"
 tk=$(now_ms)
 load_wait kill

@@ -26,12 +26,12 @@ for mode in on off; do
 	fleet_policy "$DB" fleet
 	fleet_start "$DB" 2 --threads 2
 	SERVE_LOAD_PASSLOG=$T/f$mode.pass SERVE_LOAD_DOUBTLOG=$T/f$mode.doubt \
-		load_start "$DB" "f$mode" fleet "$MACHINES" 4 "$SECONDS_RUN"
+		load_start "$DB" "f$mode" fleet "$MACHINES" "${FLEET_THREADS:-4}" "$SECONDS_RUN"
 	# the replica's lag under this load, asked aside (psql takes seconds to start on a loaded machine)
 	pgq "SELECT coalesce(max(extract(epoch FROM write_lag) * 1000), 0)::int FROM pg_stat_replication" \
 		127.0.0.1 "$PGA_PORT" > "$T/lag" 2>/dev/null &
 	lagp=$!
-	sleep 3
+	sleep $((SECONDS_RUN * 3 / 10))
 	pgha_crash
 	tk=$(now_ms)
 	pgha_promote
