@@ -43,11 +43,12 @@
  * connection is free: a name there may have been prepared by another
  * client, and a name by position (m0, m1, ...) would run another
  * statement.  There, a statement is also missing on the next server
- * connection (26000): the connection then runs every statement unnamed
- * (parse, bind and execute in one round trip, which any pooling mode
- * passes through) from then on; the statement that found out is run again
- * unnamed if it ran alone, else its transaction fails (-EIO, retryable).
- * MEASURED_PG_PREPARE=off in the verifier's environment starts so.
+ * connection (26000), or already there (42P05): the connection then runs
+ * every statement unnamed (parse, bind and execute in one round trip,
+ * which any pooling mode passes through) from then on; the statement that
+ * found out is run again unnamed if it ran alone, else its transaction
+ * fails (-EIO, retryable).  MEASURED_PG_PREPARE=off in the verifier's
+ * environment starts so.
  */
 #define PG_NAME_LEN 24
 
@@ -80,8 +81,14 @@ static const char *prepared(struct pgc *q, const char *sql, int np)
 	snprintf(q->name[q->n], PG_NAME_LEN, "m%016" PRIx64, h);
 	res = PQprepare(q->c, q->name[q->n], sql, np, NULL);
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	/* 42P05 duplicate_prepared_statement: a pooled server connection has it, the same text */
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK || (state && !strcmp(state, "42P05"));
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	/*
+	 * 42P05 duplicate_prepared_statement: a new session never has it, so
+	 * this is a pooled server connection another client prepared it on
+	 * (the same text): a transaction-mode pooler, found out.
+	 */
+	if (state && !strcmp(state, "42P05"))
+		q->no_prepare = true;
 	PQclear(res);
 	if (!ok)
 		return NULL;	/* the unnamed run reports the error */

@@ -21,12 +21,15 @@ BOUND_MS=1000	# asynchronous replication: what may be lost, in ms of passes befo
 
 tls_make
 for mode in on off; do
-	pgha_start $mode
+	pgha_start
 	DB=$PGHA_URL
 	fleet_policy "$DB" fleet
 	fleet_start "$DB" 2 --threads 2
 	SERVE_LOAD_PASSLOG=$T/f$mode.pass SERVE_LOAD_DOUBTLOG=$T/f$mode.doubt \
-		load_start "$DB" "f$mode" fleet "$MACHINES" "${FLEET_THREADS:-4}" "$SECONDS_RUN"
+		load_prepare "$DB" "f$mode" fleet "$MACHINES" "${FLEET_THREADS:-4}" "$SECONDS_RUN"
+	# the machines imported before (one commit each: quicker unsynchronised)
+	[ $mode = on ] && pgha_sync sync
+	load_go
 	# the replica's lag under this load, asked aside (psql takes seconds to start on a loaded machine)
 	pgq "SELECT coalesce(max(extract(epoch FROM write_lag) * 1000), 0)::int FROM pg_stat_replication" \
 		127.0.0.1 "$PGA_PORT" > "$T/lag" 2>/dev/null &

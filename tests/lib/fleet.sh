@@ -42,7 +42,18 @@ vpid() { echo $VPIDS | cut -d' ' -f"$1"; }
 # load_start DB NAME POLICY MACHINES THREADS SECONDS: the generator on
 # $URLS, its machines (NAME000000, ...) imported under POLICY, started;
 # LOAD_PID, output in $T/NAME.out.  SERVE_LOAD_* pass through.
+# load_prepare (the same arguments) and load_go: the same in two steps.
 load_start() {
+	load_prepare "$@"
+	load_go
+}
+
+load_go() {
+	echo go >&3
+	exec 3>&-
+}
+
+load_prepare() {
 	rm -f "$T/$2.fifo"
 	mkfifo "$T/$2.fifo"
 	SERVE_LOAD_PREFIX=$2 "$LOAD" "$URLS" "$T/ca.crt" "$T/b.cel" "$PCR" "$4" "$5" "$6" "$T/$2.tsv" \
@@ -55,8 +66,6 @@ load_start() {
 		sleep 0.05
 	done
 	"$M" admin --db "$1" machine import "$T/$2.tsv" --policy "$3" >/dev/null
-	echo go >&3
-	exec 3>&-
 }
 
 # load_wait NAME: wait for the generator; LOAD_RC its exit status
@@ -137,12 +146,12 @@ if "FLEET_LOSS_AFTER" in os.environ:
 PY
 }
 
-# pgha_start SYNC: a primary and a streaming replica (pg_basebackup -R:
+# pgha_start: a primary and a streaming replica (pg_basebackup -R:
 # standby.signal and primary_conninfo) on loopback TCP, fsync off (a kill
-# -9 keeps the page cache, as a process crash does); SYNC=on makes every
-# commit wait for the replica's flush (synchronous_standby_names), off
-# leaves replication asynchronous.  Sets PGA_PORT, PGB_PORT, PGHA_URL (both
-# hosts, target_session_attrs=read-write), PGA_PID (the primary's postmaster).
+# -9 keeps the page cache, as a process crash does), replication
+# asynchronous (pgha_sync sync makes it synchronous).  Sets PGA_PORT,
+# PGB_PORT, PGHA_URL (both hosts, target_session_attrs=read-write), PGA_PID
+# (the primary's postmaster).
 pgha_stop() {
 	for d in a b; do
 		[ -f "${PGHA_DIR:-/nonexistent}/$d/postmaster.pid" ] || continue
@@ -167,26 +176,32 @@ pgha_start() {
 		--no-sync >"$PGHA_DIR/initdb.log" 2>&1 || die "initdb failed"
 	PGA_PORT=$(pgha_port)
 	PGB_PORT=$(pgha_port)
-	if [ "$1" = on ]; then
-		sync="-c synchronous_standby_names=* -c synchronous_commit=on"
-	else
-		sync="-c synchronous_commit=on"
-	fi
-	pgha_pg_start a "$PGA_PORT" "$sync"
+	pgha_pg_start a "$PGA_PORT" "-c synchronous_commit=on"
 	runuser -u postgres -- "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PGA_PORT" -U postgres -D "$PGHA_DIR/b" \
 		-R -X stream --no-sync >"$PGHA_DIR/basebackup.log" 2>&1 || { cat "$PGHA_DIR/basebackup.log" >&2; die "pg_basebackup failed"; }
 	[ -f "$PGHA_DIR/b/standby.signal" ] && grep -q primary_conninfo "$PGHA_DIR/b/postgresql.auto.conf" ||
 		die "pg_basebackup -R wrote no standby.signal / primary_conninfo"
 	# the replica, once promoted, has no standby of its own: it must not wait for one
 	pgha_pg_start b "$PGB_PORT" "-c synchronous_commit=on"
-	want=async; [ "$1" = on ] && want=sync
+	pgha_sync async
+	PGA_PID=$(head -1 "$PGHA_DIR/a/postmaster.pid")
+	PGHA_URL="postgresql:host=127.0.0.1,127.0.0.1 port=$PGA_PORT,$PGB_PORT user=postgres dbname=postgres target_session_attrs=read-write"
+}
+
+# pgha_sync sync|async: the primary's replication made synchronous (every
+# commit waits for the replica's flush: synchronous_standby_names) or left
+# asynchronous, and the replica seen streaming so
+pgha_sync() {
+	want=$1
+	if [ $want = sync ]; then
+		pgq "ALTER SYSTEM SET synchronous_standby_names = '*'" 127.0.0.1 "$PGA_PORT" >/dev/null
+		pgq "SELECT pg_reload_conf()" 127.0.0.1 "$PGA_PORT" >/dev/null
+	fi
 	i=0
 	until [ "$(pgq "SELECT sync_state FROM pg_stat_replication WHERE state = 'streaming'" 127.0.0.1 "$PGA_PORT")" = $want ]; do
 		i=$((i + 1)); [ $i -le 100 ] || die "the replica is not streaming ($want)"
 		sleep 0.1
 	done
-	PGA_PID=$(head -1 "$PGHA_DIR/a/postmaster.pid")
-	PGHA_URL="postgresql:host=127.0.0.1,127.0.0.1 port=$PGA_PORT,$PGB_PORT user=postgres dbname=postgres target_session_attrs=read-write"
 }
 
 # pgha_crash: the primary stopped hard, every one of its processes at once (kill -9)
