@@ -15,10 +15,11 @@
  * URL may be a comma-separated list of verifiers sharing one database (no
  * load balancer: the generator spreads the requests).  Thread t starts on
  * verifier t mod V and fetches its nonces there and, with V > 1, attests
- * at the next one, so every attestation crosses two verifiers.  A pair
- * that fails on a lost connection or a 503 is retried with a fresh nonce
- * on the next verifiers (for up to LOAD_RETRY_MS), and the time between
- * the first and the last such failure is the error window printed.
+ * at the next one, so every attestation crosses two verifiers.  With
+ * V > 1, a pair that fails on a lost connection or a 503 is retried with a
+ * fresh nonce on the next verifiers (for up to LOAD_RETRY_MS), and the
+ * time between the first and the last such failure is the error window
+ * printed; with one verifier it is an error.
  * Environment, for the fleet tests (tests/integration/fleet*.sh):
  *   SERVE_LOAD_PREFIX=NAME   the machines' names (default sim000000, ...);
  *   SERVE_LOAD_PASSLOG=FILE  one line per pass seen: nonce, machine,
@@ -520,7 +521,9 @@ static void *worker(void *arg)
 			continue;
 		}
 		/* on a lost connection or a 503: a fresh nonce, the next verifiers */
-		for (unsigned tries = 0; r == 1 && now_ms() - t0 < LOAD_RETRY_MS && !stop; tries++) {
+		/* one verifier (bench_serve.sh): no retry, a 503 or a lost answer is an error */
+		for (unsigned tries = 0; r == 1 && (nverifiers > 1 || !tries) && now_ms() - t0 < LOAD_RETRY_MS && !stop;
+		     tries++) {
 			unsigned at = (cur + (nverifiers > 1)) % nverifiers;
 			uint8_t nonce[32];
 			int code;
@@ -544,7 +547,8 @@ static void *worker(void *arg)
 			r = judge(st, s, nonce, at, code, b->d);
 		}
 		if (r == 1 && !stop)
-			snprintf(st->err, sizeof(st->err), "no verifier answered in %d ms", LOAD_RETRY_MS);
+			snprintf(st->err, sizeof(st->err), nverifiers > 1 ? "no verifier answered in %d ms"
+									   : "no answer, or 503 (%d)", nverifiers > 1 ? LOAD_RETRY_MS : 0);
 		if (r != 0) {
 			st->errors += !stop || r < 0;
 			continue;

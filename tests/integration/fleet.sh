@@ -2,15 +2,16 @@
 # Three verifiers (`measured serve`) on one PostgreSQL, each on its own
 # port, no load balancer: the load generator (bench/serve_load) spreads the
 # requests, fetching each nonce at one verifier and attesting at the next
-# (docs/server.md, "Several verifiers").  A nonce from one is good at
-# another exactly once; a replaced policy is in force on all within
+# (docs/server.md, "Storage" and "Running a fleet").  A nonce from one is
+# good at another exactly once; a replaced policy is in force on all within
 # SRV_POLICY_RECHECK_MS; a revocation is refused everywhere at once; racing
 # enrolments settle as the docs say (one TPM's activation raced at three
-# verifiers is taken once; two TPMs racing for one name: one EK wins); and kill -9 of one verifier under load
-# loses nothing: the generator's retries on the others succeed, every pass
-# it saw is in the audit once, no nonce twice, no payload for a failing
-# machine.  Scaled down for `make check`: bench/bench_fleet.sh runs the
-# same at full size.
+# verifiers is taken once; two TPMs racing for one name: one EK wins); and
+# kill -9 of one verifier under load loses nothing: the generator's retries
+# on the others succeed, every pass it saw is in the audit once, no nonce
+# twice, no payload for a failing machine.  Scaled down for `make check`:
+# bench/bench_fleet.sh runs the kill at full size (FLEET_MACHINES,
+# FLEET_THREADS, FLEET_SECONDS).
 . "$MEASURED_SRCDIR/tests/lib/common.sh"
 . "$MEASURED_SRCDIR/tests/lib/pg.sh"
 . "$MEASURED_SRCDIR/tests/lib/serve.sh"
