@@ -5,3 +5,7 @@ $(SERVE_LOAD): bench/serve_load.c $(PART_OBJ) $(LIBA)
 	$(CC) $(ALL_CPPFLAGS) $(PART_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PART_OBJ) $(LIBA) \
 	    $(shell $(PKG_CONFIG) --libs openssl) $(LIBS_ALL)
 bench: $(SERVE_LOAD)
+# the fleet tests (tests/integration/fleet*.sh) drive the verifiers with it
+ifneq ($(WITH_VERIFIER),no)
+check-integration: $(SERVE_LOAD)
+endif

@@ -11,10 +11,38 @@
  * every check it runs for a TPM.  Prints attestations/s, p50/p99 latency
  * of the pair, errors, and its own CPU time (it shares the cores with the
  * server, so the server's figure is read next to it).
+ *
+ * URL may be a comma-separated list of verifiers sharing one database (no
+ * load balancer: the generator spreads the requests).  Thread t starts on
+ * verifier t mod V and fetches its nonces there and, with V > 1, attests
+ * at the next one, so every attestation crosses two verifiers.  With
+ * V > 1, a pair that fails on a lost connection or a 503 is retried with a
+ * fresh nonce on the next verifiers (for up to LOAD_RETRY_MS), and the
+ * time between the first and the last such failure is the error window
+ * printed; with one verifier it is an error.
+ * Environment, for the fleet tests (tests/integration/fleet*.sh):
+ *   SERVE_LOAD_PREFIX=NAME   the machines' names (default sim000000, ...);
+ *   SERVE_LOAD_PASSLOG=FILE  one line per pass seen: nonce, machine,
+ *                            wall-clock ms, verifier index;
+ *   SERVE_LOAD_DOUBTLOG=FILE one line per attest sent whose answer was
+ *                            lost or a 503 (the verifier's commit may have
+ *                            reached the database all the same): machine;
+ *   SERVE_LOAD_PAYLOAD=NAME  ask for this payload in every attestation;
+ *   SERVE_LOAD_BAD_EVERY=K   every K-th machine's log and PCR 16 are of a
+ *                            different event (manifest-mismatch expected,
+ *                            and never a payload);
+ *   SERVE_LOAD_RACE=1        each nonce's attestation is sent to every
+ *                            verifier at once: one pass, the others
+ *                            nonce-reused;
+ *   SERVE_LOAD_ANSWERLOG=FILE with SERVE_LOAD_RACE: every answer logged
+ *                            (wall-clock ms the attestation was sent,
+ *                            machine, verifier, status, first 40 bytes of
+ *                            the reason), not judged.
  */
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +53,7 @@
 #include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <openssl/core_names.h>
@@ -57,10 +86,24 @@ static char pcr16_hex[65], *cel_b64;
 static size_t body_max;
 static volatile int stop;
 
+#define MAX_VERIFIERS 8
+#define LOAD_TIMEOUT_S 10	/* one request's answer */
+#define LOAD_RETRY_MS 30000	/* how long one attestation is retried before it counts as an error */
+static unsigned nverifiers;
+static char *cel_bad_b64, pcr16_bad_hex[65];
+static uint8_t pcr16_bad_digest[32];
+static unsigned bad_every;	/* 0: every machine is good */
+static const char *payload;
+static int race;
+static FILE *passlog, *doubtlog, *answerlog;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static double t_start;
+
 struct tstat {
 	unsigned idx;	/* thread t drives machines t, t+T, ...: a TPM quotes one at a time */
 	double *lat;
-	size_t n, cap, errors;
+	size_t n, cap, errors, retries, doubts, bad_failed, race_rounds, race_reused;
+	double first_fail, last_fail;	/* ms since the start; 0: none */
 	char err[256];
 };
 
@@ -68,6 +111,7 @@ struct buf { char d[16384]; };
 
 /* one keep-alive HTTPS connection to the server */
 struct conn {
+	unsigned v;		/* which verifier */
 	int fd;
 	SSL *ssl;
 	char *out;		/* request head + body */
@@ -77,8 +121,8 @@ struct conn {
 };
 
 static SSL_CTX *tls;
-static struct sockaddr_in server_addr;
-static char server_host[64];
+static struct sockaddr_in server_addr[MAX_VERIFIERS];
+static char server_host[MAX_VERIFIERS][64];
 
 static void conn_close(struct conn *c)
 {
@@ -95,12 +139,15 @@ static int conn_open(struct conn *c)
 	int one = 1;
 
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&server_addr, sizeof(server_addr)) < 0)
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&server_addr[c->v], sizeof(server_addr[c->v])) < 0)
 		goto fail;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* a verifier that hangs (its database waits) costs a request LOAD_TIMEOUT_S, then the next one is tried */
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ LOAD_TIMEOUT_S, 0 }, sizeof(struct timeval));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){ LOAD_TIMEOUT_S, 0 }, sizeof(struct timeval));
 	c->ssl = SSL_new(tls);
 	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd) ||
-	    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), server_host) || SSL_connect(c->ssl) != 1)
+	    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), server_host[c->v]) || SSL_connect(c->ssl) != 1)
 		goto fail;
 	return 0;
 fail:
@@ -121,22 +168,33 @@ static int write_all(struct conn *c, const char *p, size_t n)
 	return 0;
 }
 
-/* POST @body to @path; the answer's body (cut to fit) in @ans; the HTTP status, or -1 */
-static int post(struct conn *c, const char *path, const char *body, char *ans, size_t ans_max)
+/* send POST @body to @path (connecting first if need be); 0, or -1 with the connection closed */
+static int post_send(struct conn *c, const char *path, const char *body)
 {
-	size_t bl = strlen(body), head = 0, want;
-	int n, code;
-	char *end, *cl;
+	size_t bl = strlen(body);
+	int n;
 
 	if (c->fd < 0 && conn_open(c) < 0)
 		return -1;
 	n = snprintf(c->out, c->out_max, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-		     "Content-Length: %zu\r\n\r\n", path, server_host, bl);
+		     "Content-Length: %zu\r\n\r\n", path, server_host[c->v], bl);
 	if (n < 0 || (size_t)n + bl > c->out_max)
 		return -1;
 	memcpy(c->out + n, body, bl);	/* one write: the head and the body in one TLS record */
-	if (write_all(c, c->out, (size_t)n + bl) < 0)
-		goto broken;
+	if (write_all(c, c->out, (size_t)n + bl) < 0) {
+		conn_close(c);	/* the next request connects again */
+		return -1;
+	}
+	return 0;
+}
+
+/* the answer to post_send(): its body (cut to fit) in @ans; the HTTP status, or -1 */
+static int post_recv(struct conn *c, char *ans, size_t ans_max)
+{
+	size_t head = 0, want = 0;
+	int n, code;
+	char *end, *cl;
+
 	c->in_len = 0;
 	for (;;) {
 		c->in[c->in_len] = 0;
@@ -158,7 +216,10 @@ static int post(struct conn *c, const char *path, const char *body, char *ans, s
 	}
 	if (sscanf(c->in, "HTTP/1.1 %d", &code) != 1)
 		goto broken;
-	snprintf(ans, ans_max, "%.*s", (int)(want - head), c->in + head);
+	/* the body, cut to fit: the generator looks only at its first fields */
+	n = (int)(want - head < ans_max - 1 ? want - head : ans_max - 1);
+	memcpy(ans, c->in + head, (size_t)n);
+	ans[n] = 0;
 	if (strcasestr(c->in, "\r\nConnection: close"))
 		conn_close(c);
 	return code;
@@ -167,18 +228,40 @@ broken:
 	return -1;
 }
 
-/* https://IPV4:PORT, verified against @ca for that address */
+/* POST @body to @path; the answer's body (cut to fit) in @ans; the HTTP status, or -1 (-2: never sent) */
+static int post(struct conn *c, const char *path, const char *body, char *ans, size_t ans_max)
+{
+	*ans = 0;
+	if (post_send(c, path, body) < 0)
+		return -2;
+	return post_recv(c, ans, ans_max);
+}
+
+/* https://IPV4:PORT[,https://IPV4:PORT...], each verified against @ca for its address */
 static int tls_setup(void)
 {
+	const char *u = url;
 	unsigned port;
+	int used;
 
-	if (sscanf(url, "https://%63[0-9.]:%u", server_host, &port) != 2 || port > 65535 ||
-	    inet_pton(AF_INET, server_host, &server_addr.sin_addr) != 1) {
-		fprintf(stderr, "serve_load: %s: expected https://IPV4:PORT\n", url);
+	for (nverifiers = 0; *u; nverifiers++) {
+		struct sockaddr_in *a = &server_addr[nverifiers];
+
+		if (nverifiers == MAX_VERIFIERS ||
+		    sscanf(u, "https://%63[0-9.]:%u%n", server_host[nverifiers], &port, &used) != 2 || port > 65535 ||
+		    (u[used] && u[used] != ',') || inet_pton(AF_INET, server_host[nverifiers], &a->sin_addr) != 1) {
+			fprintf(stderr, "serve_load: %s: expected https://IPV4:PORT[,...] (at most %d)\n", url,
+				MAX_VERIFIERS);
+			return -1;
+		}
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		u += used + (u[used] == ',');
+	}
+	if (!nverifiers) {
+		fprintf(stderr, "serve_load: no verifier URL\n");
 		return -1;
 	}
-	server_addr.sin_family = AF_INET;
-	server_addr.sin_port = htons((uint16_t)port);
 	tls = SSL_CTX_new(TLS_client_method());
 	if (!tls || SSL_CTX_load_verify_locations(tls, ca, NULL) != 1) {
 		fprintf(stderr, "serve_load: %s: cannot load the CA certificate\n", ca);
@@ -186,6 +269,14 @@ static int tls_setup(void)
 	}
 	SSL_CTX_set_verify(tls, SSL_VERIFY_PEER, NULL);
 	return 0;
+}
+
+static double wall_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
 static double now_ms(void)
@@ -203,7 +294,7 @@ static double now_ms(void)
  * change between quotes (AK public, log) were encoded once, so the load
  * generator spends its share of the two cores on TLS and the signature.
  */
-static int evidence(struct sim *s, const uint8_t *nonce, size_t nlen, char *out, size_t outlen)
+static int evidence(struct sim *s, bool bad, const uint8_t *nonce, size_t nlen, char *out, size_t outlen)
 {
 	TPMS_ATTEST a = { 0 };
 	TPMT_SIGNATURE sig = { 0 };
@@ -226,7 +317,7 @@ static int evidence(struct sim *s, const uint8_t *nonce, size_t nlen, char *out,
 	a.attested.quote.pcrSelect.pcrSelections[0].hash = TPM2_ALG_SHA256;
 	a.attested.quote.pcrSelect.pcrSelections[0].sizeofSelect = 3;
 	a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[2] = 0x01;	/* PCR 16 */
-	memcpy(a.attested.quote.pcrDigest.buffer, pcr16_digest, 32);
+	memcpy(a.attested.quote.pcrDigest.buffer, bad ? pcr16_bad_digest : pcr16_digest, 32);
 	a.attested.quote.pcrDigest.size = 32;
 	Tss2_MU_TPMS_ATTEST_Marshal(&a, att, sizeof(att), &off);
 	attlen = off;
@@ -258,53 +349,212 @@ static int evidence(struct sim *s, const uint8_t *nonce, size_t nlen, char *out,
 		     "\"quote\":{\"attest\":\"%s\",\"signature\":\"%s\"},"
 		     "\"pcrs\":{\"sha256\":{\"16\":\"%s\"}},"
 		     "\"eventlogs\":[{\"format\":\"cel-json\",\"data\":\"%s\"}]}}",
-		     s->name, M_EVIDENCE_VERSION, nh, s->pub_b64, atb, sgb, pcr16_hex, cel_b64);
-	return n > 0 && (size_t)n < outlen ? 0 : -1;
+		     s->name, M_EVIDENCE_VERSION, nh, s->pub_b64, atb, sgb, bad ? pcr16_bad_hex : pcr16_hex,
+		     bad ? cel_bad_b64 : cel_b64);
+	if (n <= 0 || (size_t)n >= outlen)
+		return -1;
+	/* the request's end: the evidence object closed, then the payload asked for, if any */
+	if (payload) {
+		int k = snprintf(out + n - 1, outlen - (size_t)n + 1, ",\"payload\":\"%s\"}", payload);
+
+		if (k <= 0 || (size_t)k >= outlen - (size_t)n + 1)
+			return -1;
+	}
+	return 0;
+}
+
+static void fail_at(struct tstat *st)
+{
+	double t = now_ms() - t_start;
+
+	if (!st->first_fail)
+		st->first_fail = t;
+	st->last_fail = t;
+}
+
+static bool is_bad(const struct sim *s)
+{
+	return bad_every && (unsigned)(s - sims) % bad_every == bad_every - 1;
+}
+
+/* a nonce for @s from @c's verifier: 0, 1 (retry elsewhere), -1 (an error) */
+static int get_nonce(struct tstat *st, struct conn *c, struct sim *s, struct buf *b, uint8_t nonce[32])
+{
+	char req[256], *q;
+	int code;
+
+	snprintf(req, sizeof(req), "{\"machine\":\"%s\"}", s->name);
+	code = post(c, "/v1/nonce", req, b->d, sizeof(b->d));
+	if (code < 0 || code == 503)
+		return 1;
+	q = strstr(b->d, "\"nonce\":\"");
+	if (code != 200 || !q) {
+		snprintf(st->err, sizeof(st->err), "nonce %d %.200s", code, b->d);
+		return -1;
+	}
+	for (int k = 0; k < 32; k++)
+		sscanf(q + 9 + 2 * k, "%2hhx", &nonce[k]);
+	return 0;
+}
+
+static void log_pass(const uint8_t nonce[32], const struct sim *s, unsigned v)
+{
+	char nh[65];
+
+	if (!passlog)
+		return;
+	for (int k = 0; k < 32; k++)
+		sprintf(nh + 2 * k, "%02x", nonce[k]);
+	pthread_mutex_lock(&log_lock);
+	fprintf(passlog, "%s %s %.0f %u\n", nh, s->name, wall_ms(), v);
+	pthread_mutex_unlock(&log_lock);
+}
+
+/*
+ * The answer to one attestation: 0 as expected (a good machine passes,
+ * with its payload if one was asked for; a bad one fails with
+ * manifest-mismatch and nothing else), 1 retry (503 or a lost answer), -1
+ * an error.
+ */
+static int judge(struct tstat *st, struct sim *s, const uint8_t nonce[32], unsigned v, int code, const char *ans)
+{
+	if (code < 0 || code == 503) {
+		/* sent, and the answer lost or "unavailable": it may have been committed all the same */
+		if (code != -2 && doubtlog) {
+			pthread_mutex_lock(&log_lock);
+			fprintf(doubtlog, "%s\n", s->name);
+			pthread_mutex_unlock(&log_lock);
+		}
+		st->doubts += code != -2;
+		return 1;
+	}
+	if (is_bad(s)) {
+		if (code == 403 && strstr(ans, "\"manifest-mismatch\"") && !strstr(ans, "\"payload\"") &&
+		    !strstr(ans, "ciphertext")) {
+			st->bad_failed++;
+			return 0;
+		}
+		snprintf(st->err, sizeof(st->err), "a failing machine's attest answered %d %.200s", code, ans);
+		return -1;
+	}
+	if (code != 200 || !strstr(ans, "\"pass\"") || (payload && !strstr(ans, "\"ciphertext\""))) {
+		snprintf(st->err, sizeof(st->err), "attest %d %.200s", code, ans);
+		return -1;
+	}
+	log_pass(nonce, s, v);
+	return 0;
+}
+
+/* SERVE_LOAD_RACE: one nonce, its attestation sent to every verifier at once */
+static int race_round(struct tstat *st, struct conn *c, struct sim *s, struct buf *b, char *body)
+{
+	uint8_t nonce[32];
+	int code[MAX_VERIFIERS], pass = 0, reused = 0, r;
+	double sent;
+
+	if ((r = get_nonce(st, &c[0], s, b, nonce)) != 0)
+		return r < 0 ? -1 : 1;
+	if (evidence(s, false, nonce, 32, body, body_max) < 0)
+		return -1;
+	sent = wall_ms();
+	for (unsigned v = 0; v < nverifiers; v++)
+		code[v] = post_send(&c[v], "/v1/attest", body) < 0 ? -2 : 0;
+	for (unsigned v = 0; v < nverifiers; v++) {
+		if (code[v] == 0)
+			code[v] = post_recv(&c[v], b->d, sizeof(b->d));
+		if (answerlog) {
+			const char *why = strstr(b->d, "\"reason\":\"");
+
+			pthread_mutex_lock(&log_lock);
+			fprintf(answerlog, "%.0f %s %u %d %.40s\n", sent, s->name, v, code[v],
+				why ? why + 10 : strstr(b->d, "\"pass\"") ? "pass" : "-");
+			pthread_mutex_unlock(&log_lock);
+			continue;
+		}
+		if (code[v] == 200 && strstr(b->d, "\"pass\"")) {
+			pass++;
+			log_pass(nonce, s, v);
+		} else if (code[v] == 403 && strstr(b->d, "\"nonce-reused\"")) {
+			reused++;
+		} else {
+			snprintf(st->err, sizeof(st->err), "race: verifier %u answered %d %.200s", v, code[v], b->d);
+			return -1;
+		}
+	}
+	if (answerlog)
+		return 0;
+	if (pass != 1) {
+		snprintf(st->err, sizeof(st->err), "race: %d passes for one nonce", pass);
+		return -1;
+	}
+	st->race_rounds++;
+	st->race_reused += (size_t)reused;
+	return 0;
 }
 
 static void *worker(void *arg)
 {
 	struct tstat *st = arg;
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c = calloc(nverifiers, sizeof(*c));
 	struct buf *b = malloc(sizeof(*b));
 	char *body = malloc(body_max);
-	unsigned i = st->idx;
+	unsigned i = st->idx, cur = st->idx % nverifiers;
 
-	c->fd = -1;
-	c->out_max = body_max + 512;
-	c->out = malloc(c->out_max);
+	for (unsigned v = 0; v < nverifiers; v++) {
+		c[v].v = v;
+		c[v].fd = -1;
+		c[v].out_max = body_max + 512;
+		c[v].out = malloc(c[v].out_max);
+	}
 	while (!stop) {
 		struct sim *s = &sims[i % nsims];
+		double t0 = now_ms();
+		int r = 1;
 
 		i += nthreads;
 		if (i >= nsims)
 			i = st->idx;
-		char req[256], *q;
-		uint8_t nonce[32];
-		double t0 = now_ms();
-		int code;
+		if (race) {
+			r = race_round(st, c, s, b, body);
+			if (r < 0)
+				st->errors++;
+			continue;
+		}
+		/* on a lost connection or a 503: a fresh nonce, the next verifiers */
+		/* one verifier (bench_serve.sh): no retry, a 503 or a lost answer is an error */
+		for (unsigned tries = 0; r == 1 && (nverifiers > 1 || !tries) && now_ms() - t0 < LOAD_RETRY_MS && !stop;
+		     tries++) {
+			unsigned at = (cur + (nverifiers > 1)) % nverifiers;
+			uint8_t nonce[32];
+			int code;
 
-		snprintf(req, sizeof(req), "{\"machine\":\"%s\"}", s->name);
-		code = post(c, "/v1/nonce", req, b->d, sizeof(b->d));
-		q = strstr(b->d, "\"nonce\":\"");
-		if (code != 200 || !q) {
-			st->errors++;
-			snprintf(st->err, sizeof(st->err), "nonce %d %.200s", code, b->d);
+			if (tries) {
+				st->retries++;
+				fail_at(st);
+				cur = (cur + 1) % nverifiers;
+				at = (cur + (nverifiers > 1)) % nverifiers;
+				/* 5 ms, then longer, up to 100 ms: an outage is waited out, not hammered */
+				nanosleep(&(struct timespec){ 0, 5000000L * (tries < 20 ? tries : 20) }, NULL);
+			}
+			if ((r = get_nonce(st, &c[cur], s, b, nonce)) != 0)
+				continue;
+			if (evidence(s, is_bad(s), nonce, 32, body, body_max) < 0) {
+				snprintf(st->err, sizeof(st->err), "cannot sign");
+				r = -1;
+				break;
+			}
+			code = post(&c[at], "/v1/attest", body, b->d, sizeof(b->d));
+			r = judge(st, s, nonce, at, code, b->d);
+		}
+		if (r == 1 && !stop)
+			snprintf(st->err, sizeof(st->err), nverifiers > 1 ? "no verifier answered in %d ms"
+									   : "no answer, or 503 (%d)", nverifiers > 1 ? LOAD_RETRY_MS : 0);
+		if (r != 0) {
+			st->errors += !stop || r < 0;
 			continue;
 		}
-		for (int k = 0; k < 32; k++)
-			sscanf(q + 9 + 2 * k, "%2hhx", &nonce[k]);
-		if (evidence(s, nonce, 32, body, body_max) < 0) {
-			st->errors++;
-			snprintf(st->err, sizeof(st->err), "cannot sign");
+		if (is_bad(s))
 			continue;
-		}
-		code = post(c, "/v1/attest", body, b->d, sizeof(b->d));
-		if (code != 200 || !strstr(b->d, "\"pass\"")) {
-			st->errors++;
-			snprintf(st->err, sizeof(st->err), "attest %d %.200s", code, b->d);
-			continue;
-		}
 		if (st->n == st->cap) {
 			st->cap = st->cap ? 2 * st->cap : 4096;
 			st->lat = realloc(st->lat, st->cap * sizeof(double));
@@ -313,10 +563,83 @@ static void *worker(void *arg)
 	}
 	free(b);
 	free(body);
-	conn_close(c);
-	free(c->out);
+	for (unsigned v = 0; v < nverifiers; v++) {
+		conn_close(&c[v]);
+		free(c[v].out);
+	}
 	free(c);
 	return NULL;
+}
+
+/* the environment's options (the header comment); the bad machines' log and PCR 16 */
+static int bad_setup(void)
+{
+	const char *e, *d;
+	uint8_t bd[32], z[64];
+	char *text, bh[65];
+
+	payload = getenv("SERVE_LOAD_PAYLOAD");
+	race = (e = getenv("SERVE_LOAD_RACE")) && *e == '1';
+	if ((e = getenv("SERVE_LOAD_PASSLOG")) && !(passlog = fopen(e, "w")))
+		return -1;
+	if ((e = getenv("SERVE_LOAD_DOUBTLOG")) && !(doubtlog = fopen(e, "w")))
+		return -1;
+	if ((e = getenv("SERVE_LOAD_ANSWERLOG")) && !(answerlog = fopen(e, "w")))
+		return -1;
+	bad_every = (e = getenv("SERVE_LOAD_BAD_EVERY")) ? (unsigned)atoi(e) : 0;
+	if (!bad_every)
+		return 0;
+	/* the one event's digest replaced by SHA-256("bad"): a log that replays, to a value no policy has */
+	text = strndup((const char *)cel, cellen);
+	d = text ? strstr(text, "\"digest\":\"") : NULL;
+	if (!d || strlen(d) < 10 + 64) {
+		fprintf(stderr, "serve_load: the CEL log has no digest to change\n");
+		return -1;
+	}
+	m_digest_one(M_SHA256, (const uint8_t *)"bad", 3, bd);
+	for (int k = 0; k < 32; k++)
+		sprintf(bh + 2 * k, "%02x", bd[k]);
+	memcpy(text + (d - text) + 10, bh, 64);
+	cel_bad_b64 = m_b64_encode((const uint8_t *)text, cellen);
+	free(text);
+	memset(z, 0, 32);
+	memcpy(z + 32, bd, 32);
+	m_digest_one(M_SHA256, z, 64, z);	/* PCR 16 = SHA-256(0^32 || digest) */
+	for (int k = 0; k < 32; k++)
+		sprintf(pcr16_bad_hex + 2 * k, "%02x", z[k]);
+	m_digest_one(M_SHA256, z, 32, pcr16_bad_digest);
+	return cel_bad_b64 ? 0 : -1;
+}
+
+static void report(const struct tstat *st)
+{
+	size_t retries = 0, doubts = 0, bad = 0, rounds = 0, reused = 0;
+	double first = 0, last = 0;
+
+	for (unsigned i = 0; i < nthreads; i++) {
+		retries += st[i].retries;
+		doubts += st[i].doubts;
+		bad += st[i].bad_failed;
+		rounds += st[i].race_rounds;
+		reused += st[i].race_reused;
+		if (st[i].first_fail && (!first || st[i].first_fail < first))
+			first = st[i].first_fail;
+		if (st[i].last_fail > last)
+			last = st[i].last_fail;
+	}
+	if (nverifiers > 1 || retries)
+		printf("verifiers %u, retries %zu, answers lost or 503 after sending %zu, error window %.0f ms "
+		       "(first failure at %.0f ms, last at %.0f ms)\n", nverifiers, retries, doubts, last - first, first, last);
+	if (bad_every)
+		printf("failing machines refused %zu (manifest-mismatch, no payload)\n", bad);
+	if (race)
+		printf("race rounds %zu: one pass each, nonce-reused %zu\n", rounds, reused);
+	if (passlog)
+		fclose(passlog);
+	if (doubtlog)
+		fclose(doubtlog);
+	if (answerlog)
+		fclose(answerlog);
 }
 
 /* this process's CPU seconds (all threads, user + system) */
@@ -338,6 +661,8 @@ static int cmp(const void *a, const void *b)
 
 static void make_sims(const char *out)
 {
+	const char *prefix = getenv("SERVE_LOAD_PREFIX") ? getenv("SERVE_LOAD_PREFIX") : "sim";
+
 	FILE *f = fopen(out, "w");
 
 	for (unsigned i = 0; i < nsims; i++) {
@@ -346,7 +671,7 @@ static void make_sims(const char *out)
 		char *b;
 		size_t off = 0;
 
-		snprintf(s->name, sizeof(s->name), "sim%06u", i);
+		snprintf(s->name, sizeof(s->name), "%.16s%06u", prefix, i);
 		s->key = EVP_EC_gen("P-256");
 		EVP_PKEY_get_bn_param(s->key, OSSL_PKEY_PARAM_EC_PUB_X, &x);
 		EVP_PKEY_get_bn_param(s->key, OSSL_PKEY_PARAM_EC_PUB_Y, &y);
@@ -358,9 +683,26 @@ static void make_sims(const char *out)
 		Tss2_MU_TPM2B_PUBLIC_Marshal(&s->pub, s->pubm, sizeof(s->pubm), &off);
 		s->publen = off;
 		b = m_b64_encode(s->pubm, s->publen);
-		/* the EK is never used without a payload: the AK's public area stands in */
-		fprintf(f, "%s %s %s\n", s->name, b, b);
 		s->pub_b64 = b;
+		if (getenv("SERVE_LOAD_PAYLOAD")) {
+			/*
+			 * A payload is sealed to the EK (MakeCredential): an EK
+			 * template (a storage key) around the AK's point, which is
+			 * never asked to decrypt here.
+			 */
+			TPM2B_PUBLIC ek;
+			uint8_t ekm[sizeof(TPM2B_PUBLIC)];
+
+			m_ek_template(M_KEY_ECC_P256, &ek);
+			ek.publicArea.unique.ecc = s->pub.publicArea.unique.ecc;
+			off = 0;
+			Tss2_MU_TPM2B_PUBLIC_Marshal(&ek, ekm, sizeof(ekm), &off);
+			b = m_b64_encode(ekm, off);
+		}
+		/* without a payload the EK is never used: the AK's public area stands in */
+		fprintf(f, "%s %s %s\n", s->name, b, s->pub_b64);
+		if (b != s->pub_b64)
+			free(b);
 	}
 	fclose(f);
 }
@@ -396,6 +738,8 @@ int main(int argc, char **argv)
 	m_digest_one(M_SHA256, pcr16, 32, pcr16_digest);
 	for (int k = 0; k < 32; k++)
 		sprintf(pcr16_hex + 2 * k, "%02x", pcr16[k]);
+	if (bad_setup() < 0)
+		return 2;
 	sims = calloc(nsims, sizeof(*sims));
 	make_sims(argv[8]);
 	printf("ready\n");
@@ -406,7 +750,7 @@ int main(int argc, char **argv)
 		return 1;
 	th = calloc(nthreads, sizeof(*th));
 	st = calloc(nthreads, sizeof(*st));
-	t0 = now_ms();
+	t0 = t_start = now_ms();
 	c0 = cpu_s();
 	for (unsigned i = 0; i < nthreads; i++)
 		st[i].idx = i;
@@ -430,6 +774,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "error example: %s\n", st[i].err);
 	}
 	qsort(all, n, sizeof(double), cmp);
+	report(st);
 	printf("attestations %zu in %.1f s: %.0f/s (target 1700/s: ratio %.2f), p50 %.1f ms, p99 %.1f ms, errors %zu\n",
 	       n, t0, n / t0, n / t0 / 1700.0, n ? all[n / 2] : 0.0, n ? all[n * 99 / 100] : 0.0, errors);
 	/* the load shares the cores with the server: say how much it took */

@@ -16,7 +16,7 @@ PKGS="make gcc clang libc6-dev pkg-config
  trousers tpm-tools libtspi1
  selinux-policy-default semodule-utils xenstore-utils
  selinux-policy-dev iproute2
- python3-cryptography python3-yaml libgnutls28-dev sqlite3 postgresql-15
+ python3-cryptography python3-yaml libgnutls28-dev sqlite3 postgresql-15 pgbouncer
  dpkg-dev debhelper fakeroot lintian systemd
  mmdebstrap"
 

@@ -332,6 +332,9 @@ static void settle(struct srv *s, struct m_store *st, struct srv_reply *rep, con
 				 "the TPM's clock/resetCount/restartCount (%llu/%u/%u) is older than a previous quote's",
 				 (unsigned long long)quote->clock, quote->reset_count, quote->restart_count);
 			r = 0;	/* the row keeps its newer clock and result: this quote proved nothing new */
+		} else if (r == -EPERM) {
+			srv_fail(rep, 403, "unknown-machine", "machine '%s' was revoked", rep->machine);
+			r = 0;	/* revoked while this request ran: nothing is released */
 		} else {
 			recorded = r == 0;
 		}

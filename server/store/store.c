@@ -106,20 +106,25 @@ static int create_schema(struct m_store *s)
 	bool pg = !strcmp(s->ops->kind, "postgresql");
 	int r = 0;
 
-	/* several verifiers may start at once on one database: serialise DDL */
-	if (pg && (r = q(s, "SELECT pg_advisory_lock(7275)", NULL, 0, NULL, NULL, NULL)) < 0)
+	/*
+	 * Several verifiers may start at once on one database: DDL is
+	 * serialised by a lock held to the end of one transaction (a session
+	 * lock would outlive it on a pooler's server connection).
+	 */
+	if (pg && (r = m_store_begin(s)) < 0)
 		return r;
-	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
+	if (pg)
+		r = q(s, "SELECT pg_advisory_xact_lock(7275)", NULL, 0, NULL, NULL, NULL);
+	for (size_t i = 0; r == 0 && i < sizeof(schema) / sizeof(schema[0]); i++)
 		r = q(s, schema[i] ? schema[i] : pg ? AUDIT_PG : AUDIT_SQLITE, NULL, 0, NULL, NULL, NULL);
-		if (r < 0)
-			break;
-	}
 	if (r == 0)
 		r = add_columns(s, pg);
 	if (r == 0)
 		r = m_store_manifests_schema(s);
-	if (pg)
-		q(s, "SELECT pg_advisory_unlock(7275)", NULL, 0, NULL, NULL, NULL);
+	if (pg && r == 0)
+		r = m_store_commit(s);
+	else if (pg)
+		m_store_rollback(s);
 	return r;
 }
 
@@ -413,14 +418,22 @@ int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock
 
 	if (clock > INT64_MAX)
 		return m_err(-ERANGE, "clock %" PRIu64 " out of range", clock);
-	/* only if (reset_count, restart_count, clock) is not older than ($3, $4, $2) */
+	/*
+	 * Only while approved (the row's lock orders this against a revocation:
+	 * none commits a result after it), and only if (reset_count,
+	 * restart_count, clock) is not older than ($3, $4, $2).
+	 */
 	r = q(s, "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4, last_result = $5,"
-		 " last_reason = $6, last_at = $7 WHERE name = $1 AND (clock IS NULL OR reset_count < $3"
+		 " last_reason = $6, last_at = $7 WHERE name = $1 AND state = 1 AND (clock IS NULL OR reset_count < $3"
 		 " OR (reset_count = $3 AND (restart_count < $4 OR (restart_count = $4 AND clock <= $2))))",
 	      p, 7, NULL, NULL, &n);
+	if (r < 0 || n)
+		return r;
+	/* which condition failed: rare, so asked only now */
+	r = q(s, "SELECT state FROM machines WHERE name = $1 AND state = 1", p, 1, NULL, NULL, &n);
 	if (r < 0)
 		return r;
-	return n ? 0 : -ERANGE;
+	return n ? -ERANGE : m_err(-EPERM, "machine '%s' is no longer approved", name);
 }
 
 int m_store_machine_result(struct m_store *s, const char *name, const char *result, const char *reason,
@@ -430,11 +443,15 @@ int m_store_machine_result(struct m_store *s, const char *name, const char *resu
 	int64_t n = 0;
 	int r;
 
-	r = q(s, "UPDATE machines SET last_result = $2, last_reason = $3, last_at = $4 WHERE name = $1", p, 4, NULL,
-	      NULL, &n);
+	/* only while approved, as m_store_machine_attested() */
+	r = q(s, "UPDATE machines SET last_result = $2, last_reason = $3, last_at = $4 WHERE name = $1 AND state = 1",
+	      p, 4, NULL, NULL, &n);
+	if (r < 0 || n)
+		return r;
+	r = q(s, "SELECT state FROM machines WHERE name = $1", p, 1, NULL, NULL, &n);
 	if (r < 0)
 		return r;
-	return n ? 0 : m_err(-ENOENT, "no machine '%s'", name);
+	return n ? m_err(-EPERM, "machine '%s' is no longer approved", name) : m_err(-ENOENT, "no machine '%s'", name);
 }
 
 struct list_ctx {

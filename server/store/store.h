@@ -169,14 +169,17 @@ int m_store_machine_set(struct m_store *s, const char *name, int state, const ch
 /**
  * m_store_machine_attested() - record a quote's clock and the attestation's
  * result, if the clock does not go backwards, lexicographically
- * (resetCount, restartCount, clock); -ERANGE (and no change) when it does.
- * One statement, so concurrent quotes cannot both pass with one older.
+ * (resetCount, restartCount, clock); -ERANGE (and no change) when it does;
+ * -EPERM (no change) when the machine is no longer approved (revoked since
+ * it was read).  One statement, so concurrent quotes cannot both pass with
+ * one older, and no result is recorded after a revocation committed.
  */
 int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock, uint32_t reset,
 			     uint32_t restart, const char *result, const char *reason, int64_t at);
 /**
  * m_store_machine_result() - record an attestation's result without a
- * clock: a TPM 1.2 quote carries none (docs/api.md).
+ * clock: a TPM 1.2 quote carries none (docs/api.md).  Only while the
+ * machine is approved: -EPERM if it is not (any more), -ENOENT if unknown.
  */
 int m_store_machine_result(struct m_store *s, const char *name, const char *result, const char *reason,
 			   int64_t at);

@@ -7,6 +7,13 @@
  * enrolment races are settled by the statements themselves (INSERT ... ON
  * CONFLICT, DELETE ... RETURNING), so any number of verifier processes may
  * share the database.
+ *
+ * A lost connection (the server restarted, a failover moved the primary) is
+ * established again before the next statement, through the conninfo's host
+ * list (target_session_attrs=read-write finds the new primary).  Only a
+ * SELECT that finds the connection lost is run again at once on the new
+ * one: a write whose answer was lost may have been committed, so it is
+ * reported (-EIO: the request is answered 503, retryable), never repeated.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -22,43 +29,71 @@
 #define PG_STMT_CACHE 48	/* distinct statements with parameters in store.c, and room */
 
 /*
- * Statements with parameters are prepared once per connection (named
- * m0, m1, ...) and executed by name: PostgreSQL then parses and plans each
- * of them once instead of on every call, which is most of its CPU time for
- * these single-row statements.  The cache is keyed by the statement text's
- * address (they are constants in store.c) and forgotten when the
- * connection is re-established, since prepared statements die with it.
+ * Statements with parameters are prepared once per connection and executed
+ * by name: PostgreSQL then parses and plans each of them once instead of on
+ * every call, which is most of its CPU time for these single-row
+ * statements.  The cache is keyed by the statement text's address (they
+ * are constants in store.c) and forgotten when the connection is
+ * re-established, since prepared statements die with it.
+ *
+ * A statement's name is "m" and a 64-bit FNV-1a hash of its text, so one
+ * name means one text in every verifier.  That matters behind a pooler in
+ * transaction mode (pgbouncer before 1.21, or later ones without
+ * max_prepared_statements), which hands each transaction whichever server
+ * connection is free: a name there may have been prepared by another
+ * client, and a name by position (m0, m1, ...) would run another
+ * statement.  There, a statement is also missing on the next server
+ * connection (26000), or already there (42P05): the connection then runs
+ * every statement unnamed (parse, bind and execute in one round trip,
+ * which any pooling mode passes through) from then on; the statement that
+ * found out is run again unnamed if it ran alone, else its transaction
+ * fails (-EIO, retryable).  MEASURED_PG_PREPARE=off in the verifier's
+ * environment starts so.
  */
+#define PG_NAME_LEN 24
+
 struct pgc {
 	PGconn *c;
+	bool no_prepare;	/* statements unnamed (a transaction-mode pooler) */
 	const char *key[PG_STMT_CACHE];
+	char name[PG_STMT_CACHE][PG_NAME_LEN];
 	size_t n;
 };
 
-/* the prepared statement's name for @sql, or NULL: run it unprepared */
-static const char *prepared(struct pgc *q, const char *sql, int np, char name[16])
+/* the prepared statement's name for @sql, or NULL: run it unnamed */
+static const char *prepared(struct pgc *q, const char *sql, int np)
 {
+	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a, 64 bits */
 	PGresult *res;
+	const char *state;
+	bool ok;
 	size_t i;
 
-	if (np == 0)
+	if (np == 0 || q->no_prepare)
 		return NULL;	/* schema and listing statements: rare, run as they are */
 	for (i = 0; i < q->n; i++)
-		if (q->key[i] == sql) {
-			snprintf(name, 16, "m%u", (unsigned)i);	/* i < PG_STMT_CACHE */
-			return name;
-		}
+		if (q->key[i] == sql)
+			return q->name[i];
 	if (q->n == PG_STMT_CACHE)
 		return NULL;
-	snprintf(name, 16, "m%u", (unsigned)q->n);
-	res = PQprepare(q->c, name, sql, np, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		PQclear(res);
-		return NULL;	/* the unprepared run reports the error */
-	}
+	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	snprintf(q->name[q->n], PG_NAME_LEN, "m%016" PRIx64, h);
+	res = PQprepare(q->c, q->name[q->n], sql, np, NULL);
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	/*
+	 * 42P05 duplicate_prepared_statement: a new session never has it, so
+	 * this is a pooled server connection another client prepared it on
+	 * (the same text): a transaction-mode pooler, found out.
+	 */
+	if (state && !strcmp(state, "42P05"))
+		q->no_prepare = true;
 	PQclear(res);
-	q->key[q->n++] = sql;
-	return name;
+	if (!ok)
+		return NULL;	/* the unnamed run reports the error */
+	q->key[q->n] = sql;
+	return q->name[q->n++];
 }
 
 /* after an error: a broken connection is re-established for the next statement */
@@ -76,12 +111,11 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 	struct pgc *q = s->conn;
 	PGconn *c = q->c;
 	const char *vals[PG_MAX_PARAMS], *stmt;
-	char name[16];
 	char ints[PG_MAX_PARAMS][24];
 	const char *row[32];
 	PGresult *res;
 	ExecStatusType st;
-	bool alone;
+	bool alone, reads = !strncmp(sql, "SELECT ", 7);
 	int r = 0, nrow, ncol;
 
 	if (np > PG_MAX_PARAMS)
@@ -96,20 +130,30 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 			vals[i] = p[i].s;
 		}
 	}
-	/* a statement outside a transaction that finds the connection lost is run once more on a new one */
+	/* a read outside a transaction that finds the connection lost is run once more on a new one */
 	alone = PQtransactionStatus(c) == PQTRANS_IDLE;
 	for (int attempt = 0;; attempt++) {
-		stmt = prepared(q, sql, np, name);
+		stmt = prepared(q, sql, np);
 		res = stmt ? PQexecPrepared(c, stmt, np, vals, NULL, NULL, 0)
 			   : PQexecParams(c, sql, np, NULL, vals, NULL, NULL, 0);
 		st = PQresultStatus(res);
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 			break;
+		/* 26000 invalid_sql_statement_name: a transaction-mode pooler (above); nothing ran */
+		if (stmt && PQresultErrorField(res, PG_DIAG_SQLSTATE) &&
+		    !strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "26000")) {
+			q->no_prepare = true;
+			if (alone && attempt == 0) {
+				PQclear(res);
+				continue;
+			}
+		}
 		/*
 		 * No SQLSTATE: the server never answered (libpq may still call the
 		 * connection OK after "server closed the connection unexpectedly").
 		 */
-		if (alone && attempt == 0 && (PQstatus(c) == CONNECTION_BAD || !PQresultErrorField(res, PG_DIAG_SQLSTATE))) {
+		if (alone && reads && attempt == 0 &&
+		    (PQstatus(c) == CONNECTION_BAD || !PQresultErrorField(res, PG_DIAG_SQLSTATE))) {
 			PQclear(res);
 			PQreset(c);
 			q->n = 0;	/* its prepared statements died with it */
@@ -233,8 +277,20 @@ static void quiet(void *arg, const char *msg)
 
 int m_store_pg_open(const char *conninfo, struct m_store **ret)
 {
+	/*
+	 * Defaults the conninfo (expanded from "dbname", after them) may
+	 * override: a connection attempt to a host that does not answer gives
+	 * up after 5 s and tries the next host, and a connection whose peer
+	 * vanished without a reset (a host down, a cable pulled) is found dead
+	 * within ~20 s instead of the kernel's two hours, so no worker waits on
+	 * it forever.
+	 */
+	static const char *const keys[] = { "connect_timeout", "keepalives_idle", "keepalives_interval",
+					    "keepalives_count", "tcp_user_timeout", "dbname", NULL };
+	const char *vals[] = { "5", "10", "3", "3", "20000", conninfo, NULL };
 	struct m_store *s = calloc(1, sizeof(*s));
 	struct pgc *q = calloc(1, sizeof(*q));
+	const char *e;
 	PGconn *c;
 
 	if (!s || !q) {
@@ -242,7 +298,7 @@ int m_store_pg_open(const char *conninfo, struct m_store **ret)
 		free(q);
 		return -ENOMEM;
 	}
-	c = PQconnectdb(conninfo);
+	c = PQconnectdbParams(keys, vals, 1);
 	if (!c || PQstatus(c) != CONNECTION_OK) {
 		m_err(-EIO, "postgresql: %s", c ? PQerrorMessage(c) : "out of memory");
 		PQfinish(c);
@@ -251,6 +307,7 @@ int m_store_pg_open(const char *conninfo, struct m_store **ret)
 		return -EIO;
 	}
 	PQsetNoticeProcessor(c, quiet, NULL);
+	q->no_prepare = (e = getenv("MEASURED_PG_PREPARE")) && !strcmp(e, "off");
 	s->ops = &pg_ops;
 	q->c = c;
 	s->conn = q;

@@ -252,6 +252,13 @@ static void test_machine(void **state)
 	assert_string_equal(got.policy, "p1");
 	assert_int_equal(got.reset_count, 4);
 	m_machine_clear(&got);
+	/* revoked since it was read: no result is recorded, whatever the clock */
+	assert_int_equal(m_store_machine_set(s, "box", M_MACHINE_REVOKED, NULL), 0);
+	assert_int_equal(m_store_machine_attested(s, "box", 11, 4, 0, "pass", "", 76), -EPERM);
+	assert_int_equal(m_store_machine_get(s, "box", &got), 0);
+	assert_int_equal(got.clock, 10);
+	assert_int_equal(got.last_at, 75);
+	m_machine_clear(&got);
 }
 
 static int audit_detail_cb(const struct m_audit *a, void *arg)
@@ -389,6 +396,8 @@ static void test_machine12(void **state)
 	assert_int_equal(m_store_machine_enrol(s, &m), 0);
 	memcpy(m.tpm, "2.0", 4);	/* the same key text as a TPM 2.0: another TPM */
 	assert_int_equal(m_store_machine_enrol(s, &m), -EEXIST);
+	assert_int_equal(m_store_machine_result(s, "old12", "fail", "nonce-reused", 80), -EPERM);	/* pending */
+	assert_int_equal(m_store_machine_set(s, "old12", M_MACHINE_APPROVED, NULL), 0);
 	assert_int_equal(m_store_machine_result(s, "old12", "fail", "nonce-reused", 80), 0);
 	assert_int_equal(m_store_machine_result(s, "nobox", "fail", "x", 80), -ENOENT);
 	assert_int_equal(m_store_machine_get(s, "old12", &got), 0);
