@@ -52,6 +52,20 @@ QEMU=$(command -v qemu-system-x86_64) || { echo "start.sh: qemu-system-x86_64 no
 command -v swtpm >/dev/null || { echo "start.sh: swtpm not found" >&2; exit 1; }
 [ -n "$SVIRT" ] || SVIRT=$(command -v svirt-interpose || echo "$HERE/../../build/svirt-interpose")
 [ -x "$SVIRT" ] || { echo "start.sh: no svirt-interpose ($SVIRT)" >&2; exit 1; }
+# The display backend, before anything starts: QEMU's gtk and sdl are
+# modules of Debian's qemu-system-gui, and without it QEMU only says so
+# once the VM is being built.  vnc is built in and not listed by help.
+backend=${DISPLAY_SPEC%%,*}
+backend=${backend%%=*}
+have=$("$QEMU" -display help 2>/dev/null | sed '1d' | tr '\n' ' ')
+case " $have vnc " in
+*" $backend "*) ;;
+*)	echo "start.sh: QEMU has no display '$backend' (it has: ${have}vnc)" >&2
+	case "$backend" in gtk|sdl)
+		echo "start.sh: QEMU's $backend display is in Debian's package qemu-system-gui: apt-get install qemu-system-gui" >&2;;
+	esac
+	exit 1;;
+esac
 if [ -z "$ACCEL" ]; then
 	ACCEL=tcg
 	[ -w /dev/kvm ] && ACCEL=kvm
@@ -85,9 +99,10 @@ append=$(cat "$IMG/cmdline")
 W=${SIZE%x*} H=${SIZE#*x}
 
 # svirt-interpose on a QEMU/KVM host: labels reserved in a state directory,
-# the domain id a number QEMU ignores in argument 2 (-echr N: the escape
-# character of a multiplexed character device; this VM has none), the
-# lowest one free.
+# the domain id (svirt-interpose --domid; QEMU/KVM has none of its own) the
+# lowest one free.  A domain that holds a label is refused, never shared:
+# two starts at the same instant may pick the same id, and the second then
+# fails before QEMU starts.
 mkdir -p "$SVSTATE"
 domid=1
 while [ -e "$SVSTATE/dom/$domid" ]; do domid=$((domid + 1)); done
@@ -96,7 +111,7 @@ qemu=$QEMU
 store=dir
 state-dir=$SVSTATE
 disks=args
-domid-arg=2
+existing-label=refuse
 CONF
 
 # Nothing shared with the host: no default devices, no USB, no shared
@@ -106,7 +121,7 @@ CONF
 sandbox="-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
 case "$FWD" in *cmd:*) sandbox="";;
 esac
-set -- -echr "$domid" -name browser-vm -nodefaults -no-user-config -no-reboot \
+set -- -name browser-vm -nodefaults -no-user-config -no-reboot \
 	-machine q35 -accel "$ACCEL" -m "$(cat "$IMG/memory")" -smp 2 \
 	-drive if=pflash,format=raw,readonly=on,file="$OVMF_CODE" \
 	-drive if=pflash,format=raw,file="$RUN/vars.fd" \
@@ -122,8 +137,12 @@ set -- -echr "$domid" -name browser-vm -nodefaults -no-user-config -no-reboot \
 [ -n "$sandbox" ] && set -- "$@" $sandbox
 [ -n "$MONITOR" ] && set -- "$@" -monitor unix:"$MONITOR",server=on,wait=off
 set +e
-"$SVIRT" --config "$RUN/svirt.conf" -- "$@"
+"$SVIRT" --config "$RUN/svirt.conf" --domid "$domid" -- "$@"
 rc=$?
 set -e
-"$SVIRT" --config "$RUN/svirt.conf" release "$domid" 2>/dev/null || true
+# Released only if this start reserved it: the state file then names this
+# start's copy of the firmware variables, its one writable disk (a refused
+# start must not free another VM's label).
+grep -qxF "disk=$RUN/vars.fd" "$SVSTATE/dom/$domid" 2>/dev/null &&
+	"$SVIRT" --config "$RUN/svirt.conf" release "$domid" 2>/dev/null || true
 exit $rc
