@@ -77,7 +77,9 @@ cleanup() {
 	[ -n "$tpmpid" ] && kill "$tpmpid" 2>/dev/null
 	rm -rf "$RUN"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # The TPM: swtpm ends with QEMU (--terminate).
 mkdir -p "$TPMSTATE"
@@ -136,9 +138,18 @@ set -- -name browser-vm -nodefaults -no-user-config -no-reboot \
 # shellcheck disable=SC2086
 [ -n "$sandbox" ] && set -- "$@" $sandbox
 [ -n "$MONITOR" ] && set -- "$@" -monitor unix:"$MONITOR",server=on,wait=off
+# QEMU in the background (its standard input kept), so that a TERM or INT
+# to this script stops it too; the guest powering off is the usual end.
 set +e
-"$SVIRT" --config "$RUN/svirt.conf" --domid "$domid" -- "$@"
+"$SVIRT" --config "$RUN/svirt.conf" --domid "$domid" -- "$@" <&0 &
+qpid=$!
+trap 'kill "$qpid" 2>/dev/null' INT TERM
+wait "$qpid"
 rc=$?
+while kill -0 "$qpid" 2>/dev/null; do
+	wait "$qpid"
+	rc=$?
+done
 set -e
 # Released only if this start reserved it: the state file then names this
 # start's copy of the firmware variables, its one writable disk (a refused

@@ -10,6 +10,7 @@
 #    gets the domain id through svirt-interpose's --domid (not in its own
 #    arguments), svirt-interpose holds domain 1 while QEMU runs and start.sh
 #    releases it after; a second start while domain 1 is held takes 2.
+# 4. TERM to start.sh stops its QEMU and releases the domain.
 . "$MEASURED_SRCDIR/tests/lib/common.sh"
 START=$MEASURED_SRCDIR/contrib/browser-vm/start.sh
 SVIRT=$MEASURED_BUILDDIR/svirt-interpose
@@ -40,6 +41,7 @@ run_start() {	# run_start OUT DISPLAY: start.sh with the stand-in QEMU
 	PATH="$T/bin:$PATH" sh "$START" --display "$disp" --accel tcg --tpm-state "$T/tpm" \
 		--svirt "$SVIRT" --svirt-state "$T/svirt" --console "$T/console" "$T/img" > "$T/$out" 2>&1
 	rc=$?
+	echo "rc $rc" > "$T/$out.rc"
 	set -e
 }
 
@@ -92,3 +94,26 @@ ok "QEMU's arguments: the vnc display, no domain id, -nodefaults, the root image
 assert_eq "svirt-interpose domains while the QEMUs ran" "1
 1 2" "$(for f in "$T"/dom.*; do tr '\n' ' ' < "$f" | sed 's/ $//'; echo; done | LC_ALL=C sort)"
 assert_eq "both domains released" "" "$(ls "$T/svirt/dom")"
+
+# 4. TERM to start.sh stops QEMU (it does not wait for a guest power-off)
+# and the domain is released.
+rm -f "$T/go" "$T"/args.* "$T"/dom.*
+FAKE_HOLD=1 run_start term.out vnc=127.0.0.1:97 &
+p1=$!
+PIDS="$PIDS $p1"
+i=0
+until ls "$T"/dom.* >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -gt 300 ] && { cat "$T/term.out"; die "QEMU did not run"; }; sleep 0.1
+done
+qemu=$(basename "$T"/dom.*)
+qemu=${qemu#dom.}
+spid=$(ps -o pid= --ppid "$p1" | tr -d ' ')	# start.sh, the child of run_start's subshell
+[ -n "$spid" ] || die "start.sh not found"
+kill -TERM "$spid"
+i=0
+while kill -0 "$qemu" 2>/dev/null; do
+	i=$((i + 1)); [ $i -gt 100 ] && die "QEMU (pid $qemu) still runs 10 s after TERM to start.sh"; sleep 0.1
+done
+wait "$p1" || true
+assert_eq "TERM: start.sh's status" 143 "$(sed -n 's/^rc //p' "$T/term.out.rc")"
+assert_eq "TERM: the domain released" "" "$(ls "$T/svirt/dom")"
