@@ -199,8 +199,10 @@ PY
 # bvm_console NAME: the console log without carriage returns.
 bvm_console() { tr -d '\r' < "$T/$1.log"; }
 
-# bvm_wait_off SECONDS: wait for the VM (start.sh) to end; prints the
-# seconds it took.
+# bvm_wait_off SECONDS: wait for the VM (start.sh) to end; sets OFF_S to
+# the seconds it took.  Not to be called in a subshell ($(...)): start.sh is
+# this shell's child, and only this shell reaps it (until then kill -0
+# finds its zombie).
 bvm_wait_off() {
 	i=0
 	while kill -0 "$VM_PID" 2>/dev/null; do
@@ -209,7 +211,7 @@ bvm_wait_off() {
 		sleep 0.1
 	done
 	wait "$VM_PID" 2>/dev/null || true
-	echo $(( i / 10 ))
+	OFF_S=$(( i / 10 ))
 }
 
 # bvm_report NAME PATTERN SECONDS: wait for a process report of the VM's
