@@ -2,10 +2,10 @@
 # Start the browser VM built by build-image.sh: one QEMU through
 # svirt-interpose (its own MCS label), with a software TPM, a display, a
 # user-mode network and nothing shared with the host.  Returns when the VM
-# has powered off.  See docs/browser-vm.md.
+# has powered off (TERM or INT stops it).  See docs/browser-vm.md.
 #
 # Usage: start.sh [options] IMAGEDIR
-#   --display SPEC      QEMU -display (default gtk; e.g. vnc=127.0.0.1:5, none)
+#   --display SPEC      QEMU -display (default gtk: qemu-system-gui; vnc=HOST:N, none)
 #   --size WxH          screen size (default 1280x800)
 #   --tpm-state DIR     the VM's TPM state (default $XDG_STATE_HOME/browser-vm/tpm)
 #   --app NAME          browser.app=NAME (one of the image's allowed applications)
@@ -24,6 +24,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DISPLAY_SPEC=gtk SIZE=1280x800 APP="" ATTEST="" MACHINE="" ACCEL="" SVIRT="" CONSOLE=stdio MONITOR=""
 TPMSTATE=${XDG_STATE_HOME:-${HOME:-/root}/.local/state}/browser-vm/tpm
 SVSTATE=/run/svirt-interpose RESTRICT=off FWD=""
+case "${1:-}" in -h|--help) sed -n '7,21s/^# \{0,1\}//p' "$0"; exit 0;; esac
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--display) DISPLAY_SPEC=$2; shift 2;;
@@ -42,7 +43,7 @@ while [ $# -gt 1 ]; do
 	*) echo "start.sh: unknown option $1" >&2; exit 2;;
 	esac
 done
-[ $# -eq 1 ] || { sed -n '6,23s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '7,21s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 IMG=$(cd "$1" && pwd)
 for f in vmlinuz initrd.img root.squashfs cmdline memory; do
 	[ -f "$IMG/$f" ] || { echo "start.sh: $IMG/$f missing (build-image.sh)" >&2; exit 1; }

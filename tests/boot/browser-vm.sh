@@ -51,6 +51,7 @@ bvm_report c1 ' uid [0-9]+ [0-9]+ \[[0-9]+\] seccomp [0-9] /usr/lib/chromium/chr
 bvm_monitor c1 "screendump $T/c1.ppm"
 [ -s "$T/c1.ppm" ] || die "no screendump"
 res=$(bvm_screen_check "$T/c1.ppm" $BVM_PAGE_RGB) || { echo "$res" >&2; die "the page does not fill the screen"; }
+case "$res" in "1280x800 "*) ;; *) die "the screendump is not start.sh's default size 1280x800: $res";; esac
 ok "screendump: the page's colour fills the screen ($res)"
 
 # PCRs: the guest's values (logged by the VM's init) against the manifest
@@ -212,6 +213,7 @@ if grep -v ' uid 1000 1000 ' "$T/ps2.txt"; then die "the stand-in does not run a
 ok "the stand-in runs as uid 1000"
 bvm_monitor s2 "screendump $T/s2.ppm"
 res=$(bvm_screen_check "$T/s2.ppm" $BVM_STANDIN_RGB) || { echo "$res" >&2; die "the stand-in does not fill the screen"; }
+case "$res" in "1280x800 "*) ;; *) die "the screendump is not start.sh's default size 1280x800: $res";; esac
 ok "screendump: the stand-in's colour fills the screen ($res)"
 try=0 s=""
 while [ $try -lt 3 ] && [ -z "$s" ]; do

@@ -45,6 +45,14 @@ run_start() {	# run_start OUT DISPLAY: start.sh with the stand-in QEMU
 	set -e
 }
 
+# 0. --help: the usage, exit 0; no image directory: the usage, exit 2.
+sh "$START" --help > "$T/help" || die "start.sh --help failed"
+head -n 1 "$T/help" | grep -qx 'Usage: start.sh \[options\] IMAGEDIR' || die "--help: $(head -n 2 "$T/help")"
+grep -q '^  --display SPEC ' "$T/help" || die "--help lists no --display"
+set +e; sh "$START" --size 800x600 > "$T/usage" 2>&1; rc=$?; set -e
+assert_eq "no image directory: exit 2" 2 "$rc"
+cmp -s "$T/help" "$T/usage" || die "usage differs from --help: $(cat "$T/usage")"
+
 # 1. No qemu-system-gui.
 run_start gtk.out gtk
 assert_eq "--display gtk without qemu-system-gui: exit 1" 1 "$rc"
