@@ -5,9 +5,12 @@ BVM_SRC=$MEASURED_SRCDIR/contrib/browser-vm
 BVM_WEB_IP=10.0.2.100	# the test's web server as the guest sees it
 BVM_PAGE_RGB="200 40 120"	# the test page's background (#c82878)
 BVM_STANDIN_RGB="31 111 79"	# the stand-in's background (#1f6f4f)
+BVM_ATTEST_URL=https://$BVM_WEB_IP	# the test verifiers as the guest sees them
+BVM_MACHINE=browser-test	# the name the image attests as
 
 # bvm_image: the test image (build-image.sh --with-standin, start page
-# http://$BVM_WEB_IP/, the CA of a test verifier as ca.pem), built once and
+# http://$BVM_WEB_IP/, the CA of a test verifier as ca.pem, the manifests
+# for --attest $BVM_ATTEST_URL --machine $BVM_MACHINE too), built once and
 # kept in $MEASURED_CACHE under a key of everything it is made of, so the
 # tests of one run share it; sets BVM (its directory).  The CA (made with
 # the image, valid ten years: it is part of the measured image, a new one
@@ -21,7 +24,7 @@ bvm_image() {
 	cp "$BVM_SRC/config/apps" "$T/bvm-config/apps"
 	key=$( (cat "$BVM_SRC/build-image.sh" "$BVM_SRC/customize.sh" "$BVM_SRC/init" \
 		"$T/bvm-config/start-page" "$T/bvm-config/apps" "$M" "$MEASURED_INIT" &&
-		echo "test-ca 1") | sha256sum | cut -c1-16)-$KERNEL_VER
+		echo "test-ca 1 $BVM_ATTEST_URL $BVM_MACHINE") | sha256sum | cut -c1-16)-$KERNEL_VER
 	BVM=$MEASURED_CACHE/browser-vm/$key
 	mkdir -p "$MEASURED_CACHE/browser-vm"
 	(
@@ -37,6 +40,7 @@ bvm_image() {
 				-out "$BVM.tmp/test-ca/ca.crt" 2>/dev/null || exit 1
 			cp "$BVM.tmp/test-ca/ca.crt" "$T/bvm-config/ca.pem"
 			sh "$BVM_SRC/build-image.sh" --with-standin --config "$T/bvm-config" \
+				--attest "$BVM_ATTEST_URL" --machine "$BVM_MACHINE" \
 				--measured "$M" --init "$MEASURED_INIT" --kernel-dir "$KERNEL_MODDIR/../../.." \
 				--deb-cache "$MEASURED_CACHE/browser-vm/debs" "$BVM.tmp" >&2 ||
 				{ rm -rf "$BVM.tmp"; exit 1; }

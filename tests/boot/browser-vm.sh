@@ -76,7 +76,6 @@ print("ok - %d predicted PCR values of %s equal the guest values" % (n, sys.argv
 python3 -c "$PCRCHECK" "$BVM/manifest-kiosk.json" "$T/c1.txt" || die "guest PCRs differ from the manifest"
 for bank in sha1 sha256 sha384 sha512; do
 	img=$(openssl dgst -"$bank" -r "$BVM/root.squashfs" | cut -d' ' -f1)
-	RDIG="${RDIG:-} --rootfs-digest $bank:$img"
 	[ $bank = sha256 ] && IMG_SHA256=$img
 	assert_eq "PCR 15 $bank = extend(openssl $bank of the image)" "$(host_extend $bank "$img")" \
 		"$(sed -n "s/^browser-vm: pcr $bank 15 //p" "$T/c1.txt")"
@@ -133,45 +132,50 @@ ok "boot 1 wrote $written files to /home/browser, Chromium's history among them"
 
 # Boots 2 and 3: the stand-in with attestation before it starts
 # (browser.attest=, browser.machine=), each VM reaching its own `measured
-# serve` at https://$BVM_WEB_IP (a guestfwd to the host's loopback).  Both
-# boots have the same command line; the manifest for it is predicted here
-# (the image's digests from openssl).  Verifier "good" has that manifest
-# as its policy: boot 2 passes and the stand-in starts.  Verifier "other"
-# has the same manifest but for another root image (sha256 of a text):
-# boot 3 is refused, the console names PCR 15's event 0 with both digests,
-# the stand-in never starts and the VM powers off.  Boot 3 starts once
-# boot 2 holds its svirt-interpose domain, and the two run at the same time.
-ATTEST_URL=https://$BVM_WEB_IP
-ATTEST_CMDLINE="$(cat "$BVM/cmdline") browser.app=standin browser.attest=$ATTEST_URL browser.machine=browser-test"
-predict_attest() {	# predict_attest OUT ROOT-DIGEST-OPTIONS...
-	out=$1; shift
-	"$M" predict --kernel "$BVM/vmlinuz" --initrd "$BVM/initrd.img" \
-		--qemu-direct-boot "$(cat "$BVM/memory")" --cmdline "$ATTEST_CMDLINE" "$@" -o "$out" ||
-		die "measured predict failed"
-}
-# shellcheck disable=SC2086
-predict_attest "$T/attest-good.json" --bank sha1,sha256,sha384,sha512 $RDIG
+# serve` at $BVM_ATTEST_URL (a guestfwd to the host's loopback).  Both boots
+# have the same command line, whose manifest build-image.sh predicted
+# (--attest, --machine): it differs from the stand-in's plain one in PCR 9
+# (the command line) alone.  Verifier "good" has that manifest as its
+# policy: boot 2 passes and the stand-in starts.  Verifier "other" has the
+# manifest for the same command line but another root image (the sha256 of
+# a text, predicted here): boot 3 is refused, the console names PCR 15's
+# event 0 with both digests, the stand-in never starts and the VM powers
+# off.  Boot 3 starts once boot 2 holds its svirt-interpose domain, and the
+# two run at the same time.
+python3 - "$BVM/manifest-standin.json" "$BVM/manifest-attest-standin.json" <<'PY' || die "the manifests for attestation"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+va = {(p["pcr"], k): v for p in a["pcrs"] for k, v in p["values"].items()}
+vb = {(p["pcr"], k): v for p in b["pcrs"] for k, v in p["values"].items()}
+assert va.keys() == vb.keys() and len(va) >= 12, (va.keys(), vb.keys())
+diff = sorted({pcr for (pcr, bank) in va if va[(pcr, bank)] != vb[(pcr, bank)]})
+assert diff == [9], diff
+print("ok - manifest-attest-standin.json differs from manifest-standin.json in PCR 9 only")
+PY
+ATTEST_CMDLINE="$(cat "$BVM/cmdline") browser.app=standin browser.attest=$BVM_ATTEST_URL browser.machine=$BVM_MACHINE"
 OTHER=$(printf 'another root image' | sha256sum | cut -d' ' -f1)
-predict_attest "$T/attest-other.json" --bank sha256 --rootfs-digest "sha256:$OTHER"
-bvm_verifier good "$T/attest-good.json"
+"$M" predict --bank sha256 --kernel "$BVM/vmlinuz" --initrd "$BVM/initrd.img" \
+	--qemu-direct-boot "$(cat "$BVM/memory")" --cmdline "$ATTEST_CMDLINE" --rootfs-digest "sha256:$OTHER" \
+	-o "$T/attest-other.json" || die "measured predict failed"
+bvm_verifier good "$BVM/manifest-attest-standin.json"
 FWD_GOOD=$BVM_FWD GOOD_PID=$SERVE_PID
 bvm_verifier other "$T/attest-other.json"
 FWD_OTHER=$BVM_FWD OTHER_PID=$SERVE_PID
 
 T2=$(date +%s)
-bvm_start s2 standin --attest "$ATTEST_URL" --machine browser-test --guestfwd "$FWD_GOOD"
+bvm_start s2 standin --attest "$BVM_ATTEST_URL" --machine "$BVM_MACHINE" --guestfwd "$FWD_GOOD"
 S2_PID=$VM_PID
 i=0
 until [ -e "$T/svirt/dom/1" ]; do
 	i=$((i + 1)); [ $i -gt 300 ] && die "boot 2 holds no svirt-interpose domain after 30 s"; sleep 0.1
 done
-bvm_start s3 standin --attest "$ATTEST_URL" --machine browser-test --guestfwd "$FWD_OTHER"
+bvm_start s3 standin --attest "$BVM_ATTEST_URL" --machine "$BVM_MACHINE" --guestfwd "$FWD_OTHER"
 
 bvm_wait "$T/s3.log" '^browser-vm: power off: ' 400
 bvm_wait_off 60
 echo "boot 3 took $(( $(date +%s) - T2 )) s"
 bvm_console s3 > "$T/s3.txt"
-grep -q "^browser-vm: attesting to $ATTEST_URL as browser-test" "$T/s3.txt" ||
+grep -q "^browser-vm: attesting to $BVM_ATTEST_URL as browser-test" "$T/s3.txt" ||
 	{ grep '^browser-vm' "$T/s3.txt" >&2; die "boot 3 did not attest"; }
 grep -q '^fail browser-test manifest-mismatch' "$T/s3.txt" ||
 	{ tail -n 30 "$T/s3.txt" >&2; tail -n 5 "$T/serve-other.log" >&2; die "boot 3: no manifest-mismatch refusal"; }
@@ -180,7 +184,7 @@ grep -q '^first difference: pcr 15 bank sha256 event-differs event 0$' "$T/s3.tx
 grep 'expected:' "$T/s3.txt" | grep -q "\"digest\":\"$OTHER\"" ||
 	{ grep -A2 'first difference' "$T/s3.txt" >&2; die "boot 3: the expected event is not the policy's root image"; }
 grep 'found:' "$T/s3.txt" | grep -q "\"digest\":\"$IMG_SHA256\"" ||
-	{ grep -A2 'first difference' "$T/s3.txt" >&2; die "boot 3: the found event is not this image's (sha256sum)"; }
+	{ grep -A2 'first difference' "$T/s3.txt" >&2; die "boot 3: the found event is not this image's (openssl sha256)"; }
 grep -q '^browser-vm: power off: attestation failed (exit 1)$' "$T/s3.txt" ||
 	{ grep '^browser-vm' "$T/s3.txt" >&2; die "boot 3: init did not power off for the refusal"; }
 if grep '^browser-vm: starting \|^browser-vm: process ' "$T/s3.txt"; then die "boot 3: an application started"; fi
@@ -202,7 +206,7 @@ grep -q '^browser-test approved policy=good trust=tofu last=pass' "$T/good.list"
 grep -q '^browser-test approved policy=other trust=tofu last=fail' "$T/other.list" ||
 	{ cat "$T/other.list" >&2; die "verifier other: browser-test did not fail"; }
 ok "the verifiers' records: good passed browser-test, other refused it"
-python3 -c "$PCRCHECK" "$T/attest-good.json" "$T/s2.txt" || die "boot 2: guest PCRs differ from the manifest"
+python3 -c "$PCRCHECK" "$BVM/manifest-attest-standin.json" "$T/s2.txt" || die "boot 2: guest PCRs differ from the manifest"
 home=$(sed -n 's/^browser-vm: home holds: //p' "$T/s2.txt" | tr ' ' '\n' | sed '/^$/d' | LC_ALL=C sort)
 image=$(unsquashfs -lls "$BVM/root.squashfs" 'home/browser' | sed -n 's|^-.* squashfs-root/home/browser/|./|p' |
 	LC_ALL=C sort)
