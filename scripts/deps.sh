@@ -18,7 +18,10 @@ PKGS="make gcc clang libc6-dev pkg-config
  selinux-policy-dev iproute2
  python3-cryptography python3-yaml libgnutls28-dev sqlite3 postgresql-15 pgbouncer
  dpkg-dev debhelper fakeroot lintian systemd
- mmdebstrap"
+ mmdebstrap
+ qemu-system-gui"
+# qemu-system-gui: QEMU's gtk and sdl displays, contrib/browser-vm/start.sh's
+# default (--display gtk)
 
 missing=""
 for p in $PKGS; do

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * QEMU's command line, read but never changed: the domain id and, on
- * QEMU/KVM hosts, the writable disks.
+ * QEMU's command line, read but never changed: the domain id (unless
+ * --domid gives it) and, on QEMU/KVM hosts, the writable disks.
  */
 #include "svirt.h"
 
@@ -89,6 +89,23 @@ int svirt_find_domid(const struct svirt_config *c, int qargc, char *const *qargv
 		if (r == -ENOENT)
 			return m_err(-EINVAL, "QEMU arguments have no -d");
 		return r < 0 ? r : domid_of(v, "-d", ret_domid);
+	case SVIRT_DOMID_GIVEN:
+		/* On Xen the device model's -xen-domid is the truth: a --domid
+		 * naming another domain would label the wrong one's disks. */
+		r = opt_value(qargc, qargv, "xen-domid", &v);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		if (r == 0) {
+			unsigned x;
+			r = domid_of(v, "-xen-domid", &x);
+			if (r < 0)
+				return r;
+			if (x != c->domid_given)
+				return m_err(-EINVAL, "--domid %u but QEMU's -xen-domid is %u",
+					     c->domid_given, x);
+		}
+		*ret_domid = c->domid_given;
+		return 0;
 	case SVIRT_DOMID_AUTO:
 		break;
 	}

@@ -43,10 +43,11 @@ static void logmsg(int prio, const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: svirt-interpose [--config FILE] [--dry-run] [--] QEMU-ARGUMENTS...\n"
+		"usage: svirt-interpose [--config FILE] [--dry-run] [--domid N] [--] QEMU-ARGUMENTS...\n"
 		"       svirt-interpose [--config FILE] release DOMID\n"
 		"Gives the VM a free SELinux MCS label, labels its writable disks and\n"
-		"execs QEMU as svirt_t with that label.  Config: %s\n"
+		"execs QEMU as svirt_t with that label.  --domid N names the domain\n"
+		"(QEMU/KVM hosts) instead of QEMU's arguments.  Config: %s\n"
 		"(or $SVIRT_INTERPOSE_CONFIG).\n",
 		SVIRT_CONF_PATH);
 }
@@ -351,6 +352,7 @@ int main(int argc, char **argv)
 	static struct state s;
 	const char *conf = getenv("SVIRT_INTERPOSE_CONFIG");
 	bool conf_optional = !conf;
+	const char *domid_opt = NULL;
 	int i = 1;
 
 	openlog("svirt-interpose", LOG_PID | LOG_PERROR, LOG_DAEMON);
@@ -369,6 +371,10 @@ int main(int argc, char **argv)
 		} else if (!strncmp(argv[i], "--config=", 9)) {
 			conf = argv[i] + 9;
 			conf_optional = false;
+		} else if (!strcmp(argv[i], "--domid") && i + 1 < argc) {
+			domid_opt = argv[++i];
+		} else if (!strncmp(argv[i], "--domid=", 8)) {
+			domid_opt = argv[i] + 8;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return EX_OK_;
@@ -379,17 +385,28 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	unsigned given = 0;
+	if (domid_opt && svirt_parse_domid(domid_opt, &given) < 0) {
+		fprintf(stderr, "svirt-interpose: --domid '%.32s' is not a domain id (0-%u)\n",
+			domid_opt, SVIRT_DOMID_MAX);
+		return EX_USAGE_;
+	}
 	svirt_config_defaults(&s.cfg);
 	int r = svirt_config_load(&s.cfg, conf, conf_optional);
 	if (r < 0) {
 		logmsg(LOG_ERR, "%s", m_errmsg(r));
 		return EX_FAIL;
 	}
+	/* The option overrides the configuration's domid-arg. */
+	if (domid_opt) {
+		s.cfg.domid_mode = SVIRT_DOMID_GIVEN;
+		s.cfg.domid_given = given;
+	}
 	s.selinux = is_selinux_enabled() > 0;
 	s.enforcing = s.selinux && security_getenforce() == 1;
 
 	if (i < argc && !strcmp(argv[i], "release")) {
-		if (argc - i != 2) {
+		if (argc - i != 2 || domid_opt) {
 			usage(stderr);
 			return EX_USAGE_;
 		}

@@ -32,7 +32,10 @@
 
 enum svirt_store { SVIRT_STORE_XENSTORE, SVIRT_STORE_DIR };
 enum svirt_disks { SVIRT_DISKS_AUTO, SVIRT_DISKS_XENSTORE, SVIRT_DISKS_ARGS, SVIRT_DISKS_NONE };
-enum svirt_domid_mode { SVIRT_DOMID_AUTO, SVIRT_DOMID_XEN_DOMID, SVIRT_DOMID_D, SVIRT_DOMID_POS };
+/* SVIRT_DOMID_GIVEN: the --domid option (QEMU/KVM has no domain id
+ * argument of its own); it overrides domid-arg. */
+enum svirt_domid_mode { SVIRT_DOMID_AUTO, SVIRT_DOMID_XEN_DOMID, SVIRT_DOMID_D, SVIRT_DOMID_POS,
+			SVIRT_DOMID_GIVEN };
 /* How a single category is written to XenStore's selinux-mcs: the bare
  * number the original interposer writes and reads ("5"), or the range
  * ("s0:c5").  Pairs are always written as a range. */
@@ -44,6 +47,7 @@ struct svirt_config {
 	char qemu[SVIRT_PATH_MAX];
 	enum svirt_domid_mode domid_mode;
 	int domid_pos;                  /* 1-based, for SVIRT_DOMID_POS */
+	unsigned domid_given;           /* for SVIRT_DOMID_GIVEN */
 	enum svirt_store store;
 	enum svirt_disks disks;
 	char state_dir[SVIRT_PATH_MAX];

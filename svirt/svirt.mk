@@ -66,6 +66,9 @@ $(O)/tests/svirt/%: tests/svirt/%.c $(SVIRT_LIB_OBJ) $(LIBA)
 svirt-static: $(O)/svirt-interpose.static
 
 check: check-svirt
+# tests/integration/browser_vm_start.sh starts the browser VM's start.sh
+# through it
+check-integration: $(SVIRT)
 check-svirt: check-svirt-unit check-svirt-integration
 
 check-svirt-unit: $(SVIRT_UNIT_BIN)

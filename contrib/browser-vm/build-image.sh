@@ -12,12 +12,15 @@
 #                       (default: contrib/browser-vm/config)
 #   --with-standin      add the tests' stand-in application "standin" (foot,
 #                       one colour, running cat; see docs/browser-vm.md)
+#   --attest URL        also predict the manifests for start.sh --attest URL
+#   --machine NAME      ... and --machine NAME (with --attest)
 #   --mirror URL        Debian mirror (default: the host's apt sources)
 #   --deb-cache DIR     keep the downloaded .deb files here between builds
 #   --epoch N           SOURCE_DATE_EPOCH for file times (default 1700000000)
 # OUTDIR gets root.squashfs, initrd.img, vmlinuz, cmdline, memory (the
 # guest RAM the prediction assumes), manifest.json (the default application)
-# and manifest-NAME.json (start.sh --app NAME),
+# and manifest-NAME.json (start.sh --app NAME), with --attest also
+# manifest-attest.json and manifest-attest-NAME.json,
 # packages.txt (name version of every package in the image).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +33,7 @@ STANDIN=no
 MIRROR=""
 EPOCH=1700000000
 DEBCACHE=""
+ATTEST="" AMACHINE=""
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--measured) MEASURED=$2; shift 2;;
@@ -40,11 +44,14 @@ while [ $# -gt 1 ]; do
 	--mirror) MIRROR=$2; shift 2;;
 	--epoch) EPOCH=$2; shift 2;;
 	--deb-cache) DEBCACHE=$2; shift 2;;
+	--attest) ATTEST=$2; shift 2;;
+	--machine) AMACHINE=$2; shift 2;;
 	*) echo "build-image.sh: unknown option $1" >&2; exit 2;;
 	esac
 done
-[ $# -eq 1 ] || { sed -n '2,23s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '2,26s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 OUT=$1
+[ -z "$AMACHINE" ] || [ -n "$ATTEST" ] || { echo "build-image.sh: --machine needs --attest" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "build-image.sh: run as root (mmdebstrap keeps file owners)" >&2; exit 1; }
 for t in mmdebstrap mksquashfs; do
 	command -v $t >/dev/null || { echo "build-image.sh: $t is not installed" >&2; exit 1; }
@@ -122,7 +129,14 @@ predict() {	# predict OUT EXTRA-CMDLINE
 }
 predict "$OUT/manifest.json" ""
 rm -f "$OUT"/manifest-*.json
+# With attestation the command line has browser.attest= and
+# browser.machine= too, after browser.app= (the order start.sh gives them).
+attest=""
+[ -n "$ATTEST" ] && attest=" browser.attest=$ATTEST"
+[ -n "$AMACHINE" ] && attest="$attest browser.machine=$AMACHINE"
+if [ -n "$attest" ]; then predict "$OUT/manifest-attest.json" "$attest"; fi
 for app in $(grep -v '^[[:space:]]*\(#\|$\)' "$CONF/apps" | cut -d' ' -f1) $([ $STANDIN = yes ] && echo standin); do
 	predict "$OUT/manifest-$app.json" " browser.app=$app"
+	if [ -n "$attest" ]; then predict "$OUT/manifest-attest-$app.json" " browser.app=$app$attest"; fi
 done
 echo "browser VM in $OUT: $(du -h "$OUT/root.squashfs" | cut -f1) root image, $(wc -l < "$OUT/packages.txt") packages"

@@ -32,7 +32,7 @@ rm -f "$R"/usr/bin/dpkg* "$R"/usr/sbin/dpkg* "$R"/usr/bin/apt* "$R"/usr/bin/debc
 # No console logins and no way to change user: no getty, login, su, nor
 # any setuid or setgid program (Chromium's sandbox uses user namespaces;
 # Debian's setuid chrome-sandbox, package chromium-sandbox, is not installed).
-rm -f "$R/sbin/agetty" "$R/usr/sbin/agetty" "$R/bin/login" "$R/usr/bin/login" \
+rm -f "$R/sbin/agetty" "$R/usr/sbin/agetty" "$R/usr/sbin/getty" "$R/bin/login" "$R/usr/bin/login" \
 	"$R/bin/su" "$R/usr/bin/su" "$R/usr/bin/sulogin" "$R/usr/sbin/sulogin" "$R/sbin/sulogin"
 find "$R" -xdev -type f -perm /6000 -exec chmod ug-s {} +
 # Fixed machine identity and no caches that differ between builds.

@@ -2,10 +2,10 @@
 # Start the browser VM built by build-image.sh: one QEMU through
 # svirt-interpose (its own MCS label), with a software TPM, a display, a
 # user-mode network and nothing shared with the host.  Returns when the VM
-# has powered off.  See docs/browser-vm.md.
+# has powered off (TERM or INT stops it).  See docs/browser-vm.md.
 #
 # Usage: start.sh [options] IMAGEDIR
-#   --display SPEC      QEMU -display (default gtk; e.g. vnc=127.0.0.1:5, none)
+#   --display SPEC      QEMU -display (default gtk: qemu-system-gui; vnc=HOST:N, none)
 #   --size WxH          screen size (default 1280x800)
 #   --tpm-state DIR     the VM's TPM state (default $XDG_STATE_HOME/browser-vm/tpm)
 #   --app NAME          browser.app=NAME (one of the image's allowed applications)
@@ -24,6 +24,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DISPLAY_SPEC=gtk SIZE=1280x800 APP="" ATTEST="" MACHINE="" ACCEL="" SVIRT="" CONSOLE=stdio MONITOR=""
 TPMSTATE=${XDG_STATE_HOME:-${HOME:-/root}/.local/state}/browser-vm/tpm
 SVSTATE=/run/svirt-interpose RESTRICT=off FWD=""
+case "${1:-}" in -h|--help) sed -n '7,21s/^# \{0,1\}//p' "$0"; exit 0;; esac
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--display) DISPLAY_SPEC=$2; shift 2;;
@@ -42,7 +43,7 @@ while [ $# -gt 1 ]; do
 	*) echo "start.sh: unknown option $1" >&2; exit 2;;
 	esac
 done
-[ $# -eq 1 ] || { sed -n '6,23s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '7,21s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 IMG=$(cd "$1" && pwd)
 for f in vmlinuz initrd.img root.squashfs cmdline memory; do
 	[ -f "$IMG/$f" ] || { echo "start.sh: $IMG/$f missing (build-image.sh)" >&2; exit 1; }
@@ -52,6 +53,20 @@ QEMU=$(command -v qemu-system-x86_64) || { echo "start.sh: qemu-system-x86_64 no
 command -v swtpm >/dev/null || { echo "start.sh: swtpm not found" >&2; exit 1; }
 [ -n "$SVIRT" ] || SVIRT=$(command -v svirt-interpose || echo "$HERE/../../build/svirt-interpose")
 [ -x "$SVIRT" ] || { echo "start.sh: no svirt-interpose ($SVIRT)" >&2; exit 1; }
+# The display backend, before anything starts: QEMU's gtk and sdl are
+# modules of Debian's qemu-system-gui, and without it QEMU only says so
+# once the VM is being built.  vnc is built in and not listed by help.
+backend=${DISPLAY_SPEC%%,*}
+backend=${backend%%=*}
+have=$("$QEMU" -display help 2>/dev/null | sed '1d' | tr '\n' ' ')
+case " $have vnc " in
+*" $backend "*) ;;
+*)	echo "start.sh: QEMU has no display '$backend' (it has: ${have}vnc)" >&2
+	case "$backend" in gtk|sdl)
+		echo "start.sh: QEMU's $backend display is in Debian's package qemu-system-gui: apt-get install qemu-system-gui" >&2;;
+	esac
+	exit 1;;
+esac
 if [ -z "$ACCEL" ]; then
 	ACCEL=tcg
 	[ -w /dev/kvm ] && ACCEL=kvm
@@ -63,7 +78,9 @@ cleanup() {
 	[ -n "$tpmpid" ] && kill "$tpmpid" 2>/dev/null
 	rm -rf "$RUN"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # The TPM: swtpm ends with QEMU (--terminate).
 mkdir -p "$TPMSTATE"
@@ -85,9 +102,10 @@ append=$(cat "$IMG/cmdline")
 W=${SIZE%x*} H=${SIZE#*x}
 
 # svirt-interpose on a QEMU/KVM host: labels reserved in a state directory,
-# the domain id a number QEMU ignores in argument 2 (-echr N: the escape
-# character of a multiplexed character device; this VM has none), the
-# lowest one free.
+# the domain id (svirt-interpose --domid; QEMU/KVM has none of its own) the
+# lowest one free.  A domain that holds a label is refused, never shared:
+# two starts at the same instant may pick the same id, and the second then
+# fails before QEMU starts.
 mkdir -p "$SVSTATE"
 domid=1
 while [ -e "$SVSTATE/dom/$domid" ]; do domid=$((domid + 1)); done
@@ -96,7 +114,7 @@ qemu=$QEMU
 store=dir
 state-dir=$SVSTATE
 disks=args
-domid-arg=2
+existing-label=refuse
 CONF
 
 # Nothing shared with the host: no default devices, no USB, no shared
@@ -106,7 +124,7 @@ CONF
 sandbox="-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
 case "$FWD" in *cmd:*) sandbox="";;
 esac
-set -- -echr "$domid" -name browser-vm -nodefaults -no-user-config -no-reboot \
+set -- -name browser-vm -nodefaults -no-user-config -no-reboot \
 	-machine q35 -accel "$ACCEL" -m "$(cat "$IMG/memory")" -smp 2 \
 	-drive if=pflash,format=raw,readonly=on,file="$OVMF_CODE" \
 	-drive if=pflash,format=raw,file="$RUN/vars.fd" \
@@ -121,9 +139,22 @@ set -- -echr "$domid" -name browser-vm -nodefaults -no-user-config -no-reboot \
 # shellcheck disable=SC2086
 [ -n "$sandbox" ] && set -- "$@" $sandbox
 [ -n "$MONITOR" ] && set -- "$@" -monitor unix:"$MONITOR",server=on,wait=off
+# QEMU in the background (its standard input kept), so that a TERM or INT
+# to this script stops it too; the guest powering off is the usual end.
 set +e
-"$SVIRT" --config "$RUN/svirt.conf" -- "$@"
+"$SVIRT" --config "$RUN/svirt.conf" --domid "$domid" -- "$@" <&0 &
+qpid=$!
+trap 'kill "$qpid" 2>/dev/null' INT TERM
+wait "$qpid"
 rc=$?
+while kill -0 "$qpid" 2>/dev/null; do
+	wait "$qpid"
+	rc=$?
+done
 set -e
-"$SVIRT" --config "$RUN/svirt.conf" release "$domid" 2>/dev/null || true
+# Released only if this start reserved it: the state file then names this
+# start's copy of the firmware variables, its one writable disk (a refused
+# start must not free another VM's label).
+grep -qxF "disk=$RUN/vars.fd" "$SVSTATE/dom/$domid" 2>/dev/null &&
+	"$SVIRT" --config "$RUN/svirt.conf" release "$domid" 2>/dev/null || true
 exit $rc

@@ -5,11 +5,16 @@ BVM_SRC=$MEASURED_SRCDIR/contrib/browser-vm
 BVM_WEB_IP=10.0.2.100	# the test's web server as the guest sees it
 BVM_PAGE_RGB="200 40 120"	# the test page's background (#c82878)
 BVM_STANDIN_RGB="31 111 79"	# the stand-in's background (#1f6f4f)
+BVM_ATTEST_URL=https://$BVM_WEB_IP	# the test verifiers as the guest sees them
+BVM_MACHINE=browser-test	# the name the image attests as
 
 # bvm_image: the test image (build-image.sh --with-standin, start page
-# http://$BVM_WEB_IP/), built once and kept in $MEASURED_CACHE under a
-# key of everything it is made of, so the tests of one run share it; sets
-# BVM (its directory).  The .deb files are kept beside it.
+# http://$BVM_WEB_IP/, the CA of a test verifier as ca.pem, the manifests
+# for --attest $BVM_ATTEST_URL --machine $BVM_MACHINE too), built once and
+# kept in $MEASURED_CACHE under a key of everything it is made of, so the
+# tests of one run share it; sets BVM (its directory).  The CA (made with
+# the image, valid ten years: it is part of the measured image, a new one
+# means a new image) is kept in $BVM/test-ca; the .deb files beside it.
 bvm_image() {
 	for t in mmdebstrap mksquashfs python3; do
 		command -v $t >/dev/null || die "$t is not installed"
@@ -17,9 +22,9 @@ bvm_image() {
 	mkdir -p "$T/bvm-config"
 	echo "http://$BVM_WEB_IP/" > "$T/bvm-config/start-page"
 	cp "$BVM_SRC/config/apps" "$T/bvm-config/apps"
-	key=$(cat "$BVM_SRC/build-image.sh" "$BVM_SRC/customize.sh" "$BVM_SRC/init" \
-		"$T/bvm-config/start-page" "$T/bvm-config/apps" "$M" "$MEASURED_INIT" |
-		sha256sum | cut -c1-16)-$KERNEL_VER
+	key=$( (cat "$BVM_SRC/build-image.sh" "$BVM_SRC/customize.sh" "$BVM_SRC/init" \
+		"$T/bvm-config/start-page" "$T/bvm-config/apps" "$M" "$MEASURED_INIT" &&
+		echo "test-ca 1 $BVM_ATTEST_URL $BVM_MACHINE") | sha256sum | cut -c1-16)-$KERNEL_VER
 	BVM=$MEASURED_CACHE/browser-vm/$key
 	mkdir -p "$MEASURED_CACHE/browser-vm"
 	(
@@ -29,7 +34,13 @@ bvm_image() {
 			find "$MEASURED_CACHE/browser-vm" -mindepth 1 -maxdepth 1 -type d \
 				! -name debs ! -name "$key" -exec rm -rf {} +
 			start=$(date +%s)
+			rm -rf "$BVM.tmp" && mkdir -p "$BVM.tmp/test-ca" || exit 1
+			openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+				-subj /CN=browser-vm-test-ca -keyout "$BVM.tmp/test-ca/ca.key" \
+				-out "$BVM.tmp/test-ca/ca.crt" 2>/dev/null || exit 1
+			cp "$BVM.tmp/test-ca/ca.crt" "$T/bvm-config/ca.pem"
 			sh "$BVM_SRC/build-image.sh" --with-standin --config "$T/bvm-config" \
+				--attest "$BVM_ATTEST_URL" --machine "$BVM_MACHINE" \
 				--measured "$M" --init "$MEASURED_INIT" --kernel-dir "$KERNEL_MODDIR/../../.." \
 				--deb-cache "$MEASURED_CACHE/browser-vm/debs" "$BVM.tmp" >&2 ||
 				{ rm -rf "$BVM.tmp"; exit 1; }
@@ -78,17 +89,49 @@ RELAY
 	chmod 755 "$T/relay"
 }
 
-# bvm_start NAME APP: start.sh in the background (display none, a monitor
-# socket $T/NAME.mon, the console in $T/NAME.log, the network restricted to
-# the web server, the TPM state $T/tpm, svirt-interpose from the build with
-# a state directory of the test's own); sets VM_PID.
+# bvm_start NAME APP [START-OPTIONS...]: start.sh in the background
+# (display none, a monitor socket $T/NAME.mon, the console in $T/NAME.log,
+# the network restricted to the web server, the TPM state $T/tpm-NAME,
+# svirt-interpose from the build with a state directory of the test's own,
+# then START-OPTIONS); sets VM_PID.
 bvm_start() {
-	sh "$BVM_SRC/start.sh" --display none --accel tcg --app "$2" --tpm-state "$T/tpm" \
+	n=$1 app=$2
+	shift 2
+	sh "$BVM_SRC/start.sh" --display none --accel tcg --app "$app" --tpm-state "$T/tpm-$n" \
 		--svirt "$MEASURED_BUILDDIR/svirt-interpose" --svirt-state "$T/svirt" \
-		--console "$T/$1.log" --monitor "$T/$1.mon" --restrict \
-		--guestfwd "tcp:$BVM_WEB_IP:80-cmd:$T/relay" "$BVM" > "$T/$1.out" 2>&1 &
+		--console "$T/$n.log" --monitor "$T/$n.mon" --restrict \
+		--guestfwd "tcp:$BVM_WEB_IP:80-cmd:$T/relay" "$@" "$BVM" > "$T/$n.out" 2>&1 &
 	VM_PID=$!
 	PIDS="$PIDS $VM_PID"
+}
+
+# bvm_verifier NAME MANIFEST: `measured serve` (tests/lib/serve.sh) on a
+# free port of 127.0.0.1 with its own SQLite database, a certificate for
+# $BVM_IP and 127.0.0.1 from the image's test CA, and policy NAME from
+# MANIFEST (PCR 4, 9 and 15, sha256) given to every new machine (TOFU);
+# its log is $T/serve-NAME.log.  Sets PORT, SERVE_PID and BVM_FWD (the
+# guestfwd rule that takes the guest's https://$BVM_WEB_IP to it).
+bvm_verifier() {
+	if [ ! -f "$T/server.crt" ]; then
+		cp "$BVM/test-ca/ca.crt" "$T/ca.crt"
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$BVM_WEB_IP" \
+			-keyout "$T/server.key" -out "$T/server.csr" 2>/dev/null &&
+			printf 'subjectAltName=IP:%s,IP:127.0.0.1\n' "$BVM_WEB_IP" > "$T/san.ext" &&
+			openssl x509 -req -in "$T/server.csr" -CA "$BVM/test-ca/ca.crt" \
+				-CAkey "$BVM/test-ca/ca.key" -CAcreateserial -CAserial "$T/ca.srl" -days 2 \
+				-extfile "$T/san.ext" -out "$T/server.crt" 2>/dev/null ||
+			die "cannot make the verifier's certificate"
+	fi
+	"$M" admin --db "sqlite:$T/$1.db" policy add "$1" --manifest "$2" --pcrs 4,9,15 --banks sha256 ||
+		die "policy add $1 failed"
+	SERVE_LOG=$T/serve-$1.log
+	serve_start "sqlite:$T/$1.db" --tofu --approve "$1" --insecure-tofu-approve
+	cat > "$T/relay-$PORT" <<RELAY
+#!/bin/sh
+exec $(command -v busybox) nc 127.0.0.1 $PORT
+RELAY
+	chmod 755 "$T/relay-$PORT"
+	BVM_FWD="tcp:$BVM_WEB_IP:443-cmd:$T/relay-$PORT"
 }
 
 # bvm_wait FILE PATTERN SECONDS: wait until FILE has a line matching PATTERN
@@ -160,8 +203,10 @@ PY
 # bvm_console NAME: the console log without carriage returns.
 bvm_console() { tr -d '\r' < "$T/$1.log"; }
 
-# bvm_wait_off SECONDS: wait for the VM (start.sh) to end; prints the
-# seconds it took.
+# bvm_wait_off SECONDS: wait for the VM (start.sh) to end; sets OFF_S to
+# the seconds it took.  Not to be called in a subshell ($(...)): start.sh is
+# this shell's child, and only this shell reaps it (until then kill -0
+# finds its zombie).
 bvm_wait_off() {
 	i=0
 	while kill -0 "$VM_PID" 2>/dev/null; do
@@ -170,7 +215,7 @@ bvm_wait_off() {
 		sleep 0.1
 	done
 	wait "$VM_PID" 2>/dev/null || true
-	echo $(( i / 10 ))
+	OFF_S=$(( i / 10 ))
 }
 
 # bvm_report NAME PATTERN SECONDS: wait for a process report of the VM's

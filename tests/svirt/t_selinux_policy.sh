@@ -7,7 +7,8 @@
 #   xen: the toolstack runs as xm_t (Xen's xl), labels live in XenStore
 #        (xs_stub, as xenstored_t), disks come from the vbd entries;
 #   kvm: a libvirt-free QEMU/KVM host starting VMs from service units
-#        (init_t), labels in the state directory, disks from -drive.
+#        (init_t), labels in the state directory, disks from -drive, the
+#        domain id from svirt-interpose's --domid.
 #
 # In each: two VMs' QEMU stand-ins started through svirt-interpose open
 # their own disk and are denied the other's; the toolstack cannot execute
@@ -124,10 +125,10 @@ step xen-vm1-again; PROBE_OPEN=/vm/images/x1.img:/vm/images/x2.img xl /vm/bin/sv
 step xen-direct;    xl /vm/bin/qemu -xen-domid 1
 step xen-execcon;   xl execcon system_u:system_r:svirt_t:s0:c10 /vm/bin/qemu -xen-domid 1
 step xen-labels;    getcon
-step kvm-notadisk;  vmctl /vm/bin/svirt-interpose --config /etc/svirt-kvm.conf -xen-domid 3 -drive file=/vm/etc/shadow
-step kvm-vm1;       PROBE_OPEN=/vm/images/k1.img vmctl /vm/bin/svirt-interpose --config /etc/svirt-kvm.conf -xen-domid 1 -drive file=/vm/images/k1.img
-step kvm-vm2;       PROBE_OPEN=/vm/images/k2.img:/vm/images/k1.img vmctl /vm/bin/svirt-interpose --config /etc/svirt-kvm.conf -xen-domid 2 -drive file=/vm/images/k2.img
-step kvm-vm1-again; PROBE_OPEN=/vm/images/k1.img:/vm/images/k2.img vmctl /vm/bin/svirt-interpose --config /etc/svirt-kvm.conf -xen-domid 1 -drive file=/vm/images/k1.img
+step kvm-notadisk;  vmctl /vm/bin/svirt-interpose --config /etc/svirt-kvm.conf --domid 3 -- -drive file=/vm/etc/shadow
+step kvm-vm1;       PROBE_OPEN=/vm/images/k1.img vmctl /vm/bin/svirt-interpose --config /etc/svirt-kvm.conf --domid 1 -- -drive file=/vm/images/k1.img
+step kvm-vm2;       PROBE_OPEN=/vm/images/k2.img:/vm/images/k1.img vmctl /vm/bin/svirt-interpose --config /etc/svirt-kvm.conf --domid 2 -- -drive file=/vm/images/k2.img
+step kvm-vm1-again; PROBE_OPEN=/vm/images/k1.img:/vm/images/k2.img vmctl /vm/bin/svirt-interpose --config /etc/svirt-kvm.conf --domid 1 -- -drive file=/vm/images/k1.img
 step kvm-direct;    vmctl /vm/bin/qemu -xen-domid 1
 step kvm-execcon;   vmctl execcon system_u:system_r:svirt_t:s0:c10 /vm/bin/qemu -xen-domid 1
 step kvm-labels;    getcon

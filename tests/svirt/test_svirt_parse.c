@@ -75,6 +75,35 @@ static void test_domid(void **state)
 	assert_int_equal(d, 32751);
 }
 
+/* --domid: QEMU/KVM's arguments carry no domain id; on Xen a -xen-domid
+ * that disagrees is refused rather than believed or overridden. */
+static void test_domid_given(void **state)
+{
+	(void)state;
+	struct svirt_config c;
+	unsigned d = 99;
+	svirt_config_defaults(&c);
+	c.domid_mode = SVIRT_DOMID_GIVEN;
+	c.domid_given = 6;
+	char *kvm[] = { "-name", "vm", "-echr", "3", "-d", "guest_errors" };
+	assert_int_equal(svirt_find_domid(&c, N(kvm), kvm, &d), 0);
+	assert_int_equal(d, 6);
+	assert_int_equal(svirt_find_domid(&c, 0, NULL, &d), 0);
+	assert_int_equal(d, 6);
+	char *same[] = { "-xen-domid", "6" };
+	assert_int_equal(svirt_find_domid(&c, N(same), same, &d), 0);
+	assert_int_equal(d, 6);
+	d = 1234;
+	char *other[] = { "-xen-domid", "7" };
+	assert_int_equal(svirt_find_domid(&c, N(other), other, &d), -EINVAL);
+	assert_string_equal(m_errmsg(-EINVAL), "--domid 6 but QEMU's -xen-domid is 7");
+	char *bad[] = { "-xen-domid", "x" };
+	assert_int_equal(svirt_find_domid(&c, N(bad), bad, &d), -EINVAL);
+	char *twice[] = { "-xen-domid", "6", "-xen-domid", "7" };
+	assert_int_equal(svirt_find_domid(&c, N(twice), twice, &d), -EINVAL);
+	assert_int_equal(d, 1234);
+}
+
 static void test_disks_from_args(void **state)
 {
 	(void)state;
@@ -253,6 +282,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_domid),
+		cmocka_unit_test(test_domid_given),
 		cmocka_unit_test(test_disks_from_args),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_context),
