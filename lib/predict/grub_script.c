@@ -486,11 +486,17 @@ static int call_function(struct m_grub *g, struct grub_func *f, char **a, int n)
 
 	if (g->nest >= GRUB_MAX_NEST)
 		return grub_err(g, -ELOOP, "function calls nested deeper than %d", GRUB_MAX_NEST);
+	/* a copy: the body may define the function anew while it runs */
+	char *body = strdup(f->body);
+
+	if (!body)
+		return -ENOMEM;
 	g->pos = a;
 	g->npos = n;
 	g->nest++;
-	e = grub_run_text(g, f->body, strlen(f->body), g->file, f->line);
+	e = grub_run_text(g, body, strlen(body), g->file, f->line);
 	g->nest--;
+	free(body);
 	g->pos = opos;
 	g->npos = onpos;
 	g->returning = false;
@@ -792,21 +798,22 @@ static int set_or_unset(struct m_grub *g, const char *name, const char *val)
 	return 0;
 }
 
-/* grub_menu_execute_entry */
+/* grub_menu_execute_entry; @en's fields are copied first: its body may add entries to its menu */
 static int run_entry(struct m_grub *g, const struct grub_entry *en, bool auto_boot)
 {
 	char *ochosen = strdup(grub_var_get(g, "chosen")), *odef = strdup(grub_var_get(g, "default"));
-	char *chosen = NULL, **opos = g->pos;
+	char *chosen = NULL, **opos = g->pos, *src = strdup(en->src), **args = en->args;
 	const char *p;
 	size_t o = 0;
-	int onpos = g->npos, e = 0;
-	bool ctx = false;
+	int onpos = g->npos, e = 0, argc = en->argc;
+	unsigned line = en->line;
+	bool ctx = false, submenu = en->submenu;
 
-	if (!ochosen || !odef) {
+	if (!ochosen || !odef || !src) {
 		e = -ENOMEM;
 		goto out;
 	}
-	if (en->submenu) {
+	if (submenu) {
 		if ((e = grub_ctx_open(g)) < 0)
 			goto out;
 		ctx = true;
@@ -838,16 +845,16 @@ static int run_entry(struct m_grub *g, const struct grub_entry *en, bool auto_bo
 	}
 	if ((e = set_or_unset(g, "default", *p && p[1] ? p + 1 : NULL)) < 0)
 		goto out;
-	g->pos = en->args;
-	g->npos = en->argc;
-	e = grub_run_text(g, en->src, strlen(en->src), g->file, en->line);
+	g->pos = args;
+	g->npos = argc;
+	e = grub_run_text(g, src, strlen(src), g->file, line);
 	g->pos = opos;
 	g->npos = onpos;
 	if (e < 0)
 		goto out;
 	if (g->booted && !g->stopped)
 		g->stopped = true;	/* the implicit "boot": grub_command_execute, not measured */
-	if (en->submenu && !g->stopped)
+	if (submenu && !g->stopped)
 		e = grub_show_menu(g, auto_boot);
 out:
 	if (ctx)
@@ -857,6 +864,7 @@ out:
 	free(chosen);
 	free(ochosen);
 	free(odef);
+	free(src);
 	return e;
 }
 
