@@ -145,7 +145,7 @@ static int read_discard(struct m_grub *g, const char *name)
  * a catalog, refused when one exists; gfxmenu reads a theme's files when
  * it draws the menu.
  */
-static int read_lists(struct m_grub *g, const char *prefix)
+int grub_read_lists(struct m_grub *g, const char *prefix)
 {
 	static const char *const lists[] = { "command.lst", "fs.lst", "crypto.lst", "terminal.lst" };
 	char name[1024];
@@ -195,7 +195,7 @@ static int set_var(struct m_grub *g, const char *name, size_t nlen, const char *
 	if (e < 0)
 		return e;
 	if (nlen == 6 && !strncmp(name, "prefix", 6))
-		return read_lists(g, value);
+		return grub_read_lists(g, value);
 	if ((nlen == 4 && !strncmp(name, "lang", 4)) || (nlen == 10 && !strncmp(name, "locale_dir", 10)))
 		return gettext_check(g);
 	if (nlen == 5 && !strncmp(name, "theme", 5) && *value)
@@ -640,12 +640,7 @@ int grub_command(struct m_grub *g, char **a, int n, bool need_truth)
 		}
 		return e < 0 ? e : 1;
 	}
-	if (!strcmp(c, "[")) {
-		if (strcmp(a[n - 1], "]"))
-			return 0;	/* "] expected": an error, not true */
-		return cmd_test(g, a, n);
-	}
-	if (!strcmp(c, "test"))
+	if (!strcmp(c, "[") || !strcmp(c, "test"))	/* test.c drops a last "]" for both */
 		return cmd_test(g, a, n);
 	if (!strcmp(c, "false"))
 		return 0;
@@ -703,6 +698,8 @@ int grub_command(struct m_grub *g, char **a, int n, bool need_truth)
 	if (!strcmp(c, "load_env"))
 		return cmd_load_env(g, a, n);
 	if (!strcmp(c, "return")) {
+		if (!g->scopes)
+			return 0;	/* "not in function body" */
 		g->returning = true;
 		return n < 2 || strtol(a[1], NULL, 10) == 0;
 	}

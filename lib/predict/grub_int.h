@@ -48,6 +48,7 @@ struct m_grub {
 	char **pos;		/* positional arguments of the running function or entry */
 	int npos;
 	int nest;
+	int scopes;		/* function calls and entries running (execute.c scope) */
 	unsigned long ncmds;
 	bool booted;		/* a kernel is loaded */
 	bool stopped;		/* "boot" ran */
@@ -73,5 +74,7 @@ int grub_split_path(struct m_grub *g, const char *name, char *dev, size_t devcap
 /* grub_cmds.c: runs one expanded command; returns 1 true, 0 false, -errno */
 int grub_command(struct m_grub *g, char **a, int n, bool need_truth);
 int grub_measure_cmd(struct m_grub *g, char **a, int n);
+/* normal/main.c read_lists: the module lists under @prefix, read (and measured) when there */
+int grub_read_lists(struct m_grub *g, const char *prefix);
 
 #endif

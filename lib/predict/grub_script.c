@@ -494,7 +494,9 @@ static int call_function(struct m_grub *g, struct grub_func *f, char **a, int n)
 	g->pos = a;
 	g->npos = n;
 	g->nest++;
+	g->scopes++;
 	e = grub_run_text(g, body, strlen(body), g->file, f->line);
+	g->scopes--;
 	g->nest--;
 	free(body);
 	g->pos = opos;
@@ -847,7 +849,10 @@ static int run_entry(struct m_grub *g, const struct grub_entry *en, bool auto_bo
 		goto out;
 	g->pos = args;
 	g->npos = argc;
+	g->scopes++;
 	e = grub_run_text(g, src, strlen(src), g->file, line);
+	g->scopes--;
+	g->returning = false;
 	g->pos = opos;
 	g->npos = onpos;
 	if (e < 0)
@@ -935,7 +940,10 @@ int m_grub_run(const char *script, size_t len, const char *root, const char *pre
 		e = set_exported(g, "color_normal", "light-gray/black");
 	if (!e)
 		e = set_exported(g, "color_highlight", "black/light-gray");
-	/* normal mode runs the embedded configuration, then shows its menu */
+	/* normal mode reads the module lists under $prefix, runs the embedded
+	 * configuration, then shows its menu */
+	if (!e)
+		e = grub_read_lists(g, prefix);
 	if (!e)
 		e = grub_run_text(g, script, len, "(memdisk)/grub.cfg", 1);
 	if (!e)

@@ -236,7 +236,7 @@ static int mrd(void *arg, const char *dev, const char *path, const char *name, u
 	struct mini *m = arg;
 
 	(void)dev;
-	if (strcmp(path, "/vmlinuz") && strcmp(path, "/grubenv"))
+	if (strcmp(path, "/vmlinuz") && strcmp(path, "/grubenv") && strcmp(path, "/p/x86_64-efi/fs.lst"))
 		return -ENOENT;
 	*ret = (uint8_t *)strdup(!strcmp(path, "/grubenv") ? "# GRUB Environment Block\nnext_entry=b\\\\c\n####" : "K");
 	*ret_len = strlen((char *)*ret);
@@ -248,7 +248,7 @@ static int mkd(void *arg, const char *dev, const char *path)
 {
 	(void)arg;
 	(void)dev;
-	return !strcmp(path, "/vmlinuz") || !strcmp(path, "/grubenv");
+	return !strcmp(path, "/vmlinuz") || !strcmp(path, "/grubenv") || !strcmp(path, "/p/x86_64-efi/fs.lst");
 }
 
 static int mms(void *arg, const char *prefix, const char *s)
@@ -308,6 +308,10 @@ static void test_words_and_menus(void **state)
 	/* load_env: the file is read (PCR 9), its \ escapes undone */
 	assert_int_equal(mini(&m, "load_env\necho $next_entry\nlinux /vmlinuz\n"), 0);
 	assert_string_equal(m.log, "grub_cmd: load_env\nFILE (hd0,gpt1)/grubenv\ngrub_cmd: echo b\\c\n"
+			    "grub_cmd: linux /vmlinuz\nFILE /vmlinuz\nkernel_cmdline: /vmlinuz\n");
+	/* a new prefix: GRUB reads the module lists there (normal/main.c read_lists) */
+	assert_int_equal(mini(&m, "set prefix=(hd0,gpt1)/p\nlinux /vmlinuz\n"), 0);
+	assert_string_equal(m.log, "grub_cmd: set prefix=(hd0,gpt1)/p\nFILE (hd0,gpt1)/p/x86_64-efi/fs.lst\n"
 			    "grub_cmd: linux /vmlinuz\nFILE /vmlinuz\nkernel_cmdline: /vmlinuz\n");
 }
 
