@@ -516,9 +516,10 @@ static int cmd_menuentry(struct m_grub *g, char **a, int n)
 	en->args = calloc((size_t)npos, sizeof(char *));
 	en->argc = npos;
 	en->submenu = a[0][0] == 's';
+	en->file = strdup(g->file ? g->file : "?");
 	en->line = line ? line - 1 : 0;	/* the setparams line comes first */
 	c->ne++;
-	if (!en->title || !en->id || !en->src || !en->args) {
+	if (!en->title || !en->id || !en->src || !en->args || !en->file) {
 		free(pre);
 		return -ENOMEM;
 	}
@@ -540,8 +541,8 @@ static int run_config(struct m_grub *g, const char *name, bool new_env)
 	int e;
 	bool ctx = false;
 
-	if (g->nest >= M_CHAIN_MAX_DEPTH + GRUB_MAX_NEST / 2)
-		return grub_err(g, -ELOOP, "configuration files nested too deep");
+	if (g->files >= M_CHAIN_MAX_DEPTH)
+		return grub_err(g, -ELOOP, "%s: files nested deeper than %d", name, M_CHAIN_MAX_DEPTH);
 	if (new_env) {
 		if ((e = grub_ctx_open(g)) < 0)
 			return e;
@@ -565,7 +566,9 @@ static int run_config(struct m_grub *g, const char *name, bool new_env)
 	grub_var_find(g, "config_file", 11)->exported = true;
 	grub_var_find(g, "config_directory", 16)->exported = true;
 	g->nest++;
-	e = grub_run_text(g, (const char *)d, len, name, 1);
+	g->files++;
+	e = grub_run_text(g, (const char *)d, len, full, 1);
+	g->files--;
 	g->nest--;
 	if (e < 0 || g->stopped)
 		goto out;

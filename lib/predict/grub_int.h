@@ -26,7 +26,8 @@ struct grub_entry {
 	char **args;		/* the positional arguments: $1 ... in the body */
 	int argc;
 	bool submenu;
-	unsigned line;		/* of the block, for errors */
+	char *file;		/* where it was defined, for errors */
+	unsigned line;
 };
 
 /* grub_env_context_open(): variables (exported ones copied in) and a menu */
@@ -38,7 +39,7 @@ struct grub_ctx {
 	struct grub_ctx *up;
 };
 
-struct grub_func { char *name, *body; unsigned line; };
+struct grub_func { char *name, *body, *file; unsigned line; };
 
 struct m_grub {
 	const struct m_grub_ops *ops;
@@ -49,6 +50,7 @@ struct m_grub {
 	int npos;
 	int nest;
 	int scopes;		/* function calls and entries running (execute.c scope) */
+	int files;		/* source / configfile nested (M_CHAIN_MAX_DEPTH) */
 	unsigned long ncmds;
 	bool booted;		/* a kernel is loaded */
 	bool stopped;		/* "boot" ran */

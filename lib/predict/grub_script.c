@@ -103,6 +103,7 @@ static void entries_free(struct grub_ctx *c)
 		free(e->title);
 		free(e->id);
 		free(e->src);
+		free(e->file);
 		for (int k = 0; k < e->argc; k++)
 			free(e->args[k]);
 		free(e->args);
@@ -487,18 +488,22 @@ static int call_function(struct m_grub *g, struct grub_func *f, char **a, int n)
 	if (g->nest >= GRUB_MAX_NEST)
 		return grub_err(g, -ELOOP, "function calls nested deeper than %d", GRUB_MAX_NEST);
 	/* a copy: the body may define the function anew while it runs */
-	char *body = strdup(f->body);
+	char *body = strdup(f->body), *file = strdup(f->file);
 
-	if (!body)
+	if (!body || !file) {
+		free(body);
+		free(file);
 		return -ENOMEM;
+	}
 	g->pos = a;
 	g->npos = n;
 	g->nest++;
 	g->scopes++;
-	e = grub_run_text(g, body, strlen(body), g->file, f->line);
+	e = grub_run_text(g, body, strlen(body), file, f->line);
 	g->scopes--;
 	g->nest--;
 	free(body);
+	free(file);
 	g->pos = opos;
 	g->npos = onpos;
 	g->returning = false;
@@ -641,7 +646,7 @@ static int define_function(struct m_grub *g, struct script *sc, struct cmd *c)
 {
 	struct grub_func *f;
 	const struct word *body;
-	char *name, *text;
+	char *name, *text, *file;
 	unsigned line = g->line0;
 
 	(void)sc;
@@ -652,23 +657,28 @@ static int define_function(struct m_grub *g, struct script *sc, struct cmd *c)
 	body = &c->w[2];
 	name = strndup(c->w[1].p, c->w[1].n);
 	text = strndup(body->p + 1, body->n - 2);
-	if (!name || !text) {
+	file = strdup(g->file ? g->file : "?");
+	if (!name || !text || !file) {
 		free(name);
 		free(text);
+		free(file);
 		return -ENOMEM;
 	}
 	if ((f = func_find(g, name))) {
 		free(name);
 		free(f->body);
+		free(f->file);
 	} else if (g->nf >= GRUB_MAX_FUNCS) {
 		free(name);
 		free(text);
+		free(file);
 		return grub_err(g, -E2BIG, "more than %d functions", GRUB_MAX_FUNCS);
 	} else {
 		f = &g->f[g->nf++];
 		f->name = name;
 	}
 	f->body = text;
+	f->file = file;
 	f->line = line;
 	return 0;
 }
@@ -804,14 +814,14 @@ static int set_or_unset(struct m_grub *g, const char *name, const char *val)
 static int run_entry(struct m_grub *g, const struct grub_entry *en, bool auto_boot)
 {
 	char *ochosen = strdup(grub_var_get(g, "chosen")), *odef = strdup(grub_var_get(g, "default"));
-	char *chosen = NULL, **opos = g->pos, *src = strdup(en->src), **args = en->args;
+	char *chosen = NULL, **opos = g->pos, *src = strdup(en->src), **args = en->args, *file = strdup(en->file);
 	const char *p;
 	size_t o = 0;
 	int onpos = g->npos, e = 0, argc = en->argc;
 	unsigned line = en->line;
 	bool ctx = false, submenu = en->submenu;
 
-	if (!ochosen || !odef || !src) {
+	if (!ochosen || !odef || !src || !file) {
 		e = -ENOMEM;
 		goto out;
 	}
@@ -850,7 +860,7 @@ static int run_entry(struct m_grub *g, const struct grub_entry *en, bool auto_bo
 	g->pos = args;
 	g->npos = argc;
 	g->scopes++;
-	e = grub_run_text(g, src, strlen(src), g->file, line);
+	e = grub_run_text(g, src, strlen(src), file, line);
 	g->scopes--;
 	g->returning = false;
 	g->pos = opos;
@@ -870,6 +880,7 @@ out:
 	free(ochosen);
 	free(odef);
 	free(src);
+	free(file);
 	return e;
 }
 
@@ -956,6 +967,7 @@ int m_grub_run(const char *script, size_t len, const char *root, const char *pre
 	for (int i = 0; i < g->nf; i++) {
 		free(g->f[i].name);
 		free(g->f[i].body);
+		free(g->f[i].file);
 	}
 	free(g);
 	return e;
