@@ -649,9 +649,18 @@ static int define_function(struct m_grub *g, struct script *sc, struct cmd *c)
 	char *name, *text, *file;
 	unsigned line = g->line0;
 
-	(void)sc;
+	if (c->n == 2) {	/* parser.y: newlines may come before the "{" */
+		struct cmd *b = malloc(sizeof(*b));
+		int e = b ? next_cmd(g, sc, b) : -ENOMEM;
+
+		if (e > 0 && b->n == 1 && b->w[0].p[0] == '{')
+			c->w[c->n++] = b->w[0];
+		free(b);
+		if (e < 0)
+			return e;
+	}
 	if (c->n != 3 || c->w[2].p[0] != '{')
-		return grub_err(g, -EINVAL, "function without a name and a { body } on its line");
+		return grub_err(g, -EINVAL, "function without a name and a { body }");
 	for (const char *p = g->base; p < c->w[2].p; p++)
 		line += *p == '\n';
 	body = &c->w[2];

@@ -333,6 +333,8 @@ static void test_refusals(void **state)
 	(void)state;
 	refuses("echo\nsearch --no-floppy --fs-uuid --set=root 1234-5678\n", -ENOTSUP,
 		"(memdisk)/grub.cfg line 2: search: no file system given has UUID 1234-5678");
+	refuses("function f\n\n{ echo; }\nf x\nfunction g\necho\n", -EINVAL,
+		"line 5: function without a name and a { body }");
 	refuses("\n\nsearch --file --set=root /x\n", -ENOTSUP, "line 3: search --file");
 	refuses("insmod nosuch\n", -ENOTSUP, "line 1: insmod nosuch: not built into");
 	refuses("for x in a; do echo; done\n", -ENOTSUP, "line 1: 'for' loops");
