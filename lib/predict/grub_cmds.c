@@ -442,9 +442,11 @@ static char *setparams_prefix(char **args, int n)
 	size_t len = 11;
 	char *r, *p;
 
-	for (int i = 0; i < n; i++)
-		for (const char *c = args[i], *s = (len += 3, c); *s; s++)
+	for (int i = 0; i < n; i++) {
+		len += 3;	/* a space and two quotes */
+		for (const char *s = args[i]; *s; s++)
 			len += *s == '\'' ? 4 : 1;
+	}
 	if (!(r = malloc(len + 1)))
 		return NULL;
 	p = r + sprintf(r, "setparams");
@@ -470,6 +472,7 @@ static int cmd_menuentry(struct m_grub *g, char **a, int n)
 	char *pos[M_CHAIN_MAX_ARGS];
 	const char *id = NULL, *body;
 	int npos = 0;
+	bool unrestricted = false;
 	size_t blen;
 	unsigned line = g->line0;
 
@@ -485,7 +488,9 @@ static int cmd_menuentry(struct m_grub *g, char **a, int n)
 			i++;
 		} else if (!strncmp(a[i], "--id=", 5))
 			id = a[i] + 5;
-		else if (!strcmp(a[i], "--unrestricted") || !strncmp(a[i], "--class=", 8) ||
+		else if (!strcmp(a[i], "--unrestricted"))
+			unrestricted = true;
+		else if (!strncmp(a[i], "--class=", 8) ||
 			 !strncmp(a[i], "--users=", 8) || !strncmp(a[i], "--hotkey=", 9))
 			;
 		else if (!strcmp(a[i], "--source") || !strncmp(a[i], "--source=", 9))
@@ -516,6 +521,7 @@ static int cmd_menuentry(struct m_grub *g, char **a, int n)
 	en->args = calloc((size_t)npos, sizeof(char *));
 	en->argc = npos;
 	en->submenu = a[0][0] == 's';
+	en->restricted = !unrestricted;
 	en->file = strdup(g->file ? g->file : "?");
 	en->line = line ? line - 1 : 0;	/* the setparams line comes first */
 	c->ne++;

@@ -26,6 +26,7 @@ struct grub_entry {
 	char **args;		/* the positional arguments: $1 ... in the body */
 	int argc;
 	bool submenu;
+	bool restricted;	/* not --unrestricted: superusers must log in */
 	char *file;		/* where it was defined, for errors */
 	unsigned line;
 };

@@ -834,6 +834,11 @@ static int run_entry(struct m_grub *g, const struct grub_entry *en, bool auto_bo
 		e = -ENOMEM;
 		goto out;
 	}
+	/* menu.c: a restricted entry asks for a superuser's password (auth.c: when superusers is set) */
+	if (en->restricted && *grub_var_get(g, "superusers")) {
+		e = grub_err(g, -ENOTSUP, "entry '%s' asks for a password (superusers is set): not predicted", en->title);
+		goto out;
+	}
 	if (submenu) {
 		if ((e = grub_ctx_open(g)) < 0)
 			goto out;

@@ -309,6 +309,8 @@ static void test_words_and_menus(void **state)
 	assert_int_equal(mini(&m, "load_env\necho $next_entry\nlinux /vmlinuz\n"), 0);
 	assert_string_equal(m.log, "grub_cmd: load_env\nFILE (hd0,gpt1)/grubenv\ngrub_cmd: echo b\\c\n"
 			    "grub_cmd: linux /vmlinuz\nFILE /vmlinuz\nkernel_cmdline: /vmlinuz\n");
+	/* --unrestricted boots without a password */
+	assert_int_equal(mini(&m, "set superusers=root timeout=0\nmenuentry a --unrestricted { linux /vmlinuz; }\n"), 0);
 	/* a new prefix: GRUB reads the module lists there (normal/main.c read_lists) */
 	assert_int_equal(mini(&m, "set prefix=(hd0,gpt1)/p\nlinux /vmlinuz\n"), 0);
 	assert_string_equal(m.log, "grub_cmd: set prefix=(hd0,gpt1)/p\nFILE (hd0,gpt1)/p/x86_64-efi/fs.lst\n"
@@ -346,6 +348,8 @@ static void test_refusals(void **state)
 	refuses("echo\n\nif true; then\necho\n", -EINVAL, "line 3: if without fi");
 	refuses("menuentry a {\n linux /x\n", -EINVAL, "a { block without its }");
 	refuses("chainloader /x\n", -ENOTSUP, "line 1: 'chainloader' is not predicted");
+	refuses("set superusers=root timeout=0\nmenuentry a { linux /vmlinuz; }\n", -ENOTSUP,
+		"entry 'a' asks for a password");
 	refuses("if foo; then linux /vmlinuz; fi\n", -ENOTSUP, "whether 'foo' succeeds");
 	refuses("set theme=/t.txt\n", -ENOTSUP, "a theme");
 	refuses("function f { f; }\nf\n", -ELOOP, "function calls nested deeper than 32");
