@@ -476,7 +476,9 @@ static int cmd_menuentry(struct m_grub *g, char **a, int n)
 	size_t blen;
 	unsigned line = g->line0;
 
-	if (n < 2 || a[n - 1][0] != '{')
+	size_t last = strlen(a[n - 1]);
+
+	if (n < 2 || last < 2 || a[n - 1][0] != '{' || a[n - 1][last - 1] != '}')
 		return grub_err(g, -ENOTSUP, "%s without a { block } is not predicted", a[0]);
 	for (int i = 1; i < n - 1; i++) {
 		if (!strcmp(a[i], "--class") || !strcmp(a[i], "--users") || !strcmp(a[i], "--hotkey") ||
