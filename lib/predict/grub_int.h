@@ -15,7 +15,7 @@
 #define GRUB_MAX_ENTRIES 256	/* menu entries of one menu */
 #define GRUB_MAX_FUNCS 64	/* functions defined */
 #define GRUB_MAX_NEST 32	/* if, function calls, entries, submenus, contexts nested */
-#define GRUB_MAX_WORD 65536	/* bytes of one word after expansion */
+#define GRUB_MAX_WORD 65536	/* bytes of one word after expansion (a name: 126) */
 #define GRUB_MAX_CMDS 100000	/* commands run in all (a script that never ends) */
 
 struct grub_var { char *name, *value; bool exported; };

@@ -365,6 +365,8 @@ static int put_var(struct m_grub *g, struct argv *v, const char *p, size_t n, si
 		while (j < n && name_char(p[j], k == 0) && k < sizeof(name) - 1)
 			name[k++] = p[j++];
 	name[k] = '\0';
+	if (k == sizeof(name) - 1 && j < n && name_char(p[j], false))
+		return grub_err(g, -E2BIG, "a variable name over %zu bytes", sizeof(name) - 2);
 	if (!k || (brace && (j >= n || p[j] != '}')))
 		return grub_err(g, -EINVAL, "a $ that names no variable");
 	*i = j + brace;

@@ -347,6 +347,10 @@ static void test_refusals(void **state)
 	refuses("echo a | b\n", -EINVAL, "line 1: '|' is not GRUB script syntax");
 	refuses("echo\n\nif true; then\necho\n", -EINVAL, "line 3: if without fi");
 	refuses("menuentry a {\n linux /x\n", -EINVAL, "a { block without its }");
+	char longname[200] = "echo $";
+
+	memset(longname + 6, 'v', 140);
+	refuses(longname, -E2BIG, "line 1: a variable name over 126 bytes");
 	refuses("menuentry x '{'\n", -ENOTSUP, "line 1: menuentry without a { block }");
 	refuses("chainloader /x\n", -ENOTSUP, "line 1: 'chainloader' is not predicted");
 	refuses("set superusers=root timeout=0\nmenuentry a { linux /vmlinuz; }\n", -ENOTSUP,
