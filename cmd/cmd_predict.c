@@ -47,6 +47,8 @@ static void help(void)
 	      "  --loader PATH            what the firmware starts, on the ESP\n"
 	      "                           (default \\EFI\\BOOT\\BOOTX64.EFI)\n"
 	      "  --grub-device NAME       GRUB's name of the ESP (default hd0,gpt1)\n"
+	      "  --grub-fs DEV=UUID=DIR   a file system GRUB finds by UUID (search --fs-uuid)\n"
+	      "                           as device DEV (hd0,gpt2), its files in DIR; repeatable\n"
 	      "  --systemd-boot UKI       systemd-boot starting the UKI at this ESP path\n"
 	      "                           (\\EFI\\Linux\\NAME.efi) -> PCR 4, 9, 11, 12\n"
 	      "  --bios-disk IMAGE        SeaBIOS booting IMAGE's MBR -> PCR 4, 5\n"
@@ -80,7 +82,7 @@ enum {
 	OPT_ROOTFS = 0x100, OPT_ROOTFS_DIGEST, OPT_ROOTFS_PCR, OPT_ROOTFS_COMPAT, OPT_KERNEL,
 	OPT_CMDLINE, OPT_INITRD, OPT_QEMU, OPT_FWLOG, OPT_FWPCRS, OPT_TBOOT, OPT_TBOOT_CMDLINE,
 	OPT_TBOOT_POLICY, OPT_TBOOT_MODULE, OPT_SINIT, OPT_TBOOT_LEGACY, OPT_TBOOT_STRIP,
-	OPT_ESP, OPT_SHIM_GRUB, OPT_EFI_VARS, OPT_LOADER, OPT_GRUB_DEVICE, OPT_BIOS_DISK, OPT_SYSTEMD_BOOT,
+	OPT_ESP, OPT_SHIM_GRUB, OPT_EFI_VARS, OPT_LOADER, OPT_GRUB_DEVICE, OPT_GRUB_FS, OPT_BIOS_DISK, OPT_SYSTEMD_BOOT,
 };
 
 struct predict_cmd {
@@ -147,6 +149,7 @@ static const struct option predict_opts[] = {
 	{ "efi-vars", required_argument, NULL, OPT_EFI_VARS },
 	{ "loader", required_argument, NULL, OPT_LOADER },
 	{ "grub-device", required_argument, NULL, OPT_GRUB_DEVICE },
+	{ "grub-fs", required_argument, NULL, OPT_GRUB_FS },
 	{ "bios-disk", required_argument, NULL, OPT_BIOS_DISK },
 	{ "systemd-boot", required_argument, NULL, OPT_SYSTEMD_BOOT },
 	{ "tpm", required_argument, NULL, 't' },
@@ -259,6 +262,11 @@ static int option_chain_output(int c, struct predict_cmd *p)
 		break;
 	case OPT_GRUB_DEVICE:
 		p->in.grub_device = optarg;
+		break;
+	case OPT_GRUB_FS:
+		if (p->in.n_grub_fs >= M_GRUB_MAX_FS)
+			return usage_error("predict", "more than %d --grub-fs", M_GRUB_MAX_FS);
+		p->in.grub_fs[p->in.n_grub_fs++] = optarg;
 		break;
 	case OPT_BIOS_DISK:
 		p->in.bios_disk = optarg;

@@ -39,14 +39,36 @@ static int add_shim_grub(struct m_manifest *m, const struct predict_inputs *in, 
 	};
 	int r;
 
+	struct m_grub_fs fs[M_GRUB_MAX_FS];
+	char *copy[M_GRUB_MAX_FS] = { 0 };
+
 	if (!in->esp || !in->efi_vars)
 		return m_err(-EINVAL, "--shim-grub needs --esp and --efi-vars");
+	for (int i = 0; i < in->n_grub_fs; i++) {
+		char *a, *b;
+
+		if (!(copy[i] = strdup(in->grub_fs[i]))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (!(a = strchr(copy[i], '=')) || !(b = strchr(a + 1, '=')) || a == copy[i] || b == a + 1 || !b[1]) {
+			r = m_err(-EINVAL, "--grub-fs takes DEVICE=UUID=DIR, not '%s'", in->grub_fs[i]);
+			goto out;
+		}
+		*a = *b = '\0';
+		fs[i] = (struct m_grub_fs){ copy[i], a + 1, b + 1 };
+	}
+	ci.grub_fs = fs;
+	ci.n_grub_fs = in->n_grub_fs;
 	r = m_efi_vars_load(in->efi_vars, &vars);
 	if (r < 0)
-		return r;
+		goto out;
 	ci.vars = vars;
 	r = m_predict_shim_grub(m, &ci);
 	m_efi_vars_free(vars);
+out:
+	for (int i = 0; i < in->n_grub_fs; i++)
+		free(copy[i]);
 	return r;
 }
 

@@ -5,6 +5,7 @@
 /* The inputs of `measured predict`, and turning them into a manifest. */
 
 #include <stdbool.h>
+#include "measured/chain.h"
 #include "measured/manifest.h"
 #include "measured/predict.h"
 
@@ -33,6 +34,8 @@ struct predict_inputs {
 	struct m_verity_image verity;
 	/* boot chains from a disk */
 	const char *esp, *efi_vars, *loader, *grub_device, *bios_disk, *uki;
+	const char *grub_fs[M_GRUB_MAX_FS];	/* --grub-fs DEVICE=UUID=DIR */
+	int n_grub_fs;
 	bool shim_grub;
 };
 

@@ -25,6 +25,7 @@
 #define M_ESP_MAX_FILE (256u << 20)
 int m_esp_read(const char *esp, const char *path, uint8_t **ret, size_t *ret_len);
 bool m_esp_exists(const char *esp, const char *path);
+int m_esp_kind(const char *esp, const char *path);	/* 0 absent, 1 a file, 2 a directory */
 
 /**
  * m_fat_root_file() - a file of the root directory of a FAT12/16 image
@@ -33,6 +34,8 @@ bool m_esp_exists(const char *esp, const char *path);
  * configuration.  @name is matched without regard to case ("grub.cfg").
  */
 int m_fat_root_file(const uint8_t *img, size_t len, const char *name, uint8_t **ret, size_t *ret_len);
+/** m_fat_has() - whether @path ("NAME" or "DIR/NAME") is a file of the FAT12/16 image. */
+bool m_fat_has(const uint8_t *img, size_t len, const char *path);
 
 /* Shared by the chains (lib/predict/chain_common.c). */
 /** m_chain_add_data() - an event whose digest is H_b(@data) in every bank of @m. */
@@ -68,11 +71,17 @@ int m_pe_signature(const uint8_t *img, size_t len, const uint8_t **ret, size_t *
 int m_sb_authority(const uint8_t *img, size_t len, const uint8_t *esl, size_t esl_len,
 		   const uint8_t **ret, size_t *ret_len);
 
+/* A file system GRUB reads besides the ESP: its GRUB device, UUID and tree. */
+#define M_GRUB_MAX_FS 8
+struct m_grub_fs { const char *device, *uuid, *dir; };
+
 /* The inputs of the shim -> GRUB -> Linux chain. */
 struct m_chain_shim_in {
 	const char *esp;		/* the EFI system partition's tree */
 	const char *loader;		/* what the firmware starts, ESP path (\EFI\BOOT\BOOTX64.EFI) */
 	const char *grub_device;	/* GRUB's name of the ESP, e.g. hd0,gpt1 */
+	const struct m_grub_fs *grub_fs;	/* more file systems GRUB can find by UUID */
+	int n_grub_fs;
 	const struct m_efi_vars *vars;	/* the firmware's variables (PK, KEK, db, dbx, Mok*, SbatLevel) */
 	const struct m_log *golden;	/* firmware log for PCR 4's firmware events, or NULL */
 };
@@ -80,24 +89,35 @@ struct m_chain_shim_in {
 /** m_predict_shim_grub() - PCR 4, 7, 8, 9, 14 of a Secure Boot through shim and GRUB. */
 int m_predict_shim_grub(struct m_manifest *m, const struct m_chain_shim_in *in);
 
-/* GRUB script interpretation (lib/predict/grub_script.c). */
+/* GRUB script interpretation (lib/predict/grub_script.c, grub_cmds.c). */
 struct m_grub;
 struct m_grub_ops {
-	/* a file GRUB reads (PCR 9 with @name), its contents into *ret (malloc'd) */
-	int (*read)(void *arg, const char *name, uint8_t **ret, size_t *ret_len);
-	bool (*exists)(void *arg, const char *name);
+	/* a file GRUB reads: PCR 9 under @name (as GRUB opened it), its contents into *ret (malloc'd);
+	 * @dev is GRUB's device ("hd0,gpt2"), @path the path on it */
+	int (*read)(void *arg, const char *dev, const char *path, const char *name, uint8_t **ret, size_t *ret_len);
+	int (*kind)(void *arg, const char *dev, const char *path);	/* 0 absent, 1 file, 2 directory */
 	/* a command measured into PCR 8: @prefix is "grub_cmd: " or "kernel_cmdline: " */
 	int (*measure_string)(void *arg, const char *prefix, const char *str);
-	int (*load_kernel)(void *arg, const char *name);	/* linux: the kernel's image */
+	int (*load_kernel)(void *arg, const char *dev, const char *path);	/* linux: the kernel's image */
 	void *arg;
+	/* optional; NULL refuses what needs it */
+	const char *(*fs_by_uuid)(void *arg, const char *uuid);		/* GRUB's device of a file system */
+	bool (*builtin_module)(void *arg, const char *name);		/* a module in GRUB's image */
+	bool (*memdisk_has)(void *arg, const char *path);		/* a file on GRUB's memdisk */
 };
 /**
- * m_grub_run() - run @script (the embedded configuration) as GRUB 2.06
- * does, with the variables root, prefix and cmdpath set, then the default
- * menu entry.  Supports commands, quoting, $var expansion, if/elif/else/fi,
- * `[`, set, source, configfile, menuentry, setparams, linux, initrd and
- * search --file; refuses what it cannot predict (for, while, function,
- * submenu, a search that is not --file).
+ * m_grub_run() - run @script (the embedded configuration, from the memdisk)
+ * as GRUB 2.06 does in normal mode, with the variables root, prefix and
+ * cmdpath set, then the default entry of the menu it builds.  Covers what
+ * grub-mkconfig writes: commands, quoting, $var/${var}/$1, if/elif/else,
+ * function definitions and calls, [ / test, set, export, assignments,
+ * source, configfile (a new environment context), menuentry and submenu
+ * (default by number, title, id or "submenu>entry" path), load_env,
+ * insmod, loadfont, search --fs-uuid, search.fs_uuid, linux, initrd.
+ * Refuses with -ENOTSUP, naming the file and line, what depends on the
+ * machine or is not modelled (loops, wildcards, search --file/--label,
+ * modules not in the image, a menu without timeout); limits in
+ * lib/predict/grub_int.h.
  */
 int m_grub_run(const char *script, size_t len, const char *root, const char *prefix, const char *cmdpath,
 	       const struct m_grub_ops *ops);

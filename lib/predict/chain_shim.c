@@ -122,10 +122,16 @@ static int shim_authority(struct shim_ctx *c, const uint8_t *img, size_t len, co
 
 int shim_load_app(struct shim_ctx *c, const char *path, int times, bool by_shim, uint8_t **ret, size_t *ret_len)
 {
+	return shim_load_app_in(c, c->in->esp, path, times, by_shim, ret, ret_len);
+}
+
+int shim_load_app_in(struct shim_ctx *c, const char *tree, const char *path, int times, bool by_shim, uint8_t **ret,
+		     size_t *ret_len)
+{
 	struct m_digests d;
 	uint8_t *img;
 	size_t len;
-	int r = m_esp_read(c->in->esp, path, &img, &len);
+	int r = m_esp_read(tree, path, &img, &len);
 
 	if (r < 0)
 		return r;

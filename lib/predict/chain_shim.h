@@ -39,6 +39,9 @@ uint8_t shim_secure_boot(const struct m_efi_vars *vars);
 int shim_measure_variable(struct shim_ctx *c, const char *name, const struct m_efi_guid *guid,
 			  const uint8_t *data, size_t len);
 int shim_load_app(struct shim_ctx *c, const char *path, int times, bool by_shim, uint8_t **ret, size_t *ret_len);
+/* the same from another file system's tree (GRUB loading a kernel from /boot) */
+int shim_load_app_in(struct shim_ctx *c, const char *tree, const char *path, int times, bool by_shim, uint8_t **ret,
+		     size_t *ret_len);
 /* chain_shim_mok.c: the MOK state shim imports and measures (PCR 7, 14), MokListRT */
 int shim_mok_state(struct shim_ctx *c, const uint8_t *shim, size_t len);
 /* chain_shim_grub.c: GRUB's embedded configuration and what it runs */

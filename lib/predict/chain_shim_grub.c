@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "measured/buf.h"
 #include "measured/error.h"
 #include "measured/pe.h"
@@ -19,13 +20,60 @@
 
 #define OBJ_TYPE_MEMDISK 1
 
+#define OBJ_TYPE_ELF 0
+#define MAX_MODULES 512
+
 struct embedded {
 	const char *config;
 	size_t config_len;
 	const uint8_t *memdisk;
 	size_t memdisk_len;
 	char prefix[256];
+	const char *mod[MAX_MODULES];	/* the modules built in: their .modname */
+	size_t modlen[MAX_MODULES];
+	int nmod;
 };
+
+/* an ELF64 module's name: its ".modname" section (grub-mkimage; ELF64 section headers) */
+static void module_name(struct embedded *em, const uint8_t *p, size_t n)
+{
+	struct mbuf_reader r;
+	uint64_t shoff, stroff = 0, strsize = 0;
+	uint16_t shentsize, shnum, shstrndx;
+
+	mbr_init(&r, p, n);
+	if (n < 64 || memcmp(p, "\177ELF\2", 5) || em->nmod >= MAX_MODULES)
+		return;
+	mbr_skip(&r, 0x28);
+	shoff = mbr_le64(&r);
+	mbr_skip(&r, 10);
+	shentsize = mbr_le16(&r);
+	shnum = mbr_le16(&r);
+	shstrndx = mbr_le16(&r);
+	if (!mbr_ok(&r) || shentsize < 64 || shstrndx >= shnum || shoff > n || (uint64_t)shnum * shentsize > n - shoff)
+		return;
+	for (int pass = 0; pass < 2; pass++)
+		for (uint16_t i = 0; i < shnum; i++) {
+			const uint8_t *h = p + shoff + (size_t)i * shentsize;
+			uint32_t nm = h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+			uint64_t off, size;
+
+			mbr_init(&r, h + 24, 16);
+			off = mbr_le64(&r);
+			size = mbr_le64(&r);
+			if (off > n || size > n - off)
+				continue;
+			if (pass == 0 && i == shstrndx) {
+				stroff = off;
+				strsize = size;
+			} else if (pass == 1 && nm < strsize && strsize - nm > 8 &&
+				   !memcmp(p + stroff + nm, ".modname", 9)) {
+				em->mod[em->nmod] = (const char *)p + off;
+				em->modlen[em->nmod++] = strnlen((const char *)p + off, size);
+				return;
+			}
+		}
+}
 
 static int grub_modules(const uint8_t *img, size_t len, struct embedded *em)
 {
@@ -51,7 +99,9 @@ static int grub_modules(const uint8_t *img, size_t len, struct embedded *em)
 
 		if (msz < 8 || !(p = mbr_ptr(&r, msz - 8)))
 			return m_err(-EINVAL, "GRUB image: module record of size %u", msz);
-		if (type == OBJ_TYPE_MEMDISK) {
+		if (type == OBJ_TYPE_ELF)
+			module_name(em, p, msz - 8);
+		else if (type == OBJ_TYPE_MEMDISK) {
 			em->memdisk = p;
 			em->memdisk_len = msz - 8;
 		} else if (type == OBJ_TYPE_CONFIG) {
@@ -68,27 +118,29 @@ static int grub_modules(const uint8_t *img, size_t len, struct embedded *em)
 	return 0;
 }
 
-/* "(dev)/path" or "/path" (on $root, the ESP) -> the ESP path; NULL if another device */
-static const char *esp_path(struct shim_ctx *c, const char *name)
-{
-	size_t dl = strlen(c->dev);
+struct grub_ctx_ops { struct shim_ctx *c; const struct embedded *em; };
 
-	if (name[0] != '(')
-		return name;
-	if (!strncmp(name, c->dev, dl))
-		return name + dl;
+/* the tree holding GRUB's device @dev: the ESP or a --grub-fs; NULL if neither */
+static const char *dev_tree(struct shim_ctx *c, const char *dev)
+{
+	if (!strcmp(dev, c->in->grub_device))
+		return c->in->esp;
+	for (int i = 0; i < c->in->n_grub_fs; i++)
+		if (!strcmp(dev, c->in->grub_fs[i].device))
+			return c->in->grub_fs[i].dir;
 	return NULL;
 }
 
-static int op_read(void *arg, const char *name, uint8_t **ret, size_t *ret_len)
+static int op_read(void *arg, const char *dev, const char *path, const char *name, uint8_t **ret, size_t *ret_len)
 {
-	struct shim_ctx *c = arg;
-	const char *p = esp_path(c, name);
+	struct shim_ctx *c = ((struct grub_ctx_ops *)arg)->c;
+	const char *tree = dev_tree(c, dev);
 	int e;
 
-	if (!p)
-		return m_err(-ENOENT, "GRUB reads %s: not on the ESP (%s)", name, c->dev);
-	if ((e = m_esp_read(c->in->esp, p, ret, ret_len)) < 0)
+	if (!tree)
+		return m_err(-ENOENT, "GRUB reads %s: device %s is neither the ESP (%s) nor a --grub-fs", name, dev,
+			     c->in->grub_device);
+	if ((e = m_esp_read(tree, path, ret, ret_len)) < 0)
 		return e;
 	e = m_chain_add_data(c->m, 9, EV_IPL, *ret, *ret_len, name, "grub");
 	if (e < 0)
@@ -96,17 +148,17 @@ static int op_read(void *arg, const char *name, uint8_t **ret, size_t *ret_len)
 	return e;
 }
 
-static bool op_exists(void *arg, const char *name)
+static int op_kind(void *arg, const char *dev, const char *path)
 {
-	struct shim_ctx *c = arg;
-	const char *p = esp_path(c, name);
+	struct shim_ctx *c = ((struct grub_ctx_ops *)arg)->c;
+	const char *tree = dev_tree(c, dev);
 
-	return p && m_esp_exists(c->in->esp, p);
+	return tree ? m_esp_kind(tree, path) : 0;
 }
 
 static int op_measure(void *arg, const char *prefix, const char *str)
 {
-	struct shim_ctx *c = arg;
+	struct shim_ctx *c = ((struct grub_ctx_ops *)arg)->c;
 	struct m_digests d;
 	char *desc;
 	int e = m_digest_buf(c->m->banks, str, strlen(str), &d);
@@ -120,14 +172,41 @@ static int op_measure(void *arg, const char *prefix, const char *str)
 	return e;
 }
 
-static int op_kernel(void *arg, const char *name)
+static int op_kernel(void *arg, const char *dev, const char *path)
 {
-	struct shim_ctx *c = arg;
-	const char *p = esp_path(c, name);
+	struct shim_ctx *c = ((struct grub_ctx_ops *)arg)->c;
+	const char *tree = dev_tree(c, dev);
 
-	if (!p)
-		return m_err(-ENOENT, "GRUB loads %s: not on the ESP", name);
-	return shim_load_app(c, p, 2, true, NULL, NULL);
+	if (!tree)
+		return m_err(-ENOENT, "GRUB loads %s from %s: neither the ESP nor a --grub-fs", path, dev);
+	return shim_load_app_in(c, tree, path, 2, true, NULL, NULL);
+}
+
+static const char *op_fs_by_uuid(void *arg, const char *uuid)
+{
+	struct shim_ctx *c = ((struct grub_ctx_ops *)arg)->c;
+
+	for (int i = 0; i < c->in->n_grub_fs; i++)
+		if (!strcasecmp(uuid, c->in->grub_fs[i].uuid))	/* grub_strcasecmp in search.c */
+			return c->in->grub_fs[i].device;
+	return NULL;
+}
+
+static bool op_builtin(void *arg, const char *name)
+{
+	const struct embedded *em = ((struct grub_ctx_ops *)arg)->em;
+
+	for (int i = 0; i < em->nmod; i++)
+		if (em->modlen[i] == strlen(name) && !memcmp(em->mod[i], name, em->modlen[i]))
+			return true;
+	return false;
+}
+
+static bool op_memdisk_has(void *arg, const char *path)
+{
+	const struct embedded *em = ((struct grub_ctx_ops *)arg)->em;
+
+	return em->memdisk && m_fat_has(em->memdisk, em->memdisk_len, path);
 }
 
 /*
@@ -162,25 +241,33 @@ static int run_embedded(struct shim_ctx *c, const struct embedded *em, const cha
 
 int shim_grub_predict(struct shim_ctx *c, const uint8_t *grub, size_t len)
 {
-	struct embedded em = { 0 };
-	struct m_grub_ops ops = { op_read, op_exists, op_measure, op_kernel, c };
+	struct embedded *em = calloc(1, sizeof(*em));	/* large: not on the stack */
+	struct grub_ctx_ops oc = { c, em };
+	struct m_grub_ops ops = { op_read, op_kind, op_measure, op_kernel, &oc, op_fs_by_uuid, op_builtin, op_memdisk_has };
 	char prefix[512], cmdpath[512], fwpath[256];
 	const char *slash = strrchr(c->second_stage, '\\');
-	int e = grub_modules(grub, len, &em);
+	int e;
 
-	if (e < 0)
-		return e;
-	if (!em.config)
-		return m_err(-ENOTSUP, "GRUB image without an embedded configuration: give its config");
+	if (!em)
+		return -ENOMEM;
+	if ((e = grub_modules(grub, len, em)) < 0)
+		goto out;
+	if (!em->config) {
+		e = m_err(-ENOTSUP, "GRUB image without an embedded configuration: give its config");
+		goto out;
+	}
 	/* the firmware path of GRUB's directory, in GRUB's / notation */
 	snprintf(fwpath, sizeof(fwpath), "%.*s", slash ? (int)(slash - c->second_stage) : 0, c->second_stage);
 	for (char *p = fwpath; *p; p++)
 		if (*p == '\\')
 			*p = '/';
 	snprintf(cmdpath, sizeof(cmdpath), "%s%s", c->dev, fwpath);
-	if (em.prefix[0] == '(')
-		snprintf(prefix, sizeof(prefix), "%s", em.prefix);
+	if (em->prefix[0] == '(')
+		snprintf(prefix, sizeof(prefix), "%s", em->prefix);
 	else
-		snprintf(prefix, sizeof(prefix), "%s%s", c->dev, em.prefix[0] ? em.prefix : fwpath);
-	return run_embedded(c, &em, prefix, cmdpath, &ops);
+		snprintf(prefix, sizeof(prefix), "%s%s", c->dev, em->prefix[0] ? em->prefix : fwpath);
+	e = run_embedded(c, em, prefix, cmdpath, &ops);
+out:
+	free(em);
+	return e;
 }

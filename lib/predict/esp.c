@@ -70,3 +70,13 @@ bool m_esp_exists(const char *esp, const char *path)
 	char full[ESP_PATH_MAX];
 	return resolve(esp, path, full, true) == 0;
 }
+
+int m_esp_kind(const char *esp, const char *path)
+{
+	char full[ESP_PATH_MAX];
+	struct stat st;
+
+	if (resolve(esp, path, full, true) < 0 || lstat(full, &st) < 0)
+		return 0;
+	return S_ISDIR(st.st_mode) ? 2 : S_ISREG(st.st_mode) ? 1 : 0;
+}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Reading one root-directory file of a FAT12/16 image (Microsoft "FAT:
+ * Reading one file of a FAT12/16 image (the root directory or one level down) (Microsoft "FAT:
  * General Overview of On-Disk Format" 1.03: BPB_BytsPerSec at 11,
  * BPB_SecPerClus 13, BPB_RsvdSecCnt 14, BPB_NumFATs 16, BPB_RootEntCnt 17,
  * BPB_TotSec16 19, BPB_FATSz16 22, BPB_TotSec32 32; directory entries of
@@ -40,16 +40,14 @@ static uint32_t fat_next(const uint8_t *fat, size_t fatlen, uint32_t c, bool fat
 	return v >= 0xff8 ? 0xffff : v;
 }
 
-int m_fat_root_file(const uint8_t *img, size_t len, const char *name, uint8_t **ret, size_t *ret_len)
+struct fat { uint32_t bps, datasec, clusters, rootents; size_t rootoff, clsize, fatoff, fatlen; };
+
+static int fat_geometry(const uint8_t *img, size_t len, struct fat *f)
 {
 	struct mbuf_reader r;
 	uint16_t bps, rsvd, rootents, fatsz, tot16;
-	uint32_t tot32, tot, rootsecs, datasec, clusters, cl = 0, size = 0;
+	uint32_t tot32, tot, rootsecs;
 	uint8_t spc, nfats;
-	char want[11];
-	size_t rootoff, clsize, o = 0;
-	bool found = false;
-	uint8_t *out;
 
 	mbr_init(&r, img, len);
 	mbr_skip(&r, 11);
@@ -67,38 +65,109 @@ int m_fat_root_file(const uint8_t *img, size_t len, const char *name, uint8_t **
 		return m_err(-EINVAL, "not a FAT12/16 image");
 	tot = tot16 ? tot16 : tot32;
 	rootsecs = ((uint32_t)rootents * 32 + bps - 1) / bps;
-	datasec = rsvd + (uint32_t)nfats * fatsz + rootsecs;
-	rootoff = (size_t)(rsvd + (uint32_t)nfats * fatsz) * bps;
-	if (tot < datasec || (uint64_t)tot * bps > len || rootoff + (size_t)rootents * 32 > len)
+	f->bps = bps;
+	f->rootents = rootents;
+	f->datasec = rsvd + (uint32_t)nfats * fatsz + rootsecs;
+	f->rootoff = (size_t)(rsvd + (uint32_t)nfats * fatsz) * bps;
+	f->fatoff = (size_t)rsvd * bps;
+	f->fatlen = (size_t)fatsz * bps;
+	if (tot < f->datasec || (uint64_t)tot * bps > len || f->rootoff + (size_t)rootents * 32 > len)
 		return m_err(-EINVAL, "FAT image: layout outside the image");
-	clusters = (tot - datasec) / spc;
-	clsize = (size_t)spc * bps;
-	name83(name, want);
-	for (uint32_t i = 0; i < rootents && !found; i++) {
-		const uint8_t *e = img + rootoff + 32 * (size_t)i;
+	f->clusters = (tot - f->datasec) / spc;
+	f->clsize = (size_t)spc * bps;
+	return 0;
+}
 
-		if (e[0] == 0)
-			break;
-		if (e[0] == 0xe5 || (e[11] & 0x18) || memcmp(e, want, 11))
-			continue;
-		cl = e[26] | (uint32_t)e[27] << 8;
-		size = e[28] | (uint32_t)e[29] << 8 | (uint32_t)e[30] << 16 | (uint32_t)e[31] << 24;
-		found = true;
+/* the entry named @want in @n entries at @dir; NULL if none */
+static const uint8_t *dir_find(const uint8_t *dir, size_t n, const char want[11], bool *end)
+{
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *e = dir + 32 * i;
+
+		if (e[0] == 0) {
+			*end = true;
+			return NULL;
+		}
+		if (e[0] != 0xe5 && !(e[11] & 0x08) && !memcmp(e, want, 11))
+			return e;
 	}
-	if (!found)
+	return NULL;
+}
+
+/* "NAME" in the root or "DIR/NAME" one level down: its directory entry */
+static int fat_lookup(const uint8_t *img, size_t len, const struct fat *f, const char *path, const uint8_t **ret)
+{
+	char want[11], comp[64];
+	const char *slash;
+	const uint8_t *e;
+	bool end = false;
+
+	while (*path == '/')
+		path++;
+	slash = strchr(path, '/');
+	if (m_snprintf(comp, sizeof(comp), "%.*s", slash ? (int)(slash - path) : (int)strlen(path), path) < 0)
+		return -ENAMETOOLONG;
+	name83(comp, want);
+	if (!(e = dir_find(img + f->rootoff, f->rootents, want, &end)))
+		return -ENOENT;
+	if (!slash) {
+		*ret = e;
+		return (e[11] & 0x10) ? -EISDIR : 0;
+	}
+	if (!(e[11] & 0x10) || strchr(slash + 1, '/'))
+		return -ENOENT;
+	name83(slash + 1, want);
+	uint32_t cl = e[26] | (uint32_t)e[27] << 8;
+
+	for (uint32_t hops = 0; cl >= 2 && cl < f->clusters + 2 && hops <= f->clusters && !end; hops++) {
+		size_t off = (size_t)f->datasec * f->bps + (size_t)(cl - 2) * f->clsize;
+
+		if (off + f->clsize > len)
+			return -EINVAL;
+		if ((e = dir_find(img + off, f->clsize / 32, want, &end)) && !(e[11] & 0x10)) {
+			*ret = e;
+			return 0;
+		}
+		cl = fat_next(img + f->fatoff, f->fatlen, cl, f->clusters < 4085);
+	}
+	return -ENOENT;
+}
+
+bool m_fat_has(const uint8_t *img, size_t len, const char *path)
+{
+	struct fat f;
+	const uint8_t *e;
+
+	return fat_geometry(img, len, &f) == 0 && fat_lookup(img, len, &f, path, &e) == 0;
+}
+
+int m_fat_root_file(const uint8_t *img, size_t len, const char *name, uint8_t **ret, size_t *ret_len)
+{
+	struct fat f;
+	const uint8_t *e;
+	uint32_t cl, size;
+	size_t o = 0;
+	uint8_t *out;
+	int r = fat_geometry(img, len, &f);
+
+	if (r < 0)
+		return r;
+	if (strchr(name, '/') || fat_lookup(img, len, &f, name, &e) < 0)
 		return m_err(-ENOENT, "FAT image: no %s in the root directory", name);
+	cl = e[26] | (uint32_t)e[27] << 8;
+	size = e[28] | (uint32_t)e[29] << 8 | (uint32_t)e[30] << 16 | (uint32_t)e[31] << 24;
 	if (size > len || !(out = malloc((size_t)size + 1)))
 		return size > len ? m_err(-EINVAL, "FAT image: %s larger than the image", name) : -ENOMEM;
 	for (uint32_t hops = 0; o < size; hops++) {
-		size_t off = (size_t)datasec * bps + (size_t)(cl - 2) * clsize, n = size - o < clsize ? size - o : clsize;
+		size_t off = (size_t)f.datasec * f.bps + (size_t)(cl - 2) * f.clsize, n = size - o < f.clsize ? size - o : f.clsize;
 
-		if (cl < 2 || cl >= clusters + 2 || hops > clusters || off + n > len) {
+		if (cl < 2 || cl >= f.clusters + 2 || hops > f.clusters || off + n > len) {
 			free(out);
 			return m_err(-EINVAL, "FAT image: %s has a broken cluster chain", name);
 		}
 		memcpy(out + o, img + off, n);
 		o += n;
-		cl = fat_next(img + (size_t)rsvd * bps, (size_t)fatsz * bps, cl, clusters < 4085);
+		cl = fat_next(img + f.fatoff, f.fatlen, cl, f.clusters < 4085);
 	}
 	out[size] = '\0';
 	*ret = out;

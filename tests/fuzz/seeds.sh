@@ -27,4 +27,6 @@ fuzz_tpm12)
 	ls "$(dirname "$0")"/../data/tpm12/*.bin "$(dirname "$0")"/../data/tpm12/*.der "$(dirname "$0")"/../data/tpm12/*.txt ;;
 fuzz_evidence)
 	ls "$(dirname "$0")"/../data/evidence/*.json ;;
+fuzz_grub_script)
+	ls "$(dirname "$0")"/../data/grub/*grub.cfg* ;;
 esac

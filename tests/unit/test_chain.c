@@ -214,30 +214,36 @@ static void test_fat_root(void **state)
 
 struct rec { char log[4096]; const char *files[8][2]; };
 
-static int rd(void *arg, const char *name, uint8_t **ret, size_t *ret_len)
+/* files by their full name, "(hd0,gpt1)/vmlinuz" */
+static const char *lookup(struct rec *r, const char *dev, const char *path)
 {
-	struct rec *r = arg;
+	char full[256];
 
+	snprintf(full, sizeof(full), "(%s)%s", dev, path);
 	for (int i = 0; i < 8 && r->files[i][0]; i++)
-		if (!strcmp(r->files[i][0], name)) {
-			*ret = (uint8_t *)strdup(r->files[i][1]);
-			*ret_len = strlen(r->files[i][1]);
-			snprintf(r->log + strlen(r->log), sizeof(r->log) - strlen(r->log), "FILE %s\n", name);
-			return 0;
-		}
-	return -ENOENT;
+		if (!strcmp(r->files[i][0], full))
+			return r->files[i][1];
+	return NULL;
 }
 
-static bool ex(void *arg, const char *name)
+static int rd(void *arg, const char *dev, const char *path, const char *name, uint8_t **ret, size_t *ret_len)
 {
 	struct rec *r = arg;
+	const char *f = lookup(r, dev, path);
 
-	if (!strcmp(name, "(hd0,gpt1)/EFI/debian"))
-		return true;
-	for (int i = 0; i < 8 && r->files[i][0]; i++)
-		if (!strcmp(r->files[i][0], name))
-			return true;
-	return false;
+	if (!f)
+		return -ENOENT;
+	*ret = (uint8_t *)strdup(f);
+	*ret_len = strlen(f);
+	snprintf(r->log + strlen(r->log), sizeof(r->log) - strlen(r->log), "FILE %s\n", name);
+	return 0;
+}
+
+static int kd(void *arg, const char *dev, const char *path)
+{
+	if (!strcmp(dev, "hd0,gpt1") && !strcmp(path, "/EFI/debian"))
+		return 2;
+	return lookup(arg, dev, path) ? 1 : 0;
 }
 
 static int ms(void *arg, const char *prefix, const char *s)
@@ -248,17 +254,17 @@ static int ms(void *arg, const char *prefix, const char *s)
 	return 0;
 }
 
-static int lk(void *arg, const char *name)
+static int lk(void *arg, const char *dev, const char *path)
 {
 	struct rec *r = arg;
 
-	snprintf(r->log + strlen(r->log), sizeof(r->log) - strlen(r->log), "KERNEL %s\n", name);
+	snprintf(r->log + strlen(r->log), sizeof(r->log) - strlen(r->log), "KERNEL (%s)%s\n", dev, path);
 	return 0;
 }
 
 static int run(struct rec *r, const char *script)
 {
-	struct m_grub_ops ops = { rd, ex, ms, lk, r };
+	struct m_grub_ops ops = { rd, kd, ms, lk, r, NULL, NULL, NULL };
 
 	return m_grub_run(script, strlen(script), "hd0,gpt1", "(hd0,gpt1)/EFI/debian", "(hd0,gpt1)/EFI/BOOT", &ops);
 }
@@ -291,6 +297,7 @@ static void test_grub_script(void **state)
 		"grub_cmd: source (hd0,gpt1)/EFI/debian/grub.cfg\n"
 		"FILE (hd0,gpt1)/EFI/debian/grub.cfg\n"
 		"grub_cmd: set timeout=0 default=1\n"
+		"grub_cmd: x=1\n"
 		"grub_cmd: menuentry First { linux /other }\n"
 		"grub_cmd: menuentry Debian GNU/Linux --class debian {\n"
 		"\tlinux /vmlinuz root=/dev/vda2 \"a b\" it\\'s $x\n"
@@ -299,12 +306,12 @@ static void test_grub_script(void **state)
 		"grub_cmd: setparams Debian GNU/Linux\n"
 		"grub_cmd: linux /vmlinuz root=/dev/vda2 a b it's 1\n"
 		"FILE /vmlinuz\n"
-		"KERNEL /vmlinuz\n"
+		"KERNEL (hd0,gpt1)/vmlinuz\n"
 		"kernel_cmdline: /vmlinuz root=/dev/vda2 \"a b\" it\\'s 1\n"
 		"grub_cmd: initrd /initrd.img\n"
 		"FILE /initrd.img\n";
-	struct rec r = { .files = { { "(hd0,gpt1)/EFI/debian/grub.cfg", cfg }, { "/vmlinuz", "K" },
-				    { "/initrd.img", "I" } } };
+	struct rec r = { .files = { { "(hd0,gpt1)/EFI/debian/grub.cfg", cfg }, { "(hd0,gpt1)/vmlinuz", "K" },
+				    { "(hd0,gpt1)/initrd.img", "I" } } };
 
 	(void)state;
 	int e = run(&r, boot);
@@ -315,7 +322,7 @@ static void test_grub_script(void **state)
 
 static void test_grub_refuses(void **state)
 {
-	struct rec r = { .files = { { "/vmlinuz", "K" } } };
+	struct rec r = { .files = { { "(hd0,gpt1)/vmlinuz", "K" } } };
 
 	(void)state;
 	assert_int_equal(run(&r, "for x in a b; do echo $x; done\nlinux /vmlinuz\n"), -ENOTSUP);
@@ -328,10 +335,11 @@ static void test_grub_refuses(void **state)
 	memset(r.log, 0, sizeof(r.log));
 	assert_int_equal(run(&r, "linux /vmlinuz 'unterminated\n"), -EINVAL);
 	memset(r.log, 0, sizeof(r.log));
-	/* "!" inverts and is not measured; boot stops the script */
+	/* "!" inverts and is measured with the rest (execute.c builds the
+	 * string before it looks at "!"); boot stops the script */
 	assert_int_equal(run(&r, "if ! [ -e /none ]; then linux /vmlinuz; fi\nboot\necho after\n"), 0);
-	assert_string_equal(r.log, "grub_cmd: [ -e /none ]\ngrub_cmd: linux /vmlinuz\nFILE /vmlinuz\n"
-			    "KERNEL /vmlinuz\nkernel_cmdline: /vmlinuz\ngrub_cmd: boot\n");
+	assert_string_equal(r.log, "grub_cmd: ! [ -e /none ]\ngrub_cmd: linux /vmlinuz\nFILE /vmlinuz\n"
+			    "KERNEL (hd0,gpt1)/vmlinuz\nkernel_cmdline: /vmlinuz\ngrub_cmd: boot\n");
 }
 
 int main(void)
