@@ -40,6 +40,10 @@
 #                           --compat: sha1)
 #   --manifest FILE         where the manifest goes (default: ISO with .iso
 #                           replaced by .manifest.json)
+#   --bios-usb-manifest FILE  where the manifest of a stick booted by
+#                           SeaBIOS goes (the root PCR and PCR 4 and 5 from the
+#                           image's MBR; default: ISO with .iso replaced by
+#                           .seabios-usb.manifest.json)
 #   --measured BIN          the measured command (default: measured in PATH,
 #                           else build/measured of this tree)
 #   --epoch N               SOURCE_DATE_EPOCH for the ISO's times
@@ -50,13 +54,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 ME=mkliveiso.sh
 
-usage() { sed -n '10,47s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '9,51s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 die() { echo "$ME: $*" >&2; exit 3; }
 
 ISO="" KERNEL="" ROOTFS="" INITRD="" KMODS="" MODULES="" INIT=""
 TBOOT=/boot/tboot.gz TBOOT_CMDLINE="logging=serial,memory,vga" WITH_TBOOT=yes
 DEFAULT="" TIMEOUT=5 APPEND="" COMPAT=no PCR="" LABEL=MEASURED_LIVE
-BANKS="" MANIFEST="" MEASURED="" EPOCH=1700000000
+BANKS="" MANIFEST="" USBMANIFEST="" MEASURED="" EPOCH=1700000000
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h|--help) usage;;
@@ -81,6 +85,7 @@ while [ $# -gt 0 ]; do
 	--label) LABEL=$2;;
 	--bank) BANKS=$2;;
 	--manifest) MANIFEST=$2;;
+	--bios-usb-manifest) USBMANIFEST=$2;;
 	--measured) MEASURED=$2;;
 	--epoch) EPOCH=$2;;
 	*) echo "$ME: unknown option $1" >&2; exit 2;;
@@ -105,6 +110,7 @@ case "$LABEL" in ''|*[!A-Z0-9_]*) echo "$ME: --label: A-Z, 0-9 and _ only, not '
 case "$APPEND$TBOOT_CMDLINE" in *[\"\'\\\$\;\`]*|*'
 '*) echo "$ME: --append/--tboot-cmdline: no quotes, backslashes, \$, ; or newlines (GRUB would interpret them)" >&2; exit 2;; esac
 [ -n "$MANIFEST" ] || MANIFEST=${ISO%.iso}.manifest.json
+[ -n "$USBMANIFEST" ] || USBMANIFEST=${ISO%.iso}.seabios-usb.manifest.json
 if [ -z "$MEASURED" ]; then
 	MEASURED=$(command -v measured 2>/dev/null || echo "$SRC/build/measured")
 fi
@@ -113,6 +119,9 @@ for f in "$KERNEL" "$ROOTFS" ${INITRD:+"$INITRD"}; do
 done
 [ $WITH_TBOOT = no ] || [ -f "$TBOOT" ] || die "$TBOOT: no such file (package tboot, or --no-tboot)"
 [ -x "$MEASURED" ] || die "$MEASURED: not executable (build measured, or --measured)"
+[ -d "$(dirname "$ISO")" ] || die "$(dirname "$ISO"): no such directory"
+ISO=$(cd "$(dirname "$ISO")" && pwd)/$(basename "$ISO")
+case "$BANKS" in *[!a-z0-9,_]*) echo "$ME: --bank: a comma-separated list, not '$BANKS'" >&2; exit 2;; esac
 case "$MEASURED" in /*) ;; */*) MEASURED=$(cd "$(dirname "$MEASURED")" && pwd)/$(basename "$MEASURED");; esac
 for t in grub-mkrescue xorriso mformat; do
 	command -v $t >/dev/null || die "$t is not installed (packages grub-common, xorriso, mtools)"
@@ -151,8 +160,14 @@ fi
 # USB sticks can take seconds to appear: more than the default 10 s
 CMDLINE="$ROOTARGS measured.timeout=30${APPEND:+ $APPEND}"
 # (from the medium's directory: the event names the file as on the medium)
-(cd "$W/iso" && "$MEASURED" predict --rootfs rootfs.img ${PCR:+--rootfs-pcr "$PCR"} "$@" -o "$W/manifest.json") ||
-	die "measured predict failed"
+predict() {	# OUT [more predict options]
+	out=$1
+	shift
+	(cd "$W/iso" && "$MEASURED" predict --rootfs rootfs.img ${PCR:+--rootfs-pcr "$PCR"} $PREDICT "$@" -o "$out") ||
+		die "measured predict failed"
+}
+PREDICT="$*"
+predict "$W/manifest.json"
 
 # One menu for both firmware kinds.  tboot is a multiboot kernel: GRUB's
 # multiboot (BIOS) or multiboot2 (UEFI, which tboot 1.10 needs there)
@@ -199,7 +214,11 @@ export SOURCE_DATE_EPOCH=$EPOCH
 rm -f "$ISO"
 grub-mkrescue -o "$ISO" --locales= --themes= --fonts= "$W/iso" -- -volid "$LABEL" \
 	> "$W/mkrescue.log" 2>&1 || { cat "$W/mkrescue.log" >&2; die "grub-mkrescue failed"; }
+# SeaBIOS booting the image as a disk measures its MBR (PCR 4) and
+# partition table (PCR 5): those follow from the ISO's first sector
+predict "$W/usb.json" --bios-disk "$ISO"
 cp "$W/manifest.json" "$MANIFEST"
+cp "$W/usb.json" "$USBMANIFEST"
 echo "$ME: $ISO ($(stat -c %s "$ISO") bytes), default entry $default_id"
 echo "$ME: kernel parameters: $CMDLINE"
-echo "$ME: manifest $MANIFEST"
+echo "$ME: manifest $MANIFEST (every boot path), $USBMANIFEST (a stick on SeaBIOS)"
