@@ -22,6 +22,7 @@ live_iso() {
 boot_iso() {
 	(
 	T=$1 PIDS="" fw=$2 medium=$3 log=$4 iso=$5
+	# shellcheck disable=SC2154 # p: the trap's own loop variable
 	trap 'for p in $PIDS; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done' EXIT
 	set --
 	if [ "$fw" = ovmf ]; then
