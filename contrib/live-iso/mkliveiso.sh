@@ -203,8 +203,13 @@ fi
 cat >> "$W/iso/boot/grub/grub.cfg" <<CFG
 
 menuentry 'measured live, no tboot' --id measured-linux {
-	linux /boot/vmlinuz $CMDLINE
-	initrd /boot/initrd.img
+	if [ "\$grub_platform" = efi ]; then
+		linuxefi /boot/vmlinuz $CMDLINE
+		initrdefi /boot/initrd.img
+	else
+		linux /boot/vmlinuz $CMDLINE
+		initrd /boot/initrd.img
+	fi
 }
 CFG
 
