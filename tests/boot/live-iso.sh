@@ -146,4 +146,6 @@ assert_eq "compat: PCR 15 untouched" "$(head -c 20 /dev/zero | od -An -v -tx1 | 
 	"$(guest_pcr "$T/bios-cd-compat/c.log" sha1 15)"
 ok "bios-cd-compat: the original's parameters, PCR 9 = manifest"
 # CPU time of the test and everything it ran (QEMU's TCG the bulk of it)
-times | sed -n '2s/^/# children user, system: /p'
+# (times in this shell, not in a pipeline's subshell, which has no children)
+times > "$T/times"
+sed -n '2s/^/# CPU of the builds and boots (user, system): /p' "$T/times"
