@@ -25,7 +25,8 @@ sed 's/^/  /' "$T/live.iso.build.log"
 echo "== booting the ISO as a USB stick on SeaBIOS with swtpm (TCG, takes a while)"
 mkdir -p "$T/boot"
 boot_iso "$T/boot" seabios usb "$T/c.log" "$T/live.iso"
-grep -E '^(  Booting|TBOOT: (command line|TXT|SINIT|transfering)|measured-init:)' "$T/c.log.txt" | sed 's/^/  /'
+grep -a -o "Booting \`[^']*'" "$T/c.log.txt" | head -n 1 | sed 's/^/  GRUB: /'
+grep -E '^(TBOOT: (command line|TXT|SINIT|transfering)|measured-init:)' "$T/c.log.txt" | sed 's/^/  /'
 grep -q ROOT-INIT-DONE "$T/c.log.txt" || { echo "the boot did not reach the root" >&2; exit 1; }
 echo "== the guest's PCRs against $(basename "$T/live.seabios-usb.manifest.json")"
 manifest_list "$T/live.seabios-usb.manifest.json" | grep ^sha256 | while read -r bank pcr; do

@@ -23,6 +23,9 @@
 #   --tboot FILE            tboot (default /boot/tboot.gz, Debian's package)
 #   --tboot-cmdline STRING  tboot's own command line
 #                           (default "logging=serial,memory,vga")
+#   --sinit FILE            an Intel SINIT ACM for tboot (repeatable; tboot
+#                           picks the one matching the platform), a module
+#                           after the initramfs, as /boot/sinit/NAME
 #   --no-tboot              no tboot entry (and no tboot on the medium)
 #   --default tboot|linux   the menu entry booted when the timeout runs out
 #                           (default tboot; linux without --tboot)
@@ -54,16 +57,19 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 ME=mkliveiso.sh
 
-usage() { sed -n '9,51s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() {	# EXIT_CODE: 0 for --help (on stdout), 2 for a usage error
+	if [ "$1" = 0 ]; then sed -n '9,54s/^# \{0,1\}//p' "$0"; else sed -n '9,54s/^# \{0,1\}//p' "$0" >&2; fi
+	exit "$1"
+}
 die() { echo "$ME: $*" >&2; exit 3; }
 
-ISO="" KERNEL="" ROOTFS="" INITRD="" KMODS="" MODULES="" INIT=""
+ISO="" KERNEL="" ROOTFS="" INITRD="" KMODS="" MODULES="" INIT="" SINITS=""
 TBOOT=/boot/tboot.gz TBOOT_CMDLINE="logging=serial,memory,vga" WITH_TBOOT=yes
 DEFAULT="" TIMEOUT=5 APPEND="" COMPAT=no PCR="" LABEL=MEASURED_LIVE
 BANKS="" MANIFEST="" USBMANIFEST="" MEASURED="" EPOCH=1700000000
 while [ $# -gt 0 ]; do
 	case "$1" in
-	-h|--help) usage;;
+	-h|--help) usage 0;;
 	--no-tboot) WITH_TBOOT=no; shift; continue;;
 	--compat) COMPAT=yes; shift; continue;;
 	esac
@@ -78,6 +84,8 @@ while [ $# -gt 0 ]; do
 	--init) INIT=$2;;
 	--tboot) TBOOT=$2;;
 	--tboot-cmdline) TBOOT_CMDLINE=$2;;
+	--sinit) case "$2" in *[!A-Za-z0-9._/+-]*) echo "$ME: --sinit: a plain path (letters, digits, . _ / + -), not '$2'" >&2; exit 2;; esac
+		SINITS="$SINITS $2";;
 	--default) DEFAULT=$2;;
 	--timeout) TIMEOUT=$2;;
 	--append) APPEND=$2;;
@@ -92,7 +100,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift 2
 done
-[ -n "$ISO" ] && [ -n "$KERNEL" ] && [ -n "$ROOTFS" ] || usage
+[ -n "$ISO" ] && [ -n "$KERNEL" ] && [ -n "$ROOTFS" ] || usage 2
 [ -n "$INITRD" ] || [ -n "$KMODS" ] || { echo "$ME: --initrd or --kernel-modules is required" >&2; exit 2; }
 [ -z "$INITRD" ] || [ -z "$KMODS$MODULES" ] || { echo "$ME: --initrd and --kernel-modules/--module exclude each other" >&2; exit 2; }
 [ -n "$DEFAULT" ] || { DEFAULT=tboot; [ $WITH_TBOOT = yes ] || DEFAULT=linux; }
@@ -118,6 +126,8 @@ for f in "$KERNEL" "$ROOTFS" ${INITRD:+"$INITRD"}; do
 	[ -f "$f" ] || [ -b "$f" ] || die "$f: no such file"
 done
 [ $WITH_TBOOT = no ] || [ -f "$TBOOT" ] || die "$TBOOT: no such file (package tboot, or --no-tboot)"
+[ $WITH_TBOOT = yes ] || [ -z "$SINITS" ] || { echo "$ME: --sinit with --no-tboot" >&2; exit 2; }
+for f in $SINITS; do [ -f "$f" ] || die "$f: no such file"; done
 [ -x "$MEASURED" ] || die "$MEASURED: not executable (build measured, or --measured)"
 [ -d "$(dirname "$ISO")" ] || die "$(dirname "$ISO"): no such directory"
 ISO=$(cd "$(dirname "$ISO")" && pwd)/$(basename "$ISO")
@@ -147,6 +157,14 @@ else
 fi
 cp "$KERNEL" "$W/iso/boot/vmlinuz"
 [ $WITH_TBOOT = no ] || cp "$TBOOT" "$W/iso/boot/tboot.gz"
+SINIT_MODS=""
+for f in $SINITS; do
+	mkdir -p "$W/iso/boot/sinit"
+	n=$(basename "$f")
+	[ ! -e "$W/iso/boot/sinit/$n" ] || die "--sinit: two files named $n"
+	cp "$f" "$W/iso/boot/sinit/$n"
+	SINIT_MODS="$SINIT_MODS /boot/sinit/$n"
+done
 cp "$ROOTFS" "$W/iso/rootfs.img"
 
 # the kernel's parameters and the prediction of what measured-init extends
@@ -187,15 +205,17 @@ CFG
 if [ $WITH_TBOOT = yes ]; then
 	cat >> "$W/iso/boot/grub/grub.cfg" <<CFG
 
-menuentry 'measured live, tboot (measured launch where the platform has Intel TXT)' --id measured-tboot {
+menuentry 'measured live, tboot' --id measured-tboot {
 	if [ "\$grub_platform" = efi ]; then
 		multiboot2 /boot/tboot.gz $TBOOT_CMDLINE
 		module2 /boot/vmlinuz $CMDLINE
 		module2 /boot/initrd.img
+$(for m in $SINIT_MODS; do printf '\t\tmodule2 %s\n' "$m"; done)
 	else
 		multiboot /boot/tboot.gz $TBOOT_CMDLINE
 		module /boot/vmlinuz $CMDLINE
 		module /boot/initrd.img
+$(for m in $SINIT_MODS; do printf '\t\tmodule %s\n' "$m"; done)
 	fi
 }
 CFG

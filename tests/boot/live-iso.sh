@@ -30,6 +30,23 @@ sed -i 's|^echo "ROOT-INIT-DONE"$|touch /run/measured/ro/x 2>/dev/null \|\| echo
 grep -q LOWER-READ-ONLY "$T/root/sbin/init" || die "could not add the checks to the root's init"
 make_image "$T/root" "$T/root.img"
 
+# refusals, before anything is built (exit 2, the exact message)
+mk="sh $MEASURED_SRCDIR/contrib/live-iso/mkliveiso.sh -o $T/x.iso --kernel $KERNEL_IMAGE --rootfs $T/root.img --initrd $T/root.img"
+# shellcheck disable=SC2086
+expect_exit 2 $mk --no-tboot --default tboot
+assert_eq "--default tboot with --no-tboot" "mkliveiso.sh: --default tboot with --no-tboot" "$(cat "$T/err")"
+# shellcheck disable=SC2086
+expect_exit 2 $mk --label live-1
+assert_eq "a label ISO 9660 cannot hold" "mkliveiso.sh: --label: A-Z, 0-9 and _ only, not 'live-1'" "$(cat "$T/err")"
+# shellcheck disable=SC2086
+expect_exit 2 $mk --append 'init=/bin/sh;reboot'
+assert_eq "GRUB syntax in --append" \
+	"mkliveiso.sh: --append/--tboot-cmdline: no quotes, backslashes, \$, ; or newlines (GRUB would interpret them)" "$(cat "$T/err")"
+# shellcheck disable=SC2086
+expect_exit 2 $mk --pcr 17
+assert_eq "a PCR measured-init refuses" "mkliveiso.sh: --pcr: 8-15 (measured-init's rule), not '17'" "$(cat "$T/err")"
+[ ! -e "$T/x.iso" ] || die "a refused build wrote an ISO"
+
 live_iso "$T/tboot.iso" "$T/root.img" --default tboot
 live_iso "$T/linux.iso" "$T/root.img" --default linux
 live_iso "$T/compat.iso" "$T/root.img" --default tboot --compat
@@ -95,11 +112,11 @@ check_boot() {	# NAME ENTRY(tboot|linux) MANIFEST
 	grep -q ROOT-INIT-DONE "$log.txt" || { tail -40 "$log.txt"; die "$1: the root's init did not finish"; }
 	case $2 in
 	tboot)
-		grep -q "Booting \`measured live, tboot" "$log.txt" || die "$1: GRUB did not boot the tboot entry"
+		grep -q "Booting \`measured live, tboot'" "$log.txt" || die "$1: GRUB did not boot the tboot entry"
 		grep -q "^TBOOT: transfering control to kernel" "$log.txt" || die "$1: tboot did not start the kernel"
 		;;
 	linux)
-		grep -q "Booting \`measured live, no tboot" "$log.txt" || die "$1: GRUB did not boot the plain entry"
+		grep -q "Booting \`measured live, no tboot'" "$log.txt" || die "$1: GRUB did not boot the plain entry"
 		if grep -q "^TBOOT:" "$log.txt"; then die "$1: tboot ran in the plain entry"; fi
 		;;
 	esac
