@@ -157,6 +157,11 @@ for b in "uefi-usb-tboot tboot tboot" "bios-usb-linux linux linux seabios-usb." 
 	done
 	ok "$1: booted, measured from the medium, PCRs = manifest, overlay writable, medium unchanged"
 done
+zero=$(head -c 32 /dev/zero | od -An -v -tx1 | tr -d ' \n')
+for p in 8 9; do
+	assert_eq "uefi-cd-linux: PCR $p sha256 is zero (GRUB measures nothing, the stub not the initrd)" "$zero" \
+		"$(guest_pcr "$T/uefi-cd-linux/c.log" sha256 $p)"
+done
 check_boot bios-cd-compat tboot "$T/compat.manifest.json" compat
 assert_eq "compat: PCR 9 sha1 = openssl's" "$want_compat" "$(guest_pcr "$T/bios-cd-compat/c.log" sha1 9)"
 assert_eq "compat: PCR 15 untouched" "$(head -c 20 /dev/zero | od -An -v -tx1 | tr -d ' \n')" \
