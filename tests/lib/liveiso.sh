@@ -4,7 +4,11 @@
 # live_iso OUT_ISO ROOT_IMG [mkliveiso.sh options...]: build the live image
 # with contrib/live-iso/mkliveiso.sh from Debian's kernel (kernel_fetch),
 # this tree's measured and measured-init, a serial console and no menu
-# timeout; the manifest lands beside it (OUT without .iso, .manifest.json).
+# timeout; the manifests land beside it (OUT without .iso, .manifest.json
+# and .seabios-usb.manifest.json).  Options given here come later and win:
+# an --append of the caller's replaces "console=ttyS0" (repeat it there).
+# More initramfs modules (a network card for the agent): --module NAME;
+# --initrd cannot be combined with the --kernel-modules given here.
 live_iso() {
 	iso=$1 img=$2
 	shift 2
