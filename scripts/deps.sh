@@ -12,6 +12,7 @@ PKGS="make gcc clang libc6-dev pkg-config
  qemu-system-x86 ovmf busybox-static cpio zstd kmod e2fsprogs squashfs-tools
  cryptsetup-bin
  tboot xxd python3 procps curl xorriso dosfstools mtools fdisk
+ grub-common grub-pc-bin grub-efi-amd64-bin
  sbsigntool pesign osslsigncode zlib1g-dev
  trousers tpm-tools libtspi1
  selinux-policy-default semodule-utils xenstore-utils
