@@ -20,7 +20,7 @@
 . "$MEASURED_SRCDIR/tests/lib/kernel.sh"
 LAYER=$SRC/contrib/meta-measured
 CHK="python3 $SRC/tests/packaging/check_recipes.py"
-for t in mksquashfs grub-script-check lcp2_mlehash openssl apt-get; do
+for t in mksquashfs grub-script-check lcp2_mlehash openssl apt-get systemd-analyze swtpm; do
 	command -v $t > /dev/null || die "missing $t (scripts/deps.sh installs it)"
 done
 [ -f /boot/tboot.gz ] || die "no /boot/tboot.gz (package tboot)"
@@ -133,6 +133,17 @@ grub-script-check "$T/work/grub.cfg" || die "grub.cfg does not parse: $(cat "$T/
 grep -q '^DEFAULT measured-tboot$' "$T/work/syslinux.cfg" || die "syslinux.cfg: tboot is not the default"
 grep -q '^  KERNEL mboot.c32$' "$T/work/syslinux.cfg" || die "syslinux.cfg: no mboot.c32 entry"
 KCL=$(sed -n 's|^  module2 /bzImage ||p' "$T/work/grub.cfg")
+# with ACMs: the last modules of the tboot entry, in order, in both loaders
+mkdir -p "$T/work2"
+bbrun build_syslinux_cfg "SINIT_ACMS=A.bin B.bin" SYSLINUX_CFG=$T/work2/syslinux.cfg > "$T/run2.out" 2>&1 \
+	|| { cat "$T/run2.out"; die "build_syslinux_cfg (ACMs) failed"; }
+bbrun build_efi_cfg "SINIT_ACMS=A.bin B.bin" GRUB_CFG=$T/work2/grub.cfg > "$T/run3.out" 2>&1 \
+	|| { cat "$T/run3.out"; die "build_efi_cfg (ACMs) failed"; }
+grep -q -- '--- /initrd --- /A.bin --- /B.bin$' "$T/work2/syslinux.cfg" \
+	|| die "syslinux.cfg: the ACMs are not the last modules: $(cat "$T/work2/syslinux.cfg")"
+assert_eq "live: GRUB's tboot entry ends with the ACMs" "  module2 /initrd|  module2 /A.bin|  module2 /B.bin|}" \
+	"$(sed -n '/module2 \/initrd/,/^}/p' "$T/work2/grub.cfg" | paste -sd'|')"
+grub-script-check "$T/work2/grub.cfg" || die "grub.cfg (ACMs) does not parse"
 TCL=$(sed -n 's|^  multiboot2 /tboot.gz ||p' "$T/work/grub.cfg")
 assert_eq "live: the kernel's command line finds rootfs.img on the medium" \
 	"measured.root=LABEL=MEASURED:/rootfs.img measured.pcr=15 console=tty0 console=ttyS0,115200" "$KCL"
@@ -167,3 +178,50 @@ if $CHK --run "$CLASSES" measured_predict_tboot MACHINE_FEATURES=txt > "$T/run5.
 fi
 grep -q "variable .* is not set" "$T/run5.out" || die "--run: wrong message: $(cat "$T/run5.out")"
 ok "class runner refuses an unset variable"
+
+# ---- the installer's boot job: the recipe's do_install, then the program ----
+R=$LAYER/recipes-measured/measured-installer
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" \
+	-out "$T/ca.pem" -subj /CN=verifier -days 1 2> /dev/null || die "no test CA"
+mkdir -p "$T/src" "$T/inst"
+cp "$R"/files/* "$T/ca.pem" "$T/src/"
+# a port nothing listens on: free now, connection refused later
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+$CHK --run "$R/measured-installer_1.0.bb" do_install D=$T/inst S=$T/src sbindir=/usr/sbin sysconfdir=/etc \
+	systemd_system_unitdir=/lib/systemd/system "MEASURED_VERIFIER_URL=https://127.0.0.1:$port" \
+	"MEASURED_VERIFIER_CA=$T/ca.pem" > "$T/inst.out" 2>&1 || { cat "$T/inst.out"; die "installer do_install failed"; }
+assert_eq "installer: installed files" \
+	"/etc/init.d/measured-installer|/etc/measured/installer.conf|/etc/measured/verifier-ca.pem|/lib/systemd/system/measured-installer.service|/usr/sbin/measured-installer" \
+	"$(tree "$T/inst" | paste -sd'|')"
+cmp -s "$T/ca.pem" "$T/inst/etc/measured/verifier-ca.pem" || die "installer: the CA is not the one given"
+SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --root="$T/inst" --man=no --recursive-errors=no \
+	/lib/systemd/system/measured-installer.service > "$T/sa.out" 2>&1 || { cat "$T/sa.out"; die "systemd-analyze verify failed"; }
+! grep -i 'measured-installer' "$T/sa.out" || die "systemd-analyze verify complains about the installer's unit"
+# the program, with the real `measured attest` behind a wrapper that keeps
+# its exit status: options it does not know would be exit 2 (usage); an
+# unreachable verifier is 3
+mkdir -p "$T/wrap"
+cat > "$T/wrap/measured" <<EOF
+#!/bin/sh
+"$M" "\$@"
+rc=\$?
+echo \$rc > "$T/attest.rc"
+exit \$rc
+EOF
+chmod 755 "$T/wrap/measured"
+sed "s|^CA_CERT=.*|CA_CERT='$T/inst/etc/measured/verifier-ca.pem'|; s|^OUTPUT=.*|OUTPUT='$T/pl/payload'|" \
+	"$T/inst/etc/measured/installer.conf" > "$T/installer.conf"
+echo "quiet measured.machine=m-1" > "$T/cmdline"
+swtpm_start installer	# the agent's TPM (MEASURED_TCTI)
+(
+	PATH=$T/wrap:$PATH
+	MEASURED_INSTALLER_CONF=$T/installer.conf MEASURED_INSTALLER_CMDLINE=$T/cmdline
+	export PATH MEASURED_INSTALLER_CONF MEASURED_INSTALLER_CMDLINE MEASURED_TCTI
+	expect_exit 1 sh "$T/inst/usr/sbin/measured-installer" start
+)
+cat "$T/out" "$T/err" > "$T/installer.out"
+assert_eq "installer: measured attest took every option and failed on the network (3)" 3 "$(cat "$T/attest.rc")"
+grep -q "attesting as m-1 to https://127.0.0.1:$port" "$T/installer.out" || die "installer: $(cat "$T/installer.out")"
+grep -q "did not release 'install'; nothing installed" "$T/installer.out" || die "installer: $(cat "$T/installer.out")"
+[ ! -e "$T/pl/payload" ] || die "installer: a payload file after a refusal"
+ok "installer: the recipe installs the job; it runs measured attest with the built-in verifier and refuses cleanly"

@@ -12,6 +12,7 @@
 # MEASURED_INSTALLER_THEN); the kernel parameter measured.machine= names the
 # machine, else its DMI product UUID does.
 CONF=${MEASURED_INSTALLER_CONF:-/etc/measured/installer.conf}
+CMDLINE=${MEASURED_INSTALLER_CMDLINE:-/proc/cmdline}
 
 case ${1:-start} in
 start) ;;
@@ -22,7 +23,7 @@ esac
 . "$CONF" || { echo "measured-installer: cannot read $CONF" >&2; exit 3; }
 
 machine=
-for w in $(cat /proc/cmdline); do
+for w in $(cat "$CMDLINE"); do
 	case $w in measured.machine=*) machine=${w#measured.machine=} ;; esac
 done
 if [ -z "$machine" ] && [ -r /sys/class/dmi/id/product_uuid ]; then
