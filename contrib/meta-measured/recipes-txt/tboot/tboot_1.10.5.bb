@@ -33,10 +33,14 @@ inherit deploy
 # warnings.  CC, LD, AR come from OE's environment (Config.mk uses ?=).
 # TARGET_ARCH is tboot's name for the tools' word size (x86_64 or x86_32);
 # INSTALL_STRIP= leaves the stripping and the -dbg split to OE.
+# CFLAGS_WARN: tboot's warnings without -Werror, which newer compilers than
+# the release knew turn into build failures (1.10.2's lcptools-v2 stops on
+# GCC 12's -Wuse-after-free, for one).
 TBOOT_ARCH = "${@'x86_64' if d.getVar('TARGET_ARCH') == 'x86_64' else 'x86_32'}"
 TBOOT_SUBDIRS = "tboot safestringlib lcptools-v2 tb_polgen utils docs"
 TBOOT_SUBDIRS:class-native = "safestringlib lcptools-v2 tb_polgen"
-EXTRA_OEMAKE = "TARGET_ARCH=${TBOOT_ARCH} INSTALL_STRIP= debug=n SUBDIRS='${TBOOT_SUBDIRS}'"
+TBOOT_WARN = "-Wall -Wextra -Wformat-security -Wno-missing-field-initializers -Wno-address-of-packed-member"
+EXTRA_OEMAKE = "TARGET_ARCH=${TBOOT_ARCH} INSTALL_STRIP= debug=n SUBDIRS='${TBOOT_SUBDIRS}' CFLAGS_WARN='${TBOOT_WARN}'"
 
 do_configure[noexec] = "1"
 
