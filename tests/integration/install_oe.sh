@@ -185,3 +185,6 @@ bad "shell syntax" 'do_compile() {
 bad "unknown class" 'inherit nosuchclass' "unknown class"
 bad "unbalanced \${" 'X = "${bindir"' "unbalanced"
 ok "recipe check rejects 8 kinds of broken metadata"
+
+# ---- sources, licences, kernel options, the image classes at work ----
+. "$SRC/tests/packaging/oe_layer.sh"

@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 
 OPS = ("??=", "?=", ":=", "+=", "=+", ".=", "=.", "=")
 ASSIGN = re.compile(r'^(export\s+)?([A-Za-z0-9_${}@.+/\-~]+(?::[A-Za-z0-9_${}.\-+]+)*)'
@@ -29,12 +30,13 @@ FUNC = re.compile(r'^(fakeroot\s+)?(python\s+)?([A-Za-z0-9_${}\-.:+]*)\s*\(\s*\)
 # oe-core classes this layer may inherit (kirkstone and scarthgap have them all)
 OE_CLASSES = {"pkgconfig", "systemd", "useradd", "core-image", "image", "native",
               "kernel", "update-rc.d", "autotools", "cmake", "meson", "features_check",
-              "externalsrc", "deploy", "allarch", "packagegroup"}
+              "externalsrc", "deploy", "allarch", "packagegroup", "image-live"}
 OE_TASKS = {"do_fetch", "do_unpack", "do_patch", "do_configure", "do_compile", "do_install",
             "do_package", "do_populate_sysroot", "do_build", "do_deploy", "do_image",
             "do_image_complete", "do_rootfs", "do_packagedata", "do_package_write_rpm",
             "do_package_write_ipk", "do_package_write_deb"}
-DIR_OVERRIDE = re.compile(r'\b(?!DESTDIR=)([A-Za-z_]*(?:DIR|dir|PREFIX|prefix))=\$\{D\}')
+# DESTDIR, and DISTDIR (tboot's name for it), are the staging root itself
+DIR_OVERRIDE = re.compile(r'\b(?!DESTDIR=|DISTDIR=)([A-Za-z_]*(?:DIR|dir|PREFIX|prefix))=\$\{D\}')
 
 
 class Checker:
@@ -107,11 +109,13 @@ class Checker:
     def check_file(self, f):
         in_func, fbody, fstart, fname, is_py = False, [], 0, "", False
         assigns = {}
+        self.funcs.setdefault(f, [])
         for n, line in self.logical_lines(f):
             if in_func:
                 if line == "}":
                     in_func = False
                     self.check_function(f, fstart, fname, fbody, is_py)
+                    self.funcs[f].append((fname, is_py, fbody))
                 else:
                     fbody.append(line)
                 continue
@@ -157,8 +161,8 @@ class Checker:
                 continue
             var, flag, op, val = m.group(2), m.group(3), m.group(4), m.group(5)
             body = self.check_value(f, n, val)
-            if body is not None and not flag:
-                assigns.setdefault(var, []).append((op, body, n))
+            if body is not None:
+                assigns.setdefault(var + (flag or ""), []).append((op, body, n))
         if in_func:
             self.err(f, fstart, f"function {fname} never closed")
         return assigns
@@ -166,7 +170,7 @@ class Checker:
     def check_function(self, f, n, name, body, is_py):
         text = "\n".join(body)
         if is_py:
-            code = re.sub(r"\$\{[A-Za-z0-9_:\-]+\}", "X", text)
+            code = textwrap.dedent(re.sub(r"\$\{[A-Za-z0-9_:\-]+\}", "X", text))
             try:
                 ast.parse("def _f():\n" + "\n".join("    " + l for l in code.split("\n")) + "\n    pass")
             except SyntaxError as e:
@@ -193,19 +197,26 @@ class Checker:
                     self.err(f, n, f"addtask names unknown task {t}")
 
     pending_addtask = []
+    funcs = {}
 
 
 def value(assigns, var):
-    """The value of VAR after plain = / += / ?= (no overrides): enough here."""
-    v = None
+    """The value of VAR from plain assignments (no overrides), as bitbake
+    computes it: ??= is a weak default used only when nothing else assigned
+    (the last one wins), ?= assigns when nothing did before."""
+    v, weak = None, None
     for op, body, _ in assigns.get(var, []):
-        if op in ("=", ":=") or (op in ("?=", "??=") and v is None):
+        if op in ("=", ":="):
             v = body
+        elif op == "?=":
+            v = body if v is None else v
+        elif op == "??=":
+            weak = body
         elif op in ("+=", ".="):
             v = (v or "") + (" " if op == "+=" else "") + body
         elif op in ("=+", "=."):
             v = body + (" " if op == "=+" else "") + (v or "")
-    return v
+    return v if v is not None else weak
 
 
 def check_layer(c, src, layer):
@@ -252,6 +263,10 @@ def check_layer(c, src, layer):
         if hashlib.md5(data).hexdigest() != opts.get("md5"):
             c.err(rec[0], 0, f"LIC_FILES_CHKSUM md5 of {parts[0]} does not match the source")
 
+    for f in files:
+        if f.endswith((".bb", ".bbappend")):
+            check_sources(c, src, layer, f, parsed[f])
+
     for frag in sorted(glob.glob(os.path.join(layer, "recipes-kernel/*/*/*.cfg"))):
         for n, l in enumerate(open(frag), 1):
             l = l.strip()
@@ -259,8 +274,204 @@ def check_layer(c, src, layer):
                 c.err(frag, n, f"not a kernel config line: {l!r}")
 
 
+REMOTE = re.compile(r"^(https?|ftp)://|^\$\{[A-Z_]*MIRROR\}/")
+
+
+def lic_md5(path, opts):
+    data = open(path, "rb").read()
+    if "beginline" in opts or "endline" in opts:
+        lines = data.split(b"\n")
+        b, e = int(opts.get("beginline", 1)), int(opts.get("endline", len(lines)))
+        data = b"\n".join(lines[b - 1:e]) + b"\n"
+    return hashlib.md5(data).hexdigest()
+
+
+def check_sources(c, src, layer, f, a):
+    """SRC_URI file:// entries exist in the recipe's FILESPATH (the layer),
+    remote files carry a sha256sum, LIC_FILES_CHKSUM md5 values are well
+    formed and, where the file is in the layer or the tree, equal."""
+    rel = os.path.relpath(f, layer)
+    thisdir = os.path.dirname(f)
+    base = os.path.basename(f).split(".bb")[0]
+    bpn = base.split("_")[0]
+    pv = base.split("_")[1] if "_" in base else ""
+    paths = [os.path.join(thisdir, d) for d in (f"{bpn}-{pv}", bpn, "files")]
+    for op, body, _ in a.get("FILESEXTRAPATHS:prepend", []):
+        for d in body.split(":"):
+            if d.startswith("${THISDIR}/"):
+                paths.insert(0, os.path.join(thisdir, d[len("${THISDIR}/"):]))
+    uris = " ".join(body for var in ("SRC_URI", "SRC_URI:append") for _, body, _ in a.get(var, []))
+    uris = re.sub(r"\$\{@[^}]*\}", " ", uris)
+    local_files = {}
+    remote = False
+    for u in uris.split():
+        if u.startswith("file://"):
+            name = u[len("file://"):].split(";")[0]
+            if "${" in name:
+                continue    # a user-supplied file (the recipe checks it at parse time)
+            found = [p for p in paths if os.path.exists(os.path.join(p, name))]
+            if not found:
+                c.err(rel, 0, f"SRC_URI file://{name} is in none of {', '.join(os.path.relpath(p, layer) for p in paths)}")
+            else:
+                local_files[name] = os.path.join(found[0], name)
+        elif REMOTE.match(u):
+            remote = True
+    if remote:
+        sha = [b for _, b, _ in a.get("SRC_URI[sha256sum]", [])]
+        if not sha or not re.fullmatch(r"[0-9a-f]{64}", sha[-1]):
+            c.err(rel, 0, "a remote SRC_URI without SRC_URI[sha256sum] (64 hex digits)")
+    lic = value(a, "LICENSE")
+    if f.endswith(".bb") and not lic:
+        c.err(rel, 0, "no LICENSE")
+    chk = value(a, "LIC_FILES_CHKSUM")
+    image_like = os.path.basename(thisdir) in ("images", "packagegroups")
+    if f.endswith(".bb") and lic and lic != "CLOSED" and not chk and not image_like:
+        c.err(rel, 0, "LICENSE without LIC_FILES_CHKSUM")
+    for entry in (chk or "").split():
+        parts = entry[len("file://"):].split(";")
+        opts = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+        name = parts[0]
+        if "${" in opts.get("md5", ""):
+            continue    # user-supplied (sinit-acm)
+        if not re.fullmatch(r"[0-9a-f]{32}", opts.get("md5", "")):
+            c.err(rel, 0, f"LIC_FILES_CHKSUM {name}: md5 missing or malformed")
+            continue
+        if name in local_files:
+            path = local_files[name]
+        elif not remote and "${" not in name and src and os.path.exists(os.path.join(src, name)):
+            path = os.path.join(src, name)
+        else:
+            c.info.append(f"{rel}: LIC_FILES_CHKSUM {name}: in the fetched source, not computed here")
+            continue
+        if lic_md5(path, opts) != opts["md5"]:
+            c.err(rel, 0, f"LIC_FILES_CHKSUM md5 of {name} is {lic_md5(path, opts)}, the recipe says {opts['md5']}")
+
+
+def check_kconfig(c, layer, kconfig):
+    """Every option a fragment sets is an option of that kernel's Kconfig:
+    set, or listed as not set, in its configuration."""
+    known = set()
+    for l in open(kconfig):
+        m = re.match(r"^(?:# )?(CONFIG_[A-Za-z0-9_]+)(?:=| is not set)", l)
+        if m:
+            known.add(m.group(1))
+    for frag in sorted(glob.glob(os.path.join(layer, "recipes-kernel/*/*/*.cfg"))):
+        for n, l in enumerate(open(frag), 1):
+            m = re.match(r"^(CONFIG_[A-Za-z0-9_]+)=", l.strip())
+            if m and m.group(1) not in known:
+                c.err(os.path.relpath(frag, layer), n, f"{m.group(1)} is not an option of {os.path.basename(kconfig)}")
+
+
+# ---- --run: a shell function of a class or recipe, as bitbake would run it ----
+class Vars:
+    def __init__(self, assigns, given):
+        self.assigns, self.given = assigns, given
+
+    def raw(self, var):
+        if var in self.given:
+            return self.given[var]
+        v = value(self.assigns, var)
+        if v is None:
+            raise KeyError(var)
+        return v
+
+    def getVar(self, var, expand=True):
+        try:
+            return self.expand(self.raw(var)) if expand else self.raw(var)
+        except KeyError:
+            return None
+
+    # bitbake's own patterns (bb/data_smart.py): a reference it cannot
+    # resolve stays in the text for the shell, so ${rootfs%.x} and ${1} are
+    # the shell's.  Here an unresolved name with a capital letter is an error:
+    # OE's and this layer's variables are upper case, shell variables not.
+    VAR_RE = re.compile(r"\$\{[a-zA-Z0-9\-_+./~:]+?\}")
+    PY_RE = re.compile(r"\$\{@.+?\}")
+
+    def expand(self, text):
+        for _ in range(50):
+            new = self.VAR_RE.sub(self._var, text)
+            new = self.PY_RE.sub(lambda m: str(eval(m.group(0)[3:-1], {"d": self, "bb": BB, "os": os})), new)
+            if new == text:
+                return text
+            text = new
+        raise RecursionError(text[:80])
+
+    def _var(self, m):
+        name = m.group(0)[2:-1]
+        if name in self.given or value(self.assigns, name) is not None:
+            return self.raw(name)
+        if re.search(r"[A-Z]", name):
+            raise KeyError(name)
+        return m.group(0)
+
+
+class BB:
+    class utils:
+        @staticmethod
+        def contains(var, items, t, f, d):
+            have = set((d.getVar(var) or "").split())
+            return t if set(items.split()) <= have else f
+
+        @staticmethod
+        def contains_any(var, items, t, f, d):
+            have = set((d.getVar(var) or "").split())
+            return t if set(items.split()) & have else f
+
+
+def run(files, func, given):
+    c = Checker(layerdir=os.path.dirname(os.path.dirname(os.path.abspath(files[0]))))
+    assigns, funcs = {}, {}
+    for f in files:
+        for var, ops in c.check_file(f).items():
+            assigns.setdefault(var, []).extend(ops)
+        for name, is_py, body in c.funcs[f]:
+            if is_py:
+                continue
+            name, _, how = name.partition(":")
+            if how == "append":
+                funcs[name] = funcs.get(name, []) + body
+            elif not how:
+                funcs[name] = body
+    if c.errors:
+        print("\n".join(c.errors))
+        return 1
+    v = Vars(assigns, given)
+    need, todo = [], [func]
+    while todo:
+        n = todo.pop()
+        if n in need:
+            continue
+        if n not in funcs:
+            print(f"no shell function {n} in {' '.join(files)}")
+            return 1
+        need.append(n)
+        text = "\n".join(funcs[n])
+        todo += [m for m in funcs if m not in need and re.search(r"(^|[\s;|(`$])" + re.escape(m) + r"(\s|$|\))", text)]
+    script = ['bbfatal() { echo "ERROR: $*" >&2; exit 1; }', 'bbnote() { echo "NOTE: $*"; }',
+              'bbwarn() { echo "WARNING: $*" >&2; }']
+    for n in need:
+        try:
+            body = v.expand("\n".join(funcs[n]))
+        except KeyError as e:
+            print(f"{n}: variable {e.args[0]} is not set")
+            return 1
+        script.append(f"{n}() {{\n{body}\n}}")
+    script.append(func)
+    return subprocess.run(["sh", "-e", "-c", "\n".join(script)]).returncode
+
+
 def main():
     c = Checker()
+    c.info = []
+    if sys.argv[1] == "--run":
+        # --run FILE[,FILE...] FUNC [VAR=VALUE...]
+        given = dict(a.split("=", 1) for a in sys.argv[4:])
+        sys.exit(run(sys.argv[2].split(","), sys.argv[3], given))
+    kconfig = None
+    if sys.argv[1] == "--kconfig":
+        kconfig = sys.argv[2]
+        del sys.argv[1:3]
     if sys.argv[1] == "--file":
         for f in sys.argv[2:]:
             c.check_file(f)
@@ -268,6 +479,10 @@ def main():
     else:
         c.srcdir, c.layerdir = sys.argv[1], sys.argv[2]
         check_layer(c, sys.argv[1], sys.argv[2])
+        if kconfig:
+            check_kconfig(c, sys.argv[2], kconfig)
+        for i in c.info:
+            print("note:", i)
     for e in c.errors:
         print(e)
     sys.exit(1 if c.errors else 0)

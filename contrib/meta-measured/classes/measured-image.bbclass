@@ -26,29 +26,42 @@ DEPENDS:append = " measured-native"
 do_image_complete[depends] += "${@'virtual/kernel:do_deploy' if d.getVar('MEASURED_KERNEL') else ''} \
     ${@'${MEASURED_INITRAMFS_IMAGE}:do_image_complete' if d.getVar('MEASURED_INITRD') else ''}"
 
-measured_predict_image() {
-	# kirkstone names images ${IMAGE_NAME}${IMAGE_NAME_SUFFIX}.TYPE;
-	# scarthgap already has the suffix inside IMAGE_NAME.
-	rootfs=""
+# measured_rootfs: print the path of this image's root image in IMGDEPLOYDIR.
+# kirkstone names images ${IMAGE_NAME}${IMAGE_NAME_SUFFIX}.TYPE;
+# scarthgap already has the suffix inside IMAGE_NAME.
+measured_rootfs() {
 	for n in "${IMAGE_NAME}${IMAGE_NAME_SUFFIX}" "${IMAGE_NAME}"; do
 		if [ -e "${IMGDEPLOYDIR}/$n.${MEASURED_ROOTFS_FSTYPE}" ]; then
-			rootfs="${IMGDEPLOYDIR}/$n.${MEASURED_ROOTFS_FSTYPE}"
-			break
+			echo "${IMGDEPLOYDIR}/$n.${MEASURED_ROOTFS_FSTYPE}"
+			return 0
 		fi
 	done
-	[ -n "$rootfs" ] || bbfatal "measured-image: no ${IMAGE_NAME}*.${MEASURED_ROOTFS_FSTYPE} in ${IMGDEPLOYDIR} (is ${MEASURED_ROOTFS_FSTYPE} in IMAGE_FSTYPES?)"
-	set -- --rootfs "$rootfs" --rootfs-pcr ${MEASURED_ROOTFS_PCR} --bank ${MEASURED_BANKS}
+	bbfatal "measured-image: no ${IMAGE_NAME}*.${MEASURED_ROOTFS_FSTYPE} in ${IMGDEPLOYDIR} (is ${MEASURED_ROOTFS_FSTYPE} in IMAGE_FSTYPES?)"
+}
+
+# measured_predict NAME ARGS...: run `measured predict` over the root image
+# and ARGS, write ${rootfs%.TYPE}.NAME.json and its IMAGE_LINK_NAME link.
+measured_predict() {
+	name=$1
+	shift
+	rootfs=$(measured_rootfs)
+	out="${rootfs%.${MEASURED_ROOTFS_FSTYPE}}.$name.json"
+	measured predict --rootfs "$rootfs" --rootfs-pcr ${MEASURED_ROOTFS_PCR} \
+		--bank ${MEASURED_BANKS} "$@" ${MEASURED_PREDICT_ARGS} -o "$out"
+	if [ -n "${IMAGE_LINK_NAME}" ]; then
+		ln -sf "$(basename "$out")" "${IMGDEPLOYDIR}/${IMAGE_LINK_NAME}.$name.json"
+	fi
+	bbnote "measured-image: reference manifest $out"
+}
+
+measured_predict_image() {
+	set --
 	if [ -n "${MEASURED_KERNEL}" ]; then
 		set -- "$@" --kernel "${MEASURED_KERNEL}" --cmdline "${MEASURED_CMDLINE}"
 	fi
 	if [ -n "${MEASURED_INITRD}" ]; then
 		set -- "$@" --initrd "${MEASURED_INITRD}"
 	fi
-	out="${rootfs%.${MEASURED_ROOTFS_FSTYPE}}.measured.json"
-	measured predict "$@" ${MEASURED_PREDICT_ARGS} -o "$out"
-	if [ -n "${IMAGE_LINK_NAME}" ]; then
-		ln -sf "$(basename "$out")" "${IMGDEPLOYDIR}/${IMAGE_LINK_NAME}.measured.json"
-	fi
-	bbnote "measured-image: reference manifest $out"
+	measured_predict measured "$@"
 }
 IMAGE_POSTPROCESS_COMMAND += "measured_predict_image;"
