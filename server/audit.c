@@ -70,6 +70,10 @@ void srv_audit_flush(struct srv *s, struct m_store *st)
 	snprintf(d, sizeof(d), "%lu records of unproven requests over the rate limit, not written", n);
 	r = m_store_audit(st, "", "audit-suppressed", "fail", "rate-limited", d);
 	if (r < 0) {
+		/* the database is away: the count waits for the next flush instead of being lost */
+		pthread_mutex_lock(&s->lock);
+		s->audit_dropped += n;
+		pthread_mutex_unlock(&s->lock);
 		slog_error("audit", r);
 		return;
 	}

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,9 +97,24 @@ static const char *prepared(struct pgc *q, const char *sql, int np)
 	return q->name[q->n++];
 }
 
-/* after an error: a broken connection is re-established for the next statement */
+/*
+ * Before a statement, and after an error: a broken connection is
+ * re-established.  An idle connection the server has closed since its last
+ * statement (a restart, a failover, idle_session_timeout) still reads as
+ * OK until libpq reads the close: its socket is then readable, and
+ * consuming that input (the server's last message, then the end of the
+ * stream) marks it bad.  Found so before anything is sent, a
+ * write is run on the new connection safely (it cannot have run twice).
+ */
 static void reset_if_broken(struct pgc *q)
 {
+	/* a server that ends a session first sends why (FATAL 57P01 ...), then closes: read both */
+	for (int i = 0; i < 4 && PQstatus(q->c) == CONNECTION_OK && PQtransactionStatus(q->c) == PQTRANS_IDLE; i++) {
+		struct pollfd pfd = { .fd = PQsocket(q->c), .events = POLLIN };
+
+		if (pfd.fd < 0 || poll(&pfd, 1, 0) <= 0 || !PQconsumeInput(q->c))
+			break;
+	}
 	if (PQstatus(q->c) == CONNECTION_BAD) {
 		PQreset(q->c);
 		q->n = 0;	/* its prepared statements died with it */
