@@ -120,9 +120,11 @@ int t12_osap(struct m_tpm *tpm, uint16_t etype, uint32_t evalue, const uint8_t s
 		err = m_err(-EIO, "no random bytes for nonceOdd");
 	if (err < 0) {
 		t12_flush(tpm, s.handle, T12_RT_AUTH);
+		OPENSSL_cleanse(&s, sizeof(s));
 		return err;
 	}
 	*ret = s;
+	OPENSSL_cleanse(&s, sizeof(s));
 	return 0;
 }
 
