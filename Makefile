@@ -153,11 +153,21 @@ $(MEASURED): $(CMD_OBJ) $(PART_OBJ) $(LIBA)
 # Headers of the parts outside the library, for the commands and tests that use them.
 $(CMD_OBJ): M_CPPFLAGS += $(PART_CPPFLAGS)
 
-# Unit tests: cmocka, one binary per tests/unit/test_*.c.
+# Unit tests: cmocka, one binary per tests/unit/test_*.c.  UNIT_LDFLAGS is
+# a test's own link option (set per target below).
 $(O)/tests/%: tests/unit/%.c $(PART_OBJ) $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(PART_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(PART_OBJ) $(LIBA) \
-	    $(shell $(PKG_CONFIG) --libs cmocka) $(LIBS_ALL) $(LDLIBS)
+	$(CC) $(ALL_CPPFLAGS) $(PART_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(UNIT_LDFLAGS) -Itests/unit -o $@ $< $(PART_OBJ) \
+	    $(LIBA) $(shell $(PKG_CONFIG) --libs cmocka) $(LIBS_ALL) $(LDLIBS)
+
+# The TPM 1.2 commands' test plays the TPM and gives the nonces itself.
+$(O)/tests/test_tpm12_cmd: UNIT_LDFLAGS := -Wl,--wrap=RAND_bytes
+
+# Helpers the integration tests drive a TPM with where no command does.
+TEST_TOOL_BIN := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(sort $(wildcard tests/tools/*.c)))
+$(O)/tests/tools/%: tests/tools/%.c $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS_ALL) $(LDLIBS)
 
 # Tests find their data through this variable: always the tree's own
 # tests/data (origins and licences in its READMEs), never anything beside
@@ -172,7 +182,7 @@ check: check-unit check-integration
 check-unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
 
-check-integration: $(MEASURED) $(if $(filter no,$(WITH_VERIFIER)),,$(O)/tests/test_store)
+check-integration: $(MEASURED) $(TEST_TOOL_BIN) $(if $(filter no,$(WITH_VERIFIER)),,$(O)/tests/test_store)
 	@tests/run-integration.sh tests/integration
 
 # libFuzzer harnesses (clang only).  `make fuzz` builds them in build-fuzz

@@ -127,7 +127,7 @@ int m_t12_evidence_from_quote_tools(const struct m_t12_pubkey *aik, const struct
 				    const uint8_t nonce[20], const uint8_t *sig, size_t sig_len,
 				    struct m_evidence **ret);
 
-/* ---- the TPM's side (lib/tpm12/identity.c) ---- */
+/* ---- the TPM's side (lib/tpm12/identity.c, wrapkey.c) ---- */
 
 /**
  * m_tpm12_ek_cert_read() - the EK certificate (DER, at most M_EK_CERT_MAX
@@ -147,6 +147,16 @@ int m_tpm12_ek_public(struct m_tpm *tpm, const uint8_t owner_auth[20], struct m_
 int m_tpm12_make_identity(struct m_tpm *tpm, const uint8_t owner_auth[20], const uint8_t srk_auth[20],
 			  const uint8_t aik_auth[20], const uint8_t label_digest[20], uint8_t *ret_blob,
 			  size_t *ret_blob_len, uint8_t *ret_binding, size_t *ret_binding_len);
+/**
+ * m_tpm12_create_signing_key() - TPM_CreateWrapKey (Part 3, 10.4): a 2048-bit
+ * RSA signing key (TPM_KEY_SIGNING, RSASSA-PKCS1-v1_5 SHA-1, not
+ * migratable) under the SRK with usage secret @key_auth.  No identity key:
+ * it signs what it is given (TPM_Sign) as well as quotes, so a verifier
+ * must never take it for one.  @ret_blob (M_T12_KEYBLOB_MAX bytes) gets the
+ * TPM_KEY blob, loadable with m_tpm12_load_key().
+ */
+int m_tpm12_create_signing_key(struct m_tpm *tpm, const uint8_t srk_auth[20], const uint8_t key_auth[20],
+			       uint8_t *ret_blob, size_t *ret_blob_len);
 /** m_tpm12_load_key() - TPM_LoadKey2 of a TPM_KEY blob under the SRK; flush with m_tpm12_flush_key(). */
 int m_tpm12_load_key(struct m_tpm *tpm, const uint8_t srk_auth[20], const uint8_t *blob, size_t len,
 		     uint32_t *ret_handle);

@@ -11,7 +11,9 @@
  *
  * The key is the entity's secret for OIAP and, for OSAP, the shared secret
  * HMAC-SHA1(secret, nonceEvenOSAP || nonceOddOSAP).  Sessions are used
- * once (continueAuthSession = FALSE): the TPM closes them with the command.
+ * once (continueAuthSession = FALSE): the TPM closes them with the command,
+ * so a session's nonceOdd is drawn when it opens (a command that encrypts a
+ * second secret needs it before the parameters are written).
  */
 #include <errno.h>
 #include <string.h>
@@ -25,7 +27,6 @@
 #define ORD_OIAP 0x0000000a
 #define ORD_OSAP 0x0000000b
 #define ORD_FLUSH_SPECIFIC 0x000000ba
-#define RT_AUTH 0x00000002
 #define REQ_TRAILER 45u	/* authHandle, nonceOdd, continueAuthSession, auth */
 #define RSP_TRAILER 41u	/* nonceEven, continueAuthSession, resAuth */
 
@@ -75,6 +76,10 @@ int t12_oiap(struct m_tpm *tpm, const uint8_t secret[20], struct t12_session *re
 	mbr_copy(&rd, s.even, 20);
 	if (!mbr_ok(&rd) || mbr_remaining(&rd))
 		return m_err(-EBADMSG, "TPM_OIAP: response of %zu bytes", n);
+	if (RAND_bytes(s.odd, sizeof(s.odd)) != 1) {
+		t12_flush(tpm, s.handle, T12_RT_AUTH);
+		return m_err(-EIO, "no random bytes for nonceOdd");
+	}
 	memcpy(s.key, secret, 20);
 	*ret = s;
 	return 0;
@@ -111,20 +116,28 @@ int t12_osap(struct m_tpm *tpm, uint16_t etype, uint32_t evalue, const uint8_t s
 	memcpy(msg, even_osap, 20);
 	memcpy(msg + 20, odd_osap, 20);
 	err = hmac_sha1(secret, msg, sizeof(msg), s.key);
-	if (err < 0)
+	if (err == 0 && RAND_bytes(s.odd, sizeof(s.odd)) != 1)
+		err = m_err(-EIO, "no random bytes for nonceOdd");
+	if (err < 0) {
+		t12_flush(tpm, s.handle, T12_RT_AUTH);
+		OPENSSL_cleanse(&s, sizeof(s));
 		return err;
+	}
 	*ret = s;
+	OPENSSL_cleanse(&s, sizeof(s));
 	return 0;
 }
 
-int t12_adip(const struct t12_session *s, const uint8_t secret[20], uint8_t ret_enc[20])
+int t12_adip(const struct t12_session *s, bool second, const uint8_t secret[20], uint8_t ret_enc[20])
 {
 	uint8_t msg[40], pad[20];
 	unsigned int len = 20;
 
-	/* Part 1, 13.8: XOR with SHA1(sharedSecret || authLastNonceEven) */
+	/* Part 1, 13.8 and Part 3, 10.4: XOR with SHA1(sharedSecret ||
+	 * authLastNonceEven), a command's second secret with SHA1(sharedSecret
+	 * || nonceOdd) */
 	memcpy(msg, s->key, 20);
-	memcpy(msg + 20, s->even, 20);
+	memcpy(msg + 20, second ? s->odd : s->even, 20);
 	if (!EVP_Digest(msg, sizeof(msg), pad, &len, EVP_sha1(), NULL))
 		return m_err(-EIO, "SHA-1 failed");
 	for (unsigned i = 0; i < 20; i++)
@@ -195,7 +208,7 @@ int t12_auth_call(struct m_tpm *tpm, const char *what, uint32_t ordinal, const u
 	for (unsigned i = 0; i < nsess; i++) {
 		uint8_t auth[20];
 
-		if (RAND_bytes(sess[i].odd, 20) != 1 || session_hmac(&sess[i], in_digest, sess[i].even, 0, auth) < 0) {
+		if (session_hmac(&sess[i], in_digest, sess[i].even, 0, auth) < 0) {
 			mbw_free(&w);
 			err = m_err(-EIO, "%s: cannot compute the authorization", what);
 			goto fail;
@@ -242,6 +255,6 @@ int t12_auth_call(struct m_tpm *tpm, const char *what, uint32_t ordinal, const u
 fail:
 	/* a failed command may leave its sessions open: close them */
 	for (unsigned i = 0; i < nsess; i++)
-		t12_flush(tpm, sess[i].handle, RT_AUTH);
+		t12_flush(tpm, sess[i].handle, T12_RT_AUTH);
 	return err;
 }

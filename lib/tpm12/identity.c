@@ -29,10 +29,6 @@
 #define NV_CHUNK 512u
 #define TAG_STORED_CERT 0x1001
 #define TAG_FULL_CERT 0x1002
-#define KEY_IDENTITY 0x0012
-#define AUTH_ALWAYS 0x01
-#define ES_NONE 0x0001
-#define SS_RSASSAPKCS1v15_SHA1 0x0002
 #define RSP_MAX 4096u
 
 static void be32(uint8_t *p, uint32_t v)
@@ -117,25 +113,6 @@ int m_tpm12_ek_cert_read(struct m_tpm *tpm, const uint8_t owner_auth[20], uint8_
 	return 0;
 }
 
-/* TPM_KEY (1.1 layout, as TSS 1.2 stacks send it) for a 2048-bit RSA identity key. */
-static void identity_key_params(struct mbuf_writer *w)
-{
-	mbw_be32(w, 0x01010000);	/* ver 1.1.0.0 */
-	mbw_be16(w, KEY_IDENTITY);
-	mbw_be32(w, 0);			/* keyFlags: not migratable */
-	mbw_u8(w, AUTH_ALWAYS);
-	mbw_be32(w, 0x00000001);	/* TPM_ALG_RSA */
-	mbw_be16(w, ES_NONE);
-	mbw_be16(w, SS_RSASSAPKCS1v15_SHA1);
-	mbw_be32(w, 12);		/* TPM_RSA_KEY_PARMS: */
-	mbw_be32(w, 2048);		/*   keyLength */
-	mbw_be32(w, 2);			/*   numPrimes */
-	mbw_be32(w, 0);			/*   exponentSize: 65537 */
-	mbw_be32(w, 0);			/* PCRInfoSize */
-	mbw_be32(w, 0);			/* pubKey.keyLength */
-	mbw_be32(w, 0);			/* encSize */
-}
-
 int m_tpm12_make_identity(struct m_tpm *tpm, const uint8_t owner_auth[20], const uint8_t srk_auth[20],
 			  const uint8_t aik_auth[20], const uint8_t label_digest[20], uint8_t *ret_blob,
 			  size_t *ret_blob_len, uint8_t *ret_binding, size_t *ret_binding_len)
@@ -159,13 +136,13 @@ int m_tpm12_make_identity(struct m_tpm *tpm, const uint8_t owner_auth[20], const
 		t12_flush(tpm, s[0].handle, 2);
 		return err;
 	}
-	err = t12_adip(&s[1], aik_auth, enc);
+	err = t12_adip(&s[1], false, aik_auth, enc);
 	if (err < 0)
 		return err;
 	mbw_init_fixed(&w, params, sizeof(params));
 	mbw_bytes(&w, enc, 20);			/* identityAuth (TPM_ENCAUTH) */
 	mbw_bytes(&w, label_digest, 20);	/* labelPrivCADigest */
-	identity_key_params(&w);		/* idKeyParams */
+	t12_key_info(&w, T12_KEY_IDENTITY);	/* idKeyParams */
 	err = t12_auth_call(tpm, what, ORD_MAKE_IDENTITY, NULL, 0, params, w.len, s, 2, 0, rsp, sizeof(rsp), &out,
 			    &out_len);
 	OPENSSL_cleanse(&s, sizeof(s));

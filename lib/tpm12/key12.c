@@ -3,7 +3,8 @@
  * TPM 1.2 key structures (TPM Main 1.2 Part 2): TPM_KEY (10.2), TPM_KEY12
  * (10.3), TPM_PUBKEY (10.5), TPM_KEY_PARMS (5.4), TPM_RSA_KEY_PARMS (5.5),
  * TPM_STORE_PUBKEY (10.4).  RSA keys only: the only kind a TPM 1.2 makes
- * for identities, and its EK.
+ * for identities, and its EK; and the TPM_KEY template of the keys
+ * measured asks a TPM 1.2 to make.
  */
 #include <errno.h>
 #include <string.h>
@@ -17,6 +18,9 @@
 #define TAG_KEY12 0x0028
 #define RSA_EXP_MAX 4u		/* a UINT32 exponent at most */
 #define PCRINFO_MAX 1024u
+#define AUTH_ALWAYS 0x01		/* 4.9 TPM_AUTH_DATA_USAGE */
+#define ES_NONE 0x0001			/* 4.3 TPM_ENC_SCHEME */
+#define SS_RSASSAPKCS1v15_SHA1 0x0002	/* 4.4 TPM_SIG_SCHEME */
 
 /*
  * TPM_KEY_PARMS with TPM_RSA_KEY_PARMS, then TPM_STORE_PUBKEY, each read
@@ -141,6 +145,24 @@ int m_t12_key_pubkey(const uint8_t *blob, size_t len, struct m_t12_pubkey *ret)
 	if (err == 0 && mbr_remaining(&r))
 		err = m_err(-EBADMSG, "TPM_KEY: %zu bytes after the key", mbr_remaining(&r));
 	return err;
+}
+
+void t12_key_info(struct mbuf_writer *w, uint16_t usage)
+{
+	mbw_be32(w, 0x01010000);	/* ver 1.1.0.0 */
+	mbw_be16(w, usage);
+	mbw_be32(w, 0);			/* keyFlags: not migratable */
+	mbw_u8(w, AUTH_ALWAYS);
+	mbw_be32(w, ALG_RSA);
+	mbw_be16(w, ES_NONE);
+	mbw_be16(w, SS_RSASSAPKCS1v15_SHA1);
+	mbw_be32(w, 12);		/* TPM_RSA_KEY_PARMS: */
+	mbw_be32(w, 2048);		/*   keyLength */
+	mbw_be32(w, 2);			/*   numPrimes */
+	mbw_be32(w, 0);			/*   exponentSize: 65537 */
+	mbw_be32(w, 0);			/* PCRInfoSize */
+	mbw_be32(w, 0);			/* pubKey.keyLength */
+	mbw_be32(w, 0);			/* encSize */
 }
 
 /* Through the TPM 2.0 public area, so one function turns RSA parameters into a key. */

@@ -7,8 +7,9 @@
 # bound to the enrolled EK), another TPM's AIK with this TPM's EK, a wrong
 # activation secret, another EK under an enrolled name.  Attestation: reused,
 # unknown, expired and other machines' nonces, a quote over a stale nonce,
-# an edited PCR value, an edited log, another TPM's AIK, a signature by a
-# key that is no identity key of the TPM, a TPM 2.0 document for a 1.2
+# an edited PCR value, an edited log, another TPM's AIK, quotes by a
+# signing key of the same TPM that is no identity key (TPM_CreateWrapKey;
+# presented as it is and under the AIK's name), a TPM 2.0 document for a 1.2
 # machine, a sha256 policy, a manifest mismatch naming the event.  Each is
 # refused with its reason code, nothing released.
 . "$MEASURED_SRCDIR/tests/lib/common.sh"
@@ -161,14 +162,32 @@ expect_reason 403 eventlog-replay-mismatch
 # TPM b's AIK quoting for m1 (its own quote, m1's nonce)
 nonce m1; quote12 "$TB" "$T/aikB" "$NONCE"; attempt
 expect_reason 403 ak-mismatch
-# a signature by a key that is no identity key of the TPM (software RSA-2048, same scheme)
-nonce m1; quote12 "$TA" "$T/aikA" "$NONCE"
-edit "$T/ev.json" 'from cryptography.hazmat.primitives.asymmetric import rsa, padding
-from cryptography.hazmat.primitives import hashes
-k=rsa.generate_private_key(public_exponent=65537,key_size=2048)
-e["quote"]["signature"]=b64(k.sign(unb(e["quote"]["attest"]),padding.PKCS1v15(),hashes.SHA1()))'
-attempt
+# a quote by a signing key of TPM a that is no identity key: TPM_CreateWrapKey
+# under a's SRK, then TPM_LoadKey2 and TPM_Quote2 (and TPM_Quote) on TPM a over
+# a fresh nonce of m1.  As the TPM made it the evidence names the signing key;
+# with the enrolled AIK named instead, the signature does not verify.  Asking
+# for the payload each time, nothing is released.
+t12_signkey "$TA" "$T/signA"
+last_audit() {	# the reason and message of the newest attest record
+	"$M" admin --db "$DB" audit --json > "$T/audit.json"
+	python3 -c 'import json,sys
+a=[x for x in json.load(open(sys.argv[1])) if x["event"]=="attest"]
+print(a[-1]["machine"], a[-1]["reason"])' "$T/audit.json"
+}
+nonce m1; quote12 "$TA" "$T/signA" "$NONCE"; attempt pkg
+expect_reason 403 ak-mismatch
+assert_eq "the signing key's TPM_Quote2: the message" "the evidence's AIK is not the trusted key" "$(jget "$T/ans" message)"
+assert_eq "the signing key's TPM_Quote2: the audit record" "m1 ak-mismatch" "$(last_audit)"
+nonce m1; quote12 "$TA" "$T/signA" "$NONCE" --legacy-quote; attempt pkg
+expect_reason 403 ak-mismatch
+assert_eq "the signing key's TPM_Quote: the audit record" "m1 ak-mismatch" "$(last_audit)"
+nonce m1; quote12 "$TA" "$T/signA" "$NONCE"
+edit "$T/ev.json" "e['ak_public']=json.load(open('$T/reqA.json'))['aik_public']"
+attempt pkg
 expect_reason 403 bad-signature
+assert_eq "the signing key's TPM_Quote2 under the AIK's name: the message" \
+	"TPM_Quote2: the signature does not verify with the AIK" "$(jget "$T/ans" message)"
+assert_eq "the signing key's quote under the AIK's name: the audit record" "m1 bad-signature" "$(last_audit)"
 # a TPM 2.0 document for a TPM 1.2 machine
 nonce m1; quote12 "$TA" "$T/aikA" "$NONCE"
 edit "$T/ev.json" 'del e["tpm"]'

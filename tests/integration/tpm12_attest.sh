@@ -7,7 +7,9 @@
 # `measured verify` and, independently, with python (TPM_QUOTE_INFO2 and the
 # composite PCR digest rebuilt from Part 2, 11.4 and 8.2); the attack cases:
 # a stale nonce, an edited PCR value, an edited log, another TPM's AIK, a
-# signature by another key, a challenge for another EK or another AIK.  A
+# signature by another key, a quote by a signing key of the same TPM that is
+# no identity key (TPM_CreateWrapKey), a challenge for another EK or another
+# AIK.  A
 # TPM with an EK certificate (swtpm_setup's local CA) has it checked against
 # the CA and against the EK it names.  Our
 # quote verifies with Debian's tpm-quote-tools (tpm_verifyquote, which needs
@@ -148,6 +150,39 @@ PY
 verify_fails "an edited PCR value" pcr-digest-mismatch "$T/ev-pcr.json" "$T/aikA.pem" $N
 verify_fails "an edited log" eventlog-replay-mismatch "$T/ev-log.json" "$T/aikA.pem" $N
 verify_fails "a signature by another key" bad-signature "$T/ev-sig.json" "$T/aikA.pem" $N
+# a quote by a signing key of TPM A that is no identity key (TPM_CreateWrapKey,
+# TPM_LoadKey2, TPM_Quote2 and TPM_Quote on the real TPM): a sound quote by
+# that key (checked with python), refused for A's AIK as it is and with the
+# AIK's public key put in its place
+t12_signkey "$TA" "$T/signA"
+$M quote -T "$TA" --nonce $N --pcrs 0,16 --aik "$T/signA" --srk-secret "$WK" --ak-public "$T/signA.pem" \
+	-e "$L" -o "$T/ev-sk.json" || die "TPM_Quote2 with the signing key"
+$M quote -T "$TA" --legacy-quote --nonce $N --pcrs 0,16 --aik "$T/signA" --srk-secret "$WK" -e "$L" \
+	-o "$T/ev-sk1.json" || die "TPM_Quote with the signing key"
+python3 - "$T" "$N" <<'PY' || die "independent check of the signing key's quotes failed"
+import base64, json, struct, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+T, N = sys.argv[1], bytes.fromhex(sys.argv[2])
+blob = open(T + "/signA", "rb").read()
+# TPM_KEY (Part 2, 10.2): ver 1.1.0.0, keyUsage TPM_KEY_SIGNING (0x0010), keyFlags 0
+assert blob[:4] == bytes([1, 1, 0, 0]) and struct.unpack_from(">HI", blob, 4) == (0x10, 0), blob[:10].hex()
+key = serialization.load_pem_public_key(open(T + "/signA.pem", "rb").read())
+aik = serialization.load_pem_public_key(open(T + "/aikA.pem", "rb").read())
+assert key.public_numbers() != aik.public_numbers()
+# TPM_QUOTE_INFO2 (tag 0x0036, "QUT2", externalData...) and TPM_QUOTE_INFO (1.1.0.0, "QUOT", digest, externalData)
+for f, head in (("ev-sk.json", struct.pack(">H", 0x36) + b"QUT2" + N), ("ev-sk1.json", bytes([1, 1, 0, 0]) + b"QUOT")):
+    ev = json.load(open(T + "/" + f))
+    info = base64.b64decode(ev["quote"]["attest"])
+    assert info.startswith(head) and (f != "ev-sk1.json" or info[28:] == N), info.hex()
+    key.verify(base64.b64decode(ev["quote"]["signature"]), info, padding.PKCS1v15(), hashes.SHA1())
+e = json.load(open(T + "/ev-sk.json"))
+e["ak_public"] = json.load(open(T + "/ev.json"))["ak_public"]
+json.dump(e, open(T + "/ev-sk-aik.json", "w"))
+PY
+verify_fails "TPM A's signing key's TPM_Quote2" ak-mismatch "$T/ev-sk.json" "$T/aikA.pem" $N
+verify_fails "TPM A's signing key's TPM_Quote" ak-mismatch "$T/ev-sk1.json" "$T/aikA.pem" $N
+verify_fails "TPM A's signing key's quote under the AIK's name" bad-signature "$T/ev-sk-aik.json" "$T/aikA.pem" $N
 expect_exit 1 $M verify --evidence "$T/ev.json" --ak-pub "$T/aikA.pem" --nonce $N --pcrs 0 --bank sha256
 grep -q "^FAILED pcr-missing: .*a TPM 1.2 quotes the sha1 bank only" "$T/out" || die "sha256 policy: $(cat "$T/out")"
 ok "a policy asking for sha256 fails on a TPM 1.2 quote: pcr-missing"

@@ -95,3 +95,12 @@ swtpm12_owned() {
 	swtpm12_start "$1"
 	WK=$(head -c 20 /dev/zero | openssl dgst -sha1 -r | cut -c1-40)
 }
+
+# t12_signkey TCTI OUT: a signing key of that TPM 1.2 that is no identity
+# key (TPM_CreateWrapKey under the SRK, secret $WK; tests/tools/t12_signkey.c),
+# its TPM_KEY blob in OUT, loadable by `measured quote --aik OUT`.
+t12_signkey() {
+	tool=${MEASURED_BUILDDIR:-$(dirname "$M")}/tests/tools/t12_signkey
+	[ -x "$tool" ] || die "$tool is not built (make check-integration builds it)"
+	"$tool" "$1" "$WK" "$2" || die "t12_signkey (TPM_CreateWrapKey) failed on $1"
+}
