@@ -222,7 +222,7 @@ if [ -n "$ROOTDIR" ]; then
 	[ -z "$INSTALLER" ] || add_installer "$W/root"
 	# the tree plus a quarter and 8 MiB for the file system's own structures
 	kib=$(du -sk "$W/root" | cut -f1)
-	mke2fs -q -t ext4 -L measuredroot -E root_owner=0:0 -d "$W/root" "$W/iso/rootfs.img" \
+	mke2fs -q -t ext4 -L measuredroot -E root_owner=0:0 -d "$W/root" "$W/iso/rootfs.img" >/dev/null \
 		"$(( kib + kib / 4 + 8192 ))k" || die "mke2fs -d $ROOTDIR failed"
 	rm -rf "$W/root"
 else
