@@ -294,7 +294,11 @@ static void test_meta(void **state)
 	assert_int_equal(meta("{\"kind\":\"disk-image\",\"target\":null,\"digest\":\"sha256:" D64 "\"}", &m), 0);
 	assert_string_equal(m.target, "");
 	assert_int_equal(meta(NULL, &m), -ENOENT);
-	assert_int_equal(meta("{\"kind\":\"root-archive\",\"digest\":\"sha256:" D64 "\"}", &m), -EBADMSG);
+	assert_int_equal(meta("{\"kind\":\"root-archive\",\"digest\":\"sha256:" D64 "\"}", &m), 0);
+	assert_string_equal(m.kind, "root-archive");
+	assert_int_equal(meta("{\"kind\":\"tarball\",\"digest\":\"sha256:" D64 "\"}", &m), -EBADMSG);
+	assert_string_equal(m_errmsg(-EBADMSG), "install.kind 'tarball': this agent installs \"disk-image\" and "
+			    "\"root-archive\" packages");
 	assert_int_equal(meta("{\"kind\":\"disk-image\",\"target\":\"dev/vdb\",\"digest\":\"sha256:" D64 "\"}", &m),
 			 -EBADMSG);
 	assert_int_equal(meta("{\"kind\":\"disk-image\",\"digest\":\"sha1:" D64 "\"}", &m), -EBADMSG);

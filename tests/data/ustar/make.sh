@@ -56,6 +56,12 @@ one("escape.tar", [typed("a/b/link", tarfile.SYMTYPE, "../../../etc")])
 one("hardlink.tar", [reg("a"), typed("b", tarfile.LNKTYPE, "a")])
 one("device.tar", [typed("dev/null", tarfile.CHRTYPE)])
 one("pax.tar", [reg("x" * 300)], fmt=tarfile.PAX_FORMAT)
+# valid ustar, refused by the installer (agent/install_archive.c)
+loader = lambda: reg("boot/efi/EFI/BOOT/BOOTX64.EFI", b"MZ")
+one("noloader.tar", [reg("etc/x")])
+one("esplink.tar", [loader(), typed("boot/efi/l", tarfile.SYMTYPE, "EFI")])
+one("dup.tar", [loader(), reg("etc/x"), reg("etc/x")])
+one("through.tar", [loader(), typed("l", tarfile.SYMTYPE, "etc"), reg("l/x")])
 PY
 # a header byte changed (its checksum then wrong), the data cut short, no end marker
 cp good.tar badsum.tar
