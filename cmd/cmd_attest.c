@@ -334,6 +334,10 @@ static int install_prepare(struct aopts *o, struct m_install_job *job, char *buf
 
 	job->target = o->target;
 	job->target_from = "--target";
+	/* a root archive's staging directory: $TMPDIR, as other programs' temporary files */
+	job->workdir = getenv("TMPDIR");
+	if (!job->workdir || job->workdir[0] != '/')
+		job->workdir = "/tmp";
 	if (!job->target) {
 		r = m_read_file("/proc/cmdline", M_INSTALL_CMDLINE_MAX, &cmdline, &n);
 		if (r == 0)
