@@ -16,6 +16,8 @@
 #                           measured, its libraries and an /sbin/init that
 #                           attests to the verifier at URL (https://) and
 #                           installs the released payload, then reboots
+#                           (sfdisk, mkfs.vfat, mcopy, mke2fs too: a root
+#                           tree archive is made into a disk image)
 #                           (installer-init, docs/live-image.md)
 #   --installer-ca FILE     the verifier's CA certificate (PEM; required
 #                           with --installer)
@@ -67,7 +69,7 @@ SRC=$(cd "$HERE/../.." && pwd)
 ME=mkliveiso.sh
 
 usage() {	# EXIT_CODE: 0 for --help (on stdout), 2 for a usage error
-	if [ "$1" = 0 ]; then sed -n '9,64s/^# \{0,1\}//p' "$0"; else sed -n '9,64s/^# \{0,1\}//p' "$0" >&2; fi
+	if [ "$1" = 0 ]; then sed -n '9,66s/^# \{0,1\}//p' "$0"; else sed -n '9,66s/^# \{0,1\}//p' "$0" >&2; fi
 	exit "$1"
 }
 die() { echo "$ME: $*" >&2; exit 3; }
@@ -176,13 +178,30 @@ add_installer() {
 	cp "$MEASURED" "$r/usr/bin/measured"
 	tcti=$(ldconfig -p | sed -n 's/.*libtss2-tcti-device.so.0 .*=> \(.*\)/\1/p' | head -n 1)
 	[ -n "$tcti" ] || die "libtss2-tcti-device.so.0 not found (package libtss2-tcti-device0)"
-	libs=$( (ldd "$MEASURED" && ldd "$tcti" && echo "x => $tcti (0)") |
+	# the tools a root tree archive's install runs (agent/install_archive.c)
+	tools=""
+	for t in sfdisk mkfs.vfat mcopy mke2fs; do
+		p=$(command -v $t) || die "$t is not installed (packages fdisk, dosfstools, mtools, e2fsprogs)"
+		tools="$tools $p"
+	done
+	libs=$( (ldd "$MEASURED" && ldd "$tcti" && echo "x => $tcti (0)" && for t in $tools; do ldd "$t"; done) |
 		sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p;s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p' | sort -u) ||
 		die "ldd $MEASURED failed"
 	for lib in $libs; do
 		mkdir -p "$r$(dirname "$lib")"
 		cp -L "$lib" "$r$lib"
 	done
+	for t in $tools; do cp -L "$t" "$r/usr/bin/"; done
+	# mtools converts names through iconv to code page 850: glibc's gconv
+	# configuration and that one module, where the C library looks for them
+	# (its real path: /lib may be a link to /usr/lib here, not in the root)
+	gconv=$(readlink -f "$(dirname "$(ldconfig -p | sed -n 's/.*libc\.so\.6 .*=> \(.*\)/\1/p' | head -n 1)")/gconv")
+	[ -f "$gconv/IBM850.so" ] || die "$gconv/IBM850.so missing (package libc6)"
+	mkdir -p "$r$gconv"
+	cp -r "$gconv/gconv-modules" "$gconv/IBM850.so" "$r$gconv/"
+	[ ! -d "$gconv/gconv-modules.d" ] || cp -r "$gconv/gconv-modules.d" "$r$gconv/"
+	[ ! -f "$gconv/gconv-modules.cache" ] || cp "$gconv/gconv-modules.cache" "$r$gconv/"
+	[ ! -f /etc/mke2fs.conf ] || [ -e "$r/etc/mke2fs.conf" ] || cp /etc/mke2fs.conf "$r/etc/mke2fs.conf"
 	cp "$INSTALLER_CA" "$r/etc/measured/ca.pem"
 	rm -f "$r/sbin/init"
 	cp "$HERE/installer-init" "$r/sbin/init"

@@ -18,7 +18,10 @@
 #    first differing event on the console, the disk stays all zeros;
 # 3. a machine killed while writing (the target's writes throttled so the
 #    cut lands in the middle) leaves a disk whose sector 0 and first MiB
-#    are zero and which OVMF, booting it alone, finds nothing to load on.
+#    are zero and which OVMF, booting it alone, finds nothing to load on;
+# then a fourth machine, the same ISO, the payload now a root tree archive
+# (its boot/efi/ the same UKI): unpacked, built into a GPT disk (ESP and
+# ext4 root), written, rebooted into the marker.
 . "$MEASURED_SRCDIR/tests/lib/common.sh"
 . "$MEASURED_SRCDIR/tests/boot/lib.sh"
 . "$MEASURED_SRCDIR/tests/lib/serve.sh"
@@ -27,7 +30,7 @@
 . "$MEASURED_SRCDIR/tests/lib/installer.sh"
 boot_prereqs
 chains_fetch
-for tool in python3 curl ldd cpio gzip sfdisk xorriso grub-mkrescue mformat; do
+for tool in python3 curl ldd cpio gzip sfdisk xorriso grub-mkrescue mformat tar debugfs mtype; do
 	command -v "$tool" >/dev/null || die "$tool is not installed"
 done
 MARKER=$INSTALL_MARKER
@@ -182,11 +185,49 @@ cmp -s -i 1048576:1048576 -n 65536 "$T/package.img" "$T/cut/target.img" ||
 cmp -s -n "$PKG_SIZE" "$T/package.img" "$T/cut/target.img" && die "cut: the whole package was written"
 ok "cut mid-write: part of the package on the disk, its first MiB zero"
 
-# Round 2: the cut disk alone does not boot
+# Round 2: the cut disk alone does not boot; and the administrator's other
+# choice: "install" is now a root tree archive (its boot/efi/ the package's
+# ESP tree), which a fourth machine booting the same ISO installs
+install_archive "$T/pkg" "$T/root.tar"
+"$M" admin --db "$DB" payload add install --file "$T/root.tar" --policy good --kind root-archive ||
+	die "payload add --kind root-archive"
 round=$(date +%s)
+mkdir -p "$T/arch"
+truncate -s 128M "$T/arch/target.img"
+agent_net vm-arch "$PORT"
+boot_installer "$T/arch" "$T/arch/c.log" "$T/good.iso" "$T/arch/target.img" &
+pa=$!
+PIDS="$PIDS $pa"
 boot_target "$T/cut/disk.log" "$T/cut/target.img" 'failed to load Boot0001 "UEFI Misc Device".*Not Found|Shell>|Linux version'
-echo "# round 2 (the cut disk alone): $(( $(date +%s) - round )) s"
 grep -q 'BdsDxe: failed to load Boot0001 "UEFI Misc Device" from PciRoot.*: Not Found' "$T/cut/disk.log.txt" ||
 	{ tail -c 2000 "$T/cut/disk.log.txt"; die "cut: OVMF did not find the disk unbootable"; }
 grep -q "$MARKER" "$T/cut/disk.log.txt" && die "cut: the cut disk booted"
 ok "the cut disk does not boot: OVMF finds nothing to load on it"
+wait "$pa" || true
+echo "# round 2 (the cut disk alone; the root archive machine): $(( $(date +%s) - round )) s"
+
+# 4. the root archive: unpacked, built into a GPT image, written, rebooted into
+arch=$T/arch/c.log.txt
+grep -q "^pass vm-arch" "$arch" || { tail -40 "$arch"; die "archive: no pass"; }
+stages=$(sed -n 's/^install: \([a-z-]*\) \/dev\/vda$/\1/p' "$arch" | tr '\n' ' ')
+assert_eq "archive: the installer's steps, in order" \
+	"unpacked built checked cleared writing written verified head-rest bootable " "$stages"
+grep -q "^installed install $(stat -c %s "$T/root.tar") /dev/vda sha256 $ARC_SHA\$" "$arch" ||
+	{ grep installed "$arch"; die "archive: no 'installed' line with the archive's size and sha256sum"; }
+sed -n '/reboot: Restarting system/,$p' "$arch" | grep -q "^$MARKER\$" ||
+	{ tail -20 "$arch"; die "archive: no marker after the reboot"; }
+# the disk as other tools read it: the GPT, the ESP's loader, the root's file
+sfdisk --json "$T/arch/target.img" 2>/dev/null | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["partitiontable"]["partitions"]
+assert [(x["start"], x["type"], x.get("name")) for x in p] == [(2048, "C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "ESP"),
+    (2048 + p[0]["size"], "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709", "root")], p
+print(p[1]["start"], p[1]["size"])' > "$T/arch/root.part" || die "archive: the partition table"
+read -r rstart rsize < "$T/arch/root.part"
+dd if="$T/arch/target.img" of="$T/arch/root.img" bs=512 skip="$rstart" count="$rsize" status=none
+assert_eq "archive: /etc/installed-from on the installed root (debugfs)" "root-archive" \
+	"$(debugfs -R 'cat /etc/installed-from' "$T/arch/root.img" 2>/dev/null)"
+MTOOLS_SKIP_CHECK=1 mtype -i "$T/arch/target.img@@1048576" ::/EFI/BOOT/BOOTX64.EFI > "$T/arch/loader" ||
+	die "archive: no loader on the ESP"
+cmp -s "$T/arch/loader" "$T/pkg/esp/EFI/BOOT/BOOTX64.EFI" || die "archive: the ESP's loader differs"
+ok "root archive: installed (GPT, ESP with the archive's UKI, ext4 root with its files), rebooted into its marker"

@@ -46,6 +46,23 @@ PART
 	PKG_SHA=$(sha256sum < "$2" | cut -d' ' -f1)
 }
 
+# install_archive DIR OUT: a root tree archive (POSIX ustar, GNU tar) whose
+# boot/efi/ is install_package's ESP tree (DIR/esp: run install_package
+# with the same DIR first) and whose root holds /etc/installed-from
+# ("root-archive") and a busybox; sets ARC_SHA (sha256sum's).
+install_archive() {
+	d=$1
+	mkdir -p "$d/tree/etc" "$d/tree/bin" "$d/tree/boot/efi"
+	printf 'root-archive\n' > "$d/tree/etc/installed-from"
+	cp "$(command -v busybox)" "$d/tree/bin/busybox"
+	ln -sf busybox "$d/tree/bin/sh"
+	cp -r "$d/esp/." "$d/tree/boot/efi/"
+	tar --format=ustar --sort=name --owner=0 --group=0 --numeric-owner -C "$d/tree" -cf "$2" . ||
+		die "tar --format=ustar"
+	# shellcheck disable=SC2034 # for the caller
+	ARC_SHA=$(sha256sum < "$2" | cut -d' ' -f1)
+}
+
 # installer_iso ISO ROOT_DIR: an installer live ISO (mkliveiso.sh
 # --installer, verifier https://$AGENT_VERIFIER_IP, its CA $T/ca.crt from
 # tls_server_for) from make_root's busybox tree in ROOT_DIR with the
