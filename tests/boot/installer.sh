@@ -65,6 +65,27 @@ install_package "$T/pkg" "$T/package.img"
 # The installer ISO from a busybox tree (make_root's, its init replaced by
 # the builder's installer-init), and its copy with one byte changed inside
 # /rootfs.img (found where xorriso says the file lies).
+# mkliveiso.sh's installer options refused (exit 2, the exact message, no ISO)
+mk="sh $MEASURED_SRCDIR/contrib/live-iso/mkliveiso.sh -o $T/x.iso --kernel $KERNEL_IMAGE --initrd $KERNEL_IMAGE"
+# shellcheck disable=SC2086
+expect_exit 2 $mk --rootfs-dir "$T" --installer http://10.0.2.100 --installer-ca "$T/none"
+assert_eq "--installer http://" "mkliveiso.sh: --installer: an https:// URL, not 'http://10.0.2.100'" "$(cat "$T/err")"
+# shellcheck disable=SC2086
+expect_exit 2 $mk --rootfs-dir "$T" --installer 'https://10.0.2.100/$(reboot)' --installer-ca "$T/none"
+assert_eq "shell syntax in --installer" "mkliveiso.sh: --installer: letters, digits and . : / _ % ~ - only" "$(cat "$T/err")"
+# shellcheck disable=SC2086
+expect_exit 2 $mk --rootfs "$KERNEL_IMAGE" --installer https://10.0.2.100 --installer-ca "$T/none"
+assert_eq "--installer with --rootfs" "mkliveiso.sh: --installer needs --rootfs-dir (the agent is added to the tree)" \
+	"$(cat "$T/err")"
+# shellcheck disable=SC2086
+expect_exit 2 $mk --rootfs-dir "$T" --installer https://10.0.2.100
+assert_eq "--installer without a CA" "mkliveiso.sh: --installer needs --installer-ca" "$(cat "$T/err")"
+# shellcheck disable=SC2086
+expect_exit 2 $mk --rootfs-dir "$T" --installer https://10.0.2.100 --installer-ca "$T/none" --installer-payload 'a b'
+assert_eq "a payload name with a blank" \
+	"mkliveiso.sh: --installer-payload: letters, digits, . _ - only, not 'a b'" "$(cat "$T/err")"
+[ ! -e "$T/x.iso" ] || die "a refused build wrote an ISO"
+
 tls_server_for 127.0.0.1 "$AGENT_VERIFIER_IP"
 installer_iso "$T/good.iso" "$T/root"
 grep -q "^mkliveiso.sh: installer: verifier https://$AGENT_VERIFIER_IP, payload install\$" "$T/good.iso.build.log" ||
