@@ -29,6 +29,7 @@
 #include "measured/error.h"
 #include "measured/file.h"
 #include "test_data.h"
+#include "test_disk.h"
 
 #define DISK_LEN (72u << 20)	/* the image of good.tar: 1 + 33 + 24 + 1 MiB */
 
@@ -40,7 +41,6 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	FILE *fp;
 
 	if (!f)
 		return -1;
@@ -51,16 +51,8 @@ static int setup(void **state)
 	snprintf(f->work, sizeof(f->work), "%s/work", f->dir);
 	if (mkdir(f->work, 0700) < 0)
 		return -1;
-	/* an older bootable system: a boot signature and a pattern */
-	f->old = malloc(DISK_LEN);
+	f->old = test_disk_old(f->disk, DISK_LEN);
 	if (!f->old)
-		return -1;
-	for (size_t i = 0; i < DISK_LEN; i++)
-		f->old[i] = (uint8_t)(i * 7 + 3);
-	f->old[510] = 0x55;
-	f->old[511] = 0xaa;
-	fp = fopen(f->disk, "wb");
-	if (!fp || fwrite(f->old, 1, DISK_LEN, fp) != DISK_LEN || fclose(fp))
 		return -1;
 	*state = f;
 	return 0;
@@ -69,10 +61,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
+	if (test_disk_cleanup(f->dir) < 0)
 		return -1;
 	free(f->old);
 	free(f);
@@ -92,14 +82,7 @@ static uint8_t *load(const char *name, size_t *len, uint8_t sha[32])
 
 static uint8_t *disk(const struct fx *f)
 {
-	uint8_t *d = malloc(DISK_LEN + 1);
-	FILE *fp = fopen(f->disk, "rb");
-
-	assert_non_null(d);
-	assert_non_null(fp);
-	assert_int_equal(fread(d, 1, DISK_LEN + 1, fp), DISK_LEN);
-	fclose(fp);
-	return d;
+	return test_disk_read(f->disk, DISK_LEN);
 }
 
 /* the staging directory is removed: @work is empty again */
