@@ -36,6 +36,8 @@ const char *m_install_stage_name(enum m_install_stage s)
 		[M_INSTALL_VERIFIED] = "verified",
 		[M_INSTALL_HEAD_REST] = "head-rest",
 		[M_INSTALL_BOOTABLE] = "bootable",
+		[M_INSTALL_UNPACKED] = "unpacked",
+		[M_INSTALL_BUILT] = "built",
 	};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
@@ -65,16 +67,17 @@ int m_install_meta_parse(json_object *payload, struct m_install_meta *ret)
 		return m_err(-EBADMSG, "payload field 'install': not an object");
 	memset(&m, 0, sizeof(m));
 	if (!json_object_object_get_ex(o, "kind", &v) || !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), "disk-image") != 0) {
+	    (strcmp(json_object_get_string(v), "disk-image") != 0 &&
+	     strcmp(json_object_get_string(v), "root-archive") != 0)) {
 		char *e = m_text_escape_str(v && json_object_is_type(v, json_type_string) ?
 					    json_object_get_string(v) : "(not a string)");
-		int r = m_err(-EBADMSG, "install.kind '%s': this agent installs \"disk-image\" packages",
-			      e ? e : "?");
+		int r = m_err(-EBADMSG, "install.kind '%s': this agent installs \"disk-image\" and "
+			      "\"root-archive\" packages", e ? e : "?");
 
 		free(e);
 		return r;
 	}
-	snprintf(m.kind, sizeof(m.kind), "disk-image");
+	snprintf(m.kind, sizeof(m.kind), "%s", json_object_get_string(v));
 	if (json_object_object_get_ex(o, "target", &v) && v) {
 		if (!json_object_is_type(v, json_type_string))
 			return m_err(-EBADMSG, "install.target: not a string");
@@ -263,6 +266,23 @@ static int readback_digest(int fd, const char *path, const uint8_t *head, size_t
 	return r;
 }
 
+int m_install_check_digest(const uint8_t *d, size_t len, const uint8_t sha256[32])
+{
+	uint8_t md[32];
+
+	if (EVP_Digest(d, len, md, NULL, EVP_sha256(), NULL) != 1)
+		return m_err(-EIO, "SHA-256 failed");
+	if (memcmp(md, sha256, 32) != 0) {
+		char h[65], w[65];
+
+		m_hex(md, 32, h);
+		m_hex(sha256, 32, w);
+		return m_err(-EBADMSG, "package digest mismatch: sha256 %s, the verifier says %s; nothing written",
+			     h, w);
+	}
+	return 0;
+}
+
 int m_install_disk(const char *target, const uint8_t *img, size_t len, const uint8_t sha256[32],
 		   const struct m_install_hooks *hooks)
 {
@@ -276,16 +296,8 @@ int m_install_disk(const char *target, const uint8_t *img, size_t len, const uin
 	if (img[510] != 0x55 || img[511] != 0xaa)
 		return m_err(-EINVAL, "disk image without a boot signature (0x55 0xAA at byte 510): no MBR or "
 			     "protective MBR, so not a bootable disk");
-	if (EVP_Digest(img, len, d, NULL, EVP_sha256(), NULL) != 1)
-		return m_err(-EIO, "SHA-256 failed");
-	if (memcmp(d, sha256, 32) != 0) {
-		char h[65], w[65];
-
-		m_hex(d, 32, h);
-		m_hex(sha256, 32, w);
-		return m_err(-EBADMSG, "package digest mismatch: sha256 %s, the verifier says %s; nothing written",
-			     h, w);
-	}
+	if ((r = m_install_check_digest(img, len, sha256)) < 0)
+		return r;
 	r = target_open(target, len, &fd, NULL);
 	if (r < 0)
 		return r;
@@ -371,7 +383,7 @@ int m_install_deliver(void *arg, const char *name, json_object *payload, const u
 	r = m_install_meta_parse(payload, &j->meta);
 	if (r == -ENOENT)
 		return m_err(-EPROTO, "payload '%s' carries no install metadata (measured admin payload add "
-			     "--kind disk-image); nothing written", name);
+			     "--kind disk-image or root-archive); nothing written", name);
 	if (r < 0)
 		return r;
 	t = j->target ? j->target : j->meta.target[0] ? j->meta.target : NULL;
@@ -380,7 +392,11 @@ int m_install_deliver(void *arg, const char *name, json_object *payload, const u
 			     "verifier's payload names one; nothing written");
 	j->target_from = j->target ? j->target_from : "verifier";
 	snprintf(j->target_used, sizeof(j->target_used), "%s", t);
-	r = m_install_disk(t, data, len, j->meta.sha256, &j->hooks);
+	if (!strcmp(j->meta.kind, "root-archive"))
+		r = m_install_archive(t, data, len, j->meta.sha256, j->workdir ? j->workdir : "/tmp", &j->hooks,
+				      NULL);
+	else
+		r = m_install_disk(t, data, len, j->meta.sha256, &j->hooks);
 	if (r == 0)
 		j->len = len;
 	return r;

@@ -23,14 +23,14 @@
 
 /* What the verifier says about a package (docs/api.md, "install"). */
 struct m_install_meta {
-	char kind[16];				/* "disk-image" */
+	char kind[16];				/* "disk-image" or "root-archive" */
 	char target[M_INSTALL_TARGET_MAX];	/* "" when the verifier names none */
 	uint8_t sha256[32];
 };
 
 /**
  * m_install_meta_parse() - the "install" member of a released payload
- * object: kind (only "disk-image" is installed), target (an absolute path
+ * object: kind ("disk-image" or "root-archive"), target (an absolute path
  * or absent/null), digest ("sha256:" and 64 lowercase hex digits).
  * -ENOENT when the payload has no "install" member; -EBADMSG naming the
  * field for anything else wrong.
@@ -65,6 +65,9 @@ enum m_install_stage {
 	M_INSTALL_VERIFIED,	/* read back: first MiB (from memory) + the rest hash to the digest */
 	M_INSTALL_HEAD_REST,	/* bytes 512 .. 1 MiB written and synced, sector 0 still zero */
 	M_INSTALL_BOOTABLE,	/* sector 0 written and synced, and the first MiB read back equal */
+	/* a root tree archive, before the steps above (m_install_archive()) */
+	M_INSTALL_UNPACKED,	/* the archive unpacked into the staging directory */
+	M_INSTALL_BUILT,	/* the disk image built from it in the staging directory */
 };
 
 const char *m_install_stage_name(enum m_install_stage s);
@@ -85,8 +88,32 @@ struct m_install_hooks {
 int m_install_disk(const char *target, const uint8_t *img, size_t len, const uint8_t sha256[32],
 		   const struct m_install_hooks *hooks);
 
+/**
+ * m_install_check_digest() - SHA-256(@d) equals @sha256, else -EBADMSG
+ * ("package digest mismatch ...; nothing written").
+ */
+int m_install_check_digest(const uint8_t *d, size_t len, const uint8_t sha256[32]);
+
+#define M_INSTALL_ESP_MIN_MIB  33u	/* FAT32's least size with 512-byte clusters */
+
+/**
+ * m_install_archive() - install the root tree archive @tar (POSIX ustar,
+ * @len bytes, lib/archive/ustar.c) on @target (docs/agent.md, "Root tree
+ * archives"): SHA-256(@tar) must equal @sha256 and the whole archive must
+ * check, and carry boot/efi/EFI/BOOT/BOOTX64.EFI, before anything is
+ * unpacked.  Its tree is unpacked into a new directory under @workdir
+ * (boot/efi/ apart), made into a GPT disk image there (an EFI System
+ * Partition of the boot/efi/ tree, an ext4 root of the rest) with sfdisk,
+ * mkfs.vfat, mcopy and mke2fs, and that image goes through
+ * m_install_disk().  The staging directory is removed afterwards.
+ * @ret_image_len (may be NULL): the image's size.
+ */
+int m_install_archive(const char *target, const uint8_t *tar, size_t len, const uint8_t sha256[32],
+		      const char *workdir, const struct m_install_hooks *hooks, uint64_t *ret_image_len);
+
 /* One install by the agent: the local choice of target, and what happened. */
 struct m_install_job {
+	const char *workdir;		/* a root archive's staging directory's parent (NULL: /tmp) */
 	const char *target;		/* --target or measured.install.target=; NULL: the verifier's */
 	const char *target_from;	/* where @target came from, for messages */
 	struct m_install_hooks hooks;

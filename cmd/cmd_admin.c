@@ -20,6 +20,7 @@
 #include "measured/text.h"
 #include "measured/file.h"
 #include "measured/manifest.h"
+#include "measured/ustar.h"
 #include "store.h"
 
 const char cmd_admin_summary[] = "administer the verifier: policies, payloads, machines, audit log";
@@ -40,9 +41,10 @@ static void help(void)
 	      "  policy manifest retire POLICY LABEL   (never the last one)\n"
 	      "  policy manifest list POLICY [--json]\n"
 	      "  policy list [--json]  with each policy's manifest labels\n"
-	      "  payload add NAME --file FILE --policy NAME [--kind disk-image [--target DEV]]\n"
+	      "  payload add NAME --file FILE --policy NAME [--kind disk-image|root-archive [--target DEV]]\n"
 	      "                     released (encrypted to the TPM) on a pass of NAME;\n"
-	      "                     --kind marks an install package (its SHA-256 is sent\n"
+	      "                     --kind marks an install package (a whole disk, or a\n"
+	      "                     ustar archive of a root tree; its SHA-256 is sent\n"
 	      "                     along), --target the disk it goes to by default\n"
 	      "  machine approve NAME [--policy LIST]   allow attestation under LIST\n"
 	      "  machine revoke NAME\n"
@@ -227,9 +229,9 @@ static int payload_add(struct m_store *st, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc || !file || !policy || strchr(policy, ','))
-		return usage_error("admin", "payload add NAME --file FILE --policy NAME [--kind disk-image [--target DEV]]");
-	if (kind && strcmp(kind, "disk-image") != 0)
-		return usage_error("admin", "payload add: --kind '%s' (disk-image is the one kind installed)", kind);
+		return usage_error("admin", "payload add NAME --file FILE --policy NAME [--kind disk-image|root-archive [--target DEV]]");
+	if (kind && strcmp(kind, "disk-image") != 0 && strcmp(kind, "root-archive") != 0)
+		return usage_error("admin", "payload add: --kind '%s' (disk-image or root-archive)", kind);
 	if (target && !kind)
 		return usage_error("admin", "payload add: --target needs --kind");
 	if (target && (target[0] != '/' || strlen(target) >= sizeof(meta.target) || strpbrk(target, " \t\n")))
@@ -242,6 +244,12 @@ static int payload_add(struct m_store *st, int argc, char **argv)
 	r = m_read_file(file, M_STORE_PAYLOAD_MAX, &d, &n);
 	if (r < 0)
 		return fail(EXIT_INPUT, r, "%s", file);
+	/* an archive the agent would refuse is refused here, before any machine asks for it */
+	if (r >= 0 && kind && !strcmp(kind, "root-archive") && (r = m_ustar_walk(d, n, NULL, NULL, NULL)) < 0) {
+		explicit_bzero(d, n);
+		free(d);
+		return fail(EXIT_INPUT, r, "%s", file);
+	}
 	if (kind) {
 		/* the digest the agent checks what it wrote against */
 		snprintf(meta.kind, sizeof(meta.kind), "%s", kind);

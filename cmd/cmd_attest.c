@@ -67,7 +67,8 @@ static void help(void)
 	      "      --payload NAME     ask for this payload\n"
 	      "  -o, --output FILE      write it here (created, mode 0600; never overwritten)\n"
 	      "      --install          install it instead: a disk image written to the target\n"
-	      "                         disk, read back against the verifier's digest, made\n"
+	      "                         disk (a root tree archive made into one first),\n"
+	      "                         read back against the verifier's digest, made\n"
 	      "                         bootable last (docs/agent.md, \"Install mode\")\n"
 	      "      --target DEV       the disk (default: measured.install.target= on the\n"
 	      "                         kernel command line, else the verifier's metadata)\n"
@@ -334,6 +335,10 @@ static int install_prepare(struct aopts *o, struct m_install_job *job, char *buf
 
 	job->target = o->target;
 	job->target_from = "--target";
+	/* a root archive's staging directory: $TMPDIR, as other programs' temporary files */
+	job->workdir = getenv("TMPDIR");
+	if (!job->workdir || job->workdir[0] != '/')
+		job->workdir = "/tmp";
 	if (!job->target) {
 		r = m_read_file("/proc/cmdline", M_INSTALL_CMDLINE_MAX, &cmdline, &n);
 		if (r == 0)

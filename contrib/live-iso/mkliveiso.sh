@@ -6,11 +6,22 @@
 # predict` makes from that root image, written beside the ISO.
 # See docs/live-image.md.
 #
-# Usage: mkliveiso.sh [options] -o ISO --kernel VMLINUZ --rootfs IMAGE
+# Usage: mkliveiso.sh [options] -o ISO --kernel VMLINUZ --rootfs IMAGE|--rootfs-dir DIR
 #   -o, --output ISO        the image to write
 #   --kernel FILE           the kernel (bzImage)
 #   --rootfs FILE           the root file system image (ext2/3/4, squashfs),
 #                           copied to the medium as /rootfs.img
+#   --rootfs-dir DIR        instead: an ext4 image of DIR's tree made here
+#   --installer URL         an installer image: the root (--rootfs-dir) gets
+#                           measured, its libraries and an /sbin/init that
+#                           attests to the verifier at URL (https://) and
+#                           installs the released payload, then reboots
+#                           (sfdisk, mkfs.vfat, mcopy, mke2fs too: a root
+#                           tree archive is made into a disk image)
+#                           (installer-init, docs/live-image.md)
+#   --installer-ca FILE     the verifier's CA certificate (PEM; required
+#                           with --installer)
+#   --installer-payload NAME  the payload asked for (default install)
 #   --initrd FILE           an initramfs made by `measured mkinitramfs`;
 #                           without it one is built here (--kernel-modules)
 #   --kernel-modules DIR    lib/modules/VERSION of the kernel, with modules.dep
@@ -58,7 +69,7 @@ SRC=$(cd "$HERE/../.." && pwd)
 ME=mkliveiso.sh
 
 usage() {	# EXIT_CODE: 0 for --help (on stdout), 2 for a usage error
-	if [ "$1" = 0 ]; then sed -n '9,54s/^# \{0,1\}//p' "$0"; else sed -n '9,54s/^# \{0,1\}//p' "$0" >&2; fi
+	if [ "$1" = 0 ]; then sed -n '9,66s/^# \{0,1\}//p' "$0"; else sed -n '9,66s/^# \{0,1\}//p' "$0" >&2; fi
 	exit "$1"
 }
 die() { echo "$ME: $*" >&2; exit 3; }
@@ -67,6 +78,7 @@ ISO="" KERNEL="" ROOTFS="" INITRD="" KMODS="" MODULES="" INIT="" SINITS=""
 TBOOT=/boot/tboot.gz TBOOT_CMDLINE="logging=serial,memory,vga" WITH_TBOOT=yes
 DEFAULT="" TIMEOUT=5 APPEND="" COMPAT=no PCR="" LABEL=MEASURED_LIVE
 BANKS="" MANIFEST="" USBMANIFEST="" MEASURED="" EPOCH=1700000000
+ROOTDIR="" INSTALLER="" INSTALLER_CA="" INSTALLER_PAYLOAD=install
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h|--help) usage 0;;
@@ -78,6 +90,10 @@ while [ $# -gt 0 ]; do
 	-o|--output) ISO=$2;;
 	--kernel) KERNEL=$2;;
 	--rootfs) ROOTFS=$2;;
+	--rootfs-dir) ROOTDIR=$2;;
+	--installer) INSTALLER=$2;;
+	--installer-ca) INSTALLER_CA=$2;;
+	--installer-payload) INSTALLER_PAYLOAD=$2;;
 	--initrd) INITRD=$2;;
 	--kernel-modules) KMODS=$2;;
 	--module) MODULES="$MODULES $2";;
@@ -100,7 +116,18 @@ while [ $# -gt 0 ]; do
 	esac
 	shift 2
 done
-[ -n "$ISO" ] && [ -n "$KERNEL" ] && [ -n "$ROOTFS" ] || usage 2
+[ -n "$ISO" ] && [ -n "$KERNEL" ] && [ -n "$ROOTFS$ROOTDIR" ] || usage 2
+[ -z "$ROOTFS" ] || [ -z "$ROOTDIR" ] || { echo "$ME: --rootfs or --rootfs-dir, not both" >&2; exit 2; }
+if [ -n "$INSTALLER" ]; then
+	[ -n "$ROOTDIR" ] || { echo "$ME: --installer needs --rootfs-dir (the agent is added to the tree)" >&2; exit 2; }
+	[ -n "$INSTALLER_CA" ] || { echo "$ME: --installer needs --installer-ca" >&2; exit 2; }
+	# written into a shell file the image's init sources: no character the shell interprets
+	case "$INSTALLER" in https://*) ;; *) echo "$ME: --installer: an https:// URL, not '$INSTALLER'" >&2; exit 2;; esac
+	case "$INSTALLER" in *[!A-Za-z0-9.:/_%~-]*) echo "$ME: --installer: letters, digits and . : / _ % ~ - only" >&2; exit 2;; esac
+	case "$INSTALLER_PAYLOAD" in ''|*[!A-Za-z0-9._-]*) echo "$ME: --installer-payload: letters, digits, . _ - only, not '$INSTALLER_PAYLOAD'" >&2; exit 2;; esac
+elif [ -n "$INSTALLER_CA" ]; then
+	echo "$ME: --installer-ca goes with --installer" >&2; exit 2
+fi
 [ -n "$INITRD" ] || [ -n "$KMODS" ] || { echo "$ME: --initrd or --kernel-modules is required" >&2; exit 2; }
 [ -z "$INITRD" ] || [ -z "$KMODS$MODULES" ] || { echo "$ME: --initrd and --kernel-modules/--module exclude each other" >&2; exit 2; }
 [ -n "$DEFAULT" ] || { DEFAULT=tboot; [ $WITH_TBOOT = yes ] || DEFAULT=linux; }
@@ -122,9 +149,10 @@ case "$APPEND$TBOOT_CMDLINE" in *[\"\'\\\$\;\`]*|*'
 if [ -z "$MEASURED" ]; then
 	MEASURED=$(command -v measured 2>/dev/null || echo "$SRC/build/measured")
 fi
-for f in "$KERNEL" "$ROOTFS" ${INITRD:+"$INITRD"}; do
+for f in "$KERNEL" ${ROOTFS:+"$ROOTFS"} ${INITRD:+"$INITRD"} ${INSTALLER_CA:+"$INSTALLER_CA"}; do
 	[ -f "$f" ] || [ -b "$f" ] || die "$f: no such file"
 done
+[ -z "$ROOTDIR" ] || [ -d "$ROOTDIR" ] || die "$ROOTDIR: no such directory"
 [ $WITH_TBOOT = no ] || [ -f "$TBOOT" ] || die "$TBOOT: no such file (package tboot, or --no-tboot)"
 [ $WITH_TBOOT = yes ] || [ -z "$SINITS" ] || { echo "$ME: --sinit with --no-tboot" >&2; exit 2; }
 for f in $SINITS; do [ -f "$f" ] || die "$f: no such file"; done
@@ -139,6 +167,48 @@ done
 for p in i386-pc x86_64-efi; do
 	[ -d /usr/lib/grub/$p ] || die "/usr/lib/grub/$p is missing (packages grub-pc-bin, grub-efi-amd64-bin)"
 done
+
+# add_installer ROOT: measured and every library it loads (tctildr opens
+# the device TCTI by name at run time, so that one is named here), the
+# verifier's CA, installer-init as /sbin/init and its configuration
+add_installer() {
+	r=$1
+	command -v ldd >/dev/null && command -v ldconfig >/dev/null || die "ldd and ldconfig are needed (package libc-bin)"
+	mkdir -p "$r/usr/bin" "$r/sbin" "$r/etc/measured" "$r/dev" "$r/proc" "$r/sys" "$r/run" "$r/tmp"
+	cp "$MEASURED" "$r/usr/bin/measured"
+	tcti=$(ldconfig -p | sed -n 's/.*libtss2-tcti-device.so.0 .*=> \(.*\)/\1/p' | head -n 1)
+	[ -n "$tcti" ] || die "libtss2-tcti-device.so.0 not found (package libtss2-tcti-device0)"
+	# the tools a root tree archive's install runs (agent/install_archive.c)
+	tools=""
+	for t in sfdisk mkfs.vfat mcopy mke2fs; do
+		p=$(command -v $t) || die "$t is not installed (packages fdisk, dosfstools, mtools, e2fsprogs)"
+		tools="$tools $p"
+	done
+	libs=$( (ldd "$MEASURED" && ldd "$tcti" && echo "x => $tcti (0)" && for t in $tools; do ldd "$t"; done) |
+		sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p;s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p' | sort -u) ||
+		die "ldd $MEASURED failed"
+	for lib in $libs; do
+		mkdir -p "$r$(dirname "$lib")"
+		cp -L "$lib" "$r$lib"
+	done
+	for t in $tools; do cp -L "$t" "$r/usr/bin/"; done
+	# mtools converts names through iconv to code page 850: glibc's gconv
+	# configuration and that one module, where the C library looks for them
+	# (its real path: /lib may be a link to /usr/lib here, not in the root)
+	gconv=$(readlink -f "$(dirname "$(ldconfig -p | sed -n 's/.*libc\.so\.6 .*=> \(.*\)/\1/p' | head -n 1)")/gconv")
+	[ -f "$gconv/IBM850.so" ] || die "$gconv/IBM850.so missing (package libc6)"
+	mkdir -p "$r$gconv"
+	cp -r "$gconv/gconv-modules" "$gconv/IBM850.so" "$r$gconv/"
+	[ ! -d "$gconv/gconv-modules.d" ] || cp -r "$gconv/gconv-modules.d" "$r$gconv/"
+	[ ! -f "$gconv/gconv-modules.cache" ] || cp "$gconv/gconv-modules.cache" "$r$gconv/"
+	[ ! -f /etc/mke2fs.conf ] || [ -e "$r/etc/mke2fs.conf" ] || cp /etc/mke2fs.conf "$r/etc/mke2fs.conf"
+	cp "$INSTALLER_CA" "$r/etc/measured/ca.pem"
+	rm -f "$r/sbin/init"
+	cp "$HERE/installer-init" "$r/sbin/init"
+	cp "$HERE/udhcpc.script" "$r/etc/measured/udhcpc.script"
+	chmod 755 "$r/sbin/init" "$r/etc/measured/udhcpc.script"
+	printf 'SERVER=%s\nPAYLOAD=%s\n' "$INSTALLER" "$INSTALLER_PAYLOAD" > "$r/etc/measured/installer.conf"
+}
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/mkliveiso.XXXXXX")
 trap 'rm -rf "$W"' EXIT INT TERM
@@ -165,7 +235,18 @@ for f in $SINITS; do
 	cp "$f" "$W/iso/boot/sinit/$n"
 	SINIT_MODS="$SINIT_MODS /boot/sinit/$n"
 done
-cp "$ROOTFS" "$W/iso/rootfs.img"
+if [ -n "$ROOTDIR" ]; then
+	command -v mke2fs >/dev/null || die "mke2fs is not installed (package e2fsprogs)"
+	cp -a "$ROOTDIR" "$W/root" || die "cannot copy $ROOTDIR"
+	[ -z "$INSTALLER" ] || add_installer "$W/root"
+	# the tree plus a quarter and 8 MiB for the file system's own structures
+	kib=$(du -sk "$W/root" | cut -f1)
+	mke2fs -q -t ext4 -L measuredroot -E root_owner=0:0 -d "$W/root" "$W/iso/rootfs.img" >/dev/null \
+		"$(( kib + kib / 4 + 8192 ))k" || die "mke2fs -d $ROOTDIR failed"
+	rm -rf "$W/root"
+else
+	cp "$ROOTFS" "$W/iso/rootfs.img"
+fi
 
 # the kernel's parameters and the prediction of what measured-init extends
 if [ $COMPAT = yes ]; then
@@ -245,5 +326,6 @@ predict "$W/usb.json" --bios-disk "$ISO"
 cp "$W/manifest.json" "$MANIFEST"
 cp "$W/usb.json" "$USBMANIFEST"
 echo "$ME: $ISO ($(stat -c %s "$ISO") bytes), default entry $default_id"
+[ -z "$INSTALLER" ] || echo "$ME: installer: verifier $INSTALLER, payload $INSTALLER_PAYLOAD"
 echo "$ME: kernel parameters: $CMDLINE"
 echo "$ME: manifest $MANIFEST (every boot path), $USBMANIFEST (a stick on SeaBIOS)"

@@ -29,4 +29,6 @@ fuzz_evidence)
 	ls "$(dirname "$0")"/../data/evidence/*.json ;;
 fuzz_grub_script)
 	ls "$(dirname "$0")"/../data/grub/*grub.cfg* ;;
+fuzz_ustar)
+	ls "$(dirname "$0")"/../data/ustar/*.tar ;;
 esac

@@ -51,10 +51,10 @@ assert rows == {"pkg": ("disk-image", sys.argv[3], want), "wrong": ("disk-image"
 db.execute("UPDATE payload_install SET digest = ? WHERE name = 'wrong'", ("sha256:" + "0" * 64,))
 db.commit()
 PY
-expect_exit 2 "$M" admin --db "$DB" payload add x --file "$T/pkg.img" --policy good --kind root-archive
+expect_exit 2 "$M" admin --db "$DB" payload add x --file "$T/pkg.img" --policy good --kind tarball
 expect_exit 2 "$M" admin --db "$DB" payload add x --file "$T/pkg.img" --policy good --target /dev/vdb
 expect_exit 2 "$M" admin --db "$DB" payload add x --file "$T/pkg.img" --policy good --kind disk-image --target vdb
-ok "admin: --kind disk-image only, --target absolute and with --kind"
+ok "admin: --kind disk-image or root-archive, --target absolute and with --kind"
 serve_start "$DB" --tofu --approve good --insecure-tofu-approve
 inst() {
 	"$M" attest --server "$URL" --machine i1 --ca-cert "$T/ca.crt" --state "$T/state" --eventlog "$T/m.cel" "$@"

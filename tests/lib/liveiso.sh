@@ -1,18 +1,20 @@
 # The measured live image in boot tests (sourced after tests/lib/common.sh
 # and tests/boot/lib.sh).
 #
-# live_iso OUT_ISO ROOT_IMG [mkliveiso.sh options...]: build the live image
+# live_iso OUT_ISO ROOT_IMG|ROOT_DIR [mkliveiso.sh options...]: build the live image
 # with contrib/live-iso/mkliveiso.sh from Debian's kernel (kernel_fetch),
 # this tree's measured and measured-init, a serial console and no menu
-# timeout; the manifests land beside it (OUT without .iso, .manifest.json
+# timeout (a directory: --rootfs-dir, the image made by the builder);
+# the manifests land beside it (OUT without .iso, .manifest.json
 # and .seabios-usb.manifest.json).  Options given here come later and win:
 # an --append of the caller's replaces "console=ttyS0" (repeat it there).
 # More initramfs modules (a network card for the agent): --module NAME;
 # --initrd cannot be combined with the --kernel-modules given here.
 live_iso() {
-	iso=$1 img=$2
+	iso=$1 img=$2 rootopt=--rootfs
 	shift 2
-	sh "$MEASURED_SRCDIR/contrib/live-iso/mkliveiso.sh" -o "$iso" --rootfs "$img" \
+	[ -d "$img" ] && rootopt=--rootfs-dir
+	sh "$MEASURED_SRCDIR/contrib/live-iso/mkliveiso.sh" -o "$iso" $rootopt "$img" \
 		--kernel "$KERNEL_IMAGE" --kernel-modules "$KERNEL_MODDIR" --init "$MEASURED_INIT" \
 		--measured "$M" --timeout 0 --append "console=ttyS0" "$@" > "$iso.build.log" 2>&1 ||
 		{ cat "$iso.build.log"; die "mkliveiso.sh failed"; }

@@ -24,6 +24,7 @@
 #include <openssl/sha.h>
 #include "install.h"
 #include "measured/error.h"
+#include "test_disk.h"
 
 #define IMG_LEN   ((3u << 20) + 1234u)	/* head, two whole chunks and a partial one */
 #define DISK_LEN  (4u << 20)
@@ -37,26 +38,20 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	FILE *fp;
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/measured-install-test.XXXXXX");
 	if (!f || !mkdtemp(f->dir))
 		return -1;
 	snprintf(f->disk, sizeof(f->disk), "%s/disk", f->dir);
 	f->img = malloc(IMG_LEN);
-	f->old = malloc(DISK_LEN);
 	srand(7);
 	for (size_t i = 0; i < IMG_LEN; i++)
 		f->img[i] = (uint8_t)rand();
 	f->img[510] = 0x55;
 	f->img[511] = 0xaa;
-	for (size_t i = 0; i < DISK_LEN; i++)
-		f->old[i] = (uint8_t)(i * 7 + 3);
-	f->old[510] = 0x55;
-	f->old[511] = 0xaa;
 	SHA256(f->img, IMG_LEN, f->sha);
-	fp = fopen(f->disk, "wb");
-	if (!fp || fwrite(f->old, 1, DISK_LEN, fp) != DISK_LEN || fclose(fp))
+	f->old = test_disk_old(f->disk, DISK_LEN);
+	if (!f->old)
 		return -1;
 	*state = f;
 	return 0;
@@ -65,10 +60,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
+	if (test_disk_cleanup(f->dir) < 0)
 		return -1;
 	free(f->img);
 	free(f->old);
@@ -78,14 +71,7 @@ static int teardown(void **state)
 
 static uint8_t *disk(const struct fx *f)
 {
-	uint8_t *d = malloc(DISK_LEN + 1);
-	FILE *fp = fopen(f->disk, "rb");
-
-	assert_non_null(d);
-	assert_non_null(fp);
-	assert_int_equal(fread(d, 1, DISK_LEN + 1, fp), DISK_LEN);
-	fclose(fp);
-	return d;
+	return test_disk_read(f->disk, DISK_LEN);
 }
 
 static bool zero(const uint8_t *d, size_t n)
@@ -294,7 +280,11 @@ static void test_meta(void **state)
 	assert_int_equal(meta("{\"kind\":\"disk-image\",\"target\":null,\"digest\":\"sha256:" D64 "\"}", &m), 0);
 	assert_string_equal(m.target, "");
 	assert_int_equal(meta(NULL, &m), -ENOENT);
-	assert_int_equal(meta("{\"kind\":\"root-archive\",\"digest\":\"sha256:" D64 "\"}", &m), -EBADMSG);
+	assert_int_equal(meta("{\"kind\":\"root-archive\",\"digest\":\"sha256:" D64 "\"}", &m), 0);
+	assert_string_equal(m.kind, "root-archive");
+	assert_int_equal(meta("{\"kind\":\"tarball\",\"digest\":\"sha256:" D64 "\"}", &m), -EBADMSG);
+	assert_string_equal(m_errmsg(-EBADMSG), "install.kind 'tarball': this agent installs \"disk-image\" and "
+			    "\"root-archive\" packages");
 	assert_int_equal(meta("{\"kind\":\"disk-image\",\"target\":\"dev/vdb\",\"digest\":\"sha256:" D64 "\"}", &m),
 			 -EBADMSG);
 	assert_int_equal(meta("{\"kind\":\"disk-image\",\"digest\":\"sha1:" D64 "\"}", &m), -EBADMSG);
