@@ -576,7 +576,9 @@ static int read_pem(const char *path, char **ret)
 	return 0;
 }
 
-static int parse_listen(const char *spec, struct sockaddr_in *sa)
+const char srv_tls_priorities[] = TLS_PRIORITIES;
+
+int srv_parse_listen(const char *opt, const char *spec, struct sockaddr_in *sa)
 {
 	char host[64];
 	const char *colon = strrchr(spec, ':');
@@ -584,7 +586,7 @@ static int parse_listen(const char *spec, struct sockaddr_in *sa)
 	unsigned long port;
 
 	if (!colon || (size_t)(colon - spec) >= sizeof(host))
-		return m_err(-EINVAL, "--listen '%s': expected ADDRESS:PORT", spec);
+		return m_err(-EINVAL, "%s '%s': expected ADDRESS:PORT", opt, spec);
 	memcpy(host, spec, (size_t)(colon - spec));
 	host[colon - spec] = 0;
 	port = strtoul(colon + 1, &end, 10);
@@ -592,7 +594,7 @@ static int parse_listen(const char *spec, struct sockaddr_in *sa)
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
 	if (*end || port == 0 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		return m_err(-EINVAL, "--listen '%s': expected an IPv4 ADDRESS:PORT", spec);
+		return m_err(-EINVAL, "%s '%s': expected an IPv4 ADDRESS:PORT", opt, spec);
 	return 0;
 }
 
@@ -668,7 +670,7 @@ static struct MHD_Daemon *start_daemon(struct srv *s, const struct sockaddr_in *
 int srv_run(const struct srv_config *cfg, volatile int *stop)
 {
 	struct srv *s = calloc(1, sizeof(*s));
-	struct MHD_Daemon *d = NULL;
+	struct MHD_Daemon *d = NULL, *dash = NULL;
 	struct sockaddr_in sa;
 	char *cert = NULL, *key = NULL, *ca = NULL;
 	struct m_store *maint = NULL;
@@ -678,7 +680,7 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 		return -ENOMEM;
 	s->cfg = *cfg;
 	pthread_mutex_init(&s->lock, NULL);
-	r = parse_listen(cfg->listen, &sa);
+	r = srv_parse_listen("--listen", cfg->listen, &sa);
 	if (r < 0)
 		goto out;
 	r = read_pem(cfg->tls_cert, &cert);
@@ -706,6 +708,8 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 		r = m_err(-EIO, "cannot listen on %s with TLS (port in use, or a bad certificate/key)", cfg->listen);
 		goto out;
 	}
+	if (cfg->dashboard_listen && (r = srv_dash_start(s, maint, cert, key, &dash)) < 0)
+		goto out;
 	{
 		json_object *f = json_object_new_object();
 
@@ -728,6 +732,7 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 	srv_audit_flush(s, maint);
 	r = 0;
 out:
+	srv_dash_stop(dash);
 	if (d)
 		MHD_stop_daemon(d);
 	for (size_t i = 0; i < s->nstores; i++)

@@ -13,6 +13,7 @@
 #include "measured/error.h"
 #include "measured/text.h"
 #include "store_priv.h"
+#include "store_dash.h"
 
 static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS machines ("
@@ -121,6 +122,8 @@ static int create_schema(struct m_store *s)
 		r = add_columns(s, pg);
 	if (r == 0)
 		r = m_store_manifests_schema(s);
+	if (r == 0)
+		r = m_store_dash_schema(s, pg);
 	if (pg && r == 0)
 		r = m_store_commit(s);
 	else if (pg)
