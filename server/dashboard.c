@@ -29,11 +29,14 @@
 #include <openssl/rand.h>
 #include "measured/digest.h"
 #include "measured/error.h"
+#include "measured/manifest.h"
+#include "measured/pcrs.h"
 #include "server.h"
 #include "dashboard.h"
 #include "store_dash.h"
 
 #define DASH_BODY_MAX   (16u << 10)	/* a POST's JSON */
+#define DASH_POLICY_MAX (4u << 20)	/* POST /api/policy: a manifest's JSON text inside JSON */
 #define DASH_THREADS    2
 #define DASH_CONNS      64
 #define DASH_PAGE_DEF   50
@@ -45,7 +48,7 @@
 
 struct dreq {
 	char *body;
-	size_t len;
+	size_t len, max;
 	bool too_big;
 };
 
@@ -555,6 +558,92 @@ static enum MHD_Result post_machine(struct srv *s, struct m_store *st, struct MH
 	return send_obj(c, 200, o, NULL);
 }
 
+/*
+ * A new policy: its name, one manifest (JSON text, its label "default"
+ * unless given), the PCRs (default: the manifest's) and banks (default
+ * sha256) every quote must cover, as `measured admin policy add` takes
+ * them.  An existing name is refused (409): replacing a policy, and every
+ * manifest of it, stays with `measured admin`.
+ */
+static enum MHD_Result post_policy(struct srv *s, struct m_store *st, struct MHD_Connection *c,
+				   const struct dreq *rq, const struct who *w)
+{
+	json_object *b = parse_body(rq), *v, *o;
+	struct srv_reply rep = { 0 };
+	struct m_policy pol = { 0 }, have;
+	struct m_manifest *m = NULL;
+	char label[M_STORE_NAME_MAX], detail[2 * M_STORE_NAME_MAX + 64];
+	const char *text, *why = NULL;
+	size_t len;
+	int r;
+
+	if (!b || srv_get_name(b, "name", &rep, pol.name, sizeof(pol.name)) < 0) {
+		why = "name: 1 to 127 characters of [A-Za-z0-9._-]";
+		goto bad;
+	}
+	if (json_object_object_get_ex(b, "label", &v) && json_object_is_type(v, json_type_string) &&
+	    json_object_get_string_len(v) > 0) {
+		if (srv_get_name(b, "label", &rep, label, sizeof(label)) < 0) {
+			why = "label: 1 to 127 characters of [A-Za-z0-9._-]";
+			goto bad;
+		}
+		pol.label = label;
+	}
+	if (!json_object_object_get_ex(b, "manifest", &v) || !json_object_is_type(v, json_type_string)) {
+		why = "manifest: the manifest's JSON text is required";
+		goto bad;
+	}
+	text = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (m_manifest_parse(text, len, "manifest", &m) < 0) {
+		why = "manifest: not a reference manifest (docs/manifest.md)";
+		goto bad;
+	}
+	if (m_bank_list_parse(json_object_object_get_ex(b, "banks", &v) && json_object_is_type(v, json_type_string) &&
+			      json_object_get_string_len(v) ? json_object_get_string(v) : "sha256", &pol.banks) < 0 ||
+	    !pol.banks) {
+		why = "banks: a list of bank names";
+		goto bad;
+	}
+	pol.pcrs = m->pcrs;
+	if (json_object_object_get_ex(b, "pcrs", &v) && json_object_is_type(v, json_type_string) &&
+	    json_object_get_string_len(v) && m_pcr_list_parse(json_object_get_string(v), &pol.pcrs) < 0) {
+		why = "pcrs: a list of PCR numbers";
+		goto bad;
+	}
+	if (!pol.pcrs) {
+		why = "the policy quotes no PCR";
+		goto bad;
+	}
+	r = m_store_policy_head(st, pol.name, &have);
+	if (r == 0) {
+		m_manifest_free(m);
+		json_object_put(rep.body);
+		json_object_put(b);
+		return send_fail(c, 409, "policy-exists", "a policy of that name exists (replace it with measured admin)");
+	}
+	pol.manifest = (char *)text;
+	r = r == -ENOENT ? m_store_policy_put(st, &pol) : r;
+	m_manifest_free(m);
+	if (r < 0) {
+		json_object_put(b);
+		return send_fail(c, 503, "internal-error", "the database is unavailable");
+	}
+	snprintf(detail, sizeof(detail), "%s by dashboard token %s", pol.name, w->name);
+	srv_audit(s, st, true, "", "policy-add", "ok", "", detail);
+	o = json_object_new_object();
+	json_object_object_add(o, "result", json_object_new_string("ok"));
+	json_object_object_add(o, "policy", json_object_new_string(pol.name));
+	json_object_object_add(o, "weak", json_object_new_boolean(m_store_policy_weak(pol.pcrs)));
+	json_object_put(b);
+	return send_obj(c, 200, o, NULL);
+bad:
+	m_manifest_free(m);
+	json_object_put(rep.body);
+	json_object_put(b);
+	return send_fail(c, 400, "bad-request", why);
+}
+
 /* ---- routing ---- */
 
 static enum MHD_Result serve_asset(struct MHD_Connection *c, const char *url)
@@ -631,10 +720,12 @@ static enum MHD_Result route(struct srv *s, struct MHD_Connection *c, const char
 	if (!strcmp(url, "/api/logout"))
 		return send_buf(c, 200, "application/json", "{\"result\":\"ok\"}", 15, false,
 				SRV_DASH_COOKIE "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict");
-	if (strcmp(url, "/api/machine/approve") && strcmp(url, "/api/machine/revoke"))
+	if (strcmp(url, "/api/machine/approve") && strcmp(url, "/api/machine/revoke") && strcmp(url, "/api/policy"))
 		return send_fail(c, 404, "not-found", "no such endpoint");
 	if (w.role != M_DASH_WRITE)
 		return send_fail(c, 403, "read-only", "this token may not change anything");
+	if (!strcmp(url, "/api/policy"))
+		return post_policy(s, st, c, rq, &w);
 	return post_machine(s, st, c, rq, &w, !strcmp(url, "/api/machine/approve"));
 }
 
@@ -651,12 +742,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		if (!rq)
 			return MHD_NO;
 		*con_cls = rq;
-		if (cl && strtoull(cl, NULL, 10) > DASH_BODY_MAX)
+		rq->max = !strcmp(url, "/api/policy") ? DASH_POLICY_MAX : DASH_BODY_MAX;
+		if (cl && strtoull(cl, NULL, 10) > rq->max)
 			rq->too_big = true;
 		return MHD_YES;
 	}
 	if (*upload_len) {
-		if (!rq->too_big && *upload_len <= DASH_BODY_MAX - rq->len) {
+		if (!rq->too_big && *upload_len <= rq->max - rq->len) {
 			char *b = realloc(rq->body, rq->len + *upload_len + 1);
 
 			if (!b)
@@ -671,7 +763,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return MHD_YES;
 	}
 	if (rq->too_big)
-		return send_fail(c, 413, "body-too-large", "the body is over 16 KiB");
+		return send_fail(c, 413, "body-too-large", "the body is over the endpoint's limit");
 	return route(cls, c, url, method, rq);
 }
 

@@ -10,6 +10,16 @@ let timer = null;
 const st = { offset: 0, total: 0, filter: '', auditBefore: 0, auditStack: [] };
 
 const $ = (id) => document.getElementById(id);
+const shown = {};
+
+// fn(data) only when data differs from what the view shows: a poll that
+// brings nothing new leaves the DOM (and a selection in it) alone
+function render(key, data, fn) {
+  const j = JSON.stringify(data);
+  if (shown[key] === j) return;
+  shown[key] = j;
+  fn(data);
+}
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -70,6 +80,10 @@ async function fleet() {
   const q = new URLSearchParams({ offset: st.offset, limit: PAGE });
   if (st.filter) q.set('filter', st.filter);
   const [sum, page] = await Promise.all([api('/api/summary'), api('/api/machines?' + q)]);
+  render('fleet', [sum, page], () => fleetShow(sum, page));
+}
+
+function fleetShow(sum, page) {
   const cards = $('summary');
   cards.replaceChildren(card('machines', sum.total),
     card('failing', sum.results.fail, 'fail'), card('passing', sum.results.pass, 'pass'),
@@ -108,6 +122,11 @@ function diffRows(d) {
 
 async function machine(name) {
   const j = await api('/api/machine?name=' + encodeURIComponent(name));
+  $('m-actions').hidden = !(session && session.role === 'write');
+  render('machine', j, machineShow);
+}
+
+function machineShow(j) {
   const m = j.machine;
   $('m-name').textContent = m.name;
   const info = $('m-info');
@@ -118,7 +137,6 @@ async function machine(name) {
     info.appendChild(el('dt', k));
     info.appendChild(el('dd', v));
   }
-  $('m-actions').hidden = !(session && session.role === 'write');
   if (document.activeElement !== $('m-policy')) $('m-policy').value = m.policy;
   const d = j.difference;
   $('m-diff').hidden = !d;
@@ -144,7 +162,12 @@ async function setState(approve) {
 
 // ---- policies ----
 async function policies() {
+  $('policy-form').hidden = !(session && session.role === 'write');
   const j = await api('/api/policies');
+  render('policies', j, policiesShow);
+}
+
+function policiesShow(j) {
   $('policy-list').tBodies[0].replaceChildren(...j.policies.map((p) => {
     const ms = el('td');
     for (const m of p.manifests) {
@@ -166,6 +189,20 @@ async function policy(name) {
     JSON.stringify(JSON.parse(m.manifest || '{}'), null, 1)).join('\n\n');
 }
 
+async function addPolicy(ev) {
+  ev.preventDefault();
+  const f = $('p-file').files[0];
+  try {
+    if (!f) throw new Error('choose a manifest file');
+    const body = { name: $('p-name').value, manifest: await f.text(), pcrs: $('p-pcrs').value,
+      banks: $('p-banks').value, label: $('p-label').value };
+    const r = await api('/api/policy', body);
+    showError(r.weak ? 'policy ' + r.policy + ' added; it covers only PCRs software can extend at will' : '');
+    $('policy-form').reset();
+    refresh();
+  } catch (e) { showError(e.message); }
+}
+
 // ---- audit log ----
 async function audit() {
   const q = new URLSearchParams({ limit: PAGE });
@@ -173,6 +210,10 @@ async function audit() {
   if ($('a-result').value) q.set('result', $('a-result').value);
   if (st.auditBefore) q.set('before', st.auditBefore);
   const j = await api('/api/audit?' + q);
+  render('audit', j, auditShow);
+}
+
+function auditShow(j) {
   $('audit-list').tBodies[0].replaceChildren(...j.records.map((a) =>
     row([a.id, when(a.at), a.machine, a.event, a.result, a.reason, a.detail], a.result === 'fail' ? 'fail' : '')));
   $('a-older').disabled = !j.next_before;
@@ -220,6 +261,7 @@ function init() {
   $('next').addEventListener('click', () => { st.offset += PAGE; refresh(); });
   $('m-approve').addEventListener('click', () => setState(true));
   $('m-revoke').addEventListener('click', () => setState(false));
+  $('policy-form').addEventListener('submit', addPolicy);
   $('a-search').addEventListener('click', () => { st.auditBefore = 0; refresh(); });
   $('a-newest').addEventListener('click', () => { st.auditBefore = 0; refresh(); });
   $('a-older').addEventListener('click', () => { st.auditBefore = Number($('a-older').dataset.next); refresh(); });

@@ -103,6 +103,11 @@ def near(c, want):
     return all(abs(a - b) <= 3 for a, b in zip(c, want))
 
 
+def texts(drv, css):
+    """The text of every element @css selects, read at one instant (the page re-renders as it polls)."""
+    return drv.execute_script("return [...document.querySelectorAll(arguments[0])].map(e => e.textContent)", css)
+
+
 def wait_loaded(drv, view):
     WebDriverWait(drv, 20).until(
         lambda d: d.execute_script("return document.body.dataset.loaded") == view)
@@ -169,8 +174,7 @@ try:
 
     # the name filter, done by the server
     drv.find_element(By.ID, "filter").send_keys("web")
-    WebDriverWait(drv, 20).until(lambda d: [r.get_attribute("data-machine") for r in
-                                            d.find_elements(By.CSS_SELECTOR, "#machines tbody tr")] == ["web-1", "web-2"])
+    WebDriverWait(drv, 20).until(lambda d: texts(d, "#machines tbody tr td:first-child") == ["web-1", "web-2"])
     ok("the name filter lists web-1 and web-2")
 
     # the failing machine: expected and found side by side
@@ -222,7 +226,7 @@ try:
     # the other pages render
     drv.get(URL + "/#policies")
     wait_loaded(drv, "policies")
-    pols = [r.find_element(By.TAG_NAME, "td").text for r in drv.find_elements(By.CSS_SELECTOR, "#policy-list tbody tr")]
+    pols = texts(drv, "#policy-list tbody tr td:first-child")
     if pols != ["good", "next"]:
         fail("policies: %s" % pols)
     drv.find_element(By.LINK_TEXT, "default").click()
@@ -234,8 +238,8 @@ try:
     wait_loaded(drv, "audit")
     drv.find_element(By.ID, "a-machine").send_keys("db-1")
     drv.find_element(By.ID, "a-search").click()
-    WebDriverWait(drv, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#audit-list tbody tr") and all(
-        r.find_elements(By.TAG_NAME, "td")[2].text == "db-1" for r in d.find_elements(By.CSS_SELECTOR, "#audit-list tbody tr")))
+    WebDriverWait(drv, 20).until(lambda d: texts(d, "#audit-list tbody tr td:nth-child(3)") and all(
+        t == "db-1" for t in texts(d, "#audit-list tbody tr td:nth-child(3)")))
     shot(drv, "audit")
     ok("audit log page searches by machine")
     drv.find_element(By.ID, "logout").click()
@@ -271,9 +275,27 @@ try:
     # the fleet page follows without a reload
     drv.get(URL + "/#fleet")
     wait_loaded(drv, "fleet")
-    WebDriverWait(drv, 20).until(lambda d: "revoked" in d.find_element(
-        By.CSS_SELECTOR, "#machines tr[data-machine='web-2']").text)
+    WebDriverWait(drv, 20).until(lambda d: "revoked" in "".join(texts(d, "#machines tr[data-machine='web-2']")))
     ok("the fleet page shows web-2 revoked")
+
+    # the operator adds a policy with the page's form (the manifest file uploaded)
+    drv.get(URL + "/#policies")
+    wait_loaded(drv, "policies")
+    WebDriverWait(drv, 20).until(lambda d: d.find_element(By.ID, "policy-form").is_displayed())
+    drv.find_element(By.ID, "p-name").send_keys("canary")
+    drv.find_element(By.ID, "p-pcrs").send_keys("16")
+    drv.find_element(By.ID, "p-file").send_keys(os.path.join(OUT, "next.json"))
+    drv.find_element(By.CSS_SELECTOR, "#policy-form button").click()
+    WebDriverWait(drv, 20).until(lambda d: "canary" in texts(d, "#policy-list tbody tr td:first-child"))
+    st, p = api("/api/policies?name=canary", READ)
+    if st != 200 or p["pcrs"] != [16] or p["banks"] != ["sha256"] or \
+            json.loads(p["manifests"][0]["manifest"]) != json.load(open(os.path.join(OUT, "next.json"))):
+        fail("the policy added on the page: %s %s" % (st, p))
+    ok("the operator added policy canary with the page's form (its manifest as uploaded)")
+    st, j = api("/api/policy", READ, {"name": "x", "manifest": "{}"}, {"X-CSRF-Token": api("/api/session", READ)[1]["csrf"]})
+    if st != 403 or j.get("reason") != "read-only":
+        fail("a read-only policy add: %s %s" % (st, j))
+    ok("a read-only token cannot add a policy (403 read-only)")
 finally:
     drv.quit()
 print("browser checks: %.1f s" % (time.time() - t0))

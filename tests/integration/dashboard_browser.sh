@@ -93,8 +93,9 @@ ev=[(x["machine"],x["event"],x["result"]) for x in a]
 assert ("web-2","dashboard-revoke","pass") in ev, ev
 assert ("","dashboard-login","fail") in ev, ev
 assert not any(x["event"]=="dashboard-revoke" and x["machine"]=="web-1" for x in a), ev
+assert any(x["event"]=="policy-add" and x["detail"]=="canary by dashboard token operator" for x in a), a
 assert [x for x in a if x["event"]=="dashboard-revoke"][0]["detail"] == "by dashboard token operator", a' "$T/audit.json" ||
 	die "audit: $(cat "$T/audit.json")"
-ok "the audit log holds the revocation (by operator) and the failed login"
+ok "the audit log holds the revocation and the policy added (by operator) and the failed login"
 serve_stop
 echo "dashboard_browser: $(( $(date +%s) - start )) s"
