@@ -233,7 +233,7 @@ async function refresh() {
     else if (view === 'audit') { show('audit'); await audit(); }
     else { show('fleet'); await fleet(); }
     showError('');
-    document.body.dataset.loaded = view;
+    document.body.dataset.loaded = h;
   } catch (e) {
     if (session) showError(e.message);
     else show('login');

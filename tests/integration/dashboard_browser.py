@@ -103,13 +103,17 @@ def near(c, want):
     return all(abs(a - b) <= 3 for a, b in zip(c, want))
 
 
+def wait(drv):
+    return WebDriverWait(drv, 20, poll_frequency=0.1)
+
+
 def texts(drv, css):
     """The text of every element @css selects, read at one instant (the page re-renders as it polls)."""
     return drv.execute_script("return [...document.querySelectorAll(arguments[0])].map(e => e.textContent)", css)
 
 
 def wait_loaded(drv, view):
-    WebDriverWait(drv, 20).until(
+    wait(drv).until(
         lambda d: d.execute_script("return document.body.dataset.loaded") == view)
 
 
@@ -133,7 +137,7 @@ def api(path, token=None, body=None, headers=None):
 
 def login(drv, token):
     drv.get(URL + "/")
-    WebDriverWait(drv, 20).until(lambda d: d.find_element(By.ID, "login").is_displayed())
+    wait(drv).until(lambda d: d.find_element(By.ID, "login").is_displayed())
     drv.find_element(By.ID, "token").send_keys(token)
     drv.find_element(By.CSS_SELECTOR, "#login-form button").click()
 
@@ -148,13 +152,13 @@ drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 try:
     # a wrong token: refused, shown, and (dashboard_browser.sh checks) audited
     login(drv, "mdt_" + "1" * 64)
-    WebDriverWait(drv, 20).until(lambda d: "login failed" in d.find_element(By.ID, "error").text)
+    wait(drv).until(lambda d: "login failed" in d.find_element(By.ID, "error").text)
     ok("a wrong token is refused at login")
 
     # ---- the read-only user ----
     login(drv, READ)
     wait_loaded(drv, "fleet")
-    WebDriverWait(drv, 20).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#machines tbody tr")) == 3)
+    wait(drv).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#machines tbody tr")) == 3)
     rows = drv.find_elements(By.CSS_SELECTOR, "#machines tbody tr")
     names = [r.get_attribute("data-machine") for r in rows]
     if names != ["db-1", "web-1", "web-2"]:
@@ -174,13 +178,13 @@ try:
 
     # the name filter, done by the server
     drv.find_element(By.ID, "filter").send_keys("web")
-    WebDriverWait(drv, 20).until(lambda d: texts(d, "#machines tbody tr td:first-child") == ["web-1", "web-2"])
+    wait(drv).until(lambda d: texts(d, "#machines tbody tr td:first-child") == ["web-1", "web-2"])
     ok("the name filter lists web-1 and web-2")
 
     # the failing machine: expected and found side by side
     drv.get(URL + "/#machine/db-1")
-    wait_loaded(drv, "machine")
-    WebDriverWait(drv, 20).until(lambda d: d.find_element(By.ID, "m-diff").is_displayed())
+    wait_loaded(drv, "machine/db-1")
+    wait(drv).until(lambda d: d.find_element(By.ID, "m-diff").is_displayed())
     cells = {r.find_element(By.TAG_NAME, "th").text: r.find_elements(By.TAG_NAME, "td")
              for r in drv.find_elements(By.CSS_SELECTOR, "#diff tbody tr")}
     exp_desc, found_desc = cells["Description"][0].text, cells["Description"][1].text
@@ -207,7 +211,7 @@ try:
 
     # read-only: no buttons, and the endpoint says no
     drv.get(URL + "/#machine/web-2")
-    wait_loaded(drv, "machine")
+    wait_loaded(drv, "machine/web-2")
     if drv.find_element(By.ID, "m-actions").is_displayed():
         fail("a read-only user sees the revoke button")
     res = drv.execute_async_script("""
@@ -230,7 +234,7 @@ try:
     if pols != ["good", "next"]:
         fail("policies: %s" % pols)
     drv.find_element(By.LINK_TEXT, "default").click()
-    WebDriverWait(drv, 20).until(lambda d: "kernel 6.2" in d.find_element(By.ID, "manifest-text").text or
+    wait(drv).until(lambda d: "kernel 6.2" in d.find_element(By.ID, "manifest-text").text or
                                  "<b>kernel</b> 6.1" in d.find_element(By.ID, "manifest-text").text)
     shot(drv, "policies")
     ok("policies page lists good and next, and shows a manifest")
@@ -238,12 +242,12 @@ try:
     wait_loaded(drv, "audit")
     drv.find_element(By.ID, "a-machine").send_keys("db-1")
     drv.find_element(By.ID, "a-search").click()
-    WebDriverWait(drv, 20).until(lambda d: texts(d, "#audit-list tbody tr td:nth-child(3)") and all(
+    wait(drv).until(lambda d: texts(d, "#audit-list tbody tr td:nth-child(3)") and all(
         t == "db-1" for t in texts(d, "#audit-list tbody tr td:nth-child(3)")))
     shot(drv, "audit")
     ok("audit log page searches by machine")
     drv.find_element(By.ID, "logout").click()
-    WebDriverWait(drv, 20).until(lambda d: d.find_element(By.ID, "login").is_displayed())
+    wait(drv).until(lambda d: d.find_element(By.ID, "login").is_displayed())
 
     # ---- forged requests, with the write token's cookie ----
     st, s = api("/api/session", WRITE)
@@ -264,10 +268,10 @@ try:
     login(drv, WRITE)
     wait_loaded(drv, "fleet")
     drv.get(URL + "/#machine/web-2")
-    wait_loaded(drv, "machine")
-    WebDriverWait(drv, 20).until(lambda d: d.find_element(By.ID, "m-actions").is_displayed())
+    wait_loaded(drv, "machine/web-2")
+    wait(drv).until(lambda d: d.find_element(By.ID, "m-actions").is_displayed())
     drv.find_element(By.ID, "m-revoke").click()
-    WebDriverWait(drv, 20).until(lambda d: "revoked" in d.find_element(By.ID, "m-info").text)
+    wait(drv).until(lambda d: "revoked" in d.find_element(By.ID, "m-info").text)
     st, j = api("/api/machine?name=web-2", READ)
     if j["machine"]["state"] != "revoked":
         fail("web-2 after the revoke button: %s" % j)
@@ -275,18 +279,18 @@ try:
     # the fleet page follows without a reload
     drv.get(URL + "/#fleet")
     wait_loaded(drv, "fleet")
-    WebDriverWait(drv, 20).until(lambda d: "revoked" in "".join(texts(d, "#machines tr[data-machine='web-2']")))
+    wait(drv).until(lambda d: "revoked" in "".join(texts(d, "#machines tr[data-machine='web-2']")))
     ok("the fleet page shows web-2 revoked")
 
     # the operator adds a policy with the page's form (the manifest file uploaded)
     drv.get(URL + "/#policies")
     wait_loaded(drv, "policies")
-    WebDriverWait(drv, 20).until(lambda d: d.find_element(By.ID, "policy-form").is_displayed())
+    wait(drv).until(lambda d: d.find_element(By.ID, "policy-form").is_displayed())
     drv.find_element(By.ID, "p-name").send_keys("canary")
     drv.find_element(By.ID, "p-pcrs").send_keys("16")
     drv.find_element(By.ID, "p-file").send_keys(os.path.join(OUT, "next.json"))
     drv.find_element(By.CSS_SELECTOR, "#policy-form button").click()
-    WebDriverWait(drv, 20).until(lambda d: "canary" in texts(d, "#policy-list tbody tr td:first-child"))
+    wait(drv).until(lambda d: "canary" in texts(d, "#policy-list tbody tr td:first-child"))
     st, p = api("/api/policies?name=canary", READ)
     if st != 200 or p["pcrs"] != [16] or p["banks"] != ["sha256"] or \
             json.loads(p["manifests"][0]["manifest"]) != json.load(open(os.path.join(OUT, "next.json"))):
