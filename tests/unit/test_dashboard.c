@@ -262,7 +262,7 @@ static void test_store_audit_pages(void **state)
 
 	snprintf(m, sizeof(m), "dsh%d-audit", (int)getpid());
 	for (int i = 0; i < 5; i++) {
-		char d[8];
+		char d[16];
 
 		snprintf(d, sizeof(d), "%d", i);
 		assert_int_equal(m_store_audit(s, m, "attest", i % 2 ? "fail" : "pass", "", d), 0);
