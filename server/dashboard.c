@@ -25,8 +25,8 @@
 #include <string.h>
 #include <time.h>
 #include <microhttpd.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include "measured/digest.h"
 #include "measured/error.h"
 #include "measured/manifest.h"
@@ -793,28 +793,23 @@ int srv_dash_record_difference(struct m_store *st, const struct srv_reply *rep)
 	return m_store_dash_difference_put(st, rep->machine, t, (int64_t)time(NULL));
 }
 
-/* the CSRF key: one for every verifier of the database (made by the first) */
-static int load_key(struct srv *s, struct m_store *st)
+/*
+ * The CSRF key: HMAC-SHA256 of a fixed label under the nonce key, which
+ * every verifier of the database shares (srv_nonce_key_load()), so each
+ * accepts the others' sessions; a replaced nonce key replaces it too.
+ */
+static int derive_key(struct srv *s)
 {
-	uint8_t k[SRV_DASH_KEY_LEN];
-	char hex[2 * SRV_DASH_KEY_LEN + 1], *got = NULL;
-	int r;
+	static const char label[] = "measured dashboard CSRF key";
+	unsigned len = 0;
 
-	if (RAND_bytes(k, sizeof(k)) != 1)
-		return m_err(-EIO, "no randomness");
-	m_hex(k, sizeof(k), hex);
-	r = m_store_secret(st, "dashboard-csrf-key", hex, &got);
-	if (r == 0 && (strlen(got) != 2 * SRV_DASH_KEY_LEN || m_unhex(got, s->dash_key, SRV_DASH_KEY_LEN) < 0))
-		r = m_err(-EIO, "the stored dashboard key is malformed");
-	OPENSSL_cleanse(k, sizeof(k));
-	OPENSSL_cleanse(hex, sizeof(hex));
-	if (got)
-		OPENSSL_cleanse(got, strlen(got));
-	free(got);
-	return r;
+	if (!HMAC(EVP_sha256(), s->nonce_key, sizeof(s->nonce_key), (const uint8_t *)label, sizeof(label) - 1,
+		  s->dash_key, &len) || len != sizeof(s->dash_key))
+		return m_err(-EIO, "HMAC failed");
+	return 0;
 }
 
-int srv_dash_start(struct srv *s, struct m_store *st, const char *cert, const char *key, struct MHD_Daemon **ret)
+int srv_dash_start(struct srv *s, const char *cert, const char *key, struct MHD_Daemon **ret)
 {
 	struct sockaddr_in sa;
 	struct MHD_Daemon *d;
@@ -822,7 +817,7 @@ int srv_dash_start(struct srv *s, struct m_store *st, const char *cert, const ch
 
 	r = srv_parse_listen("--dashboard-listen", s->cfg.dashboard_listen, &sa);
 	if (r == 0)
-		r = load_key(s, st);
+		r = derive_key(s);
 	if (r < 0)
 		return r;
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG, 0,

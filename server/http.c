@@ -708,7 +708,7 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 		r = m_err(-EIO, "cannot listen on %s with TLS (port in use, or a bad certificate/key)", cfg->listen);
 		goto out;
 	}
-	if (cfg->dashboard_listen && (r = srv_dash_start(s, maint, cert, key, &dash)) < 0)
+	if (cfg->dashboard_listen && (r = srv_dash_start(s, cert, key, &dash)) < 0)
 		goto out;
 	{
 		json_object *f = json_object_new_object();

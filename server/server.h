@@ -175,10 +175,11 @@ void srv_audit_flush(struct srv *s, struct m_store *st);
 
 /*
  * The dashboard (dashboard.c): its own TLS listener on cfg.dashboard_listen,
- * started by srv_run() after the API's; srv_dash_stop() takes NULL.
+ * started by srv_run() after the API's (the nonce key loaded: its CSRF key
+ * is derived from it); srv_dash_stop() takes NULL.
  */
 struct MHD_Daemon;
-int srv_dash_start(struct srv *s, struct m_store *st, const char *cert, const char *key, struct MHD_Daemon **ret);
+int srv_dash_start(struct srv *s, const char *cert, const char *key, struct MHD_Daemon **ret);
 void srv_dash_stop(struct MHD_Daemon *d);
 /** srv_dash_record_difference() - @rep's "first_difference" (if any) as @rep->machine's last. */
 int srv_dash_record_difference(struct m_store *st, const struct srv_reply *rep);

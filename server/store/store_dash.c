@@ -276,28 +276,6 @@ int m_store_dash_machines(struct m_store *s, const char *filter, int64_t offset,
 
 /* ---- audit ---- */
 
-struct audit_ctx {
-	int (*cb)(const struct m_audit *a, void *arg);
-	void *arg;
-};
-
-static int audit_row(int n, const char *const *v, void *arg)
-{
-	struct audit_ctx *c = arg;
-	struct m_audit a;
-
-	if (n < 7)
-		return -EIO;
-	a.id = num(v[0]);
-	a.at = num(v[1]);
-	a.machine = v[2] ? v[2] : "";
-	a.event = v[3] ? v[3] : "";
-	a.result = v[4] ? v[4] : "";
-	a.reason = v[5] ? v[5] : "";
-	a.detail = v[6] ? v[6] : "";
-	return c->cb(&a, c->arg);
-}
-
 #define AUDIT_COLS "SELECT id, at, machine, event, result, reason, detail FROM audit WHERE id < $1"
 
 int m_store_dash_audit(struct m_store *s, const char *machine, const char *result, int64_t before, int64_t limit,
@@ -305,7 +283,7 @@ int m_store_dash_audit(struct m_store *s, const char *machine, const char *resul
 {
 	struct m_sqlp p[] = { SQL_INT(before > 0 ? before : INT64_MAX), SQL_INT(limit), SQL_TEXT(machine),
 			      SQL_TEXT(result) };
-	struct audit_ctx c = { cb, arg };
+	struct m_audit_ctx c = { cb, arg };
 
 	if (limit < 1 || limit > M_DASH_PAGE_MAX)
 		return m_err(-EINVAL, "a page is 1 to %u rows", M_DASH_PAGE_MAX);
@@ -315,16 +293,16 @@ int m_store_dash_audit(struct m_store *s, const char *machine, const char *resul
 		return m_err(-EINVAL, "a result is pass or fail");
 	/* one statement per filter: each is served by its index (audit_machine, audit_result, the key) */
 	if (machine && result)
-		return q(s, AUDIT_COLS " AND machine = $3 AND result = $4 ORDER BY id DESC LIMIT $2", p, 4, audit_row,
-			 &c, NULL);
+		return q(s, AUDIT_COLS " AND machine = $3 AND result = $4 ORDER BY id DESC LIMIT $2", p, 4,
+			 m_store_audit_row, &c, NULL);
 	if (machine)
-		return q(s, AUDIT_COLS " AND machine = $3 ORDER BY id DESC LIMIT $2", p, 3, audit_row, &c, NULL);
+		return q(s, AUDIT_COLS " AND machine = $3 ORDER BY id DESC LIMIT $2", p, 3, m_store_audit_row, &c, NULL);
 	if (result) {
 		struct m_sqlp pr[] = { p[0], p[1], p[3] };
 
-		return q(s, AUDIT_COLS " AND result = $3 ORDER BY id DESC LIMIT $2", pr, 3, audit_row, &c, NULL);
+		return q(s, AUDIT_COLS " AND result = $3 ORDER BY id DESC LIMIT $2", pr, 3, m_store_audit_row, &c, NULL);
 	}
-	return q(s, AUDIT_COLS " ORDER BY id DESC LIMIT $2", p, 2, audit_row, &c, NULL);
+	return q(s, AUDIT_COLS " ORDER BY id DESC LIMIT $2", p, 2, m_store_audit_row, &c, NULL);
 }
 
 /* ---- first differences ---- */
