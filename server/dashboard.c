@@ -737,6 +737,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 
 	if (!rq) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		struct srv *s = cls;
+
+		/* --dashboard-client-ca: an administrator's certificate before anything, the page included */
+		if (s->cfg.dashboard_client_ca && !srv_client_verified(c, NULL, 0))
+			return send_fail(c, 403, "client-cert-required",
+					 "a client certificate for TLS client authentication, signed by the dashboard's CA, "
+					 "is required");
 
 		rq = calloc(1, sizeof(*rq));
 		if (!rq)
@@ -809,6 +816,8 @@ static int derive_key(struct srv *s)
 	return 0;
 }
 
+static char *dash_ca;	/* --dashboard-client-ca's PEM, kept while the daemon runs */
+
 int srv_dash_start(struct srv *s, const char *cert, const char *key, struct MHD_Daemon **ret)
 {
 	struct sockaddr_in sa;
@@ -818,20 +827,28 @@ int srv_dash_start(struct srv *s, const char *cert, const char *key, struct MHD_
 	r = srv_parse_listen("--dashboard-listen", s->cfg.dashboard_listen, &sa);
 	if (r == 0)
 		r = derive_key(s);
+	if (r == 0 && s->cfg.dashboard_client_ca)
+		r = srv_read_pem(s->cfg.dashboard_client_ca, &dash_ca);
 	if (r < 0)
 		return r;
+	/* with a CA, GnuTLS asks for a client certificate; handler() requires one that verifies */
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG, 0,
 			     NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_CERT, cert,
 			     MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_HTTPS_PRIORITIES, srv_tls_priorities,
 			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)DASH_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
 			     s->cfg.timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)DASH_CONNS,
-			     MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
-	if (!d)
+			     MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+			     dash_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, dash_ca, MHD_OPTION_END);
+	if (!d) {
+		free(dash_ca);
+		dash_ca = NULL;
 		return m_err(-EIO, "cannot listen on %s with TLS (port in use?)", s->cfg.dashboard_listen);
+	}
 	{
 		json_object *f = json_object_new_object();
 
 		json_object_object_add(f, "dashboard", json_object_new_string(s->cfg.dashboard_listen));
+		json_object_object_add(f, "mtls", json_object_new_boolean(dash_ca != NULL));
 		slog("info", "listening", f);
 	}
 	*ret = d;
@@ -842,4 +859,6 @@ void srv_dash_stop(struct MHD_Daemon *d)
 {
 	if (d)
 		MHD_stop_daemon(d);
+	free(dash_ca);
+	dash_ca = NULL;
 }

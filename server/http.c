@@ -281,7 +281,7 @@ static bool common_name(const gnutls_datum_t *der, char *out, size_t len)
  * and that was issued for TLS client authentication (the server's own
  * certificate, under the same CA, is not).
  */
-static bool client_verified(struct MHD_Connection *c, char *ret_cn, size_t cn_len)
+bool srv_client_verified(struct MHD_Connection *c, char *ret_cn, size_t cn_len)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	const gnutls_datum_t *peers;
@@ -388,7 +388,7 @@ static enum MHD_Result request_start(struct srv *s, struct MHD_Connection *c, co
 	char cn[M_STORE_NAME_MAX] = "";
 
 	if (rt && !rt->open && s->cfg.client_ca &&
-	    !client_verified(c, s->cfg.bind_client_name ? cn : NULL, sizeof(cn)))
+	    !srv_client_verified(c, s->cfg.bind_client_name ? cn : NULL, sizeof(cn)))
 		return send_error(c, 403, "client-cert-required",
 				  "a client certificate for TLS client authentication, signed by the configured CA, "
 				  "is required");
@@ -559,7 +559,7 @@ static unsigned conn_sweep(unsigned deadline_s)
 	return n;
 }
 
-static int read_pem(const char *path, char **ret)
+int srv_read_pem(const char *path, char **ret)
 {
 	uint8_t *d;
 	size_t n;
@@ -683,13 +683,13 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 	r = srv_parse_listen("--listen", cfg->listen, &sa);
 	if (r < 0)
 		goto out;
-	r = read_pem(cfg->tls_cert, &cert);
+	r = srv_read_pem(cfg->tls_cert, &cert);
 	if (r < 0)
 		goto out;
-	r = read_pem(cfg->tls_key, &key);
+	r = srv_read_pem(cfg->tls_key, &key);
 	if (r < 0)
 		goto out;
-	if (cfg->client_ca && (r = read_pem(cfg->client_ca, &ca)) < 0)
+	if (cfg->client_ca && (r = srv_read_pem(cfg->client_ca, &ca)) < 0)
 		goto out;
 	r = srv_ek_store_load(s);
 	if (r < 0)

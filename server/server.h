@@ -47,6 +47,7 @@ struct srv_config {
 	size_t attest_body_max;
 	bool quiet;			/* no per-request log lines */
 	const char *dashboard_listen;	/* HOST:PORT of the dashboard (dashboard.c); NULL: none */
+	const char *dashboard_client_ca;	/* the dashboard also needs client certificates under this CA */
 };
 
 struct srv_cached_policy;
@@ -183,6 +184,15 @@ int srv_dash_start(struct srv *s, const char *cert, const char *key, struct MHD_
 void srv_dash_stop(struct MHD_Daemon *d);
 /** srv_dash_record_difference() - @rep's "first_difference" (if any) as @rep->machine's last. */
 int srv_dash_record_difference(struct m_store *st, const struct srv_reply *rep);
+/**
+ * srv_client_verified() - the connection's client certificate verified
+ * against the listener's CA and is for TLS client authentication; with
+ * @ret_cn, its subject CN (whole) is copied there.
+ */
+struct MHD_Connection;
+bool srv_client_verified(struct MHD_Connection *c, char *ret_cn, size_t cn_len);
+/** srv_read_pem() - a PEM file (at most 256 KiB), NUL-terminated, malloc'd. */
+int srv_read_pem(const char *path, char **ret);
 /** srv_parse_listen() - IPv4 "ADDRESS:PORT" of option @opt. */
 struct sockaddr_in;
 int srv_parse_listen(const char *opt, const char *spec, struct sockaddr_in *sa);

@@ -9,8 +9,9 @@
 # machine's page shows the expected and found events, that requests
 # without a token get 401 and nothing else, that a read-only token cannot
 # revoke, that a POST without the CSRF token or from another origin is
-# refused, and that a revocation made on the page refuses the machine's
-# next attestation.
+# refused, that a revocation made on the page refuses the machine's next
+# attestation, and that --dashboard-client-ca asks for an administrator's
+# certificate besides the token.
 . "$MEASURED_SRCDIR/tests/lib/common.sh"
 . "$MEASURED_SRCDIR/tests/lib/serve.sh"
 PY=/usr/bin/python3	# Debian's, with python3-selenium
@@ -97,5 +98,25 @@ assert any(x["event"]=="policy-add" and x["detail"]=="canary by dashboard token 
 assert [x for x in a if x["event"]=="dashboard-revoke"][0]["detail"] == "by dashboard token operator", a' "$T/audit.json" ||
 	die "audit: $(cat "$T/audit.json")"
 ok "the audit log holds the revocation and the policy added (by operator) and the failed login"
+serve_stop
+
+# --dashboard-client-ca: a certificate for TLS client authentication under that CA, then the token
+DPORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+serve_start "$DB" --tofu --dashboard-listen "127.0.0.1:$DPORT" --dashboard-client-ca "$T/ca.crt"
+DURL=https://127.0.0.1:$DPORT
+dget() {	# PATH CURL-ARGS...: the status of a GET on the dashboard, the answer in $T/ans
+	p=$1; shift
+	curl -s --cacert "$T/ca.crt" -o "$T/ans" -w '%{http_code}' -H "Authorization: Bearer $READ_TOKEN" "$@" "$DURL$p"
+}
+assert_eq "no client certificate: 403" 403 "$(dget /api/summary)"
+grep -q client-cert-required "$T/ans" || die "$(cat "$T/ans")"
+assert_eq "no client certificate: not even the page" 403 "$(dget /)"
+assert_eq "a certificate without clientAuth (the server's): 403" 403 \
+	"$(dget /api/summary --cert "$T/server.crt" --key "$T/server.key")"
+assert_eq "an administrator's certificate and a token: 200" 200 \
+	"$(dget /api/summary --cert "$T/client.crt" --key "$T/client.key")"
+assert_eq "an administrator's certificate without a token: 401" 401 \
+	"$(curl -s --cacert "$T/ca.crt" -o /dev/null -w '%{http_code}' --cert "$T/client.crt" --key "$T/client.key" \
+		"$DURL/api/summary")"
 serve_stop
 echo "dashboard_browser: $(( $(date +%s) - start )) s"
