@@ -17,5 +17,5 @@ ok "postgresql: $n store tests pass"
 DBIN=$(dirname "$BIN")/test_dashboard
 [ -x "$DBIN" ] || die "$DBIN is not built (make check builds it)"
 MEASURED_TEST_DB=$PG_URL "$DBIN" > "$T/out" 2>&1 || { cat "$T/out" >&2; die "the dashboard's store tests fail on PostgreSQL"; }
-grep -q '^\[  PASSED  \] 7 test' "$T/out" || { cat "$T/out" >&2; die "expected the 7 dashboard tests to pass"; }
-ok "postgresql: the dashboard's 7 tests pass"
+grep -q '^\[  PASSED  \] 8 test' "$T/out" || { cat "$T/out" >&2; die "expected the 8 dashboard tests to pass"; }
+ok "postgresql: the dashboard's 8 tests pass"

@@ -2,7 +2,9 @@
 /*
  * The dashboard's credentials (server/dash_auth.c) against values computed
  * by other tools: token hashes by sha256sum, CSRF tokens by `openssl dgst
- * -sha256 -hmac`; the origin rule; and its store queries (paging with
+ * -sha256 -hmac`; the origin rule; the embedded page, script and style
+ * (nothing inline, nothing from elsewhere, no HTML made of data); and its
+ * store queries (paging with
  * failures first, the name filter, the audit log's pages, tokens kept
  * hashed) on SQLite, or on PostgreSQL with MEASURED_TEST_DB=postgresql:...
  * (tests/integration/store_pg.sh).
@@ -108,6 +110,58 @@ static void test_origin(void **state)
 	assert_false(srv_dash_origin_ok("https://127.0.0.1:8444.evil", NULL, "127.0.0.1:8444"));
 	assert_false(srv_dash_origin_ok("null", NULL, "127.0.0.1:8444"));
 	assert_false(srv_dash_origin_ok("https://127.0.0.1:8444", NULL, NULL));
+}
+
+/* the embedded files: what the Content-Security-Policy allows, and nothing that makes HTML of data */
+static const struct srv_dash_asset *asset(const char *path)
+{
+	for (size_t i = 0; i < srv_dash_nassets; i++)
+		if (!strcmp(srv_dash_assets[i].path, path))
+			return &srv_dash_assets[i];
+	return NULL;
+}
+
+static bool contains(const struct srv_dash_asset *a, const char *needle)
+{
+	return memmem(a->data, a->len, needle, strlen(needle)) != NULL;
+}
+
+static void test_assets(void **state)
+{
+	const struct srv_dash_asset *html = asset("index.html"), *js = asset("app.js"), *css = asset("style.css");
+	(void)state;
+
+	assert_non_null(html);
+	assert_non_null(js);
+	assert_non_null(css);
+	assert_int_equal(srv_dash_nassets, 3);
+	assert_string_equal(html->type, "text/html; charset=utf-8");
+	assert_string_equal(js->type, "text/javascript; charset=utf-8");
+	for (size_t i = 0; i < srv_dash_nassets; i++) {
+		const struct srv_dash_asset *a = &srv_dash_assets[i];
+
+		/* nothing from elsewhere, no inline handlers or styles, no javascript: URLs */
+		assert_false(contains(a, "http://"));
+		assert_false(contains(a, "https://"));
+		assert_false(contains(a, " onclick="));
+		assert_false(contains(a, " onload="));
+		assert_false(contains(a, " onerror="));
+		assert_false(contains(a, " style="));
+		assert_false(contains(a, "javascript:"));
+		assert_false(contains(a, "@import"));
+	}
+	/* the one script is a file, and the page's only style a sheet */
+	assert_true(contains(html, "<script src=\"/app.js\" defer></script>"));
+	assert_false(contains(html, "<script>"));
+	assert_false(contains(html, "<style"));
+	/* data goes in as text: the script never writes HTML */
+	assert_false(contains(js, "innerHTML"));
+	assert_false(contains(js, "outerHTML"));
+	assert_false(contains(js, "insertAdjacentHTML"));
+	assert_false(contains(js, "document.write"));
+	assert_false(contains(js, "eval("));
+	/* small */
+	assert_true(html->len + js->len + css->len < 32768);
 }
 
 /* ---- the store ---- */
@@ -297,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_hex_equal),
 		cmocka_unit_test(test_csrf),
 		cmocka_unit_test(test_origin),
+		cmocka_unit_test(test_assets),
 		cmocka_unit_test(test_store_tokens),
 		cmocka_unit_test(test_store_machines),
 		cmocka_unit_test(test_store_audit_pages),
