@@ -4,10 +4,9 @@
  * by other tools: token hashes by sha256sum, CSRF tokens by `openssl dgst
  * -sha256 -hmac`; the origin rule; the embedded page, script and style
  * (nothing inline, nothing from elsewhere, no HTML made of data); and its
- * store queries (paging with
- * failures first, the name filter, the audit log's pages, tokens kept
- * hashed) on SQLite, or on PostgreSQL with MEASURED_TEST_DB=postgresql:...
- * (tests/integration/store_pg.sh).
+ * store queries (paging with failures first, the name filter, the audit
+ * log's pages, tokens kept hashed) on SQLite, or on PostgreSQL with
+ * MEASURED_TEST_DB=postgresql:... (tests/integration/store_pg.sh).
  */
 #include <errno.h>
 #include <stdarg.h>
