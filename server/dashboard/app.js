@@ -113,11 +113,15 @@ function fleetShow(sum, page) {
 function diffRows(d) {
   const e = d.expected || {};
   const f = d.found || {};
-  const mk = (label, a, b, mono) => row([el('th', label),
-    el('td', a === undefined ? '(none)' : a, 'expected' + (mono ? ' mono' : '')),
-    el('td', b === undefined ? '(none)' : b, 'found' + (mono ? ' mono' : ''))]);
+  // what differs is coloured (expected green, found red); what agrees is not
+  const mk = (label, a, b, mono) => {
+    const same = a === b ? ' same' : '';
+    return row([el('th', label),
+      el('td', a === undefined ? '(none)' : a, 'expected' + same + (mono ? ' mono' : '')),
+      el('td', b === undefined ? '(none)' : b, 'found' + same + (mono ? ' mono' : ''))]);
+  };
   return [mk('Description', e.description, f.description), mk('Digest', e.digest, f.digest, true),
-    mk('Event type', e.type, f.type), mk('Source', e.source, f.log)];
+    mk('Event type', e.type, f.type), mk('Source / log', e.source, f.log)];
 }
 
 async function machine(name) {

@@ -80,6 +80,8 @@ ok "the page is served with a strict CSP and no framing"
 
 DASH_URL=$DURL READ_TOKEN=$READ_TOKEN WRITE_TOKEN=$WRITE_TOKEN OUT=$T \
 	$PY "$MEASURED_SRCDIR/tests/integration/dashboard_browser.py" || die "the browser checks failed"
+# MEASURED_KEEP_SCREENSHOTS=DIR keeps the screenshots for a person to look at
+[ -z "${MEASURED_KEEP_SCREENSHOTS:-}" ] || cp "$T"/*.png "$MEASURED_KEEP_SCREENSHOTS/"
 
 # the revocation made on the page: the next attestation is refused
 expect_exit 1 agent web-2
