@@ -47,7 +47,8 @@ int m_store_dash_counts(struct m_store *s, int (*cb)(int state, const char *resu
 			void *arg);
 /**
  * m_store_dash_machines() - machines whose name contains @filter (NULL or
- * "": all; [A-Za-z0-9._-] only, else -EINVAL), failures first, then by
+ * "": all; [A-Za-z0-9._-] only, else -EINVAL; case matters, as in
+ * names), failures first, then by
  * name; @limit (1 to M_DASH_PAGE_MAX) from @offset; @ret_total the
  * number that match.
  */
