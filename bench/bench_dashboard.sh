@@ -81,7 +81,7 @@ echo "$kind: filled with $N machines, $A audit records in $(echo "$(date +%s.%N)
 DPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 serve_start "$DB" --quiet --dashboard-listen "127.0.0.1:$DPORT"
 last=$((N - 50))
-PATHS="/api/summary /api/machines?limit=50 /api/machines?offset=$last&limit=50 /api/machines?filter=m-00999
+PATHS="/api/summary /api/machines?limit=50&count=no /api/machines?offset=$last&limit=50&count=no /api/machines?filter=m-00999
 /api/machine?name=m-0000003 /api/audit?limit=50 /api/audit?machine=m-0000003&limit=50
 /api/audit?result=fail&limit=50 /api/audit?before=$((A / 2))&limit=50"
 

@@ -237,14 +237,18 @@ static json_object *api_machines(struct m_store *st, struct MHD_Connection *c, u
 		*status = 400;
 		return NULL;
 	}
+	/* count=no: the caller has the total from /api/summary (counting costs PostgreSQL a scan) */
+	const char *cnt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "count");
+	bool count = filter || !cnt || strcmp(cnt, "no") != 0;
+
 	a = json_object_new_array();
-	if (m_store_dash_machines(st, filter, off, lim, machine_cb, a, &total) < 0) {
+	if (m_store_dash_machines(st, filter, off, lim, machine_cb, a, count ? &total : NULL) < 0) {
 		json_object_put(a);
 		*status = 503;
 		return NULL;
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "total", json_object_new_int64(total));
+	json_object_object_add(o, "total", count ? json_object_new_int64(total) : NULL);
 	json_object_object_add(o, "offset", json_object_new_int64(off));
 	json_object_object_add(o, "limit", json_object_new_int64(lim));
 	json_object_object_add(o, "machines", a);

@@ -79,7 +79,9 @@ function card(label, n, cls) {
 async function fleet() {
   const q = new URLSearchParams({ offset: st.offset, limit: PAGE });
   if (st.filter) q.set('filter', st.filter);
+  else q.set('count', 'no');	// the summary's total is the page's
   const [sum, page] = await Promise.all([api('/api/summary'), api('/api/machines?' + q)]);
+  if (page.total === null) page.total = sum.total;
   render('fleet', [sum, page], () => fleetShow(sum, page));
 }
 

@@ -251,11 +251,11 @@ int m_store_dash_machines(struct m_store *s, const char *filter, int64_t offset,
 		struct m_sqlp p[] = { SQL_INT(limit), SQL_INT(offset) };
 
 		/*
-		 * The count is most of this call's cost on PostgreSQL (it reads
-		 * every row; bench/bench_dashboard.sh): a caller that has the
-		 * counts (m_store_dash_counts()) could skip it.
+		 * The count is most of this call's cost on PostgreSQL (it visits
+		 * every row; bench/bench_dashboard.sh): skipped for a caller that
+		 * has it from m_store_dash_counts()
 		 */
-		r = q(s, "SELECT COUNT(*) FROM machines", NULL, 0, total_row, &total, NULL);
+		r = ret_total ? q(s, "SELECT COUNT(*) FROM machines", NULL, 0, total_row, &total, NULL) : 0;
 		if (r == 0)
 			r = q(s, "SELECT " DASH_MACHINE_COLS " FROM machines ORDER BY " FAIL_FIRST ", name"
 				 " LIMIT $1 OFFSET $2", p, 2, mach_row, &c, NULL);

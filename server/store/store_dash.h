@@ -50,7 +50,7 @@ int m_store_dash_counts(struct m_store *s, int (*cb)(int state, const char *resu
  * "": all; [A-Za-z0-9._-] only, else -EINVAL; case matters, as in
  * names), failures first, then by
  * name; @limit (1 to M_DASH_PAGE_MAX) from @offset; @ret_total the
- * number that match.
+ * number that match (NULL: not counted, when there is no filter).
  */
 int m_store_dash_machines(struct m_store *s, const char *filter, int64_t offset, int64_t limit,
 			  int (*cb)(const struct m_dash_machine *m, void *arg), void *arg, int64_t *ret_total);
