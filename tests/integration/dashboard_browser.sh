@@ -89,6 +89,24 @@ grep -q 'unknown-machine' "$T/out" || die "web-2 after revocation: $(cat "$T/out
 ok "web-2, revoked on the page, is refused at its next attestation"
 expect_exit 0 agent web-1
 ok "web-1 still passes"
+# approved again through the API (a script with the write token: bearer, CSRF token, no browser headers)
+csrf=$(curl -s --cacert "$T/ca.crt" -H "Authorization: Bearer $WRITE_TOKEN" "$DURL/api/session" | jget /dev/stdin csrf)
+code=$(curl -s --cacert "$T/ca.crt" -o "$T/ans" -w '%{http_code}' -H "Authorization: Bearer $WRITE_TOKEN" \
+	-H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' --data '{"machine":"web-2","policy":"nosuch"}' \
+	"$DURL/api/machine/approve")
+assert_eq "approve with an unknown policy: 400" 400 "$code"
+code=$(curl -s --cacert "$T/ca.crt" -o "$T/ans" -w '%{http_code}' -H "Authorization: Bearer $WRITE_TOKEN" \
+	-H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' --data '{"machine":"web-2","policy":"canary"}' \
+	"$DURL/api/machine/approve")
+assert_eq "approve web-2 with policy canary: 200" 200 "$code"
+expect_exit 1 agent web-2	# canary is next.json: the kernel differs
+grep -q 'manifest-mismatch' "$T/out" || die "web-2 under canary: $(cat "$T/out")"
+code=$(curl -s --cacert "$T/ca.crt" -o "$T/ans" -w '%{http_code}' -H "Authorization: Bearer $WRITE_TOKEN" \
+	-H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' --data '{"machine":"web-2","policy":"good"}' \
+	"$DURL/api/machine/approve")
+assert_eq "approve web-2 with policy good: 200" 200 "$code"
+expect_exit 0 agent web-2
+ok "web-2 approved again through the dashboard's API: fails under canary, passes under good"
 "$M" admin --db "$DB" audit --json > "$T/audit.json"
 $PY -c 'import json,sys
 a=json.load(open(sys.argv[1]))
