@@ -63,7 +63,7 @@ static void help(void)
 	      "      --dashboard-listen ADDR:PORT\n"
 	      "                           also serve the operators' dashboard (HTTPS, same\n"
 	      "                           certificate) on this IPv4 address and port; its\n"
-	      "                           tokens come from `measured admin dashboard-token add`\n"
+	      "                           tokens: `measured admin dashboard-token add`\n"
 	      "      --dashboard-client-ca FILE\n"
 	      "                           the dashboard also requires a client certificate\n"
 	      "                           signed by this CA (clientAuth), on every request\n"

@@ -39,6 +39,11 @@ h=$(printf %s "$WRITE_TOKEN" | sha256sum | cut -d' ' -f1)
 assert_eq "the database holds the token's SHA-256" "operator|$h" \
 	"$(sqlite3 "$T/v.db" "SELECT name, hash FROM dashboard_tokens WHERE role = 1")"
 sqlite3 "$T/v.db" .dump | grep -q "$WRITE_TOKEN" && die "the token itself is in the database"
+expect_exit 3 "$M" admin --db "$DB" dashboard-token add reader
+grep -q "a dashboard token named 'reader' exists" "$T/err" || die "$(cat "$T/err")"
+expect_exit 2 "$M" admin --db "$DB" dashboard-token add other --role admin
+assert_eq "dashboard-token list" "operator write
+reader read" "$("$M" admin --db "$DB" dashboard-token list | cut -d' ' -f1,2)"
 
 DPORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 serve_start "$DB" --tofu --dashboard-listen "127.0.0.1:$DPORT"
@@ -118,6 +123,10 @@ assert any(x["event"]=="policy-add" and x["detail"]=="canary by dashboard token 
 assert [x for x in a if x["event"]=="dashboard-revoke"][0]["detail"] == "by dashboard token operator", a' "$T/audit.json" ||
 	die "audit: $(cat "$T/audit.json")"
 ok "the audit log holds the revocation and the policy added (by operator) and the failed login"
+# a removed token is refused at once
+"$M" admin --db "$DB" dashboard-token remove reader
+code=$(curl -s --cacert "$T/ca.crt" -o "$T/ans" -w '%{http_code}' -H "Authorization: Bearer $READ_TOKEN" "$DURL/api/summary")
+assert_eq "a removed token: 401" 401 "$code"
 serve_stop
 
 # --dashboard-client-ca: a certificate for TLS client authentication under that CA, then the token
@@ -126,7 +135,7 @@ serve_start "$DB" --tofu --dashboard-listen "127.0.0.1:$DPORT" --dashboard-clien
 DURL=https://127.0.0.1:$DPORT
 dget() {	# PATH CURL-ARGS...: the status of a GET on the dashboard, the answer in $T/ans
 	p=$1; shift
-	curl -s --cacert "$T/ca.crt" -o "$T/ans" -w '%{http_code}' -H "Authorization: Bearer $READ_TOKEN" "$@" "$DURL$p"
+	curl -s --cacert "$T/ca.crt" -o "$T/ans" -w '%{http_code}' -H "Authorization: Bearer $WRITE_TOKEN" "$@" "$DURL$p"
 }
 assert_eq "no client certificate: 403" 403 "$(dget /api/summary)"
 grep -q client-cert-required "$T/ans" || die "$(cat "$T/ans")"
