@@ -501,7 +501,7 @@ static enum MHD_Result post_login(struct srv *s, struct m_store *st, struct MHD_
 		srv_audit(s, st, false, "", "dashboard-login", "fail", "bad-token", detail);
 		return send_fail(c, 401, "unauthorized", "no such dashboard token");
 	}
-	srv_audit(s, st, true, "", "dashboard-login", "pass", "", w.name);
+	srv_audit(s, st, true, "", "dashboard-login", "ok", "", w.name);
 	{
 		unsigned status = 200;
 		json_object *o = api_session(s, &w, &status);
@@ -553,7 +553,7 @@ static enum MHD_Result post_machine(struct srv *s, struct m_store *st, struct MH
 	}
 	snprintf(detail, sizeof(detail), "by dashboard token %s%s%s", w->name, policy ? "; policy " : "",
 		 policy ? policy : "");
-	srv_audit(s, st, true, name, approve ? "dashboard-approve" : "dashboard-revoke", "pass", "", detail);
+	srv_audit(s, st, true, name, approve ? "dashboard-approve" : "dashboard-revoke", "ok", "", detail);
 	json_object_put(b);
 	o = json_object_new_object();
 	json_object_object_add(o, "result", json_object_new_string("ok"));
