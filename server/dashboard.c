@@ -110,11 +110,15 @@ static void peer(struct MHD_Connection *c, char *out, size_t len)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out, (socklen_t)len);
 }
 
-/* the presented token (bearer, else the session cookie): 1 found, 0 none presented, -1 presented and wrong */
+/*
+ * The presented token (bearer, else the session cookie): 1 found, 0 none
+ * presented, -1 presented and wrong, -2 the database did not answer.
+ */
 static int authenticate(struct m_store *st, struct MHD_Connection *c, struct who *w)
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	const char *tok = NULL;
+	int r;
 
 	if (auth && !strncmp(auth, "Bearer ", 7))
 		tok = auth + 7;
@@ -124,7 +128,10 @@ static int authenticate(struct m_store *st, struct MHD_Connection *c, struct who
 		return 0;
 	if (srv_dash_token_hash(tok, strlen(tok), w->hash) < 0)
 		return -1;
-	return m_store_dash_token_find(st, w->hash, w->name, sizeof(w->name), &w->role) == 0 ? 1 : -1;
+	r = m_store_dash_token_find(st, w->hash, w->name, sizeof(w->name), &w->role);
+	if (r < 0 && r != -ENOENT)
+		slog_error("dashboard", r);
+	return r == 0 ? 1 : r == -ENOENT ? -1 : -2;
 }
 
 /* a non-negative decimal query argument, or @def when absent; -1 when malformed */
@@ -489,8 +496,16 @@ static enum MHD_Result post_login(struct srv *s, struct m_store *st, struct MHD_
 	peer(c, addr, sizeof(addr));
 	if (b && json_object_object_get_ex(b, "token", &t) && json_object_is_type(t, json_type_string)) {
 		tok = json_object_get_string(t);
-		ok = srv_dash_token_hash(tok, (size_t)json_object_get_string_len(t), w.hash) == 0 &&
-		     m_store_dash_token_find(st, w.hash, w.name, sizeof(w.name), &w.role) == 0;
+		if (srv_dash_token_hash(tok, (size_t)json_object_get_string_len(t), w.hash) == 0) {
+			int r = m_store_dash_token_find(st, w.hash, w.name, sizeof(w.name), &w.role);
+
+			if (r < 0 && r != -ENOENT) {
+				slog_error("dashboard", r);
+				json_object_put(b);
+				return send_fail(c, 503, "internal-error", "the database is unavailable");
+			}
+			ok = r == 0;
+		}
 		if (ok)
 			snprintf(cookie, sizeof(cookie), SRV_DASH_COOKIE "=%s; Path=/; Max-Age=%u; Secure; HttpOnly;"
 				 " SameSite=Strict", tok, DASH_SESSION_S);
@@ -707,6 +722,8 @@ static enum MHD_Result route(struct srv *s, struct MHD_Connection *c, const char
 	if (post && !strcmp(url, "/api/login"))
 		return post_login(s, st, c, rq);
 	a = authenticate(st, c, &w);
+	if (a == -2)
+		return send_fail(c, 503, "internal-error", "the database is unavailable");
 	if (a <= 0) {
 		if (a < 0) {
 			char addr[64], detail[128];
