@@ -7,7 +7,7 @@ const POLL_MS = 3000;
 const PAGE = 50;
 let session = null;
 let timer = null;
-const st = { offset: 0, total: 0, filter: '', auditBefore: 0, auditStack: [] };
+const st = { offset: 0, total: 0, filter: '', auditBefore: 0, histMachine: '', histBefore: 0 };
 
 const $ = (id) => document.getElementById(id);
 const shown = {};
@@ -127,7 +127,10 @@ function diffRows(d) {
 }
 
 async function machine(name) {
-  const j = await api('/api/machine?name=' + encodeURIComponent(name));
+  if (st.histMachine !== name) { st.histMachine = name; st.histBefore = 0; }
+  const q = new URLSearchParams({ name: name });
+  if (st.histBefore) q.set('before', st.histBefore);
+  const j = await api('/api/machine?' + q);
   $('m-actions').hidden = !(session && session.role === 'write');
   render('machine', j, machineShow);
 }
@@ -153,6 +156,8 @@ function machineShow(j) {
   }
   $('history').tBodies[0].replaceChildren(...j.history.records.map((a) =>
     row([when(a.at), a.event, a.result, a.reason, a.detail], a.result === 'fail' ? 'fail' : '')));
+  $('h-older').disabled = !j.history.next_before;
+  $('h-older').dataset.next = j.history.next_before || '';
 }
 
 async function setState(approve) {
@@ -268,6 +273,8 @@ function init() {
   $('m-approve').addEventListener('click', () => setState(true));
   $('m-revoke').addEventListener('click', () => setState(false));
   $('policy-form').addEventListener('submit', addPolicy);
+  $('h-newest').addEventListener('click', () => { st.histBefore = 0; refresh(); });
+  $('h-older').addEventListener('click', () => { st.histBefore = Number($('h-older').dataset.next); refresh(); });
   $('a-search').addEventListener('click', () => { st.auditBefore = 0; refresh(); });
   $('a-newest').addEventListener('click', () => { st.auditBefore = 0; refresh(); });
   $('a-older').addEventListener('click', () => { st.auditBefore = Number($('a-older').dataset.next); refresh(); });

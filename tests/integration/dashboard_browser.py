@@ -209,6 +209,18 @@ try:
     if not any("attest fail manifest-mismatch" in h for h in hist):
         fail("db-1 history: %s" % hist)
     ok("db-1 history shows the failed attestation")
+    # its history pages by the server: 50 newest, then the older ones
+    if len(hist) != 50 or "old record" in "".join(hist[:5]):
+        fail("db-1's first history page: %d rows" % len(hist))
+    drv.find_element(By.ID, "h-older").click()
+    wait(drv).until(lambda d: "old record 1" in texts(d, "#history tbody tr td:nth-child(5)"))
+    older = texts(drv, "#history tbody tr td:nth-child(5)")
+    if older[-1] != "old record 1" or any("manifest-mismatch" in t for t in older):
+        fail("db-1's older history: %s" % older[-3:])
+    drv.find_element(By.ID, "h-newest").click()
+    wait(drv).until(lambda d: len(texts(d, "#history tbody tr")) == 50 and
+                    "old record 60" not in texts(d, "#history tbody tr td:nth-child(5)")[:3])
+    ok("db-1's history pages: 50 newest, Older reaches the oldest record, Newest returns")
 
     # read-only: no buttons, and the endpoint says no
     drv.get(URL + "/#machine/web-2")
@@ -245,8 +257,14 @@ try:
     drv.find_element(By.ID, "a-search").click()
     wait(drv).until(lambda d: texts(d, "#audit-list tbody tr td:nth-child(3)") and all(
         t == "db-1" for t in texts(d, "#audit-list tbody tr td:nth-child(3)")))
+    first = texts(drv, "#audit-list tbody tr td:first-child")
+    drv.find_element(By.ID, "a-older").click()
+    wait(drv).until(lambda d: texts(d, "#audit-list tbody tr td:first-child") != first)
+    second = texts(drv, "#audit-list tbody tr td:first-child")
+    if len(first) != 50 or not second or int(second[0]) >= int(first[-1]):
+        fail("audit pages: %s ... %s then %s" % (first[:1], first[-1:], second[:1]))
     shot(drv, "audit")
-    ok("audit log page searches by machine")
+    ok("audit log page searches by machine, and its next page starts below the first's last id")
     drv.find_element(By.ID, "logout").click()
     wait(drv).until(lambda d: d.find_element(By.ID, "login").is_displayed())
 

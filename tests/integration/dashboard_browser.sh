@@ -65,6 +65,12 @@ expect_exit 1 agent db-1
 grep -q 'manifest-mismatch' "$T/out" || die "db-1: $(cat "$T/out")"
 ok "three machines attested through measured attest: two pass, db-1 fails"
 
+# db-1's history made long enough to page: 60 older records (the audit table's own columns)
+sqlite3 "$T/v.db" "WITH RECURSIVE i(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM i WHERE n < 60)
+	INSERT INTO audit (at, machine, event, result, reason, detail)
+	SELECT 1700000000 + n, 'db-1', 'attest', 'pass', '', 'old record ' || n FROM i"
+sqlite3 "$T/v.db" "UPDATE audit SET id = id + 1000000 WHERE detail NOT LIKE 'old record %'"
+
 # no token: 401 and nothing of the fleet
 for p in /api/summary /api/machines /api/machine?name=db-1 /api/audit /api/policies /api/session; do
 	code=$(curl -s --cacert "$T/ca.crt" -o "$T/ans" -w '%{http_code}' "$DURL$p")
