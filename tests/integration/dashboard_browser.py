@@ -301,6 +301,19 @@ try:
     wait(drv).until(lambda d: "revoked" in "".join(texts(d, "#machines tr[data-machine='web-2']")))
     ok("the fleet page shows web-2 revoked")
 
+    # the page follows a change made elsewhere by itself, without a reload
+    drv.execute_script("window.notReloaded = true")
+    csrf_w = api("/api/session", WRITE)[1]["csrf"]
+    st, j = api("/api/machine/revoke", WRITE, {"machine": "db-1"}, {"X-CSRF-Token": csrf_w})
+    if st != 200:
+        fail("revoke db-1 through the API: %s %s" % (st, j))
+    wait(drv).until(lambda d: "revoked" in "".join(texts(d, "#machines tr[data-machine='db-1']")))
+    if not drv.execute_script("return window.notReloaded === true"):
+        fail("the page was reloaded")
+    st, j = api("/api/machine/approve", WRITE, {"machine": "db-1"}, {"X-CSRF-Token": csrf_w})
+    wait(drv).until(lambda d: "approved" in "".join(texts(d, "#machines tr[data-machine='db-1']")))
+    ok("the fleet page shows a change made elsewhere within its poll, without a reload")
+
     # the operator adds a policy with the page's form (the manifest file uploaded)
     drv.get(URL + "/#policies")
     wait_loaded(drv, "policies")
