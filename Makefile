@@ -65,9 +65,9 @@ LIBS_ALL     = $(PKG_LIBS) -lpthread
 LIB_SRC     := $(sort $(wildcard lib/*.c lib/*/*.c))
 # The subcommands that belong to the verifier and to the agent, and the
 # unit tests of their code, are left out when those parts are.
-CMD_VERIFIER := cmd/cmd_serve.c cmd/cmd_admin.c cmd/admin_rollout.c
+CMD_VERIFIER := cmd/cmd_serve.c cmd/cmd_admin.c cmd/admin_rollout.c cmd/admin_dashboard.c
 CMD_AGENT    := cmd/cmd_attest.c
-UNIT_VERIFIER := tests/unit/test_store.c
+UNIT_VERIFIER := tests/unit/test_store.c tests/unit/test_dashboard.c
 UNIT_AGENT   := tests/unit/test_agent.c tests/unit/test_install.c tests/unit/test_install_archive.c
 CMD_OUT     := $(if $(filter no,$(WITH_VERIFIER)),$(CMD_VERIFIER)) $(if $(filter no,$(WITH_AGENT)),$(CMD_AGENT))
 UNIT_OUT    := $(if $(filter no,$(WITH_VERIFIER)),$(UNIT_VERIFIER)) $(if $(filter no,$(WITH_AGENT)),$(UNIT_AGENT))
@@ -182,7 +182,7 @@ check: check-unit check-integration
 check-unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
 
-check-integration: $(MEASURED) $(TEST_TOOL_BIN) $(if $(filter no,$(WITH_VERIFIER)),,$(O)/tests/test_store)
+check-integration: $(MEASURED) $(TEST_TOOL_BIN) $(if $(filter no,$(WITH_VERIFIER)),,$(O)/tests/test_store $(O)/tests/test_dashboard)
 	@tests/run-integration.sh tests/integration
 
 # libFuzzer harnesses (clang only).  `make fuzz` builds them in build-fuzz

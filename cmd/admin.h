@@ -19,4 +19,7 @@ int admin_matches_load(struct m_store *st, struct admin_matches **ret);
 const char *admin_matches_get(const struct admin_matches *m, const char *machine);
 void admin_matches_free(struct admin_matches *m);
 
+/** admin_dashboard_token() - `dashboard-token add|list|remove ...` (cmd/admin_dashboard.c); @argv[0] is "dashboard-token". */
+int admin_dashboard_token(struct m_store *st, int argc, char **argv);
+
 #endif

@@ -23,7 +23,7 @@
 #include "measured/ustar.h"
 #include "store.h"
 
-const char cmd_admin_summary[] = "administer the verifier: policies, payloads, machines, audit log";
+const char cmd_admin_summary[] = "administer the verifier: policies, payloads, machines, audit log, dashboard tokens";
 
 #define IMPORT_LINE_MAX 4096
 
@@ -53,6 +53,11 @@ static void help(void)
 	      "  machine import FILE --policy LIST      approved machines, one per line:\n"
 	      "                     NAME EK_PUB_B64 AK_PUB_B64 (recorded as trust 'admin')\n"
 	      "  audit [--machine NAME] [--limit N] [--json]\n"
+	      "  dashboard-token add NAME [--role read|write] [--json]\n"
+	      "                     a token for the dashboard (serve --dashboard-listen),\n"
+	      "                     printed once; only its SHA-256 is stored.  read (the\n"
+	      "                     default) sees everything, write may approve and revoke\n"
+	      "  dashboard-token list [--json] | dashboard-token remove NAME\n"
 	      "  credential --ek-pub FILE (--name HEX | --ak-pub FILE) --secret FILE -o FILE\n"
 	      "                     MakeCredential in software, written as tpm2_makecredential\n"
 	      "                     writes it (for tpm2_activatecredential); no database\n\n"
@@ -602,7 +607,7 @@ int cmd_admin(int argc, char **argv)
 	if (!strcmp(argv[i], "credential"))
 		return credential_cmd(argc - i, argv + i);
 	if (strcmp(argv[i], "policy") && strcmp(argv[i], "payload") && strcmp(argv[i], "machine") &&
-	    strcmp(argv[i], "audit"))
+	    strcmp(argv[i], "audit") && strcmp(argv[i], "dashboard-token"))
 		return usage_error("admin", "unknown command '%s'", argv[i]);
 	if ((r = open_db(db, &st)) != 0)
 		return r;
@@ -618,6 +623,8 @@ int cmd_admin(int argc, char **argv)
 		r = machine_cmd(st, argc - i, argv + i);
 	else if (!strcmp(argv[i], "audit"))
 		r = audit_cmd(st, argc - i, argv + i);
+	else if (!strcmp(argv[i], "dashboard-token"))
+		r = admin_dashboard_token(st, argc - i, argv + i);
 	else
 		r = usage_error("admin", "policy add|list|manifest, payload add");
 	m_store_close(st);

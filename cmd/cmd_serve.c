@@ -60,6 +60,13 @@ static void help(void)
 	      "                           from one address (default 32)\n"
 	      "      --allow-readable-db  open a SQLite file others may read (default: refused)\n"
 	      "      --attest-body-max N  /v1/attest body limit in bytes (default 1048576)\n"
+	      "      --dashboard-listen ADDR:PORT\n"
+	      "                           also serve the operators' dashboard (HTTPS, same\n"
+	      "                           certificate) on this IPv4 address and port; its\n"
+	      "                           tokens: `measured admin dashboard-token add`\n"
+	      "      --dashboard-client-ca FILE\n"
+	      "                           the dashboard also requires a client certificate\n"
+	      "                           signed by this CA (clientAuth), on every request\n"
 	      "  -q, --quiet              log only errors and life-cycle events\n"
 	      "  -h, --help               this text\n\n"
 	      "Runs until SIGINT or SIGTERM.  Exit status: 0 stopped, 2 usage, 3 bad\n"
@@ -67,7 +74,7 @@ static void help(void)
 }
 
 enum { OPT_CERT = 0x100, OPT_KEY, OPT_CA, OPT_EKCA, OPT_TOFU, OPT_TTL, OPT_TIMEOUT, OPT_DEADLINE, OPT_BODY,
-       OPT_APPROVE, OPT_INSECURE_TOFU, OPT_MAXCONN, OPT_MAXIP, OPT_SHAREDDB, OPT_BINDNAME };
+       OPT_APPROVE, OPT_INSECURE_TOFU, OPT_MAXCONN, OPT_MAXIP, OPT_SHAREDDB, OPT_BINDNAME, OPT_DASHBOARD, OPT_DASHCA };
 
 static int num(const char *s, unsigned long lo, unsigned long hi, unsigned long *ret)
 {
@@ -104,6 +111,8 @@ static int serve_options(int argc, char **argv, struct srv_config *cfg, bool *in
 		{ "max-connections-per-ip", required_argument, NULL, OPT_MAXIP },
 		{ "allow-readable-db", no_argument, NULL, OPT_SHAREDDB },
 		{ "client-cert-binds-machine", no_argument, NULL, OPT_BINDNAME },
+		{ "dashboard-listen", required_argument, NULL, OPT_DASHBOARD },
+		{ "dashboard-client-ca", required_argument, NULL, OPT_DASHCA },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -163,6 +172,8 @@ static int serve_options(int argc, char **argv, struct srv_config *cfg, bool *in
 			break;
 		case OPT_SHAREDDB: cfg->allow_shared_db = true; break;
 		case OPT_BINDNAME: cfg->bind_client_name = true; break;
+		case OPT_DASHBOARD: cfg->dashboard_listen = optarg; break;
+		case OPT_DASHCA: cfg->dashboard_client_ca = optarg; break;
 		case 'q': cfg->quiet = true; break;
 		case 'h': help(); *ret_done = true; return EXIT_OK;
 		default: return usage_error("serve", "unknown option");
@@ -178,6 +189,10 @@ static int serve_check(const struct srv_config *cfg, bool insecure_tofu)
 {
 	if (!cfg->listen || !cfg->tls_cert || !cfg->tls_key)
 		return usage_error("serve", "--listen, --tls-cert and --tls-key are required");
+	if (cfg->dashboard_client_ca && !cfg->dashboard_listen)
+		return usage_error("serve", "--dashboard-client-ca needs --dashboard-listen");
+	if (cfg->dashboard_listen && !strcmp(cfg->dashboard_listen, cfg->listen))
+		return usage_error("serve", "--dashboard-listen needs a port of its own");
 	if (cfg->bind_client_name && !cfg->client_ca)
 		return usage_error("serve", "--client-cert-binds-machine needs --client-ca");
 	if (cfg->approve_policy) {

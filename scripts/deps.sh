@@ -20,9 +20,11 @@ PKGS="make gcc clang libc6-dev pkg-config
  python3-cryptography python3-yaml libgnutls28-dev sqlite3 postgresql-15 pgbouncer
  dpkg-dev debhelper fakeroot lintian systemd
  mmdebstrap
- qemu-system-gui"
+ qemu-system-gui
+ chromium chromium-driver python3-selenium"
 # qemu-system-gui: QEMU's gtk and sdl displays, contrib/browser-vm/start.sh's
-# default (--display gtk)
+# default (--display gtk); chromium, chromium-driver, python3-selenium:
+# tests/integration/dashboard_browser.sh drives the dashboard in a browser
 
 missing=""
 for p in $PKGS; do

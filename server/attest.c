@@ -345,6 +345,9 @@ static void settle(struct srv *s, struct m_store *st, struct srv_reply *rep, con
 	if (r == 0 && fresh && quote)
 		r = m_store_audit(st, rep->machine, "attest", rep->status == 200 ? "pass" : "fail",
 				  rep->reason ? rep->reason : "", rep->status == 200 ? pass_detail : fail_detail(rep));
+	/* the dashboard shows a failure's first difference (server/store/store_dash.h) */
+	if (r == 0 && fresh && quote && rep->status != 200)
+		r = srv_dash_record_difference(st, rep);
 	if (r == 0)
 		r = m_store_commit(st);
 	else

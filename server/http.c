@@ -281,7 +281,7 @@ static bool common_name(const gnutls_datum_t *der, char *out, size_t len)
  * and that was issued for TLS client authentication (the server's own
  * certificate, under the same CA, is not).
  */
-static bool client_verified(struct MHD_Connection *c, char *ret_cn, size_t cn_len)
+bool srv_client_verified(struct MHD_Connection *c, char *ret_cn, size_t cn_len)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	const gnutls_datum_t *peers;
@@ -388,7 +388,7 @@ static enum MHD_Result request_start(struct srv *s, struct MHD_Connection *c, co
 	char cn[M_STORE_NAME_MAX] = "";
 
 	if (rt && !rt->open && s->cfg.client_ca &&
-	    !client_verified(c, s->cfg.bind_client_name ? cn : NULL, sizeof(cn)))
+	    !srv_client_verified(c, s->cfg.bind_client_name ? cn : NULL, sizeof(cn)))
 		return send_error(c, 403, "client-cert-required",
 				  "a client certificate for TLS client authentication, signed by the configured CA, "
 				  "is required");
@@ -559,7 +559,7 @@ static unsigned conn_sweep(unsigned deadline_s)
 	return n;
 }
 
-static int read_pem(const char *path, char **ret)
+int srv_read_pem(const char *path, char **ret)
 {
 	uint8_t *d;
 	size_t n;
@@ -576,7 +576,9 @@ static int read_pem(const char *path, char **ret)
 	return 0;
 }
 
-static int parse_listen(const char *spec, struct sockaddr_in *sa)
+const char srv_tls_priorities[] = TLS_PRIORITIES;
+
+int srv_parse_listen(const char *opt, const char *spec, struct sockaddr_in *sa)
 {
 	char host[64];
 	const char *colon = strrchr(spec, ':');
@@ -584,7 +586,7 @@ static int parse_listen(const char *spec, struct sockaddr_in *sa)
 	unsigned long port;
 
 	if (!colon || (size_t)(colon - spec) >= sizeof(host))
-		return m_err(-EINVAL, "--listen '%s': expected ADDRESS:PORT", spec);
+		return m_err(-EINVAL, "%s '%s': expected ADDRESS:PORT", opt, spec);
 	memcpy(host, spec, (size_t)(colon - spec));
 	host[colon - spec] = 0;
 	port = strtoul(colon + 1, &end, 10);
@@ -592,7 +594,7 @@ static int parse_listen(const char *spec, struct sockaddr_in *sa)
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
 	if (*end || port == 0 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		return m_err(-EINVAL, "--listen '%s': expected an IPv4 ADDRESS:PORT", spec);
+		return m_err(-EINVAL, "%s '%s': expected an IPv4 ADDRESS:PORT", opt, spec);
 	return 0;
 }
 
@@ -668,7 +670,7 @@ static struct MHD_Daemon *start_daemon(struct srv *s, const struct sockaddr_in *
 int srv_run(const struct srv_config *cfg, volatile int *stop)
 {
 	struct srv *s = calloc(1, sizeof(*s));
-	struct MHD_Daemon *d = NULL;
+	struct MHD_Daemon *d = NULL, *dash = NULL;
 	struct sockaddr_in sa;
 	char *cert = NULL, *key = NULL, *ca = NULL;
 	struct m_store *maint = NULL;
@@ -678,16 +680,16 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 		return -ENOMEM;
 	s->cfg = *cfg;
 	pthread_mutex_init(&s->lock, NULL);
-	r = parse_listen(cfg->listen, &sa);
+	r = srv_parse_listen("--listen", cfg->listen, &sa);
 	if (r < 0)
 		goto out;
-	r = read_pem(cfg->tls_cert, &cert);
+	r = srv_read_pem(cfg->tls_cert, &cert);
 	if (r < 0)
 		goto out;
-	r = read_pem(cfg->tls_key, &key);
+	r = srv_read_pem(cfg->tls_key, &key);
 	if (r < 0)
 		goto out;
-	if (cfg->client_ca && (r = read_pem(cfg->client_ca, &ca)) < 0)
+	if (cfg->client_ca && (r = srv_read_pem(cfg->client_ca, &ca)) < 0)
 		goto out;
 	r = srv_ek_store_load(s);
 	if (r < 0)
@@ -706,6 +708,8 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 		r = m_err(-EIO, "cannot listen on %s with TLS (port in use, or a bad certificate/key)", cfg->listen);
 		goto out;
 	}
+	if (cfg->dashboard_listen && (r = srv_dash_start(s, cert, key, &dash)) < 0)
+		goto out;
 	{
 		json_object *f = json_object_new_object();
 
@@ -728,6 +732,7 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 	srv_audit_flush(s, maint);
 	r = 0;
 out:
+	srv_dash_stop(dash);
 	if (d)
 		MHD_stop_daemon(d);
 	for (size_t i = 0; i < s->nstores; i++)

@@ -46,6 +46,8 @@ struct srv_config {
 	bool bind_client_name;		/* a client certificate's CN must be the request's machine */
 	size_t attest_body_max;
 	bool quiet;			/* no per-request log lines */
+	const char *dashboard_listen;	/* HOST:PORT of the dashboard (dashboard.c); NULL: none */
+	const char *dashboard_client_ca;	/* the dashboard also needs client certificates under this CA */
 };
 
 struct srv_cached_policy;
@@ -66,6 +68,7 @@ struct srv {
 	int64_t decoy_ms;
 	double audit_t, audit_tokens;	/* the unproven requests' audit bucket (audit.c), under lock */
 	unsigned long audit_dropped;
+	uint8_t dash_key[32];		/* the dashboard's CSRF key, shared by the verifiers of one database */
 };
 
 /* An answer: HTTP status and a JSON body (owned). */
@@ -170,6 +173,30 @@ int srv_ek_cert_check(struct srv *s, const uint8_t *der, size_t len, EVP_PKEY *e
 void srv_audit(struct srv *s, struct m_store *st, bool proven, const char *machine, const char *event,
 	       const char *result, const char *reason, const char *detail);
 void srv_audit_flush(struct srv *s, struct m_store *st);
+
+/*
+ * The dashboard (dashboard.c): its own TLS listener on cfg.dashboard_listen,
+ * started by srv_run() after the API's (the nonce key loaded: its CSRF key
+ * is derived from it); srv_dash_stop() takes NULL.
+ */
+struct MHD_Daemon;
+int srv_dash_start(struct srv *s, const char *cert, const char *key, struct MHD_Daemon **ret);
+void srv_dash_stop(struct MHD_Daemon *d);
+/** srv_dash_record_difference() - @rep's "first_difference" (if any) as @rep->machine's last. */
+int srv_dash_record_difference(struct m_store *st, const struct srv_reply *rep);
+/**
+ * srv_client_verified() - the connection's client certificate verified
+ * against the listener's CA and is for TLS client authentication; with
+ * @ret_cn, its subject CN (whole) is copied there.
+ */
+struct MHD_Connection;
+bool srv_client_verified(struct MHD_Connection *c, char *ret_cn, size_t cn_len);
+/** srv_read_pem() - a PEM file (at most 256 KiB), NUL-terminated, malloc'd. */
+int srv_read_pem(const char *path, char **ret);
+/** srv_parse_listen() - IPv4 "ADDRESS:PORT" of option @opt. */
+struct sockaddr_in;
+int srv_parse_listen(const char *opt, const char *spec, struct sockaddr_in *sa);
+extern const char srv_tls_priorities[];
 
 /* structured log: one JSON object per line on stderr */
 /* @fields (may be NULL) is consumed; an object's members are merged, anything else is kept as "message" */

@@ -13,6 +13,7 @@
 #include "measured/error.h"
 #include "measured/text.h"
 #include "store_priv.h"
+#include "store_dash.h"
 
 static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS machines ("
@@ -121,6 +122,8 @@ static int create_schema(struct m_store *s)
 		r = add_columns(s, pg);
 	if (r == 0)
 		r = m_store_manifests_schema(s);
+	if (r == 0)
+		r = m_store_dash_schema(s, pg);
 	if (pg && r == 0)
 		r = m_store_commit(s);
 	else if (pg)
@@ -726,14 +729,9 @@ int m_store_audit(struct m_store *s, const char *machine, const char *event, con
 	return r;
 }
 
-struct audit_ctx {
-	int (*cb)(const struct m_audit *a, void *arg);
-	void *arg;
-};
-
-static int audit_row(int n, const char *const *v, void *arg)
+int m_store_audit_row(int n, const char *const *v, void *arg)
 {
-	struct audit_ctx *c = arg;
+	struct m_audit_ctx *c = arg;
 	struct m_audit a;
 
 	if (n < 7)
@@ -752,10 +750,10 @@ int m_store_audit_list(struct m_store *s, const char *machine, size_t limit,
 		       int (*cb)(const struct m_audit *a, void *arg), void *arg)
 {
 	struct m_sqlp p[] = { SQL_TEXT(machine), SQL_INT(limit ? (int64_t)limit : INT64_MAX) };
-	struct audit_ctx c = { cb, arg };
+	struct m_audit_ctx c = { cb, arg };
 
 	/* the newest @limit, oldest first */
 	return q(s, "SELECT id, at, machine, event, result, reason, detail FROM"
 		    " (SELECT * FROM audit WHERE (CAST($1 AS TEXT) IS NULL OR machine = $1) ORDER BY id DESC LIMIT $2) AS t"
-		    " ORDER BY id", p, 2, audit_row, &c, NULL);
+		    " ORDER BY id", p, 2, m_store_audit_row, &c, NULL);
 }

@@ -54,6 +54,13 @@ int m_store_manifests_schema(struct m_store *s);
 int64_t m_store_version_new(void);
 int m_store_manifests_reset(struct m_store *s, const char *policy, const char *label, const char *manifest);
 
+/* store.c: an audit row (id, at, machine, event, result, reason, detail) to c->cb; @arg a struct m_audit_ctx */
+struct m_audit_ctx {
+	int (*cb)(const struct m_audit *a, void *arg);
+	void *arg;
+};
+int m_store_audit_row(int n, const char *const *v, void *arg);
+
 int m_store_sqlite_open(const char *path, unsigned flags, struct m_store **ret);
 int m_store_pg_open(const char *conninfo, struct m_store **ret);
 
