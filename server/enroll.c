@@ -24,7 +24,6 @@
 #include "measured/error.h"
 #include "server.h"
 
-#define EK_CERT_MAX 8192u
 #define SECRET_LEN 32u
 
 int srv_ek_store_load(struct srv *s)
@@ -113,7 +112,7 @@ static int enr_request(struct enr *x, json_object *req)
 	if (srv_get_name(req, "machine", x->rep, x->rep->machine, sizeof(x->rep->machine)) < 0 ||
 	    srv_get_b64(req, "ek_pub", M_AKPUB_MAX, false, x->rep, &x->ekb, &x->ekl) < 0 ||
 	    srv_get_b64(req, "ak_pub", M_AKPUB_MAX, false, x->rep, &x->akb, &x->akl) < 0 ||
-	    srv_get_b64(req, "ek_cert", EK_CERT_MAX, true, x->rep, &x->certb, &x->certl) < 0)
+	    srv_get_b64(req, "ek_cert", M_EK_CERT_MAX, true, x->rep, &x->certb, &x->certl) < 0)
 		return -1;
 	if ((r = m_tpm_public_parse(x->ekb, x->ekl, &x->ek)) < 0) {
 		srv_fail(x->rep, 400, "bad-request", "ek_pub: %s", m_errmsg(r));
