@@ -24,8 +24,7 @@ static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS enrolments ("
 	" id TEXT PRIMARY KEY, machine TEXT NOT NULL, ek_pub TEXT NOT NULL, ak_pub TEXT NOT NULL,"
 	" ek_trust TEXT NOT NULL, secret_hash TEXT NOT NULL, expires BIGINT NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS used_nonces ("
-	" nonce TEXT PRIMARY KEY, machine TEXT NOT NULL, expires BIGINT NOT NULL)",
+	NULL,	/* used_nonces (below) */
 	"CREATE INDEX IF NOT EXISTS used_nonces_expires ON used_nonces (expires)",
 	"CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS policies ("
@@ -35,12 +34,22 @@ static const char *const schema[] = {
 	" name TEXT PRIMARY KEY, policy TEXT NOT NULL, data TEXT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS payload_install ("
 	" name TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, digest TEXT NOT NULL)",
-	NULL,	/* the audit table: its key is spelt differently (below) */
+	"",	/* the audit table: its key is spelt differently (below) */
 	"CREATE INDEX IF NOT EXISTS audit_machine ON audit (machine, id)",
 };
 
+/* one row per nonce used, found by its key (m_store_create_keyed()) */
+static const char *const USED_NONCES[2] = M_STORE_KEYED(
+	"CREATE TABLE IF NOT EXISTS used_nonces ("
+	" nonce TEXT PRIMARY KEY, machine TEXT NOT NULL, expires BIGINT NOT NULL)");
+/*
+ * Without AUTOINCREMENT, a new row's id is the largest id + 1 all the same
+ * (no audit row is ever deleted), and no sqlite_sequence row is written
+ * with every record: one page fewer per attestation (databases created
+ * before keep their table, and work the same).
+ */
 static const char AUDIT_SQLITE[] =
-	"CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at BIGINT NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at BIGINT NOT NULL,"
 	" machine TEXT NOT NULL, event TEXT NOT NULL, result TEXT NOT NULL, reason TEXT NOT NULL,"
 	" detail TEXT NOT NULL)";
 static const char AUDIT_PG[] =
@@ -101,6 +110,11 @@ static int add_columns(struct m_store *s, bool pg)
 	return r;
 }
 
+int m_store_create_keyed(struct m_store *s, const char *const sql[2])
+{
+	return q(s, sql[!strcmp(s->ops->kind, "sqlite")], NULL, 0, NULL, NULL, NULL);
+}
+
 static int create_schema(struct m_store *s)
 {
 	bool pg = !strcmp(s->ops->kind, "postgresql");
@@ -116,7 +130,8 @@ static int create_schema(struct m_store *s)
 	if (pg)
 		r = q(s, "SELECT pg_advisory_xact_lock(7275)", NULL, 0, NULL, NULL, NULL);
 	for (size_t i = 0; r == 0 && i < sizeof(schema) / sizeof(schema[0]); i++)
-		r = q(s, schema[i] ? schema[i] : pg ? AUDIT_PG : AUDIT_SQLITE, NULL, 0, NULL, NULL, NULL);
+		r = !schema[i] ? m_store_create_keyed(s, USED_NONCES)
+				: q(s, *schema[i] ? schema[i] : pg ? AUDIT_PG : AUDIT_SQLITE, NULL, 0, NULL, NULL, NULL);
 	if (r == 0)
 		r = add_columns(s, pg);
 	if (r == 0)

@@ -267,7 +267,11 @@ int m_store_policy_manifest_retire(struct m_store *s, const char *policy, const 
 /** m_store_policy_manifests() - @policy's manifests, oldest first (with their text if @with_text). */
 int m_store_policy_manifests(struct m_store *s, const char *policy, bool with_text,
 			     int (*cb)(const struct m_policy_manifest *pm, void *arg), void *arg);
-/** m_store_machine_matched() - record what @machine's last attestation matched ("" for a failure). */
+/**
+ * m_store_machine_matched() - record what @machine's last attestation matched
+ * ("" for a failure); @at is when that list was first recorded: the same
+ * list again leaves the row as it is.
+ */
 int m_store_machine_matched(struct m_store *s, const char *machine, const char *matched, int64_t at);
 int m_store_machine_matched_list(struct m_store *s, int (*cb)(const char *machine, const char *matched, void *arg),
 				 void *arg);

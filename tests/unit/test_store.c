@@ -143,7 +143,9 @@ static void test_checkpoint(void **state)
 	assert_int_equal(m_store_checkpoint(s), 0);
 	before = file_size(path);
 	assert_true(before > 0);
-	for (int i = 0; i < 4000; i++) {
+	/* each use commits two pages (the nonce's B-tree, the expiry index):
+	 * past the 10,000 WAL frames that make a checkpoint due */
+	for (int i = 0; i < 6000; i++) {
 		snprintf(n, sizeof(n), "cc%05d", i);
 		assert_int_equal(m_store_nonce_use(s, n, "m1", 1000), 0);
 	}
@@ -529,6 +531,12 @@ static void test_manifests(void **state)
 	assert_int_equal(m_store_machine_matched(s, "m1", "", 2), 0);
 	assert_int_equal(m_store_machine_matched_list(s, match_cb, matched), 0);
 	assert_string_equal(matched, "m1=;m2=roll:next;");
+	/* the same list again changes nothing; another one replaces it */
+	assert_int_equal(m_store_machine_matched(s, "m2", "roll:next", 3), 0);
+	assert_int_equal(m_store_machine_matched(s, "m1", "roll:v1", 3), 0);
+	matched[0] = 0;
+	assert_int_equal(m_store_machine_matched_list(s, match_cb, matched), 0);
+	assert_string_equal(matched, "m1=roll:v1;m2=roll:next;");
 }
 
 static void test_b64(void **state)
