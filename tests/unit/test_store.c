@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include "measured/base64.h"
 #include "store.h"
 
@@ -553,6 +554,30 @@ static void test_b64(void **state)
 	assert_int_equal(m_b64_decode("aG=sbG8=", 8, 16, NULL, &d, &n), -EBADMSG);
 	assert_int_equal(m_b64_decode("aGVs bG8", 8, 16, NULL, &d, &n), -EBADMSG);
 	assert_int_equal(m_b64_decode("aGVsbG8=", 8, 4, NULL, &d, &n), -E2BIG);
+
+	/* every length up to 300 bytes, against OpenSSL's encoder; a character
+	 * outside the alphabet at any position of a group is refused */
+	for (size_t len = 1; len <= 300; len++) {
+		uint8_t in[300];
+		char text[4 * 100 + 1];
+
+		for (size_t i = 0; i < len; i++)
+			in[i] = (uint8_t)(i * 151 + len * 7);
+		int tl = EVP_EncodeBlock((unsigned char *)text, in, (int)len);
+
+		assert_int_equal(m_b64_decode(text, (size_t)tl, 300, NULL, &d, &n), 0);
+		assert_int_equal(n, len);
+		assert_memory_equal(d, in, len);
+		free(d);
+		for (int at = 0; at < tl - 4; at += 5) {
+			static const char bad[] = { '.', '"', '\\', '=', (char)0x80, 0 };
+			char saved = text[at];
+
+			text[at] = bad[at % 6];
+			assert_int_equal(m_b64_decode(text, (size_t)tl, 300, NULL, &d, &n), -EBADMSG);
+			text[at] = saved;
+		}
+	}
 }
 
 int main(void)
