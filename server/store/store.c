@@ -721,9 +721,12 @@ int m_store_payload_get(struct m_store *s, const char *name, char *ret_policy, s
 
 /* ---- audit ---- */
 
-int m_store_audit(struct m_store *s, const char *machine, const char *event, const char *result,
-		  const char *reason, const char *detail)
+/* the record, then (@commit) the open transaction's commit */
+static int audit(struct m_store *s, bool commit, const char *machine, const char *event, const char *result,
+		 const char *reason, const char *detail)
 {
+	static const char sql[] = "INSERT INTO audit (at, machine, event, result, reason, detail)"
+				  " VALUES ($1, $2, $3, $4, $5, $6)";
 	/* every text field escaped: a record is one line of printable ASCII, whatever a request held */
 	char *t[5] = { m_text_escape_str(machine), m_text_escape_str(event), m_text_escape_str(result),
 		       m_text_escape_str(reason), m_text_escape_str(detail) };
@@ -733,12 +736,31 @@ int m_store_audit(struct m_store *s, const char *machine, const char *event, con
 		struct m_sqlp p[] = { SQL_INT(now()), SQL_TEXT(t[0]), SQL_TEXT(t[1]), SQL_TEXT(t[2]), SQL_TEXT(t[3]),
 				      SQL_TEXT(t[4]) };
 
-		r = q(s, "INSERT INTO audit (at, machine, event, result, reason, detail)"
-			 " VALUES ($1, $2, $3, $4, $5, $6)", p, 6, NULL, NULL, NULL);
+		if (commit && s->ops->query_commit) {
+			r = s->ops->query_commit(s, sql, p, 6);
+		} else {
+			r = q(s, sql, p, 6, NULL, NULL, NULL);
+			if (commit && r == 0)
+				r = m_store_commit(s);
+		}
 	}
+	if (commit && r < 0)
+		m_store_rollback(s);
 	for (size_t i = 0; i < 5; i++)
 		free(t[i]);
 	return r;
+}
+
+int m_store_audit(struct m_store *s, const char *machine, const char *event, const char *result,
+		  const char *reason, const char *detail)
+{
+	return audit(s, false, machine, event, result, reason, detail);
+}
+
+int m_store_audit_commit(struct m_store *s, const char *machine, const char *event, const char *result,
+			 const char *reason, const char *detail)
+{
+	return audit(s, true, machine, event, result, reason, detail);
 }
 
 struct audit_ctx {

@@ -233,6 +233,13 @@ int m_store_payload_meta_get(struct m_store *s, const char *name, struct m_paylo
 /* audit log: every text field is stored escaped (m_text_escape()) */
 int m_store_audit(struct m_store *s, const char *machine, const char *event, const char *result,
 		  const char *reason, const char *detail);
+/**
+ * m_store_audit_commit() - m_store_audit() as the last statement of the open
+ * transaction, then its commit (on PostgreSQL both in one exchange); on
+ * failure the transaction is rolled back, nothing of it committed.
+ */
+int m_store_audit_commit(struct m_store *s, const char *machine, const char *event, const char *result,
+			 const char *reason, const char *detail);
 /** m_store_audit_list() - oldest first; @machine NULL for all; at most @limit (0: all). */
 int m_store_audit_list(struct m_store *s, const char *machine, size_t limit,
 		       int (*cb)(const struct m_audit *a, void *arg), void *arg);

@@ -21,7 +21,9 @@
  * as before and an attestation's transaction costs one exchange fewer
  * (PostgreSQL's CPU per attestation is mostly per exchange).  A BEGIN that
  * was never answered (a connection lost since the last statement) began
- * nothing, so the pair is sent again once on a new connection.
+ * nothing, so the pair is sent again once on a new connection.  Likewise
+ * a transaction's last statement may go with its COMMIT
+ * (m_store_audit_commit(): pg_query_commit()).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -114,6 +116,19 @@ static void reset_if_broken(struct pgc *q)
 	}
 }
 
+/* parameters as text */
+static void texts(const struct m_sqlp *p, int np, const char **vals, char ints[][24])
+{
+	for (int i = 0; i < np; i++) {
+		if (p[i].is_int) {
+			snprintf(ints[i], 24, "%" PRId64, p[i].i);
+			vals[i] = ints[i];
+		} else {
+			vals[i] = p[i].s;
+		}
+	}
+}
+
 /*
  * BEGIN and one statement in one pipeline: the statement's result (or
  * BEGIN's error), or NULL when nothing came back.  *ret_unanswered: BEGIN
@@ -181,14 +196,7 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 		return m_err(-EINVAL, "postgresql: %d parameters", np);
 	/* a connection lost earlier is tried again first: the server is served again once it is back */
 	reset_if_broken(q);
-	for (int i = 0; i < np; i++) {
-		if (p[i].is_int) {
-			snprintf(ints[i], sizeof(ints[i]), "%" PRId64, p[i].i);
-			vals[i] = ints[i];
-		} else {
-			vals[i] = p[i].s;
-		}
-	}
+	texts(p, np, vals, ints);
 	/* a read outside a transaction that finds the connection lost is run once more on a new one */
 	with_begin = q->begin_due;
 	q->begin_due = false;
@@ -326,6 +334,72 @@ static int pg_commit(struct m_store *s)
 	return r;
 }
 
+/*
+ * The transaction's last statement (a write whose only answer is success)
+ * and COMMIT in one pipeline: one exchange.  The statement failing aborts
+ * the transaction, and the COMMIT then answers ROLLBACK: nothing of it is
+ * committed either way.
+ */
+static int pg_query_commit(struct m_store *s, const char *sql, const struct m_sqlp *p, int np)
+{
+	struct pgc *q = s->conn;
+	PGconn *c = q->c;
+	const char *vals[PG_MAX_PARAMS], *stmt;
+	char ints[PG_MAX_PARAMS][24];
+	PGresult *res;
+	int r = 0;
+
+	if (np > PG_MAX_PARAMS)
+		return m_err(-EINVAL, "postgresql: %d parameters", np);
+	if (q->begin_due) {
+		/* nothing ran yet: the statement takes BEGIN along (pg_query()), COMMIT follows */
+		r = pg_query(s, sql, p, np, NULL, NULL, NULL);
+		return r < 0 ? r : pg_commit(s);
+	}
+	if (PQtransactionStatus(c) == PQTRANS_IDLE)
+		return m_err(-EINVAL, "postgresql: no transaction to commit");
+	texts(p, np, vals, ints);
+	stmt = prepared(q, sql, np);
+	if (PQenterPipelineMode(c) != 1 ||
+	    (stmt ? PQsendQueryPrepared(c, stmt, np, vals, NULL, NULL, 0)
+		  : PQsendQueryParams(c, sql, np, NULL, vals, NULL, NULL, 0)) != 1 ||
+	    PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 || PQpipelineSync(c) != 1) {
+		r = m_err(-EIO, "postgresql: %s", PQerrorMessage(c));
+		goto out;
+	}
+	/* the statement's results, a NULL, COMMIT's, a NULL, then the Sync's */
+	for (int k = 0; k < 2; k++) {
+		bool answered = false;
+
+		while ((res = PQgetResult(c))) {
+			ExecStatusType st = PQresultStatus(res);
+
+			answered = true;
+			/* 26000: a transaction-mode pooler (above); unnamed from now on */
+			if (k == 0 && PQresultErrorField(res, PG_DIAG_SQLSTATE) &&
+			    !strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "26000"))
+				q->no_prepare = true;
+			if (r == 0 && st != PGRES_COMMAND_OK)
+				r = m_err(-EIO, "postgresql: %s", *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
+											  : PQerrorMessage(c));
+			else if (r == 0 && k == 1 && !strcmp(PQcmdStatus(res), "ROLLBACK"))
+				r = m_err(-EIO, "postgresql: COMMIT: the transaction was rolled back");
+			PQclear(res);
+		}
+		if (!answered && r == 0)
+			r = m_err(-EIO, "postgresql: no answer: %s", PQerrorMessage(c));
+	}
+	if ((res = PQgetResult(c)))
+		PQclear(res);	/* the Sync */
+out:
+	PQexitPipelineMode(c);
+	if (r < 0) {
+		reset_if_broken(q);
+		pg_rollback(s);
+	}
+	return r;
+}
+
 static void pg_close(struct m_store *s)
 {
 	struct pgc *q = s->conn;
@@ -339,6 +413,7 @@ static const struct m_store_ops pg_ops = {
 	.query = pg_query,
 	.begin = pg_begin,
 	.commit = pg_commit,
+	.query_commit = pg_query_commit,
 	.rollback = pg_rollback,
 	.close = pg_close,
 };

@@ -87,6 +87,13 @@ static void test_nonce(void **state)
 	free(v);
 }
 
+static int count_audit(const struct m_audit *a, void *arg)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
 /* begin/commit: all the statements or none (a failed one rolls the rest back) */
 static void test_transaction(void **state)
 {
@@ -116,6 +123,24 @@ static void test_transaction(void **state)
 	/* the handle works as before afterwards */
 	assert_int_equal(m_store_nonce_use(s, "bb04", "m1", 1000), 0);
 	assert_int_equal(m_store_nonce_use(s, "bb04", "m1", 1000), -EALREADY);
+
+	/* the audit record as the commit: both stay, or (a failed statement before) neither */
+	int rows = 0;
+
+	assert_int_equal(m_store_begin(s), 0);
+	assert_int_equal(m_store_nonce_use(s, "bb05", "m1", 1000), 0);
+	assert_int_equal(m_store_audit_commit(s, "ac", "attest", "pass", "", "one"), 0);
+	assert_int_equal(m_store_nonce_use(s, "bb05", "m1", 1000), -EALREADY);
+	assert_int_equal(m_store_begin(s), 0);
+	assert_int_equal(m_store_nonce_use(s, "bb06", "m1", 1000), 0);
+	assert_true(m_store_enrolment_add(s, &(struct m_enrolment){ .id = "x" }) < 0);
+	assert_true(m_store_audit_commit(s, "ac", "attest", "pass", "", "two") < 0);
+	assert_int_equal(m_store_nonce_use(s, "bb06", "m1", 1000), 0);
+	assert_true(m_store_commit(s) < 0);	/* nothing open */
+	assert_int_equal(m_store_begin(s), 0);	/* the record alone */
+	assert_int_equal(m_store_audit_commit(s, "ac", "attest", "pass", "", "three"), 0);
+	assert_int_equal(m_store_audit_list(s, "ac", 0, count_audit, &rows), 0);
+	assert_int_equal(rows, 2);
 }
 
 static off_t file_size(const char *p)
