@@ -6,6 +6,12 @@
 # (default "sqlite pg").  Prints attestations/s, p50/p99 and errors, and the
 # ratio to the 1,700/s target (100,000 machines once a minute), and the CPU
 # time per attestation of the load generator, the server and PostgreSQL.
+# The same load then runs against the server built from BENCH_BASE_REV
+# (default 7f5cf82, the tree before the CPU work of docs/server.md; "none"
+# skips it; BENCH_BASE_BIN names a base `measured` built already), built in
+# a temporary git worktree, and the ratios new/base of
+# the CPU per attestation are printed per back end (target: <= 0.5 for the
+# server plus its database).
 set -eu
 : "${MEASURED_BIN:?run through make bench}"
 : "${MEASURED_SRCDIR:?run through make bench}"
@@ -22,7 +28,8 @@ cpu_of() {
 pg_pids() { pgrep -u postgres 2>/dev/null || true; }
 PIDS=""
 T=$(mktemp -d /tmp/measured-bench.XXXXXX)
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pg_stop 2>/dev/null || true; rm -rf "$T" "${PG_DIR:-/nonexistent}"; }
+cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pg_stop 2>/dev/null || true
+	[ -d "$T/base" ] && git -C "$MEASURED_SRCDIR" worktree remove --force "$T/base" 2>/dev/null; rm -rf "$T" "${PG_DIR:-/nonexistent}"; }
 trap cleanup EXIT INT TERM
 M=$MEASURED_BIN
 . "$MEASURED_SRCDIR/tests/lib/pg.sh"
@@ -40,11 +47,14 @@ D=$(printf bench | sha256sum | cut -c1-64)
 printf '\036{"recnum":0,"pcr":16,"digests":[{"hashAlg":"sha256","digest":"%s"}],"content_type":"measured","content":{"description":"bench"}}\n' "$D" > "$T/b.cel"
 PCR=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(bytes(32)+bytes.fromhex(sys.argv[1])).hexdigest())' "$D")
 mkmanifest "$T/m.json" 16 bench
-for kind in ${BENCH_BACKENDS:-sqlite pg}; do
+# run KIND BIN LABEL: one load against BIN's server; sets CPU_server_LABEL_KIND
+# and CPU_db_LABEL_KIND (ms per attestation)
+run() {
+	kind=$1 M=$2 label=$3
 	DB=$(db_for $kind)
-	"$M" admin --db "$DB" policy add bench --manifest "$T/m.json" --pcrs 16 --banks sha256
+	"$M" admin --db "$DB" policy add bench --manifest "$T/m.json" --pcrs 16 --banks sha256 2>/dev/null
 	serve_start "$DB" --quiet --threads "${BENCH_SERVER_THREADS:-2}"
-	rm -f "$T/fifo"; mkfifo "$T/fifo"
+	rm -f "$T/fifo" "$T/load.out"; mkfifo "$T/fifo"
 	"$LOAD" "$URL" "$T/ca.crt" "$T/b.cel" "$PCR" "$N" "$TH" "$S" "$T/import.tsv" < "$T/fifo" > "$T/load.out" &
 	LP=$!
 	exec 3>"$T/fifo"
@@ -59,15 +69,45 @@ for kind in ${BENCH_BACKENDS:-sqlite pg}; do
 	n=$(sed -n 's/^attestations \([0-9]*\) .*/\1/p' "$T/load.out")
 	printf '%-10s %s\n' "" "$(grep 'load generator' "$T/load.out")"
 	awk -v rss="$rss" -v a="$s0" -v b="$s1" -v n="${n:-0}" -v s="$S" 'BEGIN { c = b - a;
-		printf "           server CPU %.1f s (%.0f%% of one core, %.2f ms per attestation), peak RSS %s MiB\n", c, 100 * c / s, n ? 1000 * c / n : 0, rss }'
+		printf "           server CPU %.1f s (%.0f%% of one core, %.3f ms per attestation), peak RSS %s MiB\n", c, 100 * c / s, n ? 1000 * c / n : 0, rss }'
+	eval "CPU_server_${label}_$kind=$(awk -v a="$s0" -v b="$s1" -v n="${n:-0}" 'BEGIN { printf "%.4f", n ? 1000 * (b - a) / n : 0 }')"
+	eval "CPU_db_${label}_$kind=0"
 	if [ $kind = pg ]; then
 		awk -v a="$p0" -v b="$p1" -v n="${n:-0}" -v s="$S" 'BEGIN { c = b - a;
-			printf "           postgres CPU %.1f s (%.0f%% of one core, %.2f ms per attestation)\n", c, 100 * c / s, n ? 1000 * c / n : 0 }'
+			printf "           postgres CPU %.1f s (%.0f%% of one core, %.3f ms per attestation)\n", c, 100 * c / s, n ? 1000 * c / n : 0 }'
+		eval "CPU_db_${label}_$kind=$(awk -v a="$p0" -v b="$p1" -v n="${n:-0}" 'BEGIN { printf "%.4f", n ? 1000 * (b - a) / n : 0 }')"
 	fi
 	# the target: 1,700/s, p99 under 100 ms, no error
 	grep attestations "$T/load.out" | awk '{ for (i = 1; i < NF; i++) { if ($i == "p99") p = $(i + 1) + 0;
 		if ($i == "errors") e = $(i + 1) + 0; if ($i ~ /\/s$/ && !r) r = $i + 0 } }
-		END { exit !(r >= 1700 && p < 100 && e == 0) }' || { echo "           $kind: target missed"; missed=1; }
+		END { exit !(r >= 1700 && p < 100 && e == 0) }' || { echo "           $kind: target missed"; [ $label = base ] || missed=1; }
 	serve_stop
+}
+
+BASE_REV=${BENCH_BASE_REV:-7f5cf82}
+BASE_BIN=${BENCH_BASE_BIN:-}	# or a base `measured` built already
+if [ -z "$BASE_BIN" ] && [ "$BASE_REV" != none ]; then
+	git -C "$MEASURED_SRCDIR" rev-parse -q --verify "$BASE_REV^{commit}" >/dev/null ||
+		die "the base $BASE_REV is not in this clone (BENCH_BASE_REV=none runs without it)"
+	if git -C "$MEASURED_SRCDIR" worktree add -q --detach "$T/base" "$BASE_REV" 2>"$T/base.log" &&
+	    env -u MAKEFLAGS -u MAKELEVEL make -C "$T/base" -j2 O=build build/measured >>"$T/base.log" 2>&1; then
+		BASE_BIN=$T/base/build/measured
+	else
+		tail -5 "$T/base.log" >&2
+		die "could not build the base $BASE_REV"
+	fi
+fi
+for kind in ${BENCH_BACKENDS:-sqlite pg}; do
+	echo "-- $kind, this tree"
+	run $kind "$MEASURED_BIN" new
+	[ -n "$BASE_BIN" ] || continue
+	echo "-- $kind, base $BASE_REV"
+	run $kind "$BASE_BIN" base
+	eval "sn=\$CPU_server_new_$kind dn=\$CPU_db_new_$kind sb=\$CPU_server_base_$kind db=\$CPU_db_base_$kind"
+	awk -v k=$kind -v sn="$sn" -v dn="$dn" -v sb="$sb" -v db="$db" 'BEGIN {
+		printf "ratio new/base CPU per attestation, %s: server %.2f (%.3f/%.3f ms)", k, sn / sb, sn, sb
+		if (db > 0) printf ", database %.2f (%.3f/%.3f ms)", dn / db, dn, db
+		printf ", server + database %.2f (target <= 0.5)\n", (sn + dn) / (sb + db)
+		exit !((sn + dn) / (sb + db) <= 0.5) }' || { echo "           $kind: CPU target missed"; missed=1; }
 done
 [ "${missed:-0}" = 0 ] || { echo "serve benchmark: target missed"; exit 1; }

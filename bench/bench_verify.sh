@@ -5,7 +5,9 @@
 # other with BENCH_VERIFY_LOG; every check, the comparison with a reference
 # manifest event by event)
 # against, in the same run, `openssl speed rsa2048`'s verify rate (target:
-# ratio >= 0.25) and `tpm2_checkquote` run once per evidence.
+# ratio >= 0.25 counting the evidence JSON's parsing, as `measured verify`
+# does it; both rates in CPU time) and `tpm2_checkquote` run once per
+# evidence.
 # BENCH_VERIFY_SECONDS (default 3) per measurement; BENCH_CHECKQUOTE_RUNS
 # (default 200) tpm2_checkquote processes.
 set -eu
@@ -61,6 +63,6 @@ echo "  tpm2_checkquote -e, one process per evidence: verify/s $cq"
 r1=$(echo "$ours $ossl" | awk '{ printf "%.2f", $1 / $2 }')
 r2=$(echo "$ours_json $ossl" | awk '{ printf "%.2f", $1 / $2 }')
 r3=$(echo "$ours $cq" | awk '{ printf "%.0f", $1 / $2 }')
-echo "ratio measured / openssl rsa2048 verify: $r1 (with JSON parsing: $r2) (target >= 0.25)"
+echo "ratio measured / openssl rsa2048 verify: $r2 with the evidence JSON parsed (target >= 0.25), $r1 without"
 echo "ratio measured / tpm2_checkquote:        ${r3}x"
-echo "$r1" | awk '{ exit !($1 >= 0.25) }' || { echo "verify benchmark: target missed"; exit 1; }
+echo "$r2" | awk '{ exit !($1 >= 0.25) }' || { echo "verify benchmark: target missed"; exit 1; }

@@ -22,6 +22,9 @@ char *m_b64_encode(const uint8_t *d, size_t n)
 }
 
 static signed char table[256];
+/* per position in a group of four: the character's 6 bits in place, or BAD */
+#define BAD 0x80000000u
+static uint32_t pos[4][256];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static void table_init(void)
@@ -31,6 +34,9 @@ static void table_init(void)
 	memset(table, -1, sizeof(table));
 	for (int i = 0; i < 64; i++)
 		table[(unsigned char)a[i]] = (signed char)i;
+	for (int c = 0; c < 256; c++)
+		for (int k = 0; k < 4; k++)
+			pos[k][c] = table[c] < 0 ? BAD : (uint32_t)table[c] << (18 - 6 * k);
 }
 
 int m_b64_decode(const char *s, size_t n, size_t max, uint8_t *fixed, uint8_t **ret, size_t *ret_len)
@@ -54,17 +60,15 @@ int m_b64_decode(const char *s, size_t n, size_t max, uint8_t *fixed, uint8_t **
 	/* every group but the last: four characters, three bytes, one check (logs make long fields) */
 	size_t i = 0, o = 0;
 
-	for (; i + 4 < n; i += 4) {
-		int a = table[(unsigned char)s[i]], b = table[(unsigned char)s[i + 1]];
-		int c = table[(unsigned char)s[i + 2]], d = table[(unsigned char)s[i + 3]];
-		uint32_t v;
+	for (; i + 4 < n; i += 4, o += 3) {
+		const unsigned char *g = (const unsigned char *)s + i;
+		uint32_t v = pos[0][g[0]] | pos[1][g[1]] | pos[2][g[2]] | pos[3][g[3]];
 
-		if ((a | b | c | d) < 0)
+		if (v & BAD)
 			goto bad;
-		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
-		out[o++] = (uint8_t)(v >> 16);
-		out[o++] = (uint8_t)(v >> 8);
-		out[o++] = (uint8_t)v;
+		out[o] = (uint8_t)(v >> 16);
+		out[o + 1] = (uint8_t)(v >> 8);
+		out[o + 2] = (uint8_t)v;
 	}
 	if (i < n) {
 		/* the last group: its padding characters count as zero bits */

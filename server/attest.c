@@ -342,13 +342,15 @@ static void settle(struct srv *s, struct m_store *st, struct srv_reply *rep, con
 	/* beside the result: the manifests it matched, none for a failure */
 	if (r == 0 && recorded)
 		r = m_store_machine_matched(st, rep->machine, rep->status == 200 ? matched : "", now());
-	if (r == 0 && fresh && quote)
-		r = m_store_audit(st, rep->machine, "attest", rep->status == 200 ? "pass" : "fail",
-				  rep->reason ? rep->reason : "", rep->status == 200 ? pass_detail : fail_detail(rep));
 	/* the dashboard shows a failure's first difference (server/store/store_dash.h) */
 	if (r == 0 && fresh && quote && rep->status != 200)
 		r = srv_dash_record_difference(st, rep);
-	if (r == 0)
+	/* the audit record goes with the commit (one exchange on PostgreSQL) */
+	if (r == 0 && fresh && quote)
+		r = m_store_audit_commit(st, rep->machine, "attest", rep->status == 200 ? "pass" : "fail",
+					 rep->reason ? rep->reason : "",
+					 rep->status == 200 ? pass_detail : fail_detail(rep));
+	else if (r == 0)
 		r = m_store_commit(st);
 	else
 		m_store_rollback(st);

@@ -42,7 +42,8 @@ void m_evidence_free(struct m_evidence *ev)
 	free(ev);
 }
 
-int m_evidence_add_log(struct m_evidence *ev, const char *format, const void *data, size_t len)
+/* the checks of m_evidence_add_log(); @data (malloc'd) becomes the log's, on success only */
+static int add_log_owned(struct m_evidence *ev, const char *format, uint8_t *data, size_t len)
 {
 	struct m_evidence_log *l;
 
@@ -54,14 +55,25 @@ int m_evidence_add_log(struct m_evidence *ev, const char *format, const void *da
 		return m_err(-EINVAL, "evidence: a log format name of %zu characters (at most %zu)", strlen(format),
 			     sizeof(l->format) - 1);
 	l = &ev->log[ev->nlogs];
-	l->data = malloc(len);
-	if (!l->data)
-		return -ENOMEM;
-	memcpy(l->data, data, len);
+	l->data = data;
 	l->len = len;
 	snprintf(l->format, sizeof(l->format), "%s", format);
 	ev->nlogs++;
 	return 0;
+}
+
+int m_evidence_add_log(struct m_evidence *ev, const char *format, const void *data, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, data, len);
+	r = add_log_owned(ev, format, copy, len);
+	if (r < 0)
+		free(copy);
+	return r;
 }
 
 /* ---- writing ---- */
@@ -253,8 +265,10 @@ static int parse_logs(json_object *arr, struct m_evidence *ev)
 				 NULL, &data, &len);
 		if (r < 0)
 			return r == -ENOMEM ? r : m_err(-EINVAL, "%s: %s", field, m_errmsg(r));
-		r = m_evidence_add_log(ev, json_object_get_string(f), data, len);
-		free(data);
+		/* the decoded bytes become the log's: not copied once more */
+		r = add_log_owned(ev, json_object_get_string(f), data, len);
+		if (r < 0)
+			free(data);
 		if (r < 0)
 			return m_err_prefix(r, "eventlogs[%zu]", i);
 	}

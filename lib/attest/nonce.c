@@ -9,10 +9,11 @@
  * (m_store_nonce_use()), and only when a quote comes back.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include "measured/attest.h"
 #include "measured/error.h"
@@ -23,12 +24,26 @@
 
 static const char LABEL[] = "measured-nonce-1";
 
+/* HMAC looked up once, not on every nonce (HMAC() fetches it by name each call) */
+static EVP_MAC *hmac;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch(void)
+{
+	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
 static int mac(const uint8_t key[M_NONCE_KEY_LEN], const char *machine, const uint8_t *body,
 	       uint8_t out[MAC_LEN])
 {
 	uint8_t msg[sizeof(LABEL) + 256 + 1 + RAND_LEN + EXP_LEN], md[EVP_MAX_MD_SIZE];
-	size_t ml = strlen(machine), n = 0;
-	unsigned mdl = 0;
+	size_t ml = strlen(machine), n = 0, mdl = 0;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+		OSSL_PARAM_END
+	};
+	EVP_MAC_CTX *ctx;
+	bool ok;
 
 	if (ml > 256)
 		return m_err(-EINVAL, "machine name of %zu bytes", ml);
@@ -38,7 +53,12 @@ static int mac(const uint8_t key[M_NONCE_KEY_LEN], const char *machine, const ui
 	n += ml + 1;
 	memcpy(msg + n, body, RAND_LEN + EXP_LEN);
 	n += RAND_LEN + EXP_LEN;
-	if (!HMAC(EVP_sha256(), key, M_NONCE_KEY_LEN, msg, n, md, &mdl) || mdl < MAC_LEN)
+	pthread_once(&fetch_once, fetch);
+	ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+	ok = ctx && EVP_MAC_init(ctx, key, M_NONCE_KEY_LEN, params) == 1 && EVP_MAC_update(ctx, msg, n) == 1 &&
+	     EVP_MAC_final(ctx, md, &mdl, sizeof(md)) == 1 && mdl >= MAC_LEN;
+	EVP_MAC_CTX_free(ctx);
+	if (!ok)
 		return m_err(-EIO, "HMAC-SHA256 failed");
 	memcpy(out, md, MAC_LEN);
 	return 0;

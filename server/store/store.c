@@ -25,8 +25,7 @@ static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS enrolments ("
 	" id TEXT PRIMARY KEY, machine TEXT NOT NULL, ek_pub TEXT NOT NULL, ak_pub TEXT NOT NULL,"
 	" ek_trust TEXT NOT NULL, secret_hash TEXT NOT NULL, expires BIGINT NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS used_nonces ("
-	" nonce TEXT PRIMARY KEY, machine TEXT NOT NULL, expires BIGINT NOT NULL)",
+	NULL,	/* used_nonces (below) */
 	"CREATE INDEX IF NOT EXISTS used_nonces_expires ON used_nonces (expires)",
 	"CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS policies ("
@@ -36,12 +35,22 @@ static const char *const schema[] = {
 	" name TEXT PRIMARY KEY, policy TEXT NOT NULL, data TEXT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS payload_install ("
 	" name TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, digest TEXT NOT NULL)",
-	NULL,	/* the audit table: its key is spelt differently (below) */
+	"",	/* the audit table: its key is spelt differently (below) */
 	"CREATE INDEX IF NOT EXISTS audit_machine ON audit (machine, id)",
 };
 
+/* one row per nonce used, found by its key (m_store_create_keyed()) */
+static const char *const USED_NONCES[2] = M_STORE_KEYED(
+	"CREATE TABLE IF NOT EXISTS used_nonces ("
+	" nonce TEXT PRIMARY KEY, machine TEXT NOT NULL, expires BIGINT NOT NULL)");
+/*
+ * Without AUTOINCREMENT, a new row's id is the largest id + 1 all the same
+ * (no audit row is ever deleted), and no sqlite_sequence row is written
+ * with every record: one page fewer per attestation (databases created
+ * before keep their table, and work the same).
+ */
 static const char AUDIT_SQLITE[] =
-	"CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at BIGINT NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at BIGINT NOT NULL,"
 	" machine TEXT NOT NULL, event TEXT NOT NULL, result TEXT NOT NULL, reason TEXT NOT NULL,"
 	" detail TEXT NOT NULL)";
 static const char AUDIT_PG[] =
@@ -102,6 +111,11 @@ static int add_columns(struct m_store *s, bool pg)
 	return r;
 }
 
+int m_store_create_keyed(struct m_store *s, const char *const sql[2])
+{
+	return q(s, sql[!strcmp(s->ops->kind, "sqlite")], NULL, 0, NULL, NULL, NULL);
+}
+
 static int create_schema(struct m_store *s)
 {
 	bool pg = !strcmp(s->ops->kind, "postgresql");
@@ -117,7 +131,8 @@ static int create_schema(struct m_store *s)
 	if (pg)
 		r = q(s, "SELECT pg_advisory_xact_lock(7275)", NULL, 0, NULL, NULL, NULL);
 	for (size_t i = 0; r == 0 && i < sizeof(schema) / sizeof(schema[0]); i++)
-		r = q(s, schema[i] ? schema[i] : pg ? AUDIT_PG : AUDIT_SQLITE, NULL, 0, NULL, NULL, NULL);
+		r = !schema[i] ? m_store_create_keyed(s, USED_NONCES)
+				: q(s, *schema[i] ? schema[i] : pg ? AUDIT_PG : AUDIT_SQLITE, NULL, 0, NULL, NULL, NULL);
 	if (r == 0)
 		r = add_columns(s, pg);
 	if (r == 0)
@@ -709,9 +724,12 @@ int m_store_payload_get(struct m_store *s, const char *name, char *ret_policy, s
 
 /* ---- audit ---- */
 
-int m_store_audit(struct m_store *s, const char *machine, const char *event, const char *result,
-		  const char *reason, const char *detail)
+/* the record, then (@commit) the open transaction's commit */
+static int audit(struct m_store *s, bool commit, const char *machine, const char *event, const char *result,
+		 const char *reason, const char *detail)
 {
+	static const char sql[] = "INSERT INTO audit (at, machine, event, result, reason, detail)"
+				  " VALUES ($1, $2, $3, $4, $5, $6)";
 	/* every text field escaped: a record is one line of printable ASCII, whatever a request held */
 	char *t[5] = { m_text_escape_str(machine), m_text_escape_str(event), m_text_escape_str(result),
 		       m_text_escape_str(reason), m_text_escape_str(detail) };
@@ -721,12 +739,31 @@ int m_store_audit(struct m_store *s, const char *machine, const char *event, con
 		struct m_sqlp p[] = { SQL_INT(now()), SQL_TEXT(t[0]), SQL_TEXT(t[1]), SQL_TEXT(t[2]), SQL_TEXT(t[3]),
 				      SQL_TEXT(t[4]) };
 
-		r = q(s, "INSERT INTO audit (at, machine, event, result, reason, detail)"
-			 " VALUES ($1, $2, $3, $4, $5, $6)", p, 6, NULL, NULL, NULL);
+		if (commit && s->ops->query_commit) {
+			r = s->ops->query_commit(s, sql, p, 6);
+		} else {
+			r = q(s, sql, p, 6, NULL, NULL, NULL);
+			if (commit && r == 0)
+				r = m_store_commit(s);
+		}
 	}
+	if (commit && r < 0)
+		m_store_rollback(s);
 	for (size_t i = 0; i < 5; i++)
 		free(t[i]);
 	return r;
+}
+
+int m_store_audit(struct m_store *s, const char *machine, const char *event, const char *result,
+		  const char *reason, const char *detail)
+{
+	return audit(s, false, machine, event, result, reason, detail);
+}
+
+int m_store_audit_commit(struct m_store *s, const char *machine, const char *event, const char *result,
+			 const char *reason, const char *detail)
+{
+	return audit(s, true, machine, event, result, reason, detail);
 }
 
 int m_store_audit_row(int n, const char *const *v, void *arg)

@@ -233,6 +233,13 @@ int m_store_payload_meta_get(struct m_store *s, const char *name, struct m_paylo
 /* audit log: every text field is stored escaped (m_text_escape()) */
 int m_store_audit(struct m_store *s, const char *machine, const char *event, const char *result,
 		  const char *reason, const char *detail);
+/**
+ * m_store_audit_commit() - m_store_audit() as the last statement of the open
+ * transaction, then its commit (on PostgreSQL both in one exchange); on
+ * failure the transaction is rolled back, nothing of it committed.
+ */
+int m_store_audit_commit(struct m_store *s, const char *machine, const char *event, const char *result,
+			 const char *reason, const char *detail);
 /** m_store_audit_list() - oldest first; @machine NULL for all; at most @limit (0: all). */
 int m_store_audit_list(struct m_store *s, const char *machine, size_t limit,
 		       int (*cb)(const struct m_audit *a, void *arg), void *arg);
@@ -267,7 +274,11 @@ int m_store_policy_manifest_retire(struct m_store *s, const char *policy, const 
 /** m_store_policy_manifests() - @policy's manifests, oldest first (with their text if @with_text). */
 int m_store_policy_manifests(struct m_store *s, const char *policy, bool with_text,
 			     int (*cb)(const struct m_policy_manifest *pm, void *arg), void *arg);
-/** m_store_machine_matched() - record what @machine's last attestation matched ("" for a failure). */
+/**
+ * m_store_machine_matched() - record what @machine's last attestation matched
+ * ("" for a failure); @at is when that list was first recorded: the same
+ * list again leaves the row as it is.
+ */
 int m_store_machine_matched(struct m_store *s, const char *machine, const char *matched, int64_t at);
 int m_store_machine_matched_list(struct m_store *s, int (*cb)(const char *machine, const char *matched, void *arg),
 				 void *arg);

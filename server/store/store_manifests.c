@@ -27,9 +27,10 @@ static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS policy_manifests ("
 	" policy TEXT NOT NULL, label TEXT NOT NULL, manifest TEXT NOT NULL, added_at BIGINT NOT NULL,"
 	" seq BIGINT NOT NULL, PRIMARY KEY (policy, label))",
-	"CREATE TABLE IF NOT EXISTS machine_matches ("
-	" machine TEXT PRIMARY KEY, matched TEXT NOT NULL, at BIGINT NOT NULL)",
 };
+static const char *const MACHINE_MATCHES[2] = M_STORE_KEYED(
+	"CREATE TABLE IF NOT EXISTS machine_matches ("
+	" machine TEXT PRIMARY KEY, matched TEXT NOT NULL, at BIGINT NOT NULL)");
 
 static int q(struct m_store *s, const char *sql, const struct m_sqlp *p, int np, m_row_fn cb, void *arg,
 	     int64_t *ch)
@@ -43,7 +44,7 @@ int m_store_manifests_schema(struct m_store *s)
 
 	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]) && r == 0; i++)
 		r = q(s, schema[i], NULL, 0, NULL, NULL, NULL);
-	return r;
+	return r < 0 ? r : m_store_create_keyed(s, MACHINE_MATCHES);
 }
 
 int64_t m_store_version_new(void)
@@ -203,8 +204,10 @@ int m_store_machine_matched(struct m_store *s, const char *machine, const char *
 
 	if (strlen(matched) >= M_STORE_MATCHED_MAX)
 		return m_err(-E2BIG, "a list of matched manifests of %zu characters", strlen(matched));
+	/* the same list again (every pass of a machine that did not change) writes nothing */
 	return q(s, "INSERT INTO machine_matches (machine, matched, at) VALUES ($1, $2, $3)"
-		    " ON CONFLICT (machine) DO UPDATE SET matched = excluded.matched, at = excluded.at",
+		    " ON CONFLICT (machine) DO UPDATE SET matched = excluded.matched, at = excluded.at"
+		    " WHERE machine_matches.matched <> excluded.matched",
 		 p, 3, NULL, NULL, NULL);
 }
 

@@ -34,6 +34,8 @@ struct m_store_ops {
 		     void *arg, int64_t *ret_changes);
 	int (*begin)(struct m_store *s);
 	int (*commit)(struct m_store *s);
+	/* a write whose only answer is success, then the commit; NULL: query, then commit */
+	int (*query_commit)(struct m_store *s, const char *sql, const struct m_sqlp *p, int np);
 	void (*rollback)(struct m_store *s);
 	int (*checkpoint)(struct m_store *s);		/* NULL: nothing to do */
 	void (*defer_checkpoints)(struct m_store *s);	/* NULL: nothing to do */
@@ -51,6 +53,15 @@ struct m_store {
  * policy's own manifest is its default)
  */
 int m_store_manifests_schema(struct m_store *s);
+/*
+ * m_store_create_keyed() - run a CREATE TABLE whose rows are found by their
+ * PRIMARY KEY only, given as M_STORE_KEYED("CREATE TABLE ..."): on SQLite
+ * the table is the key's own B-tree (WITHOUT ROWID), so a write dirties one
+ * page fewer than a rowid table beside its key's index; PostgreSQL takes
+ * the statement as written.
+ */
+#define M_STORE_KEYED(sql) { sql, sql " WITHOUT ROWID" }
+int m_store_create_keyed(struct m_store *s, const char *const sql[2]);
 int64_t m_store_version_new(void);
 int m_store_manifests_reset(struct m_store *s, const char *policy, const char *label, const char *manifest);
 

@@ -5,6 +5,7 @@
  * attack cases built here with software keys standing in for a TPM, each
  * of which must be rejected for its own reason.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -537,6 +538,29 @@ static void test_attack_other_key(void **state)
 	EVP_PKEY_free(s.key);
 }
 
+/* the ECC AK as OpenSSL sees it: the very key that made the point, and a
+ * point moved off the curve (y^2 = x^3 - 3x + b, FIPS 186-4 D.1.2.3) refused */
+static void test_ecc_ak_to_pkey(void **state)
+{
+	(void)state;
+	struct soft s;
+	EVP_PKEY *k = NULL;
+
+	soft_ecc(&s);
+	assert_int_equal(m_tpm_public_to_pkey(&s.pub, &k), 0);
+	assert_int_equal(EVP_PKEY_eq(k, s.key), 1);
+	EVP_PKEY_free(k);
+	k = NULL;
+	s.pub.unique.ecc.y.buffer[31] ^= 1;
+	assert_int_equal(m_tpm_public_to_pkey(&s.pub, &k), -EINVAL);
+	assert_string_equal(m_errmsg(-EINVAL), "public key: OpenSSL rejects the EC key material");
+	assert_null(k);
+	s.pub.unique.ecc.y.buffer[31] ^= 1;
+	s.pub.parameters.eccDetail.curveID = TPM2_ECC_BN_P256;
+	assert_int_equal(m_tpm_public_to_pkey(&s.pub, &k), -EOPNOTSUPP);
+	EVP_PKEY_free(s.key);
+}
+
 static void test_attack_pcr_values(void **state)
 {
 	(void)state;
@@ -839,6 +863,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attack_other_key, setup_rsa, teardown_rsa),
 		cmocka_unit_test_setup_teardown(test_attack_pcr_values, setup_rsa, teardown_rsa),
 		cmocka_unit_test_setup_teardown(test_attack_required_pcr_missing, setup_rsa, teardown_rsa),
+		cmocka_unit_test(test_ecc_ak_to_pkey),
 		cmocka_unit_test_setup_teardown(test_attack_malformed, setup_rsa, teardown_rsa),
 		cmocka_unit_test_setup_teardown(test_log_untouched, setup_rsa, teardown_rsa),
 	};

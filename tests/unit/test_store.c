@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include "measured/base64.h"
 #include "store.h"
 
@@ -86,6 +87,13 @@ static void test_nonce(void **state)
 	free(v);
 }
 
+static int count_audit(const struct m_audit *a, void *arg)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
 /* begin/commit: all the statements or none (a failed one rolls the rest back) */
 static void test_transaction(void **state)
 {
@@ -115,6 +123,24 @@ static void test_transaction(void **state)
 	/* the handle works as before afterwards */
 	assert_int_equal(m_store_nonce_use(s, "bb04", "m1", 1000), 0);
 	assert_int_equal(m_store_nonce_use(s, "bb04", "m1", 1000), -EALREADY);
+
+	/* the audit record as the commit: both stay, or (a failed statement before) neither */
+	int rows = 0;
+
+	assert_int_equal(m_store_begin(s), 0);
+	assert_int_equal(m_store_nonce_use(s, "bb05", "m1", 1000), 0);
+	assert_int_equal(m_store_audit_commit(s, "ac", "attest", "pass", "", "one"), 0);
+	assert_int_equal(m_store_nonce_use(s, "bb05", "m1", 1000), -EALREADY);
+	assert_int_equal(m_store_begin(s), 0);
+	assert_int_equal(m_store_nonce_use(s, "bb06", "m1", 1000), 0);
+	assert_true(m_store_enrolment_add(s, &(struct m_enrolment){ .id = "x" }) < 0);
+	assert_true(m_store_audit_commit(s, "ac", "attest", "pass", "", "two") < 0);
+	assert_int_equal(m_store_nonce_use(s, "bb06", "m1", 1000), 0);
+	assert_true(m_store_commit(s) < 0);	/* nothing open */
+	assert_int_equal(m_store_begin(s), 0);	/* the record alone */
+	assert_int_equal(m_store_audit_commit(s, "ac", "attest", "pass", "", "three"), 0);
+	assert_int_equal(m_store_audit_list(s, "ac", 0, count_audit, &rows), 0);
+	assert_int_equal(rows, 2);
 }
 
 static off_t file_size(const char *p)
@@ -143,7 +169,9 @@ static void test_checkpoint(void **state)
 	assert_int_equal(m_store_checkpoint(s), 0);
 	before = file_size(path);
 	assert_true(before > 0);
-	for (int i = 0; i < 4000; i++) {
+	/* each use commits two pages (the nonce's B-tree, the expiry index):
+	 * past the 10,000 WAL frames that make a checkpoint due */
+	for (int i = 0; i < 6000; i++) {
 		snprintf(n, sizeof(n), "cc%05d", i);
 		assert_int_equal(m_store_nonce_use(s, n, "m1", 1000), 0);
 	}
@@ -529,6 +557,12 @@ static void test_manifests(void **state)
 	assert_int_equal(m_store_machine_matched(s, "m1", "", 2), 0);
 	assert_int_equal(m_store_machine_matched_list(s, match_cb, matched), 0);
 	assert_string_equal(matched, "m1=;m2=roll:next;");
+	/* the same list again changes nothing; another one replaces it */
+	assert_int_equal(m_store_machine_matched(s, "m2", "roll:next", 3), 0);
+	assert_int_equal(m_store_machine_matched(s, "m1", "roll:v1", 3), 0);
+	matched[0] = 0;
+	assert_int_equal(m_store_machine_matched_list(s, match_cb, matched), 0);
+	assert_string_equal(matched, "m1=roll:v1;m2=roll:next;");
 }
 
 static void test_b64(void **state)
@@ -545,6 +579,30 @@ static void test_b64(void **state)
 	assert_int_equal(m_b64_decode("aG=sbG8=", 8, 16, NULL, &d, &n), -EBADMSG);
 	assert_int_equal(m_b64_decode("aGVs bG8", 8, 16, NULL, &d, &n), -EBADMSG);
 	assert_int_equal(m_b64_decode("aGVsbG8=", 8, 4, NULL, &d, &n), -E2BIG);
+
+	/* every length up to 300 bytes, against OpenSSL's encoder; a character
+	 * outside the alphabet at any position of a group is refused */
+	for (size_t len = 1; len <= 300; len++) {
+		uint8_t in[300];
+		char text[4 * 100 + 1];
+
+		for (size_t i = 0; i < len; i++)
+			in[i] = (uint8_t)(i * 151 + len * 7);
+		int tl = EVP_EncodeBlock((unsigned char *)text, in, (int)len);
+
+		assert_int_equal(m_b64_decode(text, (size_t)tl, 300, NULL, &d, &n), 0);
+		assert_int_equal(n, len);
+		assert_memory_equal(d, in, len);
+		free(d);
+		for (int at = 0; at < tl - 4; at += 5) {
+			static const char bad[] = { '.', '"', '\\', '=', (char)0x80, 0 };
+			char saved = text[at];
+
+			text[at] = bad[at % 6];
+			assert_int_equal(m_b64_decode(text, (size_t)tl, 300, NULL, &d, &n), -EBADMSG);
+			text[at] = saved;
+		}
+	}
 }
 
 int main(void)
