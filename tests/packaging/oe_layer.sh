@@ -203,25 +203,50 @@ SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --root="$T/inst" --man=no --recu
 mkdir -p "$T/wrap"
 cat > "$T/wrap/measured" <<EOF
 #!/bin/sh
+echo "\$*" > "$T/attest.args"
 "$M" "\$@"
 rc=\$?
 echo \$rc > "$T/attest.rc"
 exit \$rc
 EOF
 chmod 755 "$T/wrap/measured"
-sed "s|^CA_CERT=.*|CA_CERT='$T/inst/etc/measured/verifier-ca.pem'|; s|^OUTPUT=.*|OUTPUT='$T/pl/payload'|" \
-	"$T/inst/etc/measured/installer.conf" > "$T/installer.conf"
+grep -qx "MODE='install'" "$T/inst/etc/measured/installer.conf" || die "installer: install mode is not the default"
 echo "quiet measured.machine=m-1" > "$T/cmdline"
 swtpm_start installer	# the agent's TPM (MEASURED_TCTI)
-(
-	PATH=$T/wrap:$PATH
-	MEASURED_INSTALLER_CONF=$T/installer.conf MEASURED_INSTALLER_CMDLINE=$T/cmdline
-	export PATH MEASURED_INSTALLER_CONF MEASURED_INSTALLER_CMDLINE MEASURED_TCTI
-	expect_exit 1 sh "$T/inst/usr/sbin/measured-installer" start
-)
-cat "$T/out" "$T/err" > "$T/installer.out"
-assert_eq "installer: measured attest took every option and failed on the network (3)" 3 "$(cat "$T/attest.rc")"
-grep -q "attesting as m-1 to https://127.0.0.1:$port" "$T/installer.out" || die "installer: $(cat "$T/installer.out")"
+# run_installer MODE TARGET: the installed program, installer.conf's MODE and TARGET set so
+run_installer() {
+	sed "s|^CA_CERT=.*|CA_CERT='$T/inst/etc/measured/verifier-ca.pem'|; s|^OUTPUT=.*|OUTPUT='$T/pl/payload'|;
+	     s|^MODE=.*|MODE='$1'|; s|^TARGET=.*|TARGET='$2'|" "$T/inst/etc/measured/installer.conf" > "$T/installer.conf"
+	rm -f "$T/attest.rc" "$T/attest.args"
+	(
+		PATH=$T/wrap:$PATH
+		MEASURED_INSTALLER_CONF=$T/installer.conf MEASURED_INSTALLER_CMDLINE=$T/cmdline
+		export PATH MEASURED_INSTALLER_CONF MEASURED_INSTALLER_CMDLINE MEASURED_TCTI
+		expect_exit 1 sh "$T/inst/usr/sbin/measured-installer" start
+	)
+	cat "$T/out" "$T/err" > "$T/installer.out"
+	assert_eq "installer ($1): measured attest took every option and failed on the network (3)" 3 \
+		"$(cat "$T/attest.rc")"
+	grep -q "attesting as m-1 to https://127.0.0.1:$port" "$T/installer.out" || die "installer: $(cat "$T/installer.out")"
+}
+# install mode (the default): measured attest installs and reboots by
+# itself; a test disk (a file) passes its local check before the network
+truncate -s 2M "$T/disk.img"
+run_installer install "$T/disk.img"
+assert_eq "installer (install): measured attest's options" \
+	"attest --server https://127.0.0.1:$port --ca-cert $T/inst/etc/measured/verifier-ca.pem --machine m-1 --payload install --install --target $T/disk.img --reboot" \
+	"$(cat "$T/attest.args")"
+grep -q "'install' was not installed" "$T/installer.out" || die "installer: $(cat "$T/installer.out")"
+[ -z "$(tr -d '\0' < "$T/disk.img" | head -c 1)" ] || die "installer: the disk was written after a refusal"
+# file mode: the payload to a file, then the configured step
+run_installer file ""
 grep -q "did not release 'install'; nothing installed" "$T/installer.out" || die "installer: $(cat "$T/installer.out")"
 [ ! -e "$T/pl/payload" ] || die "installer: a payload file after a refusal"
-ok "installer: the recipe installs the job; it runs measured attest with the built-in verifier and refuses cleanly"
+sed "s|^MODE=.*|MODE='copy'|" "$T/inst/etc/measured/installer.conf" > "$T/installer.conf"
+(
+	MEASURED_INSTALLER_CONF=$T/installer.conf MEASURED_INSTALLER_CMDLINE=$T/cmdline
+	export MEASURED_INSTALLER_CONF MEASURED_INSTALLER_CMDLINE
+	expect_exit 3 sh "$T/inst/usr/sbin/measured-installer" start
+)
+grep -q "MODE must be install or file, not 'copy'" "$T/err" || die "installer: $(cat "$T/err")"
+ok "installer: the recipe installs the job; it runs measured attest with the built-in verifier (install and file modes) and refuses cleanly"

@@ -1,8 +1,10 @@
-SUMMARY = "The installer image's boot job: attest to the verifier, receive the install payload"
+SUMMARY = "The installer image's boot job: attest to the verifier, install the released package"
 DESCRIPTION = "Runs measured attest at boot against the verifier named at \
-build time (MEASURED_VERIFIER_URL, its CA certificate MEASURED_VERIFIER_CA), \
-receives the payload MEASURED_INSTALLER_PAYLOAD and runs \
-MEASURED_INSTALLER_THEN with its path."
+build time (MEASURED_VERIFIER_URL, its CA certificate MEASURED_VERIFIER_CA) \
+for the payload MEASURED_INSTALLER_PAYLOAD: installs it on the disk and \
+reboots (MEASURED_INSTALLER_MODE = install, the default), or writes it to \
+MEASURED_INSTALLER_OUTPUT and runs MEASURED_INSTALLER_THEN with its path \
+(MEASURED_INSTALLER_MODE = file)."
 SECTION = "security"
 LICENSE = "MIT"
 LIC_FILES_CHKSUM = "file://measured-installer.sh;beginline=2;endline=2;md5=b2dccaa94b3629a08bfb4f983cad6f89"
@@ -13,6 +15,11 @@ LIC_FILES_CHKSUM = "file://measured-installer.sh;beginline=2;endline=2;md5=b2dcc
 MEASURED_VERIFIER_URL ??= ""
 MEASURED_VERIFIER_CA ??= ""
 MEASURED_INSTALLER_PAYLOAD ??= "install"
+# install: measured attest --install --reboot (a disk-image or root-archive
+# package); file: the payload to OUTPUT, then THEN with its path
+MEASURED_INSTALLER_MODE ??= "install"
+# the disk; empty: measured.install.target= on the kernel command line, else the verifier's
+MEASURED_INSTALLER_TARGET ??= ""
 MEASURED_INSTALLER_OUTPUT ??= "/run/measured/install.payload"
 MEASURED_INSTALLER_THEN ??= ""
 
@@ -34,7 +41,10 @@ python () {
         raise bb.parse.SkipRecipe("MEASURED_VERIFIER_URL must be https:// (measured attest refuses plain HTTP): %s" % url)
     if not os.path.isfile(ca):
         raise bb.parse.SkipRecipe("MEASURED_VERIFIER_CA %s does not exist" % ca)
-    for v in ("MEASURED_VERIFIER_URL", "MEASURED_INSTALLER_PAYLOAD", "MEASURED_INSTALLER_OUTPUT", "MEASURED_INSTALLER_THEN"):
+    if d.getVar("MEASURED_INSTALLER_MODE") not in ("install", "file"):
+        raise bb.parse.SkipRecipe("MEASURED_INSTALLER_MODE must be install or file: %s" % d.getVar("MEASURED_INSTALLER_MODE"))
+    for v in ("MEASURED_VERIFIER_URL", "MEASURED_INSTALLER_PAYLOAD", "MEASURED_INSTALLER_OUTPUT", "MEASURED_INSTALLER_THEN",
+              "MEASURED_INSTALLER_TARGET"):
         if "'" in (d.getVar(v) or ""):
             raise bb.parse.SkipRecipe("%s must not contain a single quote" % v)
 }
@@ -55,6 +65,8 @@ do_install() {
 	VERIFIER_URL='${MEASURED_VERIFIER_URL}'
 	CA_CERT='${sysconfdir}/measured/verifier-ca.pem'
 	PAYLOAD='${MEASURED_INSTALLER_PAYLOAD}'
+	MODE='${MEASURED_INSTALLER_MODE}'
+	TARGET='${MEASURED_INSTALLER_TARGET}'
 	OUTPUT='${MEASURED_INSTALLER_OUTPUT}'
 	THEN='${MEASURED_INSTALLER_THEN}'
 	END
