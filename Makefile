@@ -226,12 +226,12 @@ install-cmd: $(MEASURED)
 	$(INSTALL) -d $(DESTDIR)$(bindir)
 	$(INSTALL_PROGRAM) $(MEASURED) $(DESTDIR)$(bindir)/measured
 
-# Every page in man/, by section (the fragments' own installs of their
-# section-8 pages are the same files).
+# The command's pages (section 1).  Each section-8 page is installed by its
+# program's fragment (init.mk, svirt.mk) and only there: two rules writing
+# one file race under make -j.
 install-man:
-	$(INSTALL) -d $(DESTDIR)$(man1dir) $(DESTDIR)$(man8dir)
+	$(INSTALL) -d $(DESTDIR)$(man1dir)
 	$(INSTALL_DATA) man/*.1 $(DESTDIR)$(man1dir)/
-	$(INSTALL_DATA) man/*.8 $(DESTDIR)$(man8dir)/
 
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/measured $(DESTDIR)$(libdir)/libmeasured.a
