@@ -199,6 +199,31 @@ static int stage_logs(const struct m_evidence *ev, struct m_log **logs, size_t *
 }
 
 /*
+ * A log difference is found bank by bank in the manifest's order (sha1
+ * first); the quote may cover the PCR in another bank only (the policy's
+ * --banks).  Report it there, the bank the verifier checked, when the
+ * event has that bank and (for a differing event) differs in it too.
+ */
+static void prefer_quoted_bank(struct m_check_item *it, const uint32_t *quoted)
+{
+	if (quoted[it->bank] & (1u << it->pcr))
+		return;
+	for_each_bank(b, M_BANKS_ALL) {
+		if (!(quoted[b] & (1u << it->pcr)))
+			continue;
+		if (it->expected && !(it->expected->d.banks & M_BANK_BIT(b)))
+			continue;
+		if (it->found && !(it->found->banks & M_BANK_BIT(b)))
+			continue;
+		if (it->status == M_CHECK_EVENT_DIFFERS && it->expected && it->found &&
+		    memcmp(it->expected->d.d[b], it->found->digest[b], m_bank_info(b)->size) == 0)
+			continue;
+		it->bank = b;
+		return;
+	}
+}
+
+/*
  * One manifest against the quoted values (only quoted PCRs are signed) and
  * the logs.  A manifest PCR must be quoted in at least one bank the
  * manifest predicts it in, and match in every such bank.  A differing
@@ -241,8 +266,10 @@ static int stage_manifest(size_t which, const struct m_manifest *m, const struct
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < lr.count && !diff; i++)
-		if (lr.items[i].status != M_CHECK_MATCH && lr.items[i].status != M_CHECK_NOT_COVERED)
+		if (lr.items[i].status != M_CHECK_MATCH && lr.items[i].status != M_CHECK_NOT_COVERED) {
+			prefer_quoted_bank(&lr.items[i], quoted);
 			diff = &lr.items[i];
+		}
 	if (!diff && vbad) {
 		for (size_t i = 0; i < lr.count; i++)
 			if (lr.items[i].pcr == vit.pcr && lr.items[i].status == M_CHECK_NOT_COVERED &&

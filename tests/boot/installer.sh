@@ -183,10 +183,12 @@ ok "rebooted: the firmware boots the installed disk (first in the boot order) in
 
 # 2. the changed ISO: refused, the first differing event shown, nothing written
 grep -q "^fail vm-bad manifest-mismatch" "$bad" || { tail -30 "$bad"; die "changed ISO: not refused"; }
-# the event named with both digests: openssl's SHA-1 of each rootfs.img as xorriso extracts it
-sha_good=$(openssl dgst -sha1 -r < "$T/good.rootfs.img" | cut -d' ' -f1)
-sha_bad=$(openssl dgst -sha1 -r < "$T/bad.rootfs.img" | cut -d' ' -f1)
-grep -qx "first difference: pcr 15 bank sha1 event-differs event 0" "$bad" &&
+# the event named with both digests in the bank the policy quotes (sha256,
+# though the manifest predicts sha1 too): openssl's SHA-256 of each
+# rootfs.img as xorriso extracts it
+sha_good=$(openssl dgst -sha256 -r < "$T/good.rootfs.img" | cut -d' ' -f1)
+sha_bad=$(openssl dgst -sha256 -r < "$T/bad.rootfs.img" | cut -d' ' -f1)
+grep -qx "first difference: pcr 15 bank sha256 event-differs event 0" "$bad" &&
 	grep -q "^  expected: {\"type\":0,\"digest\":\"$sha_good\",\"description\":\"rootfs.img\"" "$bad" &&
 	grep -q "^  found: *{\"type\":0,\"digest\":\"$sha_bad\",\"log\":\"cel-json\",\"description\":\"/rootfs.img\"" "$bad" ||
 	{ grep -A3 "^fail" "$bad"; die "changed ISO: the root-filesystem event is not named with both digests"; }
