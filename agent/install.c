@@ -22,6 +22,7 @@
 #include "install.h"
 #include "measured/digest.h"
 #include "measured/error.h"
+#include "measured/file.h"
 #include "measured/text.h"
 
 #define SECTOR 512u
@@ -192,35 +193,23 @@ int m_install_target_check(const char *path, uint64_t need, uint64_t *ret_size)
 
 static int pwrite_all(int fd, const char *path, const uint8_t *d, size_t n, uint64_t off)
 {
-	while (n) {
-		ssize_t w = pwrite(fd, d, n, (off_t)off);
+	size_t done;
+	int r = m_pwrite_full(fd, d, n, off, &done);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return m_err(w < 0 ? -errno : -EIO, "target %s: write at %llu: %s", path,
-				     (unsigned long long)off, w < 0 ? strerror(errno) : "short write");
-		d += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
+	if (r < 0)
+		return m_err(r, "target %s: write at %llu: %s", path, (unsigned long long)(off + done),
+			     r == -EIO ? "short write" : strerror(-r));
 	return 0;
 }
 
 static int pread_all(int fd, const char *path, uint8_t *d, size_t n, uint64_t off)
 {
-	while (n) {
-		ssize_t w = pread(fd, d, n, (off_t)off);
+	size_t done;
+	int r = m_pread_full(fd, d, n, off, &done);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return m_err(w < 0 ? -errno : -EIO, "target %s: read back at %llu: %s", path,
-				     (unsigned long long)off, w < 0 ? strerror(errno) : "end of disk");
-		d += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
+	if (r < 0)
+		return m_err(r == -ENODATA ? -EIO : r, "target %s: read back at %llu: %s", path,
+			     (unsigned long long)(off + done), r == -ENODATA ? "end of disk" : strerror(-r));
 	return 0;
 }
 

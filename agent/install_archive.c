@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 #include "install.h"
 #include "measured/error.h"
+#include "measured/file.h"
 #include "measured/text.h"
 #include "measured/ustar.h"
 
@@ -123,21 +124,6 @@ static int parent_dir(int dir, const char *path, const char **ret_base)
 	return fd;
 }
 
-static int write_all(int fd, const uint8_t *d, uint64_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, d, n > (1u << 30) ? (1u << 30) : (size_t)n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		d += w;
-		n -= (uint64_t)w;
-	}
-	return 0;
-}
-
 static int unpack_entry(void *arg, const struct m_ustar_entry *e)
 {
 	struct unpack *u = arg;
@@ -158,7 +144,7 @@ static int unpack_entry(void *arg, const struct m_ustar_entry *e)
 			r = errno == EEXIST ? (raw = false, refuse(e, "twice in the archive")) : -errno;
 			break;
 		}
-		r = write_all(fd, e->data, e->size);
+		r = m_pwrite_full(fd, e->data, (size_t)e->size, 0, NULL);	/* in memory: it fits */
 		/* owner first: chown clears set-user-ID bits */
 		if (r == 0 && !esp && fchown(fd, e->uid, e->gid) < 0)
 			r = -errno;
@@ -322,7 +308,7 @@ static int build_image(const char *stage, const struct scan *s, char *img, size_
 	fd = open(sp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return m_err(-errno, "%s: %s", sp, strerror(errno));
-	r = write_all(fd, (const uint8_t *)script, strlen(script));
+	r = m_pwrite_full(fd, script, strlen(script), 0, NULL);
 	close(fd);
 	if (r < 0)
 		return m_err(r, "%s: %s", sp, strerror(-r));

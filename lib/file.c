@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,4 +88,37 @@ out:
 	*ret = buf;
 	*ret_len = len;
 	return 0;
+}
+
+/* one loop for both directions: pread(2) and pwrite(2) may move fewer bytes than asked, or be interrupted */
+static int pio_full(int fd, uint8_t *buf, size_t len, uint64_t off, bool write, size_t *ret_done)
+{
+	size_t done = 0;
+	int r = 0;
+
+	while (done < len) {
+		ssize_t n = write ? pwrite(fd, buf + done, len - done, (off_t)(off + done))
+				  : pread(fd, buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : write ? -EIO : -ENODATA;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (ret_done)
+		*ret_done = done;
+	return r;
+}
+
+int m_pread_full(int fd, void *buf, size_t len, uint64_t off, size_t *ret_done)
+{
+	return pio_full(fd, buf, len, off, false, ret_done);
+}
+
+int m_pwrite_full(int fd, const void *buf, size_t len, uint64_t off, size_t *ret_done)
+{
+	return pio_full(fd, (uint8_t *)buf, len, off, true, ret_done);
 }

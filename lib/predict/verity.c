@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 #include "measured/error.h"
+#include "measured/file.h"
 #include "measured/measure.h"
 #include "measured/predict.h"
 
@@ -67,20 +68,14 @@ static int th_block(struct tree_hasher *t, const uint8_t *block, size_t len, uin
 
 static int pread_all(int fd, void *buf, size_t len, uint64_t off, const char *name)
 {
-	size_t done = 0;
+	size_t done;
+	int r = m_pread_full(fd, buf, len, off, &done);
 
-	while (done < len) {
-		ssize_t n = pread(fd, (uint8_t *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return m_err(-errno, "%s: reading at byte %llu: %m", name, (unsigned long long)(off + done));
-		if (n == 0)
-			return m_err(-ENODATA, "%s: ends at byte %llu, before the %zu bytes needed there", name,
-				     (unsigned long long)(off + done), len - done);
-		done += (size_t)n;
-	}
+	if (r == -ENODATA)
+		return m_err(r, "%s: ends at byte %llu, before the %zu bytes needed there", name,
+			     (unsigned long long)(off + done), len - done);
+	if (r < 0)
+		return m_err(r, "%s: reading at byte %llu: %s", name, (unsigned long long)(off + done), strerror(-r));
 	return 0;
 }
 
