@@ -13,6 +13,7 @@
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include "agent.h"
+#include "measured/json.h"
 #include "measured/attest12.h"
 #include "measured/base64.h"
 #include "measured/error.h"
@@ -457,7 +458,11 @@ static int attest_request(struct run *x, struct m_evidence *ev, json_object **re
 		r = m_evidence_to_json(ev, &text);
 	if (r < 0)
 		return io_fault(x, r);
-	evo = json_tokener_parse(text);
+	{
+		struct m_json_error err;
+
+		evo = m_json_parse(text, strlen(text), 8, 0, &err);
+	}
 	free(text);
 	req = json_object_new_object();
 	if (!evo || !req) {

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <curl/curl.h>
 #include "agent.h"
+#include "measured/json.h"
 #include "measured/error.h"
 
 #define CONNECT_TIMEOUT_S 15L
@@ -145,7 +146,7 @@ int m_http_post_json(struct m_http *h, const char *path, const char *body, size_
 		     long *ret_status, json_object **ret)
 {
 	struct answer a = { .max = max };
-	json_tokener *tok = NULL;
+	struct m_json_error err;
 	json_object *o = NULL;
 	char *url = NULL;
 	long status = 0;
@@ -169,25 +170,11 @@ int m_http_post_json(struct m_http *h, const char *path, const char *body, size_
 		goto out;
 	}
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-	tok = json_tokener_new_ex(M_HTTP_JSON_DEPTH);
-	if (!tok) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (a.len)
-		o = json_tokener_parse_ex(tok, a.data, (int)a.len);
-	if (o && json_tokener_get_error(tok) == json_tokener_success) {
-		/* one object, then at most white space */
-		for (size_t i = json_tokener_get_parse_end(tok); i < a.len; i++)
-			if (!strchr(" \t\r\n", a.data[i])) {
-				json_object_put(o);
-				o = NULL;
-				break;
-			}
-	}
-	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(o, json_type_object)) {
-		r = m_err(-EBADMSG, "%s: HTTP %ld, answer is not one JSON object", url, status);
+	o = m_json_parse(a.data ? a.data : "", a.len, M_HTTP_JSON_DEPTH, 0, &err);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		r = o ? m_err(-EBADMSG, "%s: HTTP %ld, answer is not one JSON object", url, status)
+		      : m_err(-EBADMSG, "%s: HTTP %ld, answer is not one JSON object (byte %zu: %s)", url,
+			      status, err.offset, err.reason);
 		goto out;
 	}
 	*ret_status = status;
@@ -196,8 +183,6 @@ int m_http_post_json(struct m_http *h, const char *path, const char *body, size_
 	r = 0;
 out:
 	json_object_put(o);
-	if (tok)
-		json_tokener_free(tok);
 	free(a.data);
 	free(url);
 	return r;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "agent.h"
+#include "measured/json.h"
 #include "measured/error.h"
 #include "measured/file.h"
 
@@ -32,7 +33,7 @@ static int copy_field(json_object *o, const char *key, char *dst, size_t size, c
 int m_agent_state_load(const char *dir, struct m_agent_state *ret)
 {
 	struct m_agent_state s;
-	json_tokener *tok = NULL;
+	struct m_json_error err;
 	json_object *o = NULL;
 	char path[4096];
 	uint8_t *data = NULL;
@@ -44,12 +45,7 @@ int m_agent_state_load(const char *dir, struct m_agent_state *ret)
 	r = m_read_file(path, M_STATE_MAX, &data, &len);
 	if (r < 0)
 		return r;
-	tok = json_tokener_new_ex(8);
-	if (!tok) {
-		r = -ENOMEM;
-		goto out;
-	}
-	o = json_tokener_parse_ex(tok, (const char *)data, (int)len);
+	o = m_json_parse((const char *)data, len, 8, 0, &err);
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		r = m_err(-EBADMSG, "%s: not a JSON object", path);
 		goto out;
@@ -66,8 +62,6 @@ int m_agent_state_load(const char *dir, struct m_agent_state *ret)
 		*ret = s;
 out:
 	json_object_put(o);
-	if (tok)
-		json_tokener_free(tok);
 	free(data);
 	return r;
 }

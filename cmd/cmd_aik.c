@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 #include "common.h"
 #include "tpm_opts.h"
+#include "measured/json.h"
 #include "measured/attest.h"
 #include "measured/attest12.h"
 #include "measured/base64.h"
@@ -174,13 +175,14 @@ static int challenge(const char *request, const char *ek_path, const char *const
 	size_t n, label_len, binding_len, blob_len, eklen;
 	char hex[33];
 	struct m_t12_pubkey ek, aik;
+	struct m_json_error err;
 	json_object *o = NULL;
 	int r, rc = EXIT_INPUT;
 
 	r = m_read_file(request, REQUEST_MAX, &text, &n);
 	if (r < 0)
 		return fail(exit_from_errno(r), r, NULL);
-	o = json_tokener_parse((const char *)text);
+	o = m_json_parse((const char *)text, n, 8, 0, &err);
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		r = m_err(-EINVAL, "%s: not a JSON object", request);
 		goto out;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json.h>
+#include "measured/json.h"
 #include "measured/error.h"
 #include "measured/file.h"
 #include "measured/manifest.h"
@@ -437,33 +438,15 @@ static int parse_root(json_object *root, const char *name, struct m_manifest **r
 
 int m_manifest_parse(const char *json, size_t len, const char *name, struct m_manifest **ret)
 {
-	struct json_tokener *tok;
+	struct m_json_error err;
 	json_object *root;
 	int r;
 
 	if (len > M_MANIFEST_MAX_SIZE)
 		return m_err(-EFBIG, "%s: over the limit of %u bytes", name, M_MANIFEST_MAX_SIZE);
-	tok = json_tokener_new_ex(32);	/* a manifest is 5 levels deep */
-	if (!tok)
-		return -ENOMEM;
-	root = json_tokener_parse_ex(tok, json, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
-		r = m_err(-EINVAL, "%s: bad JSON at byte %zu: %s", name, json_tokener_get_parse_end(tok),
-			  json_tokener_error_desc(json_tokener_get_error(tok)));
-		json_object_put(root);
-		json_tokener_free(tok);
-		return r;
-	}
-	if (json_tokener_get_parse_end(tok) < len) {
-		size_t end = json_tokener_get_parse_end(tok);
-		for (size_t i = end; i < len; i++)
-			if (json[i] != ' ' && json[i] != '\n' && json[i] != '\t' && json[i] != '\r') {
-				json_object_put(root);
-				json_tokener_free(tok);
-				return m_err(-EINVAL, "%s: trailing data at byte %zu", name, i);
-			}
-	}
-	json_tokener_free(tok);
+	root = m_json_parse(json, len, 32, 0, &err);	/* a manifest is 5 levels deep */
+	if (!root)
+		return m_err(-EINVAL, "%s: bad JSON at byte %zu: %s", name, err.offset, err.reason);
 	r = parse_root(root, name, ret);
 	json_object_put(root);
 	return r;

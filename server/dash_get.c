@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "measured/json.h"
 #include "measured/digest.h"
 #include "dash_priv.h"
 
@@ -231,12 +232,9 @@ static json_object *api_machine(struct m_store *st, struct MHD_Connection *c, un
 	json_object_object_add(o, "history", hist);
 	if (m_store_dash_difference_get(st, name, &dj, &dat) == 0) {
 		/* our own JSON (srv_dash_record_difference()); parsed with the API's depth limit all the same */
-		json_tokener *tok = json_tokener_new_ex(SRV_JSON_DEPTH);
+		struct m_json_error err;
 
-		if (tok) {
-			d = json_tokener_parse_ex(tok, dj, (int)strlen(dj));
-			json_tokener_free(tok);
-		}
+		d = m_json_parse(dj, strlen(dj), SRV_JSON_DEPTH, 0, &err);
 		if (d && json_object_is_type(d, json_type_object))
 			json_object_object_add(d, "at", json_object_new_int64(dat));
 		free(dj);

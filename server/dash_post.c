@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "measured/json.h"
 #include "measured/digest.h"
 #include "measured/manifest.h"
 #include "measured/pcrs.h"
@@ -15,19 +16,13 @@
 
 static json_object *parse_body(const struct dreq *rq)
 {
-	json_tokener *tok = json_tokener_new_ex(SRV_JSON_DEPTH);
-	json_object *o = NULL;
+	struct m_json_error err;
+	json_object *o = m_json_parse(rq->body ? rq->body : "", rq->len, SRV_JSON_DEPTH, 0, &err);
 
-	if (!tok)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, rq->body ? rq->body : "", (int)rq->len);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success || tok->char_offset != (int)rq->len ||
-	    !json_object_is_type(o, json_type_object)) {
+	if (o && !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		o = NULL;
 	}
-	json_tokener_free(tok);
 	return o;
 }
 

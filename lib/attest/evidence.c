@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include "measured/attest.h"
 #include "measured/base64.h"
+#include "measured/json.h"
 #include "measured/error.h"
 #include "measured/file.h"
 
@@ -336,26 +337,15 @@ static int parse_doc(json_object *root, struct m_evidence *ev)
 
 int m_evidence_from_json(const char *text, size_t len, struct m_evidence **ret)
 {
-	struct json_tokener *tok;
+	struct m_json_error err;
 	json_object *root;
 	int r;
 
 	if (len > M_EVIDENCE_MAX_SIZE)
 		return m_err(-E2BIG, "evidence: %zu bytes (at most %u)", len, M_EVIDENCE_MAX_SIZE);
-	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
-	if (!tok)
-		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		r = m_err(-EINVAL, "evidence: bad JSON at byte %zu (%s)", json_tokener_get_parse_end(tok),
-			  json_tokener_error_desc(json_tokener_get_error(tok)));
-		json_object_put(root);
-		json_tokener_free(tok);
-		return r;
-	}
-	json_tokener_free(tok);
+	root = m_json_parse(text, len, JSON_MAX_DEPTH, 0, &err);
+	if (!root)
+		return m_err(-EINVAL, "evidence: bad JSON at byte %zu (%s)", err.offset, err.reason);
 	r = m_evidence_from_json_object(root, ret);
 	json_object_put(root);
 	return r;

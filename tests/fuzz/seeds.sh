@@ -25,7 +25,7 @@ fuzz_elfdeps)
 	ls /usr/bin/sha1sum /usr/sbin/tpm_version /usr/lib/x86_64-linux-gnu/libz.so.1 /usr/lib/x86_64-linux-gnu/libtss2-rc.so.0 2>/dev/null ;;
 fuzz_tpm12)
 	ls "$(dirname "$0")"/../data/tpm12/*.bin "$(dirname "$0")"/../data/tpm12/*.der "$(dirname "$0")"/../data/tpm12/*.txt ;;
-fuzz_evidence)
+fuzz_evidence|fuzz_json)
 	ls "$(dirname "$0")"/../data/evidence/*.json ;;
 fuzz_grub_script)
 	ls "$(dirname "$0")"/../data/grub/*grub.cfg* ;;
