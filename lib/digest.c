@@ -175,17 +175,6 @@ int m_digest_one(enum m_bank b, const void *data, size_t len, uint8_t *out)
 	return 0;
 }
 
-int m_extend(enum m_bank b, uint8_t *pcr, const uint8_t *digest)
-{
-	uint8_t cat[2 * M_DIGEST_MAX];
-	size_t n = m_bank_info(b)->size;
-
-	memcpy(cat, pcr, n);
-	memcpy(cat + n, digest, n);
-	return m_digest_one(b, cat, 2 * n, pcr);
-}
-
-
 static unsigned evp_banks;
 
 static void backend_banks(void)
