@@ -8,7 +8,8 @@
 # ratio >= 0.25 counting the evidence JSON's parsing, as `measured verify`
 # does it; both rates in CPU time) and `tpm2_checkquote` run once per
 # evidence.
-# BENCH_VERIFY_SECONDS (default 3) per measurement; BENCH_CHECKQUOTE_RUNS
+# BENCH_VERIFY_SECONDS (default 3) per measurement, BENCH_VERIFY_ROUNDS
+# (default 3) rounds of both, the best of each kept; BENCH_CHECKQUOTE_RUNS
 # (default 200) tpm2_checkquote processes.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +19,7 @@ FIX=$here/../tests/data
 DRV=$MEASURED_BUILDDIR/bench/bench_verify
 SECS=${BENCH_VERIFY_SECONDS:-3}
 RUNS=${BENCH_CHECKQUOTE_RUNS:-200}
+ROUNDS=${BENCH_VERIFY_ROUNDS:-3}
 LOG=${BENCH_VERIFY_LOG:-$FIX/eventlogs/keylime/binary_bios_measurements-secureboot}
 N=0badc0ffee0ddf00d0badc0ffee0ddf0
 
@@ -42,13 +44,19 @@ MEASURED_TCTI=$TCTI "$MEASURED_BIN" quote --nonce $N --pcrs "$pcrs" --bank "$ban
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
 echo "evidence: RSA-2048 AK, banks $banks, PCRs $pcrs, log $(basename "$LOG") ($events extending events)"
-out=$("$DRV" run "$dir/ev.json" "$dir/ak.pub" $N "$SECS")
-echo "$out" | sed 's/^/  /'
-ours=$(echo "$out" | awk '$1 == "verify/s" { print $2 }')
-ours_json=$(echo "$out" | awk '$1 == "verify+json/s" { print $2 }')
-
-ossl=$(openssl speed -seconds "$SECS" rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print $NF }')
-echo "  openssl speed rsa2048 verify/s $ossl"
+# Rounds alternate ours and openssl's, and each rate is its best round: on a
+# shared machine a neighbour's burst otherwise lands on one side only.
+ours=0 ours_json=0 ossl=0
+for round in $(seq "$ROUNDS"); do
+	out=$("$DRV" run "$dir/ev.json" "$dir/ak.pub" $N "$SECS")
+	echo "$out" | sed "s/^/  round $round: /"
+	o=$(openssl speed -seconds "$SECS" rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print $NF }')
+	echo "  round $round: openssl speed rsa2048 verify/s $o"
+	ours=$(echo "$out" | awk -v m="$ours" '$1 == "verify/s" { print ($2 > m ? $2 : m) }')
+	ours_json=$(echo "$out" | awk -v m="$ours_json" '$1 == "verify+json/s" { print ($2 > m ? $2 : m) }')
+	ossl=$(echo "$o $ossl" | awk '{ print ($1 > $2 ? $1 : $2) }')
+done
+echo "  best: verify/s $ours, verify+json/s $ours_json, openssl rsa2048 verify/s $ossl"
 
 # tpm2_checkquote: one process per evidence, with the same log replayed (-e)
 s=$(date +%s.%N)

@@ -36,9 +36,11 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
+#include "measured/json.h"
 #include "measured/base64.h"
 #include "measured/error.h"
 #include "measured/file.h"
+#include "measured/heap.h"
 #include "server.h"
 
 #define PEM_MAX (256u << 10)
@@ -340,29 +342,24 @@ static size_t body_max(const struct srv *s, const struct route *rt)
 
 static void dispatch(struct srv *s, struct req *rq, struct srv_reply *rep)
 {
-	json_tokener *tok;
+	struct m_json_error err;
 	json_object *o, *m;
 
 	if (rq->rt->body_max == 0) {
 		rq->rt->fn(s, NULL, rep);
 		return;
 	}
-	tok = json_tokener_new_ex(SRV_JSON_DEPTH);
-	if (!tok) {
-		srv_fail(rep, 500, "internal-error", "out of memory");
+	o = m_json_parse(rq->body ? rq->body : "", rq->len, SRV_JSON_DEPTH, 0, &err);
+	if (!o) {
+		srv_fail(rep, 400, "bad-request", "the body is not one JSON object: byte %zu: %s", err.offset,
+			 err.reason);
 		return;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);	/* as lib/attest/evidence.c reads evidence */
-	o = json_tokener_parse_ex(tok, rq->body ? rq->body : "", (int)rq->len);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success || tok->char_offset != (int)rq->len ||
-	    !json_object_is_type(o, json_type_object)) {
-		srv_fail(rep, 400, "bad-request", "the body is not one JSON object: %s",
-			 json_tokener_error_desc(json_tokener_get_error(tok)));
+	if (!json_object_is_type(o, json_type_object)) {
+		srv_fail(rep, 400, "bad-request", "the body is not one JSON object");
 		json_object_put(o);
-		json_tokener_free(tok);
 		return;
 	}
-	json_tokener_free(tok);
 	if (s->cfg.bind_client_name && json_object_object_get_ex(o, "machine", &m) &&
 	    json_object_is_type(m, json_type_string) && strcmp(json_object_get_string(m), rq->cert_name) != 0) {
 		/* the certificate names the one machine it may speak for */
@@ -678,6 +675,7 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 
 	if (!s)
 		return -ENOMEM;
+	m_heap_retain();	/* a request's evidence is freed and read again the next */
 	s->cfg = *cfg;
 	pthread_mutex_init(&s->lock, NULL);
 	r = srv_parse_listen("--listen", cfg->listen, &sa);
