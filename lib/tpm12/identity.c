@@ -137,8 +137,13 @@ int m_tpm12_make_identity(struct m_tpm *tpm, const uint8_t owner_auth[20], const
 		return err;
 	}
 	err = t12_adip(&s[1], false, aik_auth, enc);
-	if (err < 0)
+	if (err < 0) {
+		/* no command will end the two sessions: they are flushed, not left to fill the TPM */
+		t12_flush(tpm, s[0].handle, 2);
+		t12_flush(tpm, s[1].handle, 2);
+		OPENSSL_cleanse(&s, sizeof(s));
 		return err;
+	}
 	mbw_init_fixed(&w, params, sizeof(params));
 	mbw_bytes(&w, enc, 20);			/* identityAuth (TPM_ENCAUTH) */
 	mbw_bytes(&w, label_digest, 20);	/* labelPrivCADigest */

@@ -39,9 +39,13 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/measured-install-test.XXXXXX");
-	if (!f || !mkdtemp(f->dir))
+	if (!f)
 		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/measured-install-test.XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
 	snprintf(f->disk, sizeof(f->disk), "%s/disk", f->dir);
 	f->img = malloc(IMG_LEN);
 	srand(7);
