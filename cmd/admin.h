@@ -5,10 +5,19 @@
 /* `measured admin`'s rollout commands (cmd/admin_rollout.c), called from cmd/cmd_admin.c. */
 
 #include <stdbool.h>
+#include "measured/manifest.h"
 #include "store.h"
 
 /** admin_policy_manifest() - `policy manifest add|retire|list ...`; @argv[0] is "manifest". */
 int admin_policy_manifest(struct m_store *st, int argc, char **argv);
+/**
+ * admin_manifest_fits() - 0 if manifest @m (read from @file) predicts no PCR
+ * policy @pol leaves unquoted (such a PCR is never covered: every
+ * attestation would fail) and shares a bank with it; else an exit code,
+ * the message naming both and ending with @hint.
+ */
+int admin_manifest_fits(const struct m_manifest *m, const char *file, const struct m_policy *pol,
+			const char *hint);
 /** admin_policy_list() - `policy list [--json]`, each policy with its manifests' labels. */
 int admin_policy_list(struct m_store *st, bool json);
 

@@ -54,10 +54,20 @@ static int policy_head(struct m_store *st, const char *name, struct m_policy *re
 	return r < 0 ? fail(EXIT_INPUT, r, "policy") : 0;
 }
 
+int admin_manifest_fits(const struct m_manifest *m, const char *file, const struct m_policy *pol,
+			const char *hint)
+{
+	if (!(m->pcrs & ~pol->pcrs) && (m->banks & pol->banks))
+		return 0;
+	return fail(EXIT_INPUT, m_err(-EINVAL, "%s predicts PCRs 0x%08" PRIx32 " in banks 0x%x; policy '%s' quotes"
+				      " PCRs 0x%08" PRIx32 " in banks 0x%x (%s)", file, m->pcrs, m->banks,
+				      pol->name, pol->pcrs, pol->banks, hint),
+		    "manifest");
+}
+
 /*
- * A manifest the policy can use: it parses, and it predicts no PCR the
- * policy does not have quoted (such a PCR could never match) in a bank
- * the policy quotes.
+ * A manifest the policy can use: it parses, and it fits the policy
+ * (admin_manifest_fits()).
  */
 static int manifest_load(const char *file, const struct m_policy *pol, char **ret_text)
 {
@@ -75,11 +85,7 @@ static int manifest_load(const char *file, const struct m_policy *pol, char **re
 		free(text);
 		return fail(EXIT_INPUT, r, "manifest");
 	}
-	if ((m->pcrs & ~pol->pcrs) || !(m->banks & pol->banks)) {
-		r = fail(EXIT_INPUT, m_err(-EINVAL, "%s predicts PCRs 0x%08" PRIx32 " in banks 0x%x; policy '%s' quotes"
-					   " PCRs 0x%08" PRIx32 " in banks 0x%x (replace it with `policy add` to change"
-					   " what it quotes)", file, m->pcrs, m->banks, pol->name, pol->pcrs, pol->banks),
-			 "manifest");
+	if ((r = admin_manifest_fits(m, file, pol, "replace it with `policy add` to change what it quotes"))) {
 		m_manifest_free(m);
 		free(text);
 		return r;

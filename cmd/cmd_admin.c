@@ -186,6 +186,8 @@ static int policy_add(struct m_store *st, int argc, char **argv)
 		r = usage_error("admin", "the policy quotes no PCR");
 		goto out;
 	}
+	if ((r = admin_manifest_fits(m, mf, &pol, "give --pcrs and --banks that cover it")))
+		goto out;
 	pol.manifest = realloc(text, len + 1);
 	if (!pol.manifest) {
 		r = fail(EXIT_INTERNAL, -ENOMEM, "manifest");

@@ -106,6 +106,15 @@ for kind in sqlite pg; do
 	grep -q "predicts PCRs 0x00800000 in banks .*policy 'boot' quotes PCRs 0x00010000" "$T/err" ||
 		{ cat "$T/err" >&2; die "$kind: a manifest for a PCR the policy does not quote"; }
 	ok "$kind: a manifest for a PCR the policy does not quote is refused"
+	# the same rule when the policy is made
+	expect_exit 3 adm policy add p23 --manifest "$T/pcr23.json" --pcrs 16 --banks sha256
+	grep -q "predicts PCRs 0x00800000 in banks .*policy 'p23' quotes PCRs 0x00010000 .*give --pcrs and --banks" "$T/err" ||
+		{ cat "$T/err" >&2; die "$kind: policy add with a manifest for a PCR it does not quote"; }
+	expect_exit 3 adm policy add p23 --manifest "$T/pcr23.json" --pcrs 23 --banks sha1
+	grep -q "policy 'p23' quotes PCRs 0x00800000 in banks 0x1 " "$T/err" ||
+		{ cat "$T/err" >&2; die "$kind: policy add with a manifest in no bank it quotes"; }
+	adm policy list | grep -q '^p23 ' && die "$kind: a refused policy was stored"
+	ok "$kind: policy add refuses a manifest it would never match"
 	esc=$(printf 'x\033[2Jy')
 	expect_exit 2 adm policy manifest add boot "$esc" --manifest "$T/other.json"
 	grep -q "manifest label 'x\\\\x1b\[2Jy': 1 to 127 characters of \[A-Za-z0-9._-\]" "$T/err" ||
