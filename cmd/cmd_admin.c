@@ -327,24 +327,35 @@ static int print_machine(const struct m_machine *m, void *arg)
 	return 0;
 }
 
+/*
+ * One transaction for the whole file, its audit record included: a bad
+ * line or a name enrolled with another EK imports nothing (never half a
+ * fleet), and 100,000 machines commit once rather than twice each.
+ */
 static int machine_import(struct m_store *st, const char *file, const char *policy)
 {
 	FILE *f = fopen(file, "re");
-	char line[IMPORT_LINE_MAX];
-	size_t n = 0;
-	int r = 0;
+	char line[IMPORT_LINE_MAX], d[64];
+	size_t n = 0, lineno = 0;
+	int r;
 
 	if (!f)
 		return fail(EXIT_INPUT, m_err(-errno, "%s: %m", file), "import");
+	r = m_store_begin(st);
+	if (r < 0) {
+		fclose(f);
+		return fail(EXIT_INPUT, r, "import");
+	}
 	while (fgets(line, sizeof(line), f)) {
 		char *save = NULL, *name = strtok_r(line, " \t\n", &save);
 		char *ek = strtok_r(NULL, " \t\n", &save), *ak = strtok_r(NULL, " \t\n", &save);
 		struct m_machine m = { 0 };
 
+		lineno++;
 		if (!name || name[0] == '#')
 			continue;
 		if (!ek || !ak || !m_store_name_ok(name, strlen(name))) {
-			r = fail(EXIT_INPUT, m_err(-EINVAL, "%s: line %zu: NAME EK_PUB AK_PUB", file, n + 1), "import");
+			r = m_err(-EINVAL, "%s: line %zu: NAME EK_PUB AK_PUB", file, lineno);
 			break;
 		}
 		snprintf(m.name, sizeof(m.name), "%s", name);
@@ -357,19 +368,21 @@ static int machine_import(struct m_store *st, const char *file, const char *poli
 		if (r == 0)
 			r = m_store_machine_set(st, name, M_MACHINE_APPROVED, policy);
 		if (r < 0) {
-			r = fail(EXIT_INPUT, r, "import %s", name);
+			r = m_err_prefix(r, "%s: line %zu", file, lineno);
 			break;
 		}
 		n++;
 	}
 	fclose(f);
-	if (r == 0) {
-		char d[64];
-
-		snprintf(d, sizeof(d), "%zu machines", n);
-		m_store_audit(st, "", "machine-import", "ok", "", d);
+	if (r < 0) {
+		m_store_rollback(st);
+		return fail(EXIT_INPUT, r, "import (nothing imported)");
 	}
-	return r;
+	snprintf(d, sizeof(d), "%zu machines", n);
+	r = m_store_audit_commit(st, "", "machine-import", "ok", "", d);
+	if (r < 0)
+		return fail(EXIT_INPUT, r, "import (nothing imported)");
+	return 0;
 }
 
 static int machine_cmd(struct m_store *st, int argc, char **argv)

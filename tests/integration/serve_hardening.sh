@@ -65,6 +65,14 @@ for kind in sqlite pg; do
 	printf 'm1-revoked %s %s\n' "$(base64 -w0 "$T/a/ek.pub")" "$(base64 -w0 "$T/a/ak.pub")" > "$T/imp.tsv"
 	"$M" admin --db "$DB" machine import "$T/imp.tsv" --policy good
 	"$M" admin --db "$DB" machine revoke m1-revoked
+	# an import is all or nothing: a bad line after good ones imports none of them
+	printf 'imp-a %s %s\n# a comment\nimp-b onlyek\n' "$(base64 -w0 "$T/a/ek.pub")" "$(base64 -w0 "$T/a/ak.pub")" > "$T/imp2.tsv"
+	expect_exit 3 "$M" admin --db "$DB" machine import "$T/imp2.tsv" --policy good
+	grep -q "imp2.tsv: line 3: NAME EK_PUB AK_PUB" "$T/err" || { cat "$T/err" >&2; die "$kind: the import error names the line"; }
+	"$M" admin --db "$DB" machine list | grep -q '^imp-a ' && die "$kind: a failed import left a machine"
+	"$M" admin --db "$DB" audit --json | grep 'machine-import' | grep -q '1 machines' ||
+		die "$kind: the good import is not audited"
+	ok "$kind: a machine import with a bad line imports nothing"
 	for who in nosuch m1-revoked; do
 		printf '{"machine":"%s"}' "$who" > "$T/n.json"
 		code=$(post /v1/nonce "$T/n.json")
