@@ -113,20 +113,42 @@ static void print_difference(json_object *d)
 		printf("  found:    %s\n", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/* the answer's "matched": POLICY:LABEL for each policy, comma-separated, escaped as any outside text */
+static void print_matched(json_object *m)
+{
+	size_t n = json_object_is_type(m, json_type_array) ? json_object_array_length(m) : 0;
+
+	if (!n)
+		return;
+	fputs("matched ", stdout);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(m, i);
+		const char *p = m_json_str(e, "policy"), *l = m_json_str(e, "manifest");
+
+		put_text(i ? "," : "", p ? p : "?");
+		put_text(":", l ? l : "?");
+	}
+	putchar('\n');
+}
+
 static void report(const struct m_agent_config *cfg, const struct m_agent_result *res,
 		   const struct m_install_job *job, bool json)
 {
-	json_object *a = res->answer, *d = NULL;
+	json_object *a = res->answer, *d = NULL, *matched = NULL;
 	const char *reason = m_json_str(a, "reason"), *msg = m_json_str(a, "message");
 
-	if (a)
+	if (a) {
 		json_object_object_get_ex(a, "first_difference", &d);
+		json_object_object_get_ex(a, "matched", &matched);
+	}
 	if (json) {
 		json_object *o = json_object_new_object(), *p;
 
 		json_object_object_add(o, "result", json_object_new_string(res->pass ? "pass" : "fail"));
 		json_object_object_add(o, "machine", json_object_new_string(cfg->machine));
 		json_object_object_add(o, "enrolled", json_object_new_boolean(res->enrolled));
+		if (res->pass)
+			json_object_object_add(o, "matched", matched ? json_object_get(matched) : json_object_new_array());
 		if (!res->pass) {
 			json_object_object_add(o, "http_status", json_object_new_int64(res->http_status));
 			json_object_object_add(o, "reason", json_object_new_string(reason ? reason : ""));
@@ -159,6 +181,7 @@ static void report(const struct m_agent_config *cfg, const struct m_agent_result
 		printf("enrolled %s\n", cfg->machine);
 	if (res->pass) {
 		printf("pass %s\n", cfg->machine);
+		print_matched(matched);
 		if (job) {
 			char h[65];
 

@@ -78,6 +78,7 @@ expect_exit 0 inst --payload pkg --install --target "$T/disk"
 steps=$(sed -n "s|^install: \([a-z-]*\) $T/disk\$|\1|p" "$T/out" | tr '\n' ' ')
 assert_eq "steps on the console" "checked cleared writing written verified head-rest bootable " "$steps"
 grep -q "^installed pkg $PKG_SIZE $T/disk sha256 $PKG_SHA\$" "$T/out" || die "installed line: $(cat "$T/out")"
+grep -q "^matched good:default\$" "$T/out" || die "no matched line: $(cat "$T/out")"
 cmp -n "$PKG_SIZE" "$T/pkg.img" "$T/disk" || die "the disk differs from the package"
 cmp -s -i "$PKG_SIZE:$PKG_SIZE" "$T/disk" "$T/disk.orig" || die "bytes past the package changed"
 cmp -s "$T/vdisk" "$T/disk" && die "the verifier's target was written too"
@@ -90,6 +91,7 @@ import json, sys
 o = json.load(open(sys.argv[1]))
 i = o["install"]
 assert o["result"] == "pass", o
+assert o["matched"] == [{"policy": "good", "manifest": "default"}], o
 assert (i["payload"], i["kind"], i["target"], i["target_from"], i["size"], i["sha256"]) == \
     ("pkg", "disk-image", sys.argv[2], "verifier", int(sys.argv[3]), sys.argv[4]), i
 PY
