@@ -28,10 +28,11 @@
 struct reader {
 	const char *start, *p, *end;
 	unsigned depth, max_depth, flags;
-	/* decoded keys and escaped strings; never longer than the text they
-	 * come from, and the keys of the enclosing objects stay below top */
+	/* decoded keys, escaped strings and numbers for strtod, grown as
+	 * needed (a payload answer of 86 MB has short keys); the keys of the
+	 * enclosing objects stay below top */
 	char *scratch;
-	size_t top;
+	size_t top, cap;
 	struct m_json_error *err;
 };
 
@@ -40,6 +41,24 @@ static int fail(struct reader *r, const char *at, const char *reason)
 	r->err->offset = (size_t)(at - r->start);
 	r->err->reason = reason;
 	return -1;
+}
+
+/* room for @need bytes at top; the scratch may move */
+static int reserve(struct reader *r, size_t need)
+{
+	size_t want = r->top + need, cap = r->cap ? r->cap : 256;
+	char *n;
+
+	if (want <= r->cap)
+		return 0;
+	while (cap < want)
+		cap *= 2;
+	n = realloc(r->scratch, cap);
+	if (!n)
+		return -1;
+	r->scratch = n;
+	r->cap = cap;
+	return 0;
 }
 
 static void skip_ws(struct reader *r)
@@ -177,14 +196,15 @@ static int check_utf8(struct reader *r, const char *s, const char *e)
 /*
  * Section 7: the string at r->p.  One without escapes is returned where it
  * lies in the text; one with escapes is decoded into the scratch at top
- * (never longer than its text, and the scratch is as long as the text).
- * Runs between escapes are found sixteen bytes a step and checked whole.
+ * (*@in_scratch set), valid until the scratch grows again.  Runs between
+ * escapes are found sixteen bytes a step and checked whole.
  */
-static int string(struct reader *r, const char **ret, size_t *ret_len)
+static int string(struct reader *r, const char **ret, size_t *ret_len, bool *in_scratch)
 {
 	const char *s = r->p + 1, *x;
-	char *o0 = r->scratch + r->top, *o = o0;
+	size_t o = 0;	/* decoded bytes, at scratch + top */
 	bool escaped = false;
+	char *d;
 
 	for (;;) {
 		if (!(x = find_special(s, r->end)))
@@ -194,11 +214,16 @@ static int string(struct reader *r, const char **ret, size_t *ret_len)
 		if (*x == '"' && !escaped) {
 			*ret = s;
 			*ret_len = (size_t)(x - s);
+			*in_scratch = false;
 			r->p = x + 1;
 			return 0;
 		}
-		memcpy(o, s, (size_t)(x - s));
-		o += x - s;
+		/* the run, and the at most 4 bytes its escape decodes to */
+		if (reserve(r, o + (size_t)(x - s) + 4) < 0)
+			return fail(r, s, "out of memory");
+		d = r->scratch + r->top;
+		memcpy(d + o, s, (size_t)(x - s));
+		o += (size_t)(x - s);
 		s = x;
 		if (*s == '"')
 			break;
@@ -208,14 +233,14 @@ static int string(struct reader *r, const char **ret, size_t *ret_len)
 		if (r->end - s < 2)
 			return fail(r, r->p, "unterminated string");
 		switch (s[1]) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '/': *o++ = '/'; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
+		case '"': d[o++] = '"'; break;
+		case '\\': d[o++] = '\\'; break;
+		case '/': d[o++] = '/'; break;
+		case 'b': d[o++] = '\b'; break;
+		case 'f': d[o++] = '\f'; break;
+		case 'n': d[o++] = '\n'; break;
+		case 'r': d[o++] = '\r'; break;
+		case 't': d[o++] = '\t'; break;
 		case 'u': {
 			unsigned cp, lo;
 
@@ -230,7 +255,7 @@ static int string(struct reader *r, const char **ret, size_t *ret_len)
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				s += 6;
 			}
-			o += put_utf8(o, cp);
+			o += put_utf8(d + o, cp);
 			s += 6;
 			continue;
 		}
@@ -240,8 +265,9 @@ static int string(struct reader *r, const char **ret, size_t *ret_len)
 		s += 2;
 	}
 	r->p = s + 1;
-	*ret = o0;
-	*ret_len = (size_t)(o - o0);
+	*ret = r->scratch + r->top;
+	*ret_len = o;
+	*in_scratch = true;
 	return 0;
 }
 
@@ -315,9 +341,12 @@ static int number(struct reader *r, json_object **ret)
 			*ret = json_object_new_uint64(v);
 	} else {
 		/* strtod wants a NUL: the number is copied to the scratch */
-		char *t = r->scratch + r->top;
+		char *t;
 		double d;
 
+		if (reserve(r, (size_t)(p - s) + 1) < 0)
+			return fail(r, s, "out of memory");
+		t = r->scratch + r->top;
 		memcpy(t, s, (size_t)(p - s));
 		t[p - s] = 0;
 		pthread_once(&c_locale_once, c_locale_init);
@@ -388,24 +417,30 @@ static int object(struct reader *r, json_object **ret)
 	}
 	for (;;) {
 		const char *k, *at = r->p;
-		char *key;
-		size_t kn;
+		size_t kn, key;
+		bool in_scratch;
 
 		if (r->p >= r->end || *r->p != '"') {
 			fail(r, r->p, "expected a key");
 			goto bad;
 		}
-		if (string(r, &k, &kn) < 0)
+		if (string(r, &k, &kn, &in_scratch) < 0)
 			goto bad;
 		if (memchr(k, 0, kn)) {
 			fail(r, at, "NUL character in a key");
 			goto bad;
 		}
-		/* the key stays in the scratch, below what its value decodes */
-		key = r->scratch + r->top;
-		memmove(key, k, kn);
-		key[kn] = 0;
-		if (json_object_object_get_ex(o, key, NULL)) {
+		/* the key stays in the scratch, below what its value decodes (an
+		 * escaped key is there already, at top, and stays there if it moves) */
+		if (reserve(r, kn + 1) < 0) {
+			fail(r, at, "out of memory");
+			goto bad;
+		}
+		key = r->top;
+		if (!in_scratch)
+			memcpy(r->scratch + key, k, kn);
+		r->scratch[key + kn] = 0;
+		if (json_object_object_get_ex(o, r->scratch + key, NULL)) {
 			fail(r, at, "key repeated in an object");
 			goto bad;
 		}
@@ -418,7 +453,8 @@ static int object(struct reader *r, json_object **ret)
 		r->p++;
 		if (value(r, &v) < 0)
 			goto bad;
-		if (json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW) < 0) {
+		/* the value may have grown (moved) the scratch: the key is found again */
+		if (json_object_object_add_ex(o, r->scratch + key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW) < 0) {
 			json_object_put(v);
 			fail(r, at, "out of memory");
 			goto bad;
@@ -456,6 +492,7 @@ static int value(struct reader *r, json_object **ret)
 {
 	const char *s;
 	size_t n;
+	bool in_scratch;
 	int k;
 
 	skip_ws(r);
@@ -471,7 +508,7 @@ static int value(struct reader *r, json_object **ret)
 		r->depth--;
 		return k;
 	case '"':
-		if (string(r, &s, &n) < 0)
+		if (string(r, &s, &n, &in_scratch) < 0)
 			return -1;
 		*ret = json_object_new_string_len(s, (int)n);
 		return *ret ? 0 : fail(r, s, "out of memory");
@@ -505,11 +542,6 @@ json_object *m_json_parse(const char *text, size_t len, unsigned max_depth, unsi
 	err->reason = NULL;
 	if (len > INT32_MAX) {	/* json-c's string lengths are ints */
 		fail(&r, text, "text too long");
-		return NULL;
-	}
-	r.scratch = malloc(len + 1);
-	if (!r.scratch) {
-		fail(&r, text, "out of memory");
 		return NULL;
 	}
 	if (value(&r, &v) < 0)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -86,6 +87,33 @@ static void test_escapes(void **state)
 	s = json_object_array_get_idx(o, 2);
 	assert_int_equal(json_object_get_string_len(s), 3);
 	assert_memory_equal(json_object_get_string(s), "a\0b", 3);
+	json_object_put(o);
+}
+
+/* escaped keys stay whole while their values decode (and grow the
+ * scratch the keys are kept in: here far past its first 256 bytes) */
+static void test_escaped_keys_nested(void **state)
+{
+	char t[4096], *p = t, want[1100];
+	json_object *o, *in, *v;
+
+	(void)state;
+	p += sprintf(p, "{\"k\\u00e9y1\": {\"inner\\n\": \"");
+	for (int i = 0; i < 200; i++)
+		p += sprintf(p, "\\tab");
+	p += sprintf(p, "\", \"n\": 1.25}, \"k\\\"2\": [\"\\u0041\"]}");
+	o = parse(t, M_JSON_UTF8);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "k\xc3\xa9y1", &in));
+	assert_true(json_object_object_get_ex(in, "inner\n", &v));
+	for (int i = 0; i < 200; i++)
+		memcpy(want + 3 * i, "\tab", 3);
+	assert_int_equal(json_object_get_string_len(v), 600);
+	assert_memory_equal(json_object_get_string(v), want, 600);
+	assert_true(json_object_object_get_ex(in, "n", &v));
+	assert_true(json_object_get_double(v) == 1.25);
+	assert_true(json_object_object_get_ex(o, "k\"2", &v));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(v, 0)), "A");
 	json_object_put(o);
 }
 
@@ -171,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_integers),
 		cmocka_unit_test(test_escapes),
+		cmocka_unit_test(test_escaped_keys_nested),
 		cmocka_unit_test(test_long_string),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_utf8),
