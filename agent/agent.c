@@ -562,6 +562,24 @@ static int attest(struct run *x)
 	return 0;
 }
 
+/*
+ * A 503 from a verifier of the --server list (its database unavailable):
+ * the exchange starts again at the next one, from a fresh nonce (the one
+ * sent may have been used: docs/server.md, "Running a fleet").
+ */
+static int at_next_verifier(struct run *x, int (*fn)(struct run *))
+{
+	int r = fn(x);
+
+	while (r < 0 && x->res->http_status == 503 &&
+	       m_http_next(x->http, "HTTP 503 (its database is unavailable)")) {
+		x->res->http_status = 0;
+		x->res->fault = M_AGENT_FAULT_NONE;	/* the 503 was the only fault: it is behind us */
+		r = fn(x);
+	}
+	return r;
+}
+
 int m_agent_run(struct m_tpm *tpm, struct m_http *http, const struct m_agent_config *cfg,
 		struct m_agent_result *ret)
 {
@@ -581,9 +599,9 @@ int m_agent_run(struct m_tpm *tpm, struct m_http *http, const struct m_agent_con
 		return io_fault(&x, m_err(-EINVAL, "a payload needs an output file"));
 	r = keys_load(&x);
 	if (r >= 0 && !enrolled(&x))
-		r = enroll(&x);
+		r = at_next_verifier(&x, enroll);
 	if (r == 0)
-		r = attest(&x);
+		r = at_next_verifier(&x, attest);
 	/* the verifier forgot this machine (its nonce answers every name alike): enrol again, once */
 	if (r == 1 && !ret->enrolled && m_json_str(ret->answer, "reason") &&
 	    !strcmp(m_json_str(ret->answer, "reason"), "unknown-machine")) {
@@ -592,9 +610,9 @@ int m_agent_run(struct m_tpm *tpm, struct m_http *http, const struct m_agent_con
 		keys_flush(&x);
 		r = keys_load(&x);
 		if (r >= 0)
-			r = enroll(&x);
+			r = at_next_verifier(&x, enroll);
 		if (r == 0)
-			r = attest(&x);
+			r = at_next_verifier(&x, attest);
 	}
 	keys_flush(&x);
 	/* 1 from post(): the verifier refused; that is an answer, not an error */

@@ -30,8 +30,10 @@
 #define M_HTTP_ATTEST_MAX  (M_PAYLOAD_MAX / 3 * 4 + (1u << 20))
 #define M_HTTP_JSON_DEPTH  16
 
+#define M_HTTP_SERVERS_MAX 8	/* verifiers in one --server list */
+
 struct m_http_opts {
-	const char *server;		/* https://HOST[:PORT][/PREFIX] */
+	const char *server;		/* https://HOST[:PORT][/PREFIX], or several, comma-separated */
 	const char *ca_cert;		/* PEM bundle to verify the server, or NULL: system CAs */
 	const char *client_cert;	/* PEM, for mutual TLS (with client_key) */
 	const char *client_key;
@@ -40,7 +42,11 @@ struct m_http_opts {
 
 struct m_http;
 
-/** m_http_new() - a client for @o->server; only https:// URLs are accepted. */
+/**
+ * m_http_new() - a client for @o->server: one https:// URL or up to
+ * M_HTTP_SERVERS_MAX of one fleet, comma-separated (agent/http.c says when
+ * a request moves on to the next).
+ */
 int m_http_new(const struct m_http_opts *o, struct m_http **ret);
 void m_http_free(struct m_http *h);
 
@@ -54,6 +60,12 @@ void m_http_free(struct m_http *h);
  */
 int m_http_post_json(struct m_http *h, const char *path, const char *body, size_t max,
 		     long *ret_status, json_object **ret);
+/**
+ * m_http_next() - send the following requests to the next verifier of the
+ * list, saying so on stderr with @why; false once every verifier has
+ * answered 503 since the last other answer (or there is only one).
+ */
+bool m_http_next(struct m_http *h, const char *why);
 
 /* ---- JSON fields (agent/json_field.c) ---- */
 

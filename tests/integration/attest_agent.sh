@@ -127,6 +127,42 @@ expect_exit 1 attest --payload nosuch -o "$T/ns.tar"
 grep -q "unknown-policy" "$T/out" || die "unknown payload: $(cat "$T/out")"
 [ ! -e "$T/ns.tar" ] || die "payload written for an unknown name"
 
+# A list of verifiers: past one that cannot be reached and one whose database
+# is down (503) to one that answers; each move said on stderr.  A verifier
+# that answers 403 is an answer: never retried elsewhere.
+mkdir -p "$T/srv503"
+python3 "$FAKE" --cert "$T/srv.pem" --key "$T/srv.key" --dir "$T/srv503" --port-file "$T/port503" \
+	--mode unavailable 2> "$T/fake503.err" &
+PIDS="$PIDS $!"
+i=0
+while [ ! -s "$T/port503" ]; do
+	i=$((i + 1)); [ $i -gt 200 ] && die "the 503 verifier did not start"; sleep 0.05
+done
+U503="https://127.0.0.1:$(cat "$T/port503")"
+rm -rf "$T/state"
+expect_exit 0 "$M" attest --server "https://127.0.0.1:9,$U503,$URL" --machine m1 --ca-cert "$T/ca.pem" \
+	--state "$T/state" --eventlog "$T/cel.log"
+grep -q '^pass m1$' "$T/out" || die "fleet list: no pass: $(cat "$T/out" "$T/err")"
+grep -q "^measured attest: https://127.0.0.1:9/v1/enroll: .*; trying $U503\$" "$T/err" ||
+	die "fleet list: the unreachable verifier not said: $(cat "$T/err")"
+grep -q "^measured attest: $U503: HTTP 503 (its database is unavailable); trying $URL\$" "$T/err" ||
+	die "fleet list: the 503 not said: $(cat "$T/err")"
+# the verifier that answered keeps the rest of the run: one move each, at the first request
+assert_eq "fleet list: moves" 2 "$(grep -c '^measured attest: .*; trying' "$T/err")"
+# every verifier 503: each tried once, then the error
+rm -rf "$T/state503"
+expect_exit 3 "$M" attest --server "$U503,$U503/" --machine m1 --ca-cert "$T/ca.pem" --state "$T/state503" \
+	--eventlog "$T/cel.log"
+assert_eq "fleet list: all 503, moves" 1 "$(grep -c '^measured attest: .*; trying' "$T/err")"
+grep -q "HTTP 503: internal-error: the database is unavailable" "$T/err" || die "fleet list: all 503: $(cat "$T/err")"
+expect_exit 1 "$M" attest --server "$URL,$U503" --machine m1 --ca-cert "$T/ca.pem" --state "$T/state" \
+	--eventlog "$T/cel.log" --payload nosuch -o "$T/ns.tar"
+grep -q "unknown-policy" "$T/out" || die "fleet list: the refusal not reported: $(cat "$T/out")"
+grep -q "trying" "$T/err" && die "fleet list: a refusal was retried elsewhere: $(cat "$T/err")"
+expect_exit 2 "$M" attest --server "$URL,http://127.0.0.1:9" --machine m1 --ca-cert "$T/ca.pem" --state "$T/state"
+grep -q "server 'http://127.0.0.1:9': only https:// URLs" "$T/err" || die "fleet list: http accepted: $(cat "$T/err")"
+ok "a list of verifiers: unreachable and 503 ones passed over, each move said"
+
 # TLS: another CA, the system CAs, plain http: all refused, no way around.
 expect_exit 3 "$M" attest --server "$URL" --machine m1 --ca-cert "$T/other.pem" --state "$T/state" --eventlog none
 expect_exit 3 "$M" attest --server "$URL" --machine m1 --system-ca --state "$T/state" --eventlog none

@@ -19,7 +19,8 @@ ap.add_argument("--banks", default="sha256")
 ap.add_argument("--expect", action="append", default=[], help="BANK:PCR:HEX")
 ap.add_argument("--expect-cel", action="append", default=[], help="PCR:SHA256HEX of each CEL record, in order")
 ap.add_argument("--payload", action="append", default=[], help="NAME=FILE")
-ap.add_argument("--mode", default="good", choices=["good", "wrong-name", "bad-tag", "payload-wrong-name"])
+ap.add_argument("--mode", default="good",
+                choices=["good", "wrong-name", "bad-tag", "payload-wrong-name", "unavailable"])
 args = ap.parse_args()
 
 machines = {}    # name -> {"ek": bytes, "ak": bytes, "secret": bytes, "status": str}
@@ -105,6 +106,10 @@ class H(BaseHTTPRequestHandler):
             req = json.loads(self.rfile.read(n))
         except ValueError:
             return self.answer(400, {"result": "fail", "reason": "bad-request", "message": "JSON"})
+        if args.mode == "unavailable":
+            # as measured serve answers when its database is down: nothing done
+            return self.answer(503, {"result": "fail", "reason": "internal-error",
+                                     "message": "the database is unavailable"})
         getattr(self, "ep_" + self.path.strip("/").replace("/", "_"), self.ep_none)(req)
 
     def ep_none(self, req):
