@@ -17,53 +17,37 @@
 #include <openssl/sha.h>
 #include "measured/digest.h"
 
+/* the same four calls for each member of the family: its context type and functions */
+#define SHA_EXTEND(CTX, INIT, UPDATE, FINAL)		\
+	do {						\
+		CTX c;					\
+		INIT(&c);				\
+		UPDATE(&c, pcr, n);			\
+		UPDATE(&c, digest, n);			\
+		FINAL(pcr, &c);				\
+	} while (0)
+
 int m_extend(enum m_bank b, uint8_t *pcr, const uint8_t *digest)
 {
 	size_t n = m_bank_info(b)->size;
+	uint8_t cat[2 * M_DIGEST_MAX];
 
 	switch (b) {
-	case M_SHA1: {
-		SHA_CTX c;
-
-		SHA1_Init(&c);
-		SHA1_Update(&c, pcr, n);
-		SHA1_Update(&c, digest, n);
-		SHA1_Final(pcr, &c);
+	case M_SHA1:
+		SHA_EXTEND(SHA_CTX, SHA1_Init, SHA1_Update, SHA1_Final);
 		return 0;
-	}
-	case M_SHA256: {
-		SHA256_CTX c;
-
-		SHA256_Init(&c);
-		SHA256_Update(&c, pcr, n);
-		SHA256_Update(&c, digest, n);
-		SHA256_Final(pcr, &c);
+	case M_SHA256:
+		SHA_EXTEND(SHA256_CTX, SHA256_Init, SHA256_Update, SHA256_Final);
 		return 0;
-	}
-	case M_SHA384: {
-		SHA512_CTX c;
-
-		SHA384_Init(&c);
-		SHA384_Update(&c, pcr, n);
-		SHA384_Update(&c, digest, n);
-		SHA384_Final(pcr, &c);
+	case M_SHA384:
+		SHA_EXTEND(SHA512_CTX, SHA384_Init, SHA384_Update, SHA384_Final);
 		return 0;
-	}
-	case M_SHA512: {
-		SHA512_CTX c;
-
-		SHA512_Init(&c);
-		SHA512_Update(&c, pcr, n);
-		SHA512_Update(&c, digest, n);
-		SHA512_Final(pcr, &c);
+	case M_SHA512:
+		SHA_EXTEND(SHA512_CTX, SHA512_Init, SHA512_Update, SHA512_Final);
 		return 0;
-	}
-	default: {
-		uint8_t cat[2 * M_DIGEST_MAX];
-
+	default:
 		memcpy(cat, pcr, n);
 		memcpy(cat + n, digest, n);
 		return m_digest_one(b, cat, 2 * n, pcr);
-	}
 	}
 }
