@@ -13,7 +13,6 @@
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include "agent.h"
-#include "measured/json.h"
 #include "measured/attest12.h"
 #include "measured/base64.h"
 #include "measured/error.h"
@@ -447,7 +446,6 @@ static int quote(struct run *x, const struct nonce *n, struct m_evidence **ret)
 static int attest_request(struct run *x, struct m_evidence *ev, json_object **ret)
 {
 	json_object *req = NULL, *evo = NULL;
-	char *text = NULL;
 	uint32_t quoted = 0;
 	int r;
 
@@ -455,15 +453,9 @@ static int attest_request(struct run *x, struct m_evidence *ev, json_object **re
 		quoted |= ev->sel[b];
 	r = add_logs(x, ev, quoted);
 	if (r >= 0)
-		r = m_evidence_to_json(ev, &text);
+		r = m_evidence_to_json_object(ev, &evo);
 	if (r < 0)
 		return io_fault(x, r);
-	{
-		struct m_json_error err;
-
-		evo = m_json_parse(text, strlen(text), 8, 0, &err);
-	}
-	free(text);
 	req = json_object_new_object();
 	if (!evo || !req) {
 		json_object_put(evo);

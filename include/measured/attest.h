@@ -147,6 +147,12 @@ int m_evidence_add_log_file(struct m_evidence *ev, const char *path, uint32_t on
 /** m_evidence_to_json() - the JSON document (docs/evidence.md), malloc'd. */
 int m_evidence_to_json(const struct m_evidence *ev, char **ret);
 /**
+ * m_evidence_to_json_object() - the same document as json-c objects, for a
+ * caller that sends it within a larger one (the agent's attest request).
+ */
+struct json_object;
+int m_evidence_to_json_object(const struct m_evidence *ev, struct json_object **ret);
+/**
  * m_evidence_from_json() - parse a document of at most M_EVIDENCE_MAX_SIZE
  * bytes; errors name the field ("quote.attest: bad base64").
  */
@@ -156,7 +162,6 @@ int m_evidence_from_json(const char *text, size_t len, struct m_evidence **ret);
  * for a caller that parsed it within a larger one (the verifier's request;
  * the size limit is then the caller's).
  */
-struct json_object;
 int m_evidence_from_json_object(struct json_object *root, struct m_evidence **ret);
 /** m_evidence_load() - read @path (O_NOFOLLOW) and parse it. */
 int m_evidence_load(const char *path, struct m_evidence **ret);

@@ -99,11 +99,9 @@ static json_object *hex_obj(const uint8_t *d, size_t n)
 	return json_object_new_string(s);
 }
 
-int m_evidence_to_json(const struct m_evidence *ev, char **ret)
+int m_evidence_to_json_object(const struct m_evidence *ev, struct json_object **ret)
 {
 	json_object *root = json_object_new_object(), *q, *sel, *pcrs, *logs;
-	const char *text;
-	int r = -ENOMEM;
 
 	if (!root)
 		return -ENOMEM;
@@ -120,8 +118,10 @@ int m_evidence_to_json(const struct m_evidence *ev, char **ret)
 	json_object_object_add(root, "quote", q);
 	json_object_object_add(root, "pcrs", pcrs);
 	json_object_object_add(root, "eventlogs", logs);
-	if (!sel || !pcrs || !q || !logs)
-		goto out;
+	if (!sel || !pcrs || !q || !logs) {
+		json_object_put(root);
+		return -ENOMEM;
+	}
 	json_object_object_add(q, "attest", b64_obj(ev->attest, ev->attest_len));
 	json_object_object_add(q, "signature", b64_obj(ev->sig, ev->sig_len));
 	for_each_bank(b, M_BANKS_ALL) {
@@ -154,11 +154,20 @@ int m_evidence_to_json(const struct m_evidence *ev, char **ret)
 		json_object_object_add(l, "data", b64_obj(ev->log[i].data, ev->log[i].len));
 		json_object_array_add(logs, l);
 	}
+	*ret = root;
+	return 0;
+}
+
+int m_evidence_to_json(const struct m_evidence *ev, char **ret)
+{
+	json_object *root;
+	const char *text;
+	int r = m_evidence_to_json_object(ev, &root);
+
+	if (r < 0)
+		return r;
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!text || !(*ret = strdup(text)))
-		goto out;
-	r = 0;
-out:
+	r = text && (*ret = strdup(text)) ? 0 : -ENOMEM;
 	json_object_put(root);
 	return r;
 }
