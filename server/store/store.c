@@ -26,7 +26,6 @@ static const char *const schema[] = {
 	" id TEXT PRIMARY KEY, machine TEXT NOT NULL, ek_pub TEXT NOT NULL, ak_pub TEXT NOT NULL,"
 	" ek_trust TEXT NOT NULL, secret_hash TEXT NOT NULL, expires BIGINT NOT NULL)",
 	NULL,	/* used_nonces (below) */
-	"CREATE INDEX IF NOT EXISTS used_nonces_expires ON used_nonces (expires)",
 	"CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS policies ("
 	" name TEXT PRIMARY KEY, manifest TEXT NOT NULL, pcrs BIGINT NOT NULL, banks BIGINT NOT NULL,"
@@ -39,10 +38,18 @@ static const char *const schema[] = {
 	"CREATE INDEX IF NOT EXISTS audit_machine ON audit (machine, id)",
 };
 
-/* one row per nonce used, found by its key (m_store_create_keyed()) */
+/*
+ * One row per nonce used, found by its key (m_store_create_keyed()).  A
+ * nonce's expiry is part of the nonce (its MAC covers it), so (expires,
+ * nonce) is as unique as the nonce, and keyed so the rows go in near the
+ * end of one B-tree, which the purge empties from its start: one page per
+ * attestation where a nonce key and an index on expires wrote two, one of
+ * them anywhere in the table.  Databases made with the nonce alone as key
+ * keep it, with their index on expires (used_nonces_index()).
+ */
 static const char *const USED_NONCES[2] = M_STORE_KEYED(
 	"CREATE TABLE IF NOT EXISTS used_nonces ("
-	" nonce TEXT PRIMARY KEY, machine TEXT NOT NULL, expires BIGINT NOT NULL)");
+	" expires BIGINT NOT NULL, nonce TEXT NOT NULL, machine TEXT NOT NULL, PRIMARY KEY (expires, nonce))");
 /*
  * Without AUTOINCREMENT, a new row's id is the largest id + 1 all the same
  * (no audit row is ever deleted), and no sqlite_sequence row is written
@@ -116,6 +123,23 @@ int m_store_create_keyed(struct m_store *s, const char *const sql[2])
 	return q(s, sql[!strcmp(s->ops->kind, "sqlite")], NULL, 0, NULL, NULL, NULL);
 }
 
+/* the index on expires, for a used_nonces keyed by the nonce alone (older databases) */
+static int used_nonces_index(struct m_store *s, bool pg)
+{
+	int have = 0;
+	int r;
+
+	r = q(s, pg ? "SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+		      " AND a.attnum = ANY (i.indkey) WHERE i.indrelid = 'used_nonces'::regclass"
+		      " AND i.indisprimary AND a.attname = 'expires'"
+		    : "SELECT 1 FROM pragma_table_info('used_nonces') WHERE name = 'expires' AND pk > 0",
+	      NULL, 0, count_row, &have, NULL);
+	if (r < 0 || have)
+		return r;
+	return q(s, "CREATE INDEX IF NOT EXISTS used_nonces_expires ON used_nonces (expires)", NULL, 0, NULL, NULL,
+		 NULL);
+}
+
 static int create_schema(struct m_store *s)
 {
 	bool pg = !strcmp(s->ops->kind, "postgresql");
@@ -133,6 +157,8 @@ static int create_schema(struct m_store *s)
 	for (size_t i = 0; r == 0 && i < sizeof(schema) / sizeof(schema[0]); i++)
 		r = !schema[i] ? m_store_create_keyed(s, USED_NONCES)
 				: q(s, *schema[i] ? schema[i] : pg ? AUDIT_PG : AUDIT_SQLITE, NULL, 0, NULL, NULL, NULL);
+	if (r == 0)
+		r = used_nonces_index(s, pg);
 	if (r == 0)
 		r = add_columns(s, pg);
 	if (r == 0)
@@ -426,11 +452,29 @@ int m_store_machine_set(struct m_store *s, const char *name, int state, const ch
 	return n ? 0 : m_err(-ENOENT, "no machine '%s'", name);
 }
 
+/*
+ * A machine's last result, where it differs, after an UPDATE of the rest of
+ * its row that left it out (SQLite).  SQLite rewrites the entries of every
+ * index on a column an UPDATE sets, changed or not: with last_result in
+ * that UPDATE, each attestation wrote two more pages (the dashboard's
+ * indexes, store_dash.c), where the result is the same as last time nearly
+ * always.  PostgreSQL compares the values itself, and a second statement
+ * would be another exchange: there the one UPDATE sets it.
+ */
+static int set_last_result(struct m_store *s, const char *name, const char *result)
+{
+	struct m_sqlp p[] = { SQL_TEXT(name), SQL_TEXT(result) };
+
+	return q(s, "UPDATE machines SET last_result = $2 WHERE name = $1 AND last_result <> $2", p, 2, NULL, NULL,
+		 NULL);
+}
+
 int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock, uint32_t reset,
 			     uint32_t restart, const char *result, const char *reason, int64_t at)
 {
 	struct m_sqlp p[] = { SQL_TEXT(name), SQL_INT(clock), SQL_INT(reset), SQL_INT(restart), SQL_TEXT(result),
 			      SQL_TEXT(reason), SQL_INT(at) };
+	bool sqlite = !strcmp(s->ops->kind, "sqlite");
 	int64_t n = 0;
 	int r;
 
@@ -439,12 +483,19 @@ int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock
 	/*
 	 * Only while approved (the row's lock orders this against a revocation:
 	 * none commits a result after it), and only if (reset_count,
-	 * restart_count, clock) is not older than ($3, $4, $2).
+	 * restart_count, clock) is not older than ($3, $4, $2).  On SQLite
+	 * the result follows apart (set_last_result()).
 	 */
-	r = q(s, "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4, last_result = $5,"
-		 " last_reason = $6, last_at = $7 WHERE name = $1 AND state = 1 AND (clock IS NULL OR reset_count < $3"
-		 " OR (reset_count = $3 AND (restart_count < $4 OR (restart_count = $4 AND clock <= $2))))",
+	r = q(s, sqlite
+		 ? "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4,"
+		   " last_reason = $6, last_at = $7 WHERE name = $1 AND state = 1 AND (clock IS NULL OR reset_count < $3"
+		   " OR (reset_count = $3 AND (restart_count < $4 OR (restart_count = $4 AND clock <= $2))))"
+		 : "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4, last_result = $5,"
+		   " last_reason = $6, last_at = $7 WHERE name = $1 AND state = 1 AND (clock IS NULL OR reset_count < $3"
+		   " OR (reset_count = $3 AND (restart_count < $4 OR (restart_count = $4 AND clock <= $2))))",
 	      p, 7, NULL, NULL, &n);
+	if (r == 0 && n && sqlite)
+		r = set_last_result(s, name, result);
 	if (r < 0 || n)
 		return r;
 	/* which condition failed: rare, so asked only now */
@@ -458,12 +509,17 @@ int m_store_machine_result(struct m_store *s, const char *name, const char *resu
 			   int64_t at)
 {
 	struct m_sqlp p[] = { SQL_TEXT(name), SQL_TEXT(result), SQL_TEXT(reason), SQL_INT(at) };
+	bool sqlite = !strcmp(s->ops->kind, "sqlite");
 	int64_t n = 0;
 	int r;
 
-	/* only while approved, as m_store_machine_attested() */
-	r = q(s, "UPDATE machines SET last_result = $2, last_reason = $3, last_at = $4 WHERE name = $1 AND state = 1",
+	/* only while approved, as m_store_machine_attested(), and the result as there */
+	r = q(s, sqlite
+		 ? "UPDATE machines SET last_reason = $3, last_at = $4 WHERE name = $1 AND state = 1"
+		 : "UPDATE machines SET last_result = $2, last_reason = $3, last_at = $4 WHERE name = $1 AND state = 1",
 	      p, 4, NULL, NULL, &n);
+	if (r == 0 && n && sqlite)
+		r = set_last_result(s, name, result);
 	if (r < 0 || n)
 		return r;
 	r = q(s, "SELECT state FROM machines WHERE name = $1", p, 1, NULL, NULL, &n);
@@ -505,9 +561,14 @@ int m_store_nonce_use(struct m_store *s, const char *nonce_hex, const char *mach
 	int64_t n = 0;
 	int r;
 
-	/* the single use is this one INSERT: of two racing requests, one adds the row */
+	/*
+	 * The single use is this one INSERT: of two racing requests, one adds
+	 * the row.  Whichever the key (the nonce, or expires and nonce: the
+	 * same nonce always comes with the same expiry), a nonce conflicts
+	 * with itself only.
+	 */
 	r = q(s, "INSERT INTO used_nonces (nonce, machine, expires) VALUES ($1, $2, $3)"
-		 " ON CONFLICT (nonce) DO NOTHING", p, 3, NULL, NULL, &n);
+		 " ON CONFLICT DO NOTHING", p, 3, NULL, NULL, &n);
 	if (r < 0)
 		return r;
 	return n ? 0 : -EALREADY;

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,10 +21,34 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <sqlite3.h>
 #include "measured/base64.h"
 #include "store.h"
 
 static char path[64];
+
+/* a SQLite database of its own, "sqlite:" + @p in @url; removed by drop_sqlite() */
+static void new_sqlite(char p[64], char url[80])
+{
+	int fd;
+
+	snprintf(p, 64, "/tmp/measured-store1.XXXXXX");
+	fd = mkstemp(p);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(url, 80, "sqlite:%s", p);
+}
+
+static void drop_sqlite(const char *p)
+{
+	char f[80];
+
+	unlink(p);
+	snprintf(f, sizeof(f), "%s-wal", p);
+	unlink(f);
+	snprintf(f, sizeof(f), "%s-shm", p);
+	unlink(f);
+}
 
 static int setup(void **state)
 {
@@ -50,15 +75,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	m_store_close(*state);
-	if (path[0]) {
-		char p[80];
-
-		unlink(path);
-		snprintf(p, sizeof(p), "%s-wal", path);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s-shm", path);
-		unlink(p);
-	}
+	if (path[0])
+		drop_sqlite(path);
 	return 0;
 }
 
@@ -169,9 +187,9 @@ static void test_checkpoint(void **state)
 	assert_int_equal(m_store_checkpoint(s), 0);
 	before = file_size(path);
 	assert_true(before > 0);
-	/* each use commits two pages (the nonce's B-tree, the expiry index):
+	/* each use commits a page (the B-tree keyed by expiry and nonce):
 	 * past the 10,000 WAL frames that make a checkpoint due */
-	for (int i = 0; i < 6000; i++) {
+	for (int i = 0; i < 11000; i++) {
 		snprintf(n, sizeof(n), "cc%05d", i);
 		assert_int_equal(m_store_nonce_use(s, n, "m1", 1000), 0);
 	}
@@ -361,15 +379,10 @@ static void test_sqlite_file_mode(void **state)
 	struct m_store *st;
 	struct stat sb;
 	mode_t old;
-	int fd;
 
 	(void)state;
-	snprintf(p, sizeof(p), "/tmp/measured-mode.XXXXXX");
-	fd = mkstemp(p);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(p);
-	snprintf(url, sizeof(url), "sqlite:%s", p);
+	new_sqlite(p, url);
+	unlink(p);	/* made by the store, with its mode */
 	old = umask(022);
 	assert_int_equal(m_store_open(url, &st), 0);
 	umask(old);
@@ -380,12 +393,192 @@ static void test_sqlite_file_mode(void **state)
 	assert_int_equal(m_store_open(url, &st), -EACCES);
 	assert_int_equal(m_store_open_flags(url, M_STORE_OPEN_SHARED_FILE, &st), 0);
 	m_store_close(st);
-	unlink(p);
-	strcat(p, "-wal");
-	unlink(p);
-	p[strlen(p) - 4] = 0;
-	strcat(p, "-shm");
-	unlink(p);
+	drop_sqlite(p);
+}
+
+/* the WAL's last frame, mxFrame in the WAL index header (SQLite's file format, "WAL-Index Format") */
+static uint32_t wal_frames(const char *p)
+{
+	char f[80];
+	uint32_t mx = 0;
+	FILE *fp;
+
+	snprintf(f, sizeof(f), "%s-shm", p);
+	fp = fopen(f, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 16, SEEK_SET), 0);
+	assert_int_equal(fread(&mx, sizeof(mx), 1, fp), 1);
+	fclose(fp);
+	return mx;
+}
+
+/*
+ * What an attestation's transaction costs the WAL, in pages (each a write
+ * of its own): its nonce, the machine's row, its audit record with the
+ * audit's two indexes.  An unchanged result rewrites no index entry of the
+ * machine (m_store_machine_attested()), and the nonce's row goes in at the
+ * end of its B-tree.  Over 100,000 machines a transaction wrote ~6.8.
+ */
+static void test_pages_per_attestation(void **state)
+{
+	enum { MACHINES = 2000, ROUNDS = 400 };
+	char p[64], url[80], name[32], nonce[32];
+	struct m_store *s;
+	uint32_t before = 0;
+
+	(void)state;
+	new_sqlite(p, url);
+	assert_int_equal(m_store_open(url, &s), 0);
+	m_store_defer_checkpoints(s);
+	assert_int_equal(m_store_begin(s), 0);
+	for (int i = 0; i < MACHINES; i++) {
+		struct m_machine m = { .ek_pub = "RUsx", .ak_pub = "QUsx", .ek_trust = "tofu" };
+
+		snprintf(m.name, sizeof(m.name), "machine-%05d", i);
+		assert_int_equal(m_store_machine_enrol(s, &m), 0);
+		assert_int_equal(m_store_machine_set(s, m.name, M_MACHINE_APPROVED, "boot"), 0);
+	}
+	assert_int_equal(m_store_commit(s), 0);
+	/* every machine attests once (its first result and match are news), then as usual */
+	for (int i = 0; i < MACHINES + ROUNDS; i++) {
+		if (i == MACHINES)
+			before = wal_frames(p);
+		/* machines in a scattered order, as a fleet attests */
+		snprintf(name, sizeof(name), "machine-%05d", (i * 7919) % MACHINES);
+		snprintf(nonce, sizeof(nonce), "%08x%08x", (unsigned)i * 2654435761u, (unsigned)i);
+		assert_int_equal(m_store_begin(s), 0);
+		assert_int_equal(m_store_nonce_use(s, nonce, name, 1000 + i / 50), 0);
+		assert_int_equal(m_store_machine_attested(s, name, 100 + (uint64_t)i, 1, 0, "pass", "", 70 + i), 0);
+		assert_int_equal(m_store_machine_matched(s, name, "boot:default", 70), 0);
+		assert_int_equal(m_store_audit_commit(s, name, "attest", "pass", "", "boot:default"), 0);
+	}
+	/* machine, nonce, audit and its two indexes: five, and a split now and then */
+	assert_true(wal_frames(p) - before <= ROUNDS * 55 / 10);
+	assert_true(wal_frames(p) - before >= ROUNDS * 5);	/* the count itself is read right */
+	/* a changed result still reaches the dashboard's indexes */
+	assert_int_equal(m_store_machine_attested(s, "machine-00007", 100000, 1, 0, "fail", "manifest-mismatch", 900),
+			 0);
+	{
+		struct m_machine got;
+
+		assert_int_equal(m_store_machine_get(s, "machine-00007", &got), 0);
+		assert_string_equal(got.last_result, "fail");
+		assert_string_equal(got.last_reason, "manifest-mismatch");
+		assert_int_equal(got.last_at, 900);
+		m_machine_clear(&got);
+	}
+	m_store_close(s);
+	drop_sqlite(p);
+}
+
+struct committer {
+	struct m_store *s;
+	int commits;
+	atomic_bool done;
+};
+
+static void *commit_loop(void *arg)
+{
+	struct committer *c = arg;
+	char n[32];
+
+	for (int i = 0; i < c->commits; i++) {
+		snprintf(n, sizeof(n), "we%06d", i);
+		if (m_store_nonce_use(c->s, n, "m1", 1000) < 0)
+			break;
+	}
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+/*
+ * The WAL stays bounded while a writer never stops: the server's main
+ * thread checkpoints on its own handle while request threads commit.
+ * Passive checkpoints alone never caught up with the writer, and the WAL
+ * grew by every commit (one page each here: 60,000 frames by the end).
+ */
+static void test_wal_bounded(void **state)
+{
+	char p[64], url[80], wal[80];
+	struct committer c = { .commits = 60000 };
+	struct m_store *maint;
+	pthread_t th;
+	struct stat sb;
+
+	(void)state;
+	new_sqlite(p, url);
+	assert_int_equal(m_store_open(url, &c.s), 0);
+	assert_int_equal(m_store_open(url, &maint), 0);
+	m_store_defer_checkpoints(c.s);
+	m_store_defer_checkpoints(maint);
+	assert_int_equal(pthread_create(&th, NULL, commit_loop, &c), 0);
+	while (!atomic_load(&c.done)) {
+		assert_int_equal(m_store_checkpoint(maint), 0);
+		usleep(2000);
+	}
+	pthread_join(th, NULL);
+	snprintf(wal, sizeof(wal), "%s-wal", p);
+	assert_int_equal(stat(wal, &sb), 0);
+	/*
+	 * A checkpoint is due at 10,000 frames (4,120 bytes each here); the
+	 * writer goes on while it copies them and flushes the file: a slow
+	 * disk lets the WAL reach some tens of thousands of frames first.
+	 */
+	assert_true(sb.st_size < 40000 * 4120);
+	assert_int_equal(m_store_nonce_use(maint, "we000000", "m1", 1000), -EALREADY);
+	assert_int_equal(m_store_nonce_use(maint, "we059999", "m1", 1000), -EALREADY);
+	m_store_close(maint);
+	m_store_close(c.s);
+	drop_sqlite(p);
+}
+
+/* A database whose used_nonces is keyed by the nonce alone (before 2026-12) keeps working. */
+static void test_used_nonces_older_layout(void **state)
+{
+	char p[64], url[80];
+	struct m_store *s;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int have;
+
+	(void)state;
+	new_sqlite(p, url);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE used_nonces (nonce TEXT PRIMARY KEY, machine TEXT NOT NULL,"
+					  " expires BIGINT NOT NULL) WITHOUT ROWID", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(m_store_open(url, &s), 0);
+	assert_int_equal(m_store_nonce_use(s, "dd01", "m1", 1000), 0);
+	assert_int_equal(m_store_nonce_use(s, "dd01", "m2", 1000), -EALREADY);
+	assert_int_equal(m_store_nonce_use(s, "dd02", "m1", 500), 0);
+	assert_int_equal(m_store_expire(s, 600), 0);
+	assert_int_equal(m_store_nonce_use(s, "dd02", "m1", 500), 0);	/* forgotten once expired */
+	assert_int_equal(m_store_nonce_use(s, "dd01", "m1", 1000), -EALREADY);
+	m_store_close(s);
+	/* it got its index on expires; a new database has none (its key starts with expires) */
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'used_nonces_expires'",
+					    -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	have = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_int_equal(have, 1);
+	drop_sqlite(p);
+
+	new_sqlite(p, url);
+	assert_int_equal(m_store_open(url, &s), 0);
+	m_store_close(s);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_schema WHERE name ="
+					    " 'used_nonces_expires'), (SELECT pk FROM pragma_table_info('used_nonces')"
+					    " WHERE name = 'expires')", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	assert_int_equal(sqlite3_column_int(st, 1), 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	drop_sqlite(p);
 }
 
 static void test_enrolment_once(void **state)
@@ -617,6 +810,9 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_audit_escaped),
 		cmocka_unit_test(test_sqlite_file_mode),
+		cmocka_unit_test(test_pages_per_attestation),
+		cmocka_unit_test(test_used_nonces_older_layout),
+		cmocka_unit_test(test_wal_bounded),
 		cmocka_unit_test(test_enrolment_once),
 		cmocka_unit_test(test_machine12),
 		cmocka_unit_test(test_policy_payload_audit),
