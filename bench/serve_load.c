@@ -37,7 +37,14 @@
  *   SERVE_LOAD_ANSWERLOG=FILE with SERVE_LOAD_RACE: every answer logged
  *                            (wall-clock ms the attestation was sent,
  *                            machine, verifier, status, first 40 bytes of
- *                            the reason), not judged.
+ *                            the reason), not judged;
+ *   SERVE_LOAD_WARMUP=1      after the first line on stdin, every machine
+ *                            attests once (not counted; any error ends
+ *                            the run), "warm ..." is printed, and the
+ *                            measured run waits for a second line: the
+ *                            figures are then those of a fleet whose
+ *                            machines have attested before, not of each
+ *                            machine's first attestation.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -101,6 +108,8 @@ static double t_start;
 
 struct tstat {
 	unsigned idx;	/* thread t drives machines t, t+T, ...: a TPM quotes one at a time */
+	bool once;	/* stop after the last of them (SERVE_LOAD_WARMUP) */
+	bool wrapped;
 	double *lat;
 	size_t n, cap, errors, retries, doubts, bad_failed, race_rounds, race_reused;
 	double first_fail, last_fail;	/* ms since the start; 0: none */
@@ -506,14 +515,16 @@ static void *worker(void *arg)
 		c[v].out_max = body_max + 512;
 		c[v].out = malloc(c[v].out_max);
 	}
-	while (!stop) {
+	while (!stop && !(st->once && st->wrapped)) {
 		struct sim *s = &sims[i % nsims];
 		double t0 = now_ms();
 		int r = 1;
 
 		i += nthreads;
-		if (i >= nsims)
+		if (i >= nsims) {
 			i = st->idx;
+			st->wrapped = true;
+		}
 		if (race) {
 			r = race_round(st, c, s, b, body);
 			if (r < 0)
@@ -707,10 +718,39 @@ static void make_sims(const char *out)
 	fclose(f);
 }
 
+/* SERVE_LOAD_WARMUP: every machine attests once, then the measured run waits for its line on stdin */
+static int warm_up(pthread_t *th)
+{
+	struct tstat *st = calloc(nthreads, sizeof(*st));
+	double t0 = now_ms();
+	size_t n = 0, errors = 0;
+
+	for (unsigned i = 0; i < nthreads; i++) {
+		st[i].idx = i;
+		st[i].once = true;
+		pthread_create(&th[i], NULL, worker, &st[i]);
+	}
+	for (unsigned i = 0; i < nthreads; i++) {
+		pthread_join(th[i], NULL);
+		n += st[i].n;
+		errors += st[i].errors;
+		if (st[i].errors)
+			fprintf(stderr, "warm-up error example: %s\n", st[i].err);
+		free(st[i].lat);
+	}
+	free(st);
+	printf("warm: %zu attestations in %.1f s, errors %zu\n", n, (now_ms() - t0) / 1000.0, errors);
+	fflush(stdout);
+	if (errors)
+		return -1;
+	return fgets((char[8]){ 0 }, 8, stdin) ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t *th;
 	struct tstat *st;
+	const char *e;
 	double *all, t0, c0;
 	size_t n = 0, errors = 0;
 	FILE *f;
@@ -749,6 +789,8 @@ int main(int argc, char **argv)
 	if (tls_setup() < 0)
 		return 1;
 	th = calloc(nthreads, sizeof(*th));
+	if ((e = getenv("SERVE_LOAD_WARMUP")) && *e == '1' && warm_up(th) < 0)
+		return 1;
 	st = calloc(nthreads, sizeof(*st));
 	t0 = t_start = now_ms();
 	c0 = cpu_s();
