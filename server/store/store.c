@@ -154,9 +154,24 @@ static int create_schema(struct m_store *s)
 		return r;
 	if (pg)
 		r = q(s, "SELECT pg_advisory_xact_lock(7275)", NULL, 0, NULL, NULL, NULL);
-	for (size_t i = 0; r == 0 && i < sizeof(schema) / sizeof(schema[0]); i++)
+	for (size_t i = 0; r == 0 && i < sizeof(schema) / sizeof(schema[0]); i++) {
 		r = !schema[i] ? m_store_create_keyed(s, USED_NONCES)
 				: q(s, *schema[i] ? schema[i] : pg ? AUDIT_PG : AUDIT_SQLITE, NULL, 0, NULL, NULL, NULL);
+		/*
+		 * The DDL below locks tables an attestation's transaction writes
+		 * (CREATE INDEX, even of an index there is, takes a SHARE lock;
+		 * ALTER TABLE an ACCESS EXCLUSIVE one), and this runs while other
+		 * verifiers, or this one's other threads, attest.  Taken in
+		 * another order than theirs, that deadlocks: an attestation
+		 * that updated machines waits for audit, which the DDL holds,
+		 * while the DDL waits for machines.  used_nonces is the first
+		 * table an attestation writes: holding it first, the DDL waits
+		 * for the attestations already past it and holds back the
+		 * others before they lock anything.
+		 */
+		if (r == 0 && pg && !schema[i])
+			r = q(s, "LOCK TABLE used_nonces IN SHARE MODE", NULL, 0, NULL, NULL, NULL);
+	}
 	if (r == 0)
 		r = used_nonces_index(s, pg);
 	if (r == 0)
