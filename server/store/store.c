@@ -501,14 +501,14 @@ int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock
 	 * restart_count, clock) is not older than ($3, $4, $2).  On SQLite
 	 * the result follows apart (set_last_result()).
 	 */
-	r = q(s, sqlite
-		 ? "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4,"
-		   " last_reason = $6, last_at = $7 WHERE name = $1 AND state = 1 AND (clock IS NULL OR reset_count < $3"
-		   " OR (reset_count = $3 AND (restart_count < $4 OR (restart_count = $4 AND clock <= $2))))"
-		 : "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4, last_result = $5,"
-		   " last_reason = $6, last_at = $7 WHERE name = $1 AND state = 1 AND (clock IS NULL OR reset_count < $3"
-		   " OR (reset_count = $3 AND (restart_count < $4 OR (restart_count = $4 AND clock <= $2))))",
+#define ATTESTED_SET "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4,"
+#define ATTESTED_REST " last_reason = $6, last_at = $7 WHERE name = $1 AND state = 1 AND (clock IS NULL" \
+		      " OR reset_count < $3 OR (reset_count = $3 AND (restart_count < $4" \
+		      " OR (restart_count = $4 AND clock <= $2))))"
+	r = q(s, sqlite ? ATTESTED_SET ATTESTED_REST : ATTESTED_SET " last_result = $5," ATTESTED_REST,
 	      p, 7, NULL, NULL, &n);
+#undef ATTESTED_SET
+#undef ATTESTED_REST
 	if (r == 0 && n && sqlite)
 		r = set_last_result(s, name, result);
 	if (r < 0 || n)
