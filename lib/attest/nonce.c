@@ -33,15 +33,51 @@ static void fetch(void)
 	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
+/*
+ * A context keyed with the last key used, copied for each MAC: keying one
+ * (EVP_MAC_init()) looks SHA-256 up by name and hashes the key's pads, the
+ * copy only copies two digest states.  A verifier uses one key.  The
+ * template is only ever read (copied) by the threads that share it.
+ */
+static EVP_MAC_CTX *keyed;
+static uint8_t keyed_key[M_NONCE_KEY_LEN];
+static pthread_rwlock_t keyed_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+static EVP_MAC_CTX *keyed_ctx(const uint8_t key[M_NONCE_KEY_LEN])
+{
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+		OSSL_PARAM_END
+	};
+	EVP_MAC_CTX *ctx = NULL, *t;
+
+	pthread_rwlock_rdlock(&keyed_lock);
+	if (keyed && CRYPTO_memcmp(keyed_key, key, M_NONCE_KEY_LEN) == 0)
+		ctx = EVP_MAC_CTX_dup(keyed);
+	pthread_rwlock_unlock(&keyed_lock);
+	if (ctx)
+		return ctx;
+	pthread_once(&fetch_once, fetch);
+	ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+	if (!ctx || EVP_MAC_init(ctx, key, M_NONCE_KEY_LEN, params) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	if ((t = EVP_MAC_CTX_dup(ctx))) {
+		pthread_rwlock_wrlock(&keyed_lock);
+		EVP_MAC_CTX_free(keyed);
+		keyed = t;
+		memcpy(keyed_key, key, M_NONCE_KEY_LEN);
+		pthread_rwlock_unlock(&keyed_lock);
+	}
+	return ctx;
+}
+
 static int mac(const uint8_t key[M_NONCE_KEY_LEN], const char *machine, const uint8_t *body,
 	       uint8_t out[MAC_LEN])
 {
 	uint8_t msg[sizeof(LABEL) + 256 + 1 + RAND_LEN + EXP_LEN], md[EVP_MAX_MD_SIZE];
 	size_t ml = strlen(machine), n = 0, mdl = 0;
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-		OSSL_PARAM_END
-	};
 	EVP_MAC_CTX *ctx;
 	bool ok;
 
@@ -53,10 +89,9 @@ static int mac(const uint8_t key[M_NONCE_KEY_LEN], const char *machine, const ui
 	n += ml + 1;
 	memcpy(msg + n, body, RAND_LEN + EXP_LEN);
 	n += RAND_LEN + EXP_LEN;
-	pthread_once(&fetch_once, fetch);
-	ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
-	ok = ctx && EVP_MAC_init(ctx, key, M_NONCE_KEY_LEN, params) == 1 && EVP_MAC_update(ctx, msg, n) == 1 &&
-	     EVP_MAC_final(ctx, md, &mdl, sizeof(md)) == 1 && mdl >= MAC_LEN;
+	ctx = keyed_ctx(key);
+	ok = ctx && EVP_MAC_update(ctx, msg, n) == 1 && EVP_MAC_final(ctx, md, &mdl, sizeof(md)) == 1 &&
+	     mdl >= MAC_LEN;
 	EVP_MAC_CTX_free(ctx);
 	if (!ok)
 		return m_err(-EIO, "HMAC-SHA256 failed");

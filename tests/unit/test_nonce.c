@@ -48,6 +48,13 @@ static void test_roundtrip(void **state)
 	assert_int_equal(m_nonce_make(key, "m1", 1700000060, n2), 0);
 	assert_memory_not_equal(n, n2, 16);
 	assert_int_equal(m_nonce_make(key, "m1", -1, n2), -ERANGE);
+
+	/* keys in turn: each its own MAC (lib/attest/nonce.c keeps a context keyed with the last) */
+	assert_int_equal(m_nonce_make(other, "m1", 1700000060, n2), 0);
+	assert_int_equal(m_nonce_check(other, "m1", n2, sizeof(n2), 1700000000, NULL), M_NONCE_OK);
+	assert_int_equal(m_nonce_check(key, "m1", n2, sizeof(n2), 1700000000, NULL), M_NONCE_UNKNOWN);
+	assert_int_equal(m_nonce_check(key, "m1", n, sizeof(n), 1700000000, NULL), M_NONCE_OK);
+	assert_int_equal(m_nonce_check(other, "m1", n, sizeof(n), 1700000000, NULL), M_NONCE_UNKNOWN);
 }
 
 /* the layout: random(16) || expiry(4, big-endian) || HMAC-SHA256(key, label\0 machine\0 random expiry)[0:12] */
