@@ -67,7 +67,7 @@ LIB_SRC     := $(sort $(wildcard lib/*.c lib/*/*.c))
 # unit tests of their code, are left out when those parts are.
 CMD_VERIFIER := cmd/cmd_serve.c cmd/cmd_admin.c cmd/admin_rollout.c cmd/admin_dashboard.c
 CMD_AGENT    := cmd/cmd_attest.c
-UNIT_VERIFIER := tests/unit/test_store.c tests/unit/test_dashboard.c
+UNIT_VERIFIER := tests/unit/test_store.c tests/unit/test_dashboard.c tests/unit/test_server_caches.c
 UNIT_AGENT   := tests/unit/test_agent.c tests/unit/test_install.c tests/unit/test_install_archive.c
 CMD_OUT     := $(if $(filter no,$(WITH_VERIFIER)),$(CMD_VERIFIER)) $(if $(filter no,$(WITH_AGENT)),$(CMD_AGENT))
 UNIT_OUT    := $(if $(filter no,$(WITH_VERIFIER)),$(UNIT_VERIFIER)) $(if $(filter no,$(WITH_AGENT)),$(UNIT_AGENT))

@@ -34,6 +34,10 @@
  *   SERVE_LOAD_RACE=1        each nonce's attestation is sent to every
  *                            verifier at once: one pass, the others
  *                            nonce-reused;
+ *   SERVE_LOAD_RACE=turns    each nonce's attestation is sent to one
+ *                            verifier, the next in turn (with
+ *                            SERVE_LOAD_ANSWERLOG): every verifier judges
+ *                            every machine, without its nonce raced;
  *   SERVE_LOAD_ANSWERLOG=FILE with SERVE_LOAD_RACE: every answer logged
  *                            (wall-clock ms the attestation was sent,
  *                            machine, verifier, status, first 40 bytes of
@@ -101,7 +105,7 @@ static char *cel_bad_b64, pcr16_bad_hex[65];
 static uint8_t pcr16_bad_digest[32];
 static unsigned bad_every;	/* 0: every machine is good */
 static const char *payload;
-static int race;
+static int race;		/* 1: every verifier at once; 2: one each round, in turn */
 static FILE *passlog, *doubtlog, *answerlog;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static double t_start;
@@ -111,7 +115,7 @@ struct tstat {
 	bool once;	/* stop after the last of them (SERVE_LOAD_WARMUP) */
 	bool wrapped;
 	double *lat;
-	size_t n, cap, errors, retries, doubts, bad_failed, race_rounds, race_reused;
+	size_t n, cap, errors, retries, doubts, bad_failed, race_rounds, race_reused, turn;
 	double first_fail, last_fail;	/* ms since the start; 0: none */
 	char err[256];
 };
@@ -459,16 +463,21 @@ static int race_round(struct tstat *st, struct conn *c, struct sim *s, struct bu
 {
 	uint8_t nonce[32];
 	int code[MAX_VERIFIERS], pass = 0, reused = 0, r;
+	unsigned first = 0, end = nverifiers;
 	double sent;
 
 	if ((r = get_nonce(st, &c[0], s, b, nonce)) != 0)
 		return r < 0 ? -1 : 1;
 	if (evidence(s, false, nonce, 32, body, body_max) < 0)
 		return -1;
+	if (race == 2) {
+		first = (unsigned)(st->turn++ % nverifiers);
+		end = first + 1;
+	}
 	sent = wall_ms();
-	for (unsigned v = 0; v < nverifiers; v++)
+	for (unsigned v = first; v < end; v++)
 		code[v] = post_send(&c[v], "/v1/attest", body) < 0 ? -2 : 0;
-	for (unsigned v = 0; v < nverifiers; v++) {
+	for (unsigned v = first; v < end; v++) {
 		if (code[v] == 0)
 			code[v] = post_recv(&c[v], b->d, sizeof(b->d));
 		if (answerlog) {
@@ -590,7 +599,8 @@ static int bad_setup(void)
 	char *text, bh[65];
 
 	payload = getenv("SERVE_LOAD_PAYLOAD");
-	race = (e = getenv("SERVE_LOAD_RACE")) && *e == '1';
+	if ((e = getenv("SERVE_LOAD_RACE")))
+		race = !strcmp(e, "1") ? 1 : !strcmp(e, "turns") ? 2 : 0;
 	if ((e = getenv("SERVE_LOAD_PASSLOG")) && !(passlog = fopen(e, "w")))
 		return -1;
 	if ((e = getenv("SERVE_LOAD_DOUBTLOG")) && !(doubtlog = fopen(e, "w")))

@@ -35,11 +35,24 @@ static int64_t now(void)
 	return (int64_t)time(NULL);
 }
 
-/* Known and approved; -1 with the answer set otherwise. */
-static int machine_ready(struct m_store *st, struct srv_reply *rep, struct m_machine *m)
+/*
+ * Known and approved; -1 with the answer set otherwise.  @cached: on the
+ * way in, whether the remembered row may do (machine_cache.c); on the way
+ * out, whether it did.  A row read is remembered (or forgotten, if the
+ * machine is not approved).
+ */
+static int machine_ready(struct m_store *st, struct srv_reply *rep, struct m_machine *m, bool *cached)
 {
-	int r = m_store_machine_get(st, rep->machine, m);
+	int r;
 
+	if (*cached && srv_machine_recall(rep->machine, m))
+		return 0;
+	*cached = false;
+	r = m_store_machine_get(st, rep->machine, m);
+	if (r == 0)
+		srv_machine_remember(m);
+	else if (r == -ENOENT)
+		srv_machine_forget(rep->machine);
 	if (r == -ENOENT || (r == 0 && m->state == M_MACHINE_REVOKED)) {
 		srv_fail(rep, 403, "unknown-machine", "machine '%s' is not enrolled, or was revoked", rep->machine);
 		return -1;
@@ -106,6 +119,8 @@ void srv_nonce(struct srv *s, json_object *req, struct srv_reply *rep)
 	struct m_store *st = srv_store(s);
 	struct m_machine m = { 0 };
 	struct srv_policy_set ps = { 0 };
+	/* read, not recalled: the PCRs named are the current policies'; the attestation then recalls it */
+	bool cached = false;
 	uint8_t n[M_NONCE_LEN];
 	char nh[2 * M_NONCE_LEN + 1];
 	int64_t exp = now() + s->cfg.nonce_ttl;
@@ -118,7 +133,7 @@ void srv_nonce(struct srv *s, json_object *req, struct srv_reply *rep)
 	}
 	if (srv_get_name(req, "machine", rep, rep->machine, sizeof(rep->machine)) < 0)
 		goto out;
-	if (machine_ready(st, rep, &m) < 0) {
+	if (machine_ready(st, rep, &m, &cached) < 0) {
 		if (rep->status != 403)
 			goto out;
 		r = srv_decoy_selection(s, st, &ps.pcrs, &ps.banks);
@@ -299,34 +314,44 @@ static const char *fail_detail(const struct srv_reply *rep)
  * docs/api.md puts later) with the result.  Then the audit record: always
  * for a verified quote, rate-limited otherwise (srv_audit()).  The answer
  * leaves only after the commit: a pass is on record first, and a database
- * that fails here releases nothing.
+ * that fails here releases nothing.  -ESTALE, with nothing committed and
+ * no answer set: @seen (the row the checks used) is not the machine's row
+ * any more; check again.  With @confirm_reuse, a used nonce is -EALREADY,
+ * nothing committed and no answer set: the machine check comes first
+ * (docs/api.md), and @seen was not read for this request.
  */
-static void settle(struct srv *s, struct m_store *st, struct srv_reply *rep, const char *nonce_hex,
-		   int64_t nonce_expires, const struct m_verify_result *quote, const char *pass_detail,
-		   const char *matched)
+static int settle(struct srv *s, struct m_store *st, struct srv_reply *rep, const struct m_machine *seen,
+		  bool confirm_reuse, const char *nonce_hex, int64_t nonce_expires,
+		  const struct m_verify_result *quote, const char *pass_detail, const char *matched)
 {
+	/* a TPM 2.0 quote: the nonce's use, the clock and the result in one go (one statement on PostgreSQL) */
+	bool both = quote && quote->tpm_family != 12;
+	const char *result = rep->status == 200 ? "pass" : "fail", *reason = rep->reason ? rep->reason : "";
 	bool recorded = false;
 	bool fresh = false;
 	int r;
 
 	r = m_store_begin(st);
-	if (r == 0) {
-		r = m_store_nonce_use(st, nonce_hex, rep->machine, nonce_expires);
-		fresh = r == 0;
-		if (r == -EALREADY) {
-			srv_fail(rep, 403, "nonce-reused", "the nonce was used before");
-			r = 0;
-		}
+	if (r == 0)
+		r = both ? m_store_nonce_use_attested(st, nonce_hex, nonce_expires, seen, quote->clock, quote->reset_count,
+						      quote->restart_count, result, reason, now())
+			 : m_store_nonce_use(st, nonce_hex, rep->machine, nonce_expires);
+	if (r == -EALREADY && confirm_reuse) {
+		/* @seen is a remembered row: the caller checks it before this answer */
+		m_store_rollback(st);
+		return r;
 	}
-	if (r == 0 && fresh && quote) {
-		/* the clock and the result in one statement; the clock check decides */
-		/* a TPM 1.2 quote has no clock: only the result is recorded */
-		r = quote->tpm_family == 12
-			? m_store_machine_result(st, rep->machine, rep->status == 200 ? "pass" : "fail",
-						 rep->reason ? rep->reason : "", now())
-			: m_store_machine_attested(st, rep->machine, quote->clock, quote->reset_count,
-						   quote->restart_count, rep->status == 200 ? "pass" : "fail",
-						   rep->reason ? rep->reason : "", now());
+	if (r == -EALREADY) {
+		srv_fail(rep, 403, "nonce-reused", "the nonce was used before");
+		r = 0;
+	} else {
+		/* the nonce is used up, whatever the record's fate */
+		fresh = r == 0 || (both && (r == -ERANGE || r == -EPERM || r == -ESTALE));
+	}
+	/* a TPM 1.2 quote has no clock: only the result is recorded */
+	if (r == 0 && fresh && quote && !both)
+		r = m_store_machine_result(st, seen, result, reason, now());
+	if (fresh && quote) {
 		if (r == -ERANGE) {
 			srv_fail(rep, 403, "clock-rollback",
 				 "the TPM's clock/resetCount/restartCount (%llu/%u/%u) is older than a previous quote's",
@@ -354,14 +379,17 @@ static void settle(struct srv *s, struct m_store *st, struct srv_reply *rep, con
 		r = m_store_commit(st);
 	else
 		m_store_rollback(st);
+	if (r == -ESTALE)
+		return r;
 	if (r < 0) {
 		slog_error("attest", r);
 		srv_fail(rep, 503, "internal-error", "the database is unavailable");
-		return;
+		return 0;
 	}
 	if (!(fresh && quote))
 		srv_audit(s, st, false, rep->machine, "attest", "fail", rep->reason ? rep->reason : "",
 			  fail_detail(rep));
+	return 0;
 }
 
 /* One attestation's state, through its stages (srv_attest()). */
@@ -382,6 +410,8 @@ struct att {
 	char pass_detail[M_STORE_MATCHED_MAX + M_STORE_NAME_MAX + 32];
 	int64_t nexp;
 	struct m_verify_result res;
+	bool use_cache;		/* may att_machine() take the remembered row? */
+	bool cached;		/* it did: @m is as this process last read it */
 	bool nonce_valid;	/* from here on, every outcome ends in settle() */
 	bool verified;		/* the quote verified: the machine's row may change */
 	bool t12;		/* the machine's TPM is a 1.2: the AIK is @ak_key alone */
@@ -412,7 +442,8 @@ static int att_machine(struct att *a)
 	bool bound = false;
 	int r;
 
-	if (machine_ready(a->st, a->rep, &a->m) < 0)
+	a->cached = a->use_cache;
+	if (machine_ready(a->st, a->rep, &a->m, &a->cached) < 0)
 		return -1;
 	if (policies_for(a->s, a->st, a->rep, &a->m, &a->ps) < 0)
 		return -1;
@@ -601,6 +632,63 @@ static int att_payload(struct att *a)
 	return 0;
 }
 
+/* everything a round of the stages allocated */
+static void att_release(struct att *a)
+{
+	m_evidence_free(a->ev);
+	m_machine_clear(&a->m);
+	EVP_PKEY_free(a->ak_key);
+	free(a->akb);
+	if (a->pdata)
+		OPENSSL_cleanse(a->pdata, a->plen);
+	free(a->pdata);
+}
+
+/* the stages again from the start, with no answer yet */
+static void att_reset(struct att *a)
+{
+	struct att fresh = { .s = a->s, .st = a->st, .rep = a->rep };
+
+	att_release(a);
+	memcpy(fresh.pname, a->pname, sizeof(fresh.pname));
+	*a = fresh;
+	json_object_put(a->rep->body);
+	a->rep->body = NULL;
+	a->rep->status = 0;
+	a->rep->reason = NULL;
+}
+
+static void att_stages(struct att *a, json_object *evo)
+{
+	if (att_machine(a) == 0 && att_nonce(a, evo) == 0 && att_key(a) == 0 && att_evidence(a) == 0)
+		att_payload(a);
+}
+
+/*
+ * An answer other than a pass, made from the remembered row, stands only
+ * if the row read now is the same (else the checks run again on it): a
+ * machine re-enrolled or given other policies at another verifier is
+ * judged as it is, and a stale row costs a failing request one read, as
+ * before the rows were remembered.
+ */
+static bool att_row_holds(struct att *a)
+{
+	struct m_machine now_row;
+	bool same;
+
+	if (m_store_machine_get(a->st, a->rep->machine, &now_row) < 0) {
+		srv_machine_forget(a->rep->machine);
+		return false;
+	}
+	same = srv_machine_same(&now_row, &a->m);
+	srv_machine_remember(&now_row);
+	m_machine_clear(&now_row);
+	return same;
+}
+
+/* rounds of the stages: the remembered row, then fresh reads while the row changes under them */
+#define ATT_ROUNDS 3
+
 void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 {
 	struct att a = { .s = s, .st = srv_store(s), .rep = rep };
@@ -612,18 +700,44 @@ void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 	}
 	if (att_request(&a, req, &evo) < 0)
 		return;
-	if (att_machine(&a) == 0 && att_nonce(&a, evo) == 0 && att_key(&a) == 0 && att_evidence(&a) == 0)
-		att_payload(&a);
-	if (a.nonce_valid)
-		settle(s, a.st, rep, a.nh, a.nexp, a.verified ? &a.res : NULL, a.pass_detail, a.matched_list);
-	else if (rep->status == 403)
-		srv_audit(s, a.st, false, rep->machine, "attest", "fail", rep->reason ? rep->reason : "",
-			  fail_detail(rep));
-	m_evidence_free(a.ev);
-	m_machine_clear(&a.m);
-	EVP_PKEY_free(a.ak_key);
-	free(a.akb);
-	if (a.pdata)
-		OPENSSL_cleanse(a.pdata, a.plen);
-	free(a.pdata);
+	for (int round = 0;; round++) {
+		int r;
+
+		a.use_cache = round == 0;
+		att_stages(&a, evo);
+		if (a.cached && rep->status != 200) {
+			if (!att_row_holds(&a)) {
+				att_reset(&a);
+				continue;
+			}
+			a.cached = false;	/* confirmed */
+		}
+		if (!a.nonce_valid) {
+			if (rep->status == 403)
+				srv_audit(s, a.st, false, rep->machine, "attest", "fail",
+					  rep->reason ? rep->reason : "", fail_detail(rep));
+			break;
+		}
+		r = settle(s, a.st, rep, &a.m, a.cached, a.nh, a.nexp, a.verified ? &a.res : NULL, a.pass_detail,
+			   a.matched_list);
+		if (r == -EALREADY) {
+			if (!att_row_holds(&a)) {
+				att_reset(&a);
+				continue;
+			}
+			r = settle(s, a.st, rep, &a.m, false, a.nh, a.nexp, a.verified ? &a.res : NULL,
+				   a.pass_detail, a.matched_list);
+		}
+		if (r != -ESTALE)
+			break;
+		srv_machine_forget(rep->machine);
+		if (round + 1 == ATT_ROUNDS) {
+			srv_fail(rep, 503, "internal-error",
+				 "machine '%s' changed (its AK, state or policies) during each of %d checks; try again",
+				 rep->machine, ATT_ROUNDS);
+			break;
+		}
+		att_reset(&a);
+	}
+	att_release(&a);
 }

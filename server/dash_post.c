@@ -103,6 +103,7 @@ static enum MHD_Result post_machine(struct srv *s, struct m_store *st, struct MH
 		}
 	}
 	r = m_store_machine_set(st, name, approve ? M_MACHINE_APPROVED : M_MACHINE_REVOKED, policy);
+	srv_machine_forget(name);	/* other verifiers find out at the attestation's commit (attest.c) */
 	if (r < 0) {
 		json_object_put(b);
 		return r == -ENOENT ? srv_dash_send_fail(c, 404, "unknown-machine", "no such machine")

@@ -334,6 +334,7 @@ void srv_activate(struct srv *s, json_object *req, struct srv_reply *rep)
 	m_machine_clear(&prev);
 	r = m_store_machine_enrol(st, &m);
 	m.ek_pub = m.ak_pub = NULL;
+	srv_machine_forget(e.machine);	/* a new AK: this process reads the row again */
 	if (r == -EEXIST) {
 		srv_fail(rep, 403, "ek-mismatch", "machine '%s' is enrolled with another EK", e.machine);
 		goto audit_fail;

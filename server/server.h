@@ -24,6 +24,7 @@
 #define SRV_BODY_MAX         (64u << 10)	/* every endpoint but /v1/attest */
 #define SRV_ATTEST_BODY_MAX  (1u << 20)		/* default for /v1/attest */
 #define SRV_JSON_DEPTH       16
+#define SRV_CONN_MEMORY      (16u << 10)	/* a connection's request line, headers and read buffer */
 #define SRV_MAX_EK_CA        16
 #define SRV_ENROL_TTL        300		/* seconds to complete an activation */
 #define SRV_MAX_POLICIES     M_STORE_POLICIES_MAX	/* policies per machine */
@@ -132,14 +133,44 @@ void srv_policies_free(struct srv *s);
 #define SRV_DECOY_PCRS 0xffu	/* with no policy at all: PCRs 0-7, sha256 */
 int srv_decoy_selection(struct srv *s, struct m_store *st, uint32_t *ret_pcrs, unsigned *ret_banks);
 
+/*
+ * A bounded table of values keyed by text, shared by the request threads
+ * (keycache.c): at most @max entries, in as many chains.
+ */
+struct srv_kc_entry;
+struct srv_kcache {
+	pthread_mutex_t lock;
+	size_t max, n;
+	struct srv_kc_entry **b;	/* the chains; NULL until the first put */
+	void (*free_val)(void *val);
+};
+#define SRV_KCACHE_INIT(max, free_val) { PTHREAD_MUTEX_INITIALIZER, (max), 0, NULL, (free_val) }
+/** srv_kcache_get() - if @key is there, @copy(its value, @arg) runs with the table locked: true. */
+bool srv_kcache_get(struct srv_kcache *c, const char *key, void (*copy)(const void *val, void *arg), void *arg);
+/** srv_kcache_put() - @val (the table's now, freed by it) under @key, replacing what was there. */
+void srv_kcache_put(struct srv_kcache *c, const char *key, void *val);
+void srv_kcache_del(struct srv_kcache *c, const char *key);
+void srv_kcache_clear(struct srv_kcache *c);
+
 /* enrolled AKs as OpenSSL keys, converted once (akcache.c) */
-#define SRV_AK_CACHE 131072	/* slots: one converted key each (a 100,000-machine fleet fits) */
+#define SRV_AK_CACHE 131072	/* converted keys kept (a 100,000-machine fleet fits) */
 /** srv_ak_key() - a reference to @ak's key (EVP_PKEY_free it), or NULL if it does not convert. */
 EVP_PKEY *srv_ak_key(const char *ak_pub, const TPMT_PUBLIC *ak);
 /** srv_ak_key12() - the same for a TPM 1.2 AIK (its base64 TPM_PUBKEY text and its parse). */
 struct m_t12_pubkey;
 EVP_PKEY *srv_ak_key12(const char *ak_pub, const struct m_t12_pubkey *aik);
 void srv_ak_cache_free(void);
+
+/* approved machines' rows as last read (machine_cache.c): never trusted alone, see there */
+#define SRV_MACHINE_CACHE 131072	/* machines kept (a 100,000-machine fleet fits) */
+/** srv_machine_recall() - @name's remembered row (approved), copied into @ret (m_machine_clear() it). */
+bool srv_machine_recall(const char *name, struct m_machine *ret);
+/** srv_machine_remember() - keep @m's row if it is approved, forget the name's otherwise. */
+void srv_machine_remember(const struct m_machine *m);
+void srv_machine_forget(const char *name);
+/** srv_machine_same() - the fields the endpoints use (state, policy list, TPM, EK, AK, trust) are equal. */
+bool srv_machine_same(const struct m_machine *a, const struct m_machine *b);
+void srv_machine_cache_free(void);
 
 /* enrolment of a TPM 1.2 (enroll12.c): srv_enroll() passes a request with "tpm":"1.2" */
 void srv_enroll12(struct srv *s, struct m_store *st, json_object *req, struct srv_reply *rep);

@@ -71,6 +71,11 @@ static int q(struct m_store *s, const char *sql, const struct m_sqlp *p, int np,
 	return s->ops->query(s, sql, p, np, cb, arg, ch);
 }
 
+int m_store_query_later(struct m_store *s, const char *sql, const struct m_sqlp *p, int np)
+{
+	return s->ops->query_later ? s->ops->query_later(s, sql, p, np) : q(s, sql, p, np, NULL, NULL, NULL);
+}
+
 static int64_t now(void)
 {
 	return (int64_t)time(NULL);
@@ -484,11 +489,50 @@ static int set_last_result(struct m_store *s, const char *name, const char *resu
 		 NULL);
 }
 
-int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock, uint32_t reset,
+/*
+ * Why a guarded UPDATE of @seen's row matched nothing: rare, so asked only
+ * now.  -ERANGE (@clock_order: the row is the one seen, its clock newer),
+ * -ESTALE (approved, but its AK or policy list is not the one seen),
+ * -EPERM (no longer approved), -ENOENT (no such machine).
+ */
+static int why_unchanged(struct m_store *s, const struct m_machine *seen, bool clock_order)
+{
+	struct m_sqlp p[] = { SQL_TEXT(seen->name), SQL_TEXT(seen->ak_pub), SQL_TEXT(seen->policy) };
+	int64_t n = 0;
+	int r;
+
+	if (clock_order) {
+		r = q(s, "SELECT state FROM machines WHERE name = $1 AND state = 1 AND ak_pub = $2 AND policy = $3",
+		      p, 3, NULL, NULL, &n);
+		if (r < 0 || n)
+			return r < 0 ? r : -ERANGE;
+	}
+	r = q(s, "SELECT state FROM machines WHERE name = $1 AND state = 1", p, 1, NULL, NULL, &n);
+	if (r < 0)
+		return r;
+	if (n)
+		return m_err(-ESTALE, "machine '%s': its AK or policy list changed while it attested", seen->name);
+	r = q(s, "SELECT state FROM machines WHERE name = $1", p, 1, NULL, NULL, &n);
+	if (r < 0)
+		return r;
+	return n ? m_err(-EPERM, "machine '%s' is no longer approved", seen->name)
+		 : m_err(-ENOENT, "no machine '%s'", seen->name);
+}
+
+/*
+ * The attested UPDATE: $1 name, $2 clock, $3 resetCount, $4 restartCount,
+ * $5 result, $6 reason, $7 when, $8 the AK and $9 the policy list seen.
+ */
+#define ATTESTED_SET "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4,"
+#define ATTESTED_WHERE " last_reason = $6, last_at = $7 WHERE name = $1 AND state = 1 AND ak_pub = $8" \
+		       " AND policy = $9 AND (clock IS NULL OR reset_count < $3 OR (reset_count = $3" \
+		       " AND (restart_count < $4 OR (restart_count = $4 AND clock <= $2))))"
+
+int m_store_machine_attested(struct m_store *s, const struct m_machine *seen, uint64_t clock, uint32_t reset,
 			     uint32_t restart, const char *result, const char *reason, int64_t at)
 {
-	struct m_sqlp p[] = { SQL_TEXT(name), SQL_INT(clock), SQL_INT(reset), SQL_INT(restart), SQL_TEXT(result),
-			      SQL_TEXT(reason), SQL_INT(at) };
+	struct m_sqlp p[] = { SQL_TEXT(seen->name), SQL_INT(clock), SQL_INT(reset), SQL_INT(restart), SQL_TEXT(result),
+			      SQL_TEXT(reason), SQL_INT(at), SQL_TEXT(seen->ak_pub), SQL_TEXT(seen->policy) };
 	bool sqlite = !strcmp(s->ops->kind, "sqlite");
 	int64_t n = 0;
 	int r;
@@ -496,51 +540,42 @@ int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock
 	if (clock > INT64_MAX)
 		return m_err(-ERANGE, "clock %" PRIu64 " out of range", clock);
 	/*
-	 * Only while approved (the row's lock orders this against a revocation:
-	 * none commits a result after it), and only if (reset_count,
-	 * restart_count, clock) is not older than ($3, $4, $2).  On SQLite
-	 * the result follows apart (set_last_result()).
+	 * Only while approved with the AK and policy list the checks used (the
+	 * row's lock orders this against a revocation or a re-enrolment: none
+	 * commits a result after it), and only if (reset_count, restart_count,
+	 * clock) is not older than ($3, $4, $2).  On SQLite the result follows
+	 * apart (set_last_result()).
 	 */
-#define ATTESTED_SET "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4,"
-#define ATTESTED_REST " last_reason = $6, last_at = $7 WHERE name = $1 AND state = 1 AND (clock IS NULL" \
-		      " OR reset_count < $3 OR (reset_count = $3 AND (restart_count < $4" \
-		      " OR (restart_count = $4 AND clock <= $2))))"
-	r = q(s, sqlite ? ATTESTED_SET ATTESTED_REST : ATTESTED_SET " last_result = $5," ATTESTED_REST,
-	      p, 7, NULL, NULL, &n);
-#undef ATTESTED_SET
-#undef ATTESTED_REST
+	r = q(s, sqlite ? ATTESTED_SET ATTESTED_WHERE : ATTESTED_SET " last_result = $5," ATTESTED_WHERE,
+	      p, 9, NULL, NULL, &n);
 	if (r == 0 && n && sqlite)
-		r = set_last_result(s, name, result);
+		r = set_last_result(s, seen->name, result);
 	if (r < 0 || n)
 		return r;
-	/* which condition failed: rare, so asked only now */
-	r = q(s, "SELECT state FROM machines WHERE name = $1 AND state = 1", p, 1, NULL, NULL, &n);
-	if (r < 0)
-		return r;
-	return n ? -ERANGE : m_err(-EPERM, "machine '%s' is no longer approved", name);
+	return why_unchanged(s, seen, true);
 }
 
-int m_store_machine_result(struct m_store *s, const char *name, const char *result, const char *reason,
+int m_store_machine_result(struct m_store *s, const struct m_machine *seen, const char *result, const char *reason,
 			   int64_t at)
 {
-	struct m_sqlp p[] = { SQL_TEXT(name), SQL_TEXT(result), SQL_TEXT(reason), SQL_INT(at) };
+	struct m_sqlp p[] = { SQL_TEXT(seen->name), SQL_TEXT(result), SQL_TEXT(reason), SQL_INT(at),
+			      SQL_TEXT(seen->ak_pub), SQL_TEXT(seen->policy) };
 	bool sqlite = !strcmp(s->ops->kind, "sqlite");
 	int64_t n = 0;
 	int r;
 
-	/* only while approved, as m_store_machine_attested(), and the result as there */
+	/* only while approved as seen, as m_store_machine_attested(), and the result as there */
+#define RESULT_WHERE " WHERE name = $1 AND state = 1 AND ak_pub = $5 AND policy = $6"
 	r = q(s, sqlite
-		 ? "UPDATE machines SET last_reason = $3, last_at = $4 WHERE name = $1 AND state = 1"
-		 : "UPDATE machines SET last_result = $2, last_reason = $3, last_at = $4 WHERE name = $1 AND state = 1",
-	      p, 4, NULL, NULL, &n);
+		 ? "UPDATE machines SET last_reason = $3, last_at = $4" RESULT_WHERE
+		 : "UPDATE machines SET last_result = $2, last_reason = $3, last_at = $4" RESULT_WHERE,
+	      p, 6, NULL, NULL, &n);
+#undef RESULT_WHERE
 	if (r == 0 && n && sqlite)
-		r = set_last_result(s, name, result);
+		r = set_last_result(s, seen->name, result);
 	if (r < 0 || n)
 		return r;
-	r = q(s, "SELECT state FROM machines WHERE name = $1", p, 1, NULL, NULL, &n);
-	if (r < 0)
-		return r;
-	return n ? m_err(-EPERM, "machine '%s' is no longer approved", name) : m_err(-ENOENT, "no machine '%s'", name);
+	return why_unchanged(s, seen, false);
 }
 
 struct list_ctx {
@@ -570,6 +605,10 @@ int m_store_machine_list(struct m_store *s, int (*cb)(const struct m_machine *m,
 
 /* ---- nonces ---- */
 
+/* a nonce's single use, its parameters named: nonce, machine, expiry */
+#define NONCE_USE(n, m, e) "INSERT INTO used_nonces (nonce, machine, expires) VALUES (" n ", " m ", " e ")" \
+			   " ON CONFLICT DO NOTHING"
+
 int m_store_nonce_use(struct m_store *s, const char *nonce_hex, const char *machine, int64_t expires)
 {
 	struct m_sqlp p[] = { SQL_TEXT(nonce_hex), SQL_TEXT(machine), SQL_INT(expires) };
@@ -582,11 +621,55 @@ int m_store_nonce_use(struct m_store *s, const char *nonce_hex, const char *mach
 	 * same nonce always comes with the same expiry), a nonce conflicts
 	 * with itself only.
 	 */
-	r = q(s, "INSERT INTO used_nonces (nonce, machine, expires) VALUES ($1, $2, $3)"
-		 " ON CONFLICT DO NOTHING", p, 3, NULL, NULL, &n);
+	r = q(s, NONCE_USE("$1", "$2", "$3"), p, 3, NULL, NULL, &n);
 	if (r < 0)
 		return r;
 	return n ? 0 : -EALREADY;
+}
+
+static int two_counts(int n, const char *const *v, void *arg)
+{
+	int64_t *c = arg;
+
+	if (n < 2 || !v[0] || !v[1])
+		return -EIO;
+	c[0] = strtoll(v[0], NULL, 10);
+	c[1] = strtoll(v[1], NULL, 10);
+	return 0;
+}
+
+int m_store_nonce_use_attested(struct m_store *s, const char *nonce_hex, int64_t expires, const struct m_machine *seen,
+			       uint64_t clock, uint32_t reset, uint32_t restart, const char *result, const char *reason,
+			       int64_t at)
+{
+	struct m_sqlp p[] = { SQL_TEXT(seen->name), SQL_INT(clock), SQL_INT(reset), SQL_INT(restart), SQL_TEXT(result),
+			      SQL_TEXT(reason), SQL_INT(at), SQL_TEXT(seen->ak_pub), SQL_TEXT(seen->policy),
+			      SQL_TEXT(nonce_hex), SQL_INT(expires) };
+	int64_t c[2] = { -1, -1 };
+	int r;
+
+	if (!strcmp(s->ops->kind, "sqlite")) {
+		r = m_store_nonce_use(s, nonce_hex, seen->name, expires);
+		return r < 0 ? r : m_store_machine_attested(s, seen, clock, reset, restart, result, reason, at);
+	}
+	if (clock > INT64_MAX)
+		return m_err(-ERANGE, "clock %" PRIu64 " out of range", clock);
+	/*
+	 * PostgreSQL: one statement, the UPDATE only if the INSERT added the
+	 * nonce's row (a data-modifying WITH: both see one snapshot, and the
+	 * UPDATE reads the INSERT's RETURNING), then how many rows each wrote.
+	 */
+	r = q(s, "WITH n AS (" NONCE_USE("$10", "$1", "$11") " RETURNING 1),"
+		 " u AS (" ATTESTED_SET " last_result = $5," ATTESTED_WHERE
+		 " AND EXISTS (SELECT 1 FROM n) RETURNING 1) SELECT (SELECT count(*) FROM n), (SELECT count(*) FROM u)",
+	      p, 11, two_counts, c, NULL);
+	if (r < 0)
+		return r;
+	if (c[0] < 0)
+		return m_err(-EIO, "postgresql: no counts from the nonce's use");
+	if (c[0] == 0)
+		return -EALREADY;
+	return c[1] ? 0 : why_unchanged(s, seen, true);
 }
 
 int m_store_expire(struct m_store *s, int64_t before)

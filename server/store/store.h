@@ -168,20 +168,25 @@ bool m_store_policy_weak(uint32_t pcrs);
 int m_store_machine_set(struct m_store *s, const char *name, int state, const char *policy);
 /**
  * m_store_machine_attested() - record a quote's clock and the attestation's
- * result, if the clock does not go backwards, lexicographically
- * (resetCount, restartCount, clock); -ERANGE (and no change) when it does;
- * -EPERM (no change) when the machine is no longer approved (revoked since
- * it was read).  One statement, so concurrent quotes cannot both pass with
- * one older, and no result is recorded after a revocation committed.
+ * result for the machine @seen (its name, AK and policy list as the
+ * caller's checks read them), if the clock does not go backwards,
+ * lexicographically (resetCount, restartCount, clock); -ERANGE (and no
+ * change) when it does; -EPERM (no change) when the machine is no longer
+ * approved (revoked since it was read); -ESTALE (no change) when it is
+ * approved with another AK or policy list than @seen's (re-enrolled or
+ * given other policies since it was read: check again with the row as it
+ * is).  One statement, so concurrent quotes cannot both pass with one
+ * older, and no result is recorded after a revocation committed.
  */
-int m_store_machine_attested(struct m_store *s, const char *name, uint64_t clock, uint32_t reset,
+int m_store_machine_attested(struct m_store *s, const struct m_machine *seen, uint64_t clock, uint32_t reset,
 			     uint32_t restart, const char *result, const char *reason, int64_t at);
 /**
  * m_store_machine_result() - record an attestation's result without a
  * clock: a TPM 1.2 quote carries none (docs/api.md).  Only while the
- * machine is approved: -EPERM if it is not (any more), -ENOENT if unknown.
+ * machine is approved as @seen: -EPERM if it is not (any more), -ESTALE
+ * as m_store_machine_attested(), -ENOENT if unknown.
  */
-int m_store_machine_result(struct m_store *s, const char *name, const char *result, const char *reason,
+int m_store_machine_result(struct m_store *s, const struct m_machine *seen, const char *result, const char *reason,
 			   int64_t at);
 int m_store_machine_list(struct m_store *s, int (*cb)(const struct m_machine *m, void *arg), void *arg);
 
@@ -193,6 +198,16 @@ int m_store_machine_list(struct m_store *s, int (*cb)(const struct m_machine *m,
  * is kept until @expires is past (m_store_expire()).
  */
 int m_store_nonce_use(struct m_store *s, const char *nonce_hex, const char *machine, int64_t expires);
+/**
+ * m_store_nonce_use_attested() - in the open transaction, m_store_nonce_use()
+ * and, when the nonce was fresh, m_store_machine_attested() for @seen:
+ * -EALREADY (neither done) for a used nonce, else what
+ * m_store_machine_attested() returns (the nonce used up either way).  On
+ * PostgreSQL one statement: one exchange fewer per attestation.
+ */
+int m_store_nonce_use_attested(struct m_store *s, const char *nonce_hex, int64_t expires, const struct m_machine *seen,
+			       uint64_t clock, uint32_t reset, uint32_t restart, const char *result, const char *reason,
+			       int64_t at);
 /** m_store_expire() - drop used nonces and pending enrolments that expired before @before. */
 int m_store_expire(struct m_store *s, int64_t before);
 

@@ -23,7 +23,12 @@
  * was never answered (a connection lost since the last statement) began
  * nothing, so the pair is sent again once on a new connection.  Likewise
  * a transaction's last statement may go with its COMMIT
- * (m_store_audit_commit(): pg_query_commit()).
+ * (m_store_audit_commit(): pg_query_commit()), and a write inside a
+ * transaction whose only answer is success may wait for the next
+ * statement or the COMMIT and go in the same pipeline
+ * (m_store_query_later(): pg_query_later()).  An error of such a write
+ * aborts the transaction as it would have at once: the statement it went
+ * with answers that error, and nothing of the transaction is committed.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -62,6 +67,14 @@
  * environment starts so.
  */
 #define PG_NAME_LEN 24
+#define PG_LATER_MAX 4		/* writes waiting for the transaction's next exchange */
+
+/* a write sent with the transaction's next statement (pg_query_later()) */
+struct pg_later {
+	const char *sql;
+	int np;
+	char *val[PG_MAX_PARAMS];	/* copies; NULL for SQL NULL */
+};
 
 struct pgc {
 	PGconn *c;
@@ -70,6 +83,8 @@ struct pgc {
 	const char *key[PG_STMT_CACHE];
 	char name[PG_STMT_CACHE][PG_NAME_LEN];
 	size_t n;
+	struct pg_later later[PG_LATER_MAX];
+	size_t nlater;
 };
 
 /* the prepared statement's name for @sql, or NULL: run it unnamed */
@@ -143,6 +158,100 @@ static void texts(const struct m_sqlp *p, int np, const char **vals, char ints[]
 			vals[i] = p[i].s;
 		}
 	}
+}
+
+static void later_drop(struct pgc *q)
+{
+	for (size_t i = 0; i < q->nlater; i++)
+		for (int j = 0; j < q->later[i].np; j++)
+			free(q->later[i].val[j]);
+	q->nlater = 0;
+}
+
+/* the waiting writes' statement names (before pipeline mode: preparing is an exchange of its own) */
+static void later_prepare(struct pgc *q, const char **names)
+{
+	for (size_t i = 0; i < q->nlater; i++)
+		names[i] = prepared(q, q->later[i].sql, q->later[i].np);
+}
+
+/* in pipeline mode: the waiting writes, queued; 0 or -1 */
+static int later_send(struct pgc *q, const char *const *names)
+{
+	for (size_t i = 0; i < q->nlater; i++) {
+		const struct pg_later *l = &q->later[i];
+		const char *const *v = (const char *const *)l->val;
+
+		if ((names[i] ? PQsendQueryPrepared(q->c, names[i], l->np, v, NULL, NULL, 0)
+			      : PQsendQueryParams(q->c, l->sql, l->np, NULL, v, NULL, NULL, 0)) != 1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * In pipeline mode, after later_send(): the waiting writes' results, read
+ * and dropped.  The first that failed is returned (the caller clears it);
+ * NULL if none did.  *ret_lost: the connection gave no answer.
+ */
+static PGresult *later_results(struct pgc *q, bool *ret_lost)
+{
+	PGresult *res, *failed = NULL;
+
+	*ret_lost = false;
+	for (size_t i = 0; i < q->nlater; i++) {
+		bool answered = false;
+
+		while ((res = PQgetResult(q->c))) {
+			ExecStatusType st = PQresultStatus(res);
+
+			answered = true;
+			if (!failed && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_PIPELINE_ABORTED)
+				failed = res;
+			else
+				PQclear(res);
+		}
+		if (!answered)
+			*ret_lost = true;
+	}
+	later_drop(q);
+	return failed;
+}
+
+/*
+ * The waiting writes and one statement in one pipeline: the first failing
+ * write's result, else the statement's, NULL when nothing came back.
+ */
+static PGresult *exec_after_later(struct pgc *q, const char *stmt, const char *sql, int np, const char *const *vals)
+{
+	const char *names[PG_LATER_MAX];
+	PGconn *c = q->c;
+	PGresult *res, *out = NULL;
+	bool lost;
+
+	later_prepare(q, names);
+	if (PQenterPipelineMode(c) != 1)
+		return NULL;
+	if (later_send(q, names) < 0 ||
+	    (stmt ? PQsendQueryPrepared(c, stmt, np, vals, NULL, NULL, 0)
+		  : PQsendQueryParams(c, sql, np, NULL, vals, NULL, NULL, 0)) != 1 ||
+	    PQpipelineSync(c) != 1) {
+		later_drop(q);
+		PQexitPipelineMode(c);
+		return NULL;
+	}
+	out = later_results(q, &lost);
+	/* the statement's results (skipped, PGRES_PIPELINE_ABORTED, after a failed write), then the Sync's */
+	while ((res = PQgetResult(c))) {
+		if (!out)
+			out = res;
+		else
+			PQclear(res);
+	}
+	if ((res = PQgetResult(c)))
+		PQclear(res);	/* the Sync */
+	PQexitPipelineMode(c);	/* fails only on a lost connection, which PQreset() ends */
+	return out;
 }
 
 /*
@@ -223,6 +332,8 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 		stmt = prepared(q, sql, np);
 		if (with_begin)
 			res = exec_with_begin(c, stmt, sql, np, vals, &unanswered);
+		else if (q->nlater)
+			res = exec_after_later(q, stmt, sql, np, vals);
 		else
 			res = stmt ? PQexecPrepared(c, stmt, np, vals, NULL, NULL, 0)
 				   : PQexecParams(c, sql, np, NULL, vals, NULL, NULL, 0);
@@ -329,9 +440,12 @@ static void pg_rollback(struct m_store *s)
 
 	/* quietly: the error that led here is the one to report */
 	q->begin_due = false;
+	later_drop(q);
 	if (PQtransactionStatus(q->c) != PQTRANS_IDLE)
 		PQclear(PQexec(q->c, "ROLLBACK"));
 }
+
+static int pg_query_commit(struct m_store *s, const char *sql, const struct m_sqlp *p, int np);
 
 static int pg_commit(struct m_store *s)
 {
@@ -344,6 +458,8 @@ static int pg_commit(struct m_store *s)
 	}
 	if (PQtransactionStatus(q->c) == PQTRANS_IDLE)
 		return m_err(-EINVAL, "postgresql: no transaction to commit");
+	if (q->nlater)
+		return pg_query_commit(s, NULL, NULL, 0);	/* the waiting writes, then COMMIT */
 	r = pg_exec(s, "COMMIT");
 	if (r < 0)
 		pg_rollback(s);
@@ -351,40 +467,54 @@ static int pg_commit(struct m_store *s)
 }
 
 /*
- * The transaction's last statement (a write whose only answer is success)
- * and COMMIT in one pipeline: one exchange.  The statement failing aborts
- * the transaction, and the COMMIT then answers ROLLBACK: nothing of it is
- * committed either way.
+ * The transaction's last statement (a write whose only answer is success;
+ * none if @sql is NULL), after the writes waiting for it, and COMMIT in
+ * one pipeline: one exchange.  A statement failing aborts the transaction,
+ * and the COMMIT then answers ROLLBACK: nothing of it is committed either
+ * way.
  */
 static int pg_query_commit(struct m_store *s, const char *sql, const struct m_sqlp *p, int np)
 {
 	struct pgc *q = s->conn;
 	PGconn *c = q->c;
-	const char *vals[PG_MAX_PARAMS], *stmt;
+	const char *vals[PG_MAX_PARAMS], *stmt = NULL, *names[PG_LATER_MAX];
 	char ints[PG_MAX_PARAMS][24];
 	PGresult *res;
+	bool lost;
 	int r = 0;
 
 	if (np > PG_MAX_PARAMS)
 		return m_err(-EINVAL, "postgresql: %d parameters", np);
 	if (q->begin_due) {
-		/* nothing ran yet: the statement takes BEGIN along (pg_query()), COMMIT follows */
-		r = pg_query(s, sql, p, np, NULL, NULL, NULL);
+		/* nothing ran yet (so nothing waits): the statement takes BEGIN along (pg_query()), COMMIT follows */
+		r = sql ? pg_query(s, sql, p, np, NULL, NULL, NULL) : 0;
 		return r < 0 ? r : pg_commit(s);
 	}
 	if (PQtransactionStatus(c) == PQTRANS_IDLE)
 		return m_err(-EINVAL, "postgresql: no transaction to commit");
-	texts(p, np, vals, ints);
-	stmt = prepared(q, sql, np);
-	if (PQenterPipelineMode(c) != 1 ||
-	    (stmt ? PQsendQueryPrepared(c, stmt, np, vals, NULL, NULL, 0)
-		  : PQsendQueryParams(c, sql, np, NULL, vals, NULL, NULL, 0)) != 1 ||
+	if (sql) {
+		texts(p, np, vals, ints);
+		stmt = prepared(q, sql, np);
+	}
+	later_prepare(q, names);
+	if (PQenterPipelineMode(c) != 1 || later_send(q, names) < 0 ||
+	    (sql && (stmt ? PQsendQueryPrepared(c, stmt, np, vals, NULL, NULL, 0)
+			  : PQsendQueryParams(c, sql, np, NULL, vals, NULL, NULL, 0)) != 1) ||
 	    PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 || PQpipelineSync(c) != 1) {
+		later_drop(q);
 		r = m_err(-EIO, "postgresql: %s", PQerrorMessage(c));
 		goto out;
 	}
+	/* the waiting writes' results; the first error is the answer */
+	if ((res = later_results(q, &lost))) {
+		r = m_err(-EIO, "postgresql: %s", *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
+									  : PQerrorMessage(c));
+		PQclear(res);
+	} else if (lost) {
+		r = m_err(-EIO, "postgresql: no answer: %s", PQerrorMessage(c));
+	}
 	/* the statement's results, a NULL, COMMIT's, a NULL, then the Sync's */
-	for (int k = 0; k < 2; k++) {
+	for (int k = sql ? 0 : 1; k < 2; k++) {
 		bool answered = false;
 
 		while ((res = PQgetResult(c))) {
@@ -416,10 +546,43 @@ out:
 	return r;
 }
 
+/*
+ * Inside a transaction that began (a statement ran): @sql waits, copied,
+ * for the transaction's next exchange.  Otherwise, or with PG_LATER_MAX
+ * waiting, it runs now.
+ */
+static int pg_query_later(struct m_store *s, const char *sql, const struct m_sqlp *p, int np)
+{
+	struct pgc *q = s->conn;
+	struct pg_later *l;
+	const char *vals[PG_MAX_PARAMS];
+	char ints[PG_MAX_PARAMS][24];
+
+	if (np > PG_MAX_PARAMS)
+		return m_err(-EINVAL, "postgresql: %d parameters", np);
+	if (q->begin_due || PQtransactionStatus(q->c) != PQTRANS_INTRANS || q->nlater == PG_LATER_MAX)
+		return pg_query(s, sql, p, np, NULL, NULL, NULL);
+	texts(p, np, vals, ints);
+	l = &q->later[q->nlater];
+	l->sql = sql;
+	l->np = np;
+	for (int i = 0; i < np; i++)
+		if (vals[i] && !(l->val[i] = strdup(vals[i]))) {
+			while (i--)
+				free(l->val[i]);
+			return -ENOMEM;
+		} else if (!vals[i]) {
+			l->val[i] = NULL;
+		}
+	q->nlater++;
+	return 0;
+}
+
 static void pg_close(struct m_store *s)
 {
 	struct pgc *q = s->conn;
 
+	later_drop(q);
 	PQfinish(q->c);
 	free(q);
 }
@@ -430,6 +593,7 @@ static const struct m_store_ops pg_ops = {
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.query_commit = pg_query_commit,
+	.query_later = pg_query_later,
 	.rollback = pg_rollback,
 	.close = pg_close,
 };

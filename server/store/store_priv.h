@@ -36,6 +36,12 @@ struct m_store_ops {
 	int (*commit)(struct m_store *s);
 	/* a write whose only answer is success, then the commit; NULL: query, then commit */
 	int (*query_commit)(struct m_store *s, const char *sql, const struct m_sqlp *p, int np);
+	/*
+	 * inside a transaction, a write whose only answer is success, sent with
+	 * the transaction's next statement or its commit, which then fail with
+	 * its error; NULL: query at once (m_store_query_later())
+	 */
+	int (*query_later)(struct m_store *s, const char *sql, const struct m_sqlp *p, int np);
 	void (*rollback)(struct m_store *s);
 	int (*checkpoint)(struct m_store *s);		/* NULL: nothing to do */
 	void (*defer_checkpoints)(struct m_store *s);	/* NULL: nothing to do */
@@ -71,6 +77,14 @@ struct m_audit_ctx {
 	void *arg;
 };
 int m_store_audit_row(int n, const char *const *v, void *arg);
+
+/**
+ * m_store_query_later() - a write whose only answer is success: inside a
+ * transaction it may go with the transaction's next statement or commit
+ * (PostgreSQL: one exchange fewer), whose error is then its error; nothing
+ * of the transaction commits either way.  @sql must be a constant.
+ */
+int m_store_query_later(struct m_store *s, const char *sql, const struct m_sqlp *p, int np);
 
 int m_store_sqlite_open(const char *path, unsigned flags, struct m_store **ret);
 int m_store_pg_open(const char *conninfo, struct m_store **ret);

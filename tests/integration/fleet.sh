@@ -105,6 +105,48 @@ late=$(pgq "SELECT count(*) FROM audit WHERE machine = 'rev000000' AND event = '
 assert_eq "revoke: no pass recorded after the revocation" 0 "$late"
 ok "revoke: refused by all three verifiers from the moment it returned"
 
+# -- what a verifier remembers of a machine (server/machine_cache.c) never outlives its row: another
+#    policy list for one machine, another AK for a second, both set through the database while all
+#    three verifiers have judged them from memory, count at every verifier at once (each round's
+#    attestation at one verifier, in turn: a raced nonce's losers would read the row again)
+SERVE_LOAD_RACE=turns SERVE_LOAD_ANSWERLOG=$T/chg.ans load_start "$DB" chg fleet 3 3 6
+sleep 2
+"$M" admin --db "$DB" machine approve chg000000 --policy pol >/dev/null
+# chg000001 re-enrolled with its EK and chg000002's AK: its own key's quotes are not its AK's any more
+awk '$1 == "chg000001" { a = $2 } $1 == "chg000002" { k = $3 } END { print "chg000001", a, k }' \
+	"$T/chg.tsv" > "$T/chg.new"
+"$M" admin --db "$DB" machine import "$T/chg.new" --policy fleet >/dev/null
+tc=$(now_ms)
+load_wait chg
+python3 - "$T/chg.ans" "$tc" <<'PY' || die "machine changes: not in force everywhere at once"
+import sys
+tc = int(sys.argv[2])
+rows = [l.split() for l in open(sys.argv[1])]
+err = []
+for m, want in (("chg000000", 'manifest-mismatch"'), ("chg000001", None), ("chg000002", "pass")):
+    mine = [r for r in rows if r[1] == m]
+    for v in "012":
+        before = [r for r in mine if r[2] == v and float(r[0]) < tc - 200 and r[4] == "pass"]
+        after = [r for r in mine if r[2] == v and float(r[0]) > tc]
+        if not before:
+            err.append("%s: no pass at verifier %s before the change" % (m, v))
+        if not after:
+            err.append("%s: verifier %s judged nothing after the change" % (m, v))
+        if want == "pass":
+            bad = [r for r in after if r[4] != "pass"]
+        elif want:
+            bad = [r for r in after if r[3] != "403" or not r[4].startswith(want)]
+        else:
+            bad = [r for r in after if r[3] != "403"]
+        if bad:
+            err.append("%s at verifier %s after the change: %s" % (m, v, bad[:3]))
+    print("%s: after the change %s" % (m, sorted({r[4] for r in mine if float(r[0]) > tc})))
+if err:
+    print("\n".join(err), file=sys.stderr)
+    sys.exit(1)
+PY
+ok "machine changes: another policy list and another AK, set through the database, judged at once by all three"
+
 # -- racing enrolments, each TPM a real one (swtpm, tpm2-tools)
 swtpm_start a; TA=$TPM2TOOLS_TCTI; tpm_keys "$T/ka" ecc
 swtpm_start b; TB=$TPM2TOOLS_TCTI; tpm_keys "$T/kb" ecc

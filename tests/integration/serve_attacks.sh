@@ -151,6 +151,9 @@ print(d["pcr"], d["status"], d["index"], d["expected"]["description"], f["descri
 	sqlite) sqlite3 "${DB#sqlite:}" "UPDATE machines SET policy='goood' WHERE name='m1'" ;;
 	pg) runuser -u postgres -- psql -q -h "$PG_DIR" -p "$PG_PORT" -c "UPDATE machines SET policy='goood' WHERE name='m1'" ;;
 	esac
+	# the nonce and (though the verifier remembered the row as it was) the attestation are judged by the list as it is
+	attempt
+	expect_reason 403 unknown-policy
 	printf '{"machine":"m1"}' > "$T/n.json"
 	code=$(post /v1/nonce "$T/n.json")
 	expect_reason 403 unknown-policy
@@ -174,6 +177,29 @@ except (ssl.SSLError, ConnectionResetError):
 assert data == b"" and time.time() - t < 7, (data, time.time() - t)
 PY
 	ok "$kind: a slow client is disconnected"
+	# headers larger than a connection's memory (SRV_CONN_MEMORY): refused, and the server answers the next
+	python3 - "$PORT" "$T/ca.crt" <<'PY' || die "oversized headers"
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="127.0.0.1")
+s.settimeout(8)
+body = b'{"machine":"m1"}'
+s.sendall(b"POST /v1/nonce HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"a" * 20000 + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+data = b""
+try:
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        data += d
+except (ssl.SSLError, ConnectionResetError, socket.timeout):
+    pass
+assert data.startswith(b"HTTP/1.1 431 "), data[:80]
+PY
+	printf '{"machine":"m1"}' > "$T/n.json"
+	code=$(post /v1/nonce "$T/n.json")
+	assert_eq "$kind: a nonce after the oversized headers" 200 "$code"
+	ok "$kind: headers over the connection's memory answered 431, the server serves on"
 
 	# resetCount rollback: an older TPM state (restored) quotes with a lower resetCount
 	cp -a "$T/tpm-a" "$T/tpm-a.old"

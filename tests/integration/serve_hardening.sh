@@ -152,10 +152,14 @@ PY
 	expect_exit 3 "$M" admin --db "$DB" machine approve m1 --policy "good,good,good,good,good,good,good,good,good"
 	grep -q "9 policies in one list (at most 8)" "$T/err" || die "$kind: 9 policies: $(cat "$T/err")"
 	long=$(python3 -c 'print(",".join(["good"]*250))')
+	nonce m1; quote "$NONCE" "$T/ev.json"
 	case $kind in
 	sqlite) sqlite3 "${DB#sqlite:}" "UPDATE machines SET policy='$long' WHERE name='m1'" ;;
 	pg) psql_q "UPDATE machines SET policy='$long' WHERE name='m1'" ;;
 	esac
+	# the verifier remembered the row as its nonce request read it: the attestation reads it again, and it does not fit
+	attempt
+	expect_reason 503 internal-error
 	printf '{"machine":"m1"}' > "$T/n.json"
 	code=$(post /v1/nonce "$T/n.json")
 	expect_reason 503 internal-error
@@ -189,8 +193,12 @@ open(sys.argv[2],"w").write("locked"); time.sleep(11); c.execute("ROLLBACK")' "$
 		wait $LOCKER
 		;;
 	pg)
-		# PostgreSQL stopped, then back: 503 while it is down, served again once it is up
+		# PostgreSQL stopped, then back: 503 while it is down (an attestation whose nonce came
+		# before, and a nonce), served again once it is up
+		nonce m1; quote "$NONCE" "$T/ev.json"
 		pg_pause
+		attempt pkg
+		expect_reason 503 internal-error
 		code=$(post /v1/nonce "$T/n.json")
 		expect_reason 503 internal-error
 		alive "$kind: PostgreSQL stopped"

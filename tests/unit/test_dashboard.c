@@ -244,7 +244,7 @@ static void mk(struct m_store *s, const char *name, const char *result)
 	m.state = M_MACHINE_APPROVED;
 	assert_int_equal(m_store_machine_enrol(s, &m), 0);
 	if (result)
-		assert_int_equal(m_store_machine_result(s, name, result, result[0] == 'f' ? "manifest-mismatch" : "",
+		assert_int_equal(m_store_machine_result(s, &m, result, result[0] == 'f' ? "manifest-mismatch" : "",
 							100), 0);
 }
 

@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 #include "measured/base64.h"
 #include "store.h"
+#include "store_priv.h"	/* m_store_query_later() */
 
 static char path[64];
 
@@ -161,6 +162,62 @@ static void test_transaction(void **state)
 	assert_int_equal(rows, 2);
 }
 
+static int matched_row(const char *machine, const char *matched, void *arg)
+{
+	if (!strncmp(machine, "later", 5))
+		strncat(arg, matched, 63 - strlen(arg));
+	return 0;
+}
+
+/* a write that waits for the transaction's next exchange (PostgreSQL): errors and all, as if run at once */
+static void test_transaction_later(void **state)
+{
+	static const char DUP[] = "INSERT INTO used_nonces (expires, nonce, machine) VALUES ($1, $2, $3)";
+	struct m_sqlp dup[] = { SQL_INT(1000), SQL_TEXT("cc01"), SQL_TEXT("m1") };
+	struct m_store *s = *state;
+	struct m_machine m;
+	char got[64] = "";
+	int r;
+
+	/* it goes with the next statement, or with the audit record's commit, or with a plain commit */
+	assert_int_equal(m_store_begin(s), 0);
+	assert_int_equal(m_store_nonce_use(s, "cc01", "m1", 1000), 0);
+	assert_int_equal(m_store_machine_matched(s, "later1", "a,", 10), 0);
+	assert_int_equal(m_store_nonce_use(s, "cc02", "m1", 1000), 0);
+	assert_int_equal(m_store_machine_matched(s, "later2", "b,", 10), 0);
+	assert_int_equal(m_store_audit_commit(s, "later", "attest", "pass", "", "x"), 0);
+	assert_int_equal(m_store_begin(s), 0);
+	assert_int_equal(m_store_nonce_use(s, "cc03", "m1", 1000), 0);
+	assert_int_equal(m_store_machine_matched(s, "later3", "c", 10), 0);
+	assert_int_equal(m_store_commit(s), 0);
+	assert_int_equal(m_store_machine_matched_list(s, matched_row, got), 0);
+	assert_string_equal(got, "a,b,c");
+
+	/* one that fails: the exchange it went with fails, and nothing of the transaction stays */
+	for (int how = 0; how < 3; how++) {
+		char n[8];
+
+		snprintf(n, sizeof(n), "cc1%d", how);
+		assert_int_equal(m_store_begin(s), 0);
+		assert_int_equal(m_store_nonce_use(s, n, "m1", 1000), 0);
+		r = m_store_query_later(s, DUP, dup, 3);	/* SQLite: refused at once */
+		if (!strcmp(m_store_kind(s), "postgresql"))
+			assert_int_equal(r, 0);		/* it waits */
+		if (r == 0 && how == 0)
+			r = m_store_audit_commit(s, "later", "attest", "pass", "", "lost");
+		else if (r == 0 && how == 1)
+			r = m_store_commit(s);
+		else if (r == 0)
+			r = m_store_machine_get(s, "later-none", &m);	/* a read: the error, not -ENOENT */
+		assert_true(r < 0 && r != -ENOENT);
+		m_store_rollback(s);
+		assert_int_equal(m_store_nonce_use(s, n, "m1", 1000), 0);	/* it was not committed */
+	}
+	/* outside a transaction it runs at once */
+	assert_true(m_store_query_later(s, DUP, dup, 3) < 0);
+	assert_int_equal(m_store_nonce_use(s, "cc20", "m1", 1000), 0);
+}
+
 static off_t file_size(const char *p)
 {
 	struct stat st;
@@ -258,7 +315,7 @@ static void test_machine(void **state)
 {
 	struct m_store *s = *state;
 	struct m_machine m = { .name = "box", .ek_pub = "RUsx", .ak_pub = "QUsx", .ek_trust = "tofu", .state = 0 };
-	struct m_machine got;
+	struct m_machine got, seen;
 
 	assert_int_equal(m_store_machine_get(s, "box", &got), -ENOENT);
 	assert_int_equal(m_store_machine_enrol(s, &m), 0);
@@ -276,19 +333,20 @@ static void test_machine(void **state)
 	m_machine_clear(&got);
 	assert_int_equal(m_store_machine_set(s, "box", M_MACHINE_APPROVED, "p1"), 0);
 	assert_int_equal(m_store_machine_set(s, "nobox", M_MACHINE_APPROVED, "p1"), -ENOENT);
+	assert_int_equal(m_store_machine_get(s, "box", &seen), 0);	/* the row the checks use */
 
 	/* (resetCount, restartCount, clock) never goes backwards; the result is recorded with it */
-	assert_int_equal(m_store_machine_attested(s, "box", 5000, 3, 1, "pass", "", 70), 0);
-	assert_int_equal(m_store_machine_attested(s, "box", 5000, 3, 1, "pass", "", 71), 0);
-	assert_int_equal(m_store_machine_attested(s, "box", 4999, 3, 1, "fail", "x", 72), -ERANGE);
-	assert_int_equal(m_store_machine_attested(s, "box", 9999, 3, 0, "fail", "x", 73), -ERANGE);
-	assert_int_equal(m_store_machine_attested(s, "box", 9999, 2, 7, "fail", "x", 74), -ERANGE);
+	assert_int_equal(m_store_machine_attested(s, &seen, 5000, 3, 1, "pass", "", 70), 0);
+	assert_int_equal(m_store_machine_attested(s, &seen, 5000, 3, 1, "pass", "", 71), 0);
+	assert_int_equal(m_store_machine_attested(s, &seen, 4999, 3, 1, "fail", "x", 72), -ERANGE);
+	assert_int_equal(m_store_machine_attested(s, &seen, 9999, 3, 0, "fail", "x", 73), -ERANGE);
+	assert_int_equal(m_store_machine_attested(s, &seen, 9999, 2, 7, "fail", "x", 74), -ERANGE);
 	assert_int_equal(m_store_machine_get(s, "box", &got), 0);
 	assert_int_equal(got.clock, 5000);
 	assert_int_equal(got.last_at, 71);	/* a refused clock changes nothing */
 	assert_string_equal(got.last_result, "pass");
 	m_machine_clear(&got);
-	assert_int_equal(m_store_machine_attested(s, "box", 10, 4, 0, "fail", "manifest-mismatch", 75), 0);
+	assert_int_equal(m_store_machine_attested(s, &seen, 10, 4, 0, "fail", "manifest-mismatch", 75), 0);
 	assert_int_equal(m_store_machine_get(s, "box", &got), 0);
 	assert_int_equal(got.clock, 10);
 	assert_string_equal(got.last_reason, "manifest-mismatch");
@@ -298,13 +356,88 @@ static void test_machine(void **state)
 	assert_string_equal(got.policy, "p1");
 	assert_int_equal(got.reset_count, 4);
 	m_machine_clear(&got);
-	/* revoked since it was read: no result is recorded, whatever the clock */
-	assert_int_equal(m_store_machine_set(s, "box", M_MACHINE_REVOKED, NULL), 0);
-	assert_int_equal(m_store_machine_attested(s, "box", 11, 4, 0, "pass", "", 76), -EPERM);
+
+	/* another policy list, or another AK, since the row was read: nothing recorded, -ESTALE */
+	assert_int_equal(m_store_machine_set(s, "box", -1, "p2"), 0);
+	assert_int_equal(m_store_machine_attested(s, &seen, 20, 4, 0, "pass", "", 80), -ESTALE);
+	assert_int_equal(m_store_machine_result(s, &seen, "pass", "", 80), -ESTALE);
+	assert_int_equal(m_store_machine_set(s, "box", -1, "p1"), 0);
+	m.ek_pub = "RUsx";
+	m.ak_pub = "QUs0";	/* re-enrolled: same EK, new AK */
+	assert_int_equal(m_store_machine_enrol(s, &m), 0);
+	assert_int_equal(m_store_machine_attested(s, &seen, 20, 4, 0, "pass", "", 81), -ESTALE);
 	assert_int_equal(m_store_machine_get(s, "box", &got), 0);
 	assert_int_equal(got.clock, 10);
 	assert_int_equal(got.last_at, 75);
+	/* the row as it is now passes, and is older clocks' judge as before */
+	assert_int_equal(m_store_machine_attested(s, &got, 20, 4, 0, "pass", "", 82), 0);
+	assert_int_equal(m_store_machine_attested(s, &got, 19, 4, 0, "pass", "", 83), -ERANGE);
+	m_machine_clear(&seen);
+	seen = got;
+
+	/* revoked since it was read: no result is recorded, whatever the clock */
+	assert_int_equal(m_store_machine_set(s, "box", M_MACHINE_REVOKED, NULL), 0);
+	assert_int_equal(m_store_machine_attested(s, &seen, 21, 4, 0, "pass", "", 86), -EPERM);
+	assert_int_equal(m_store_machine_get(s, "box", &got), 0);
+	assert_int_equal(got.clock, 20);
+	assert_int_equal(got.last_at, 82);
 	m_machine_clear(&got);
+	m_machine_clear(&seen);
+	snprintf(seen.name, sizeof(seen.name), "nobox");
+	seen.ak_pub = seen.ek_pub = (char *)"";
+	assert_int_equal(m_store_machine_attested(s, &seen, 21, 4, 0, "pass", "", 86), -ENOENT);
+}
+
+/* m_store_nonce_use_attested() in a transaction of its own, committed (rolled back on -ESTALE, as settle() does) */
+static int use_attested(struct m_store *s, const struct m_machine *seen, const char *nonce, uint64_t clock, int64_t at)
+{
+	int r;
+
+	assert_int_equal(m_store_begin(s), 0);
+	r = m_store_nonce_use_attested(s, nonce, 1000, seen, clock, 1, 0, "pass", "", at);
+	if (r == -ESTALE)
+		m_store_rollback(s);
+	else
+		assert_int_equal(m_store_commit(s), 0);
+	return r;
+}
+
+static void assert_clock(struct m_store *s, const char *name, uint64_t clock, int64_t at)
+{
+	struct m_machine got;
+
+	assert_int_equal(m_store_machine_get(s, name, &got), 0);
+	assert_int_equal(got.clock, clock);
+	assert_int_equal(got.last_at, at);
+	m_machine_clear(&got);
+}
+
+/* the nonce's use and the attestation's record together: the record only with a fresh nonce */
+static void test_nonce_use_attested(void **state)
+{
+	struct m_store *s = *state;
+	struct m_machine m = { .name = "both", .ek_pub = "RUsx", .ak_pub = "QUsx", .ek_trust = "tofu" };
+	struct m_machine seen;
+
+	assert_int_equal(m_store_machine_enrol(s, &m), 0);
+	assert_int_equal(m_store_machine_set(s, "both", M_MACHINE_APPROVED, "p1"), 0);
+	assert_int_equal(m_store_machine_get(s, "both", &seen), 0);
+	assert_int_equal(use_attested(s, &seen, "dd01", 50, 60), 0);
+	assert_int_equal(m_store_nonce_use(s, "dd01", "both", 1000), -EALREADY);	/* used */
+	/* a used nonce: nothing recorded, whatever the clock */
+	assert_int_equal(use_attested(s, &seen, "dd01", 70, 61), -EALREADY);
+	assert_clock(s, "both", 50, 60);
+	/* an older clock: -ERANGE, the nonce used up all the same */
+	assert_int_equal(use_attested(s, &seen, "dd02", 40, 62), -ERANGE);
+	assert_int_equal(m_store_nonce_use(s, "dd02", "both", 1000), -EALREADY);
+	/* another policy list since the row was read: -ESTALE (rolled back, nonce and all); revoked: -EPERM */
+	assert_int_equal(m_store_machine_set(s, "both", -1, "p2"), 0);
+	assert_int_equal(use_attested(s, &seen, "dd03", 80, 63), -ESTALE);
+	assert_int_equal(m_store_nonce_use(s, "dd03", "both", 1000), 0);
+	assert_int_equal(m_store_machine_set(s, "both", M_MACHINE_REVOKED, "p1"), 0);
+	assert_int_equal(use_attested(s, &seen, "dd04", 80, 64), -EPERM);
+	assert_clock(s, "both", 50, 60);
+	m_machine_clear(&seen);
 }
 
 static int audit_detail_cb(const struct m_audit *a, void *arg)
@@ -424,6 +557,7 @@ static void test_pages_per_attestation(void **state)
 	enum { MACHINES = 2000, ROUNDS = 400 };
 	char p[64], url[80], name[32], nonce[32];
 	struct m_store *s;
+	struct m_machine seen = { .ek_pub = "RUsx", .ak_pub = "QUsx", .policy = "boot" };	/* as enrolled below */
 	uint32_t before = 0;
 
 	(void)state;
@@ -448,7 +582,8 @@ static void test_pages_per_attestation(void **state)
 		snprintf(nonce, sizeof(nonce), "%08x%08x", (unsigned)i * 2654435761u, (unsigned)i);
 		assert_int_equal(m_store_begin(s), 0);
 		assert_int_equal(m_store_nonce_use(s, nonce, name, 1000 + i / 50), 0);
-		assert_int_equal(m_store_machine_attested(s, name, 100 + (uint64_t)i, 1, 0, "pass", "", 70 + i), 0);
+		snprintf(seen.name, sizeof(seen.name), "%s", name);
+		assert_int_equal(m_store_machine_attested(s, &seen, 100 + (uint64_t)i, 1, 0, "pass", "", 70 + i), 0);
 		assert_int_equal(m_store_machine_matched(s, name, "boot:default", 70), 0);
 		assert_int_equal(m_store_audit_commit(s, name, "attest", "pass", "", "boot:default"), 0);
 	}
@@ -456,8 +591,8 @@ static void test_pages_per_attestation(void **state)
 	assert_true(wal_frames(p) - before <= ROUNDS * 55 / 10);
 	assert_true(wal_frames(p) - before >= ROUNDS * 5);	/* the count itself is read right */
 	/* a changed result still reaches the dashboard's indexes */
-	assert_int_equal(m_store_machine_attested(s, "machine-00007", 100000, 1, 0, "fail", "manifest-mismatch", 900),
-			 0);
+	snprintf(seen.name, sizeof(seen.name), "machine-00007");
+	assert_int_equal(m_store_machine_attested(s, &seen, 100000, 1, 0, "fail", "manifest-mismatch", 900), 0);
 	{
 		struct m_machine got;
 
@@ -617,10 +752,11 @@ static void test_machine12(void **state)
 	assert_int_equal(m_store_machine_enrol(s, &m), 0);
 	memcpy(m.tpm, "2.0", 4);	/* the same key text as a TPM 2.0: another TPM */
 	assert_int_equal(m_store_machine_enrol(s, &m), -EEXIST);
-	assert_int_equal(m_store_machine_result(s, "old12", "fail", "nonce-reused", 80), -EPERM);	/* pending */
+	assert_int_equal(m_store_machine_result(s, &m, "fail", "nonce-reused", 80), -EPERM);	/* pending */
 	assert_int_equal(m_store_machine_set(s, "old12", M_MACHINE_APPROVED, NULL), 0);
-	assert_int_equal(m_store_machine_result(s, "old12", "fail", "nonce-reused", 80), 0);
-	assert_int_equal(m_store_machine_result(s, "nobox", "fail", "x", 80), -ENOENT);
+	assert_int_equal(m_store_machine_result(s, &m, "fail", "nonce-reused", 80), 0);
+	memcpy(m.name, "nobox", 6);
+	assert_int_equal(m_store_machine_result(s, &m, "fail", "x", 80), -ENOENT);
 	assert_int_equal(m_store_machine_get(s, "old12", &got), 0);
 	assert_string_equal(got.tpm, "1.2");
 	assert_string_equal(got.ak_pub, "QUsy");
@@ -806,6 +942,7 @@ int main(void)
 		cmocka_unit_test(test_checkpoint),
 		cmocka_unit_test(test_shared_threads),
 		cmocka_unit_test(test_machine),
+		cmocka_unit_test(test_nonce_use_attested),
 		cmocka_unit_test(test_policy_list),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_audit_escaped),
@@ -818,6 +955,7 @@ int main(void)
 		cmocka_unit_test(test_policy_payload_audit),
 		cmocka_unit_test(test_manifests),
 		cmocka_unit_test(test_b64),
+		cmocka_unit_test(test_transaction_later),	/* last: test_manifests lists every machine's matches */
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
