@@ -195,7 +195,7 @@ static void test_transaction_later(void **state)
 
 	/* one that fails: the exchange it went with fails, and nothing of the transaction stays */
 	for (int how = 0; how < 3; how++) {
-		char n[8];
+		char n[16];
 
 		snprintf(n, sizeof(n), "cc1%d", how);
 		assert_int_equal(m_store_begin(s), 0);
