@@ -410,8 +410,7 @@ struct att {
 	char pass_detail[M_STORE_MATCHED_MAX + M_STORE_NAME_MAX + 32];
 	int64_t nexp;
 	struct m_verify_result res;
-	bool use_cache;		/* may att_machine() take the remembered row? */
-	bool cached;		/* it did: @m is as this process last read it */
+	bool cached;		/* in: may att_machine() take the remembered row; out: it did */
 	bool nonce_valid;	/* from here on, every outcome ends in settle() */
 	bool verified;		/* the quote verified: the machine's row may change */
 	bool t12;		/* the machine's TPM is a 1.2: the AIK is @ak_key alone */
@@ -442,7 +441,6 @@ static int att_machine(struct att *a)
 	bool bound = false;
 	int r;
 
-	a->cached = a->use_cache;
 	if (machine_ready(a->st, a->rep, &a->m, &a->cached) < 0)
 		return -1;
 	if (policies_for(a->s, a->st, a->rep, &a->m, &a->ps) < 0)
@@ -703,7 +701,7 @@ void srv_attest(struct srv *s, json_object *req, struct srv_reply *rep)
 	for (int round = 0;; round++) {
 		int r;
 
-		a.use_cache = round == 0;
+		a.cached = round == 0;
 		att_stages(&a, evo);
 		if (a.cached && rep->status != 200) {
 			if (!att_row_holds(&a)) {
