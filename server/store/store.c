@@ -145,20 +145,59 @@ static int used_nonces_index(struct m_store *s, bool pg)
 		 NULL);
 }
 
+/*
+ * PostgreSQL: the schema step's mark, a comment on the machines table.
+ * The step locks tables every verifier's attestations wait behind (below),
+ * and each new connection would run it: a worker's first request, each
+ * reconnection after a failover, every `measured admin`.  A database
+ * marked with this version or a later one (a newer verifier's: its schema
+ * only adds to this one) is taken as it is.  Bump SCHEMA_VERSION with any
+ * change to the DDL here, in store_manifests.c or in store_dash.c.  SQLite
+ * runs the step on every open: there it takes no lock when nothing is
+ * missing.
+ */
+#define SCHEMA_VERSION 1
+#define SCHEMA_MARK_TEXT "measured schema "
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static int mark_row(int n, const char *const *v, void *arg)
+{
+	unsigned long ver = 0;
+
+	if (n == 1 && v[0] && !strncmp(v[0], SCHEMA_MARK_TEXT, strlen(SCHEMA_MARK_TEXT)))
+		ver = strtoul(v[0] + strlen(SCHEMA_MARK_TEXT), NULL, 10);
+	*(bool *)arg = ver >= SCHEMA_VERSION;
+	return 0;
+}
+
+/* whether the database is marked with SCHEMA_VERSION or a later one (false if it has no machines table) */
+static int schema_marked(struct m_store *s, bool *ret)
+{
+	*ret = false;
+	return q(s, "SELECT obj_description(to_regclass('machines'), 'pg_class')", NULL, 0, mark_row, ret, NULL);
+}
+
 static int create_schema(struct m_store *s)
 {
 	bool pg = !strcmp(s->ops->kind, "postgresql");
+	bool marked = false;
 	int r = 0;
 
+	if (pg && ((r = schema_marked(s, &marked)) < 0 || marked))
+		return r;
 	/*
 	 * Several verifiers may start at once on one database: DDL is
 	 * serialised by a lock held to the end of one transaction (a session
-	 * lock would outlive it on a pooler's server connection).
+	 * lock would outlive it on a pooler's server connection); the one
+	 * that waited finds the mark of the one before.
 	 */
 	if (pg && (r = m_store_begin(s)) < 0)
 		return r;
 	if (pg)
 		r = q(s, "SELECT pg_advisory_xact_lock(7275)", NULL, 0, NULL, NULL, NULL);
+	if (pg && r == 0 && (r = schema_marked(s, &marked)) == 0 && marked)
+		return m_store_commit(s);
 	for (size_t i = 0; r == 0 && i < sizeof(schema) / sizeof(schema[0]); i++) {
 		r = !schema[i] ? m_store_create_keyed(s, USED_NONCES)
 				: q(s, *schema[i] ? schema[i] : pg ? AUDIT_PG : AUDIT_SQLITE, NULL, 0, NULL, NULL, NULL);
@@ -185,6 +224,9 @@ static int create_schema(struct m_store *s)
 		r = m_store_manifests_schema(s);
 	if (r == 0)
 		r = m_store_dash_schema(s, pg);
+	if (pg && r == 0)
+		r = q(s, "COMMENT ON TABLE machines IS '" SCHEMA_MARK_TEXT STR(SCHEMA_VERSION) "'", NULL, 0, NULL, NULL,
+		      NULL);
 	if (pg && r == 0)
 		r = m_store_commit(s);
 	else if (pg)

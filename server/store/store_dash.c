@@ -19,6 +19,7 @@
 /* failures first: the same expression in the index and in ORDER BY */
 #define FAIL_FIRST "(CASE WHEN last_result = 'fail' THEN 0 ELSE 1 END)"
 
+/* a change here bumps SCHEMA_VERSION (store.c): PostgreSQL databases marked with it skip this step */
 static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS dashboard_tokens ("
 	" name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, role INTEGER NOT NULL, created BIGINT NOT NULL)",

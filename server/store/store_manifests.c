@@ -23,6 +23,7 @@
 #include "measured/error.h"
 #include "store_priv.h"
 
+/* a change here bumps SCHEMA_VERSION (store.c): PostgreSQL databases marked with it skip this step */
 static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS policy_manifests ("
 	" policy TEXT NOT NULL, label TEXT NOT NULL, manifest TEXT NOT NULL, added_at BIGINT NOT NULL,"

@@ -19,3 +19,27 @@ DBIN=$(dirname "$BIN")/test_dashboard
 MEASURED_TEST_DB=$PG_URL "$DBIN" > "$T/out" 2>&1 || { cat "$T/out" >&2; die "the dashboard's store tests fail on PostgreSQL"; }
 grep -q '^\[  PASSED  \] 8 test' "$T/out" || { cat "$T/out" >&2; die "expected the 8 dashboard tests to pass"; }
 ok "postgresql: the dashboard's 8 tests pass"
+
+# The schema step runs once per database version, not once per connection:
+# it locks used_nonces (SHARE), which every attestation's transaction
+# waits behind, and each worker's first request, each reconnection and
+# every `measured admin` opens a connection.
+pg_reset
+$M admin --db "$PG_URL" machine list >/dev/null || die "admin on a new database failed"
+# a transaction holding used_nonces as an attestation does (ROW EXCLUSIVE), for 30 s
+pgq "BEGIN; INSERT INTO used_nonces (expires, nonce, machine) VALUES (1, 'held', 'm'); SELECT pg_sleep(30); ROLLBACK" >/dev/null 2>&1 &
+HOLD=$!
+until [ "$(pgq "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'used_nonces' AND l.mode = 'RowExclusiveLock' AND l.granted")" -ge 1 ]; do sleep 0.1; done
+t0=$(date +%s%N)
+timeout 10 $M admin --db "$PG_URL" machine list >/dev/null || die "a connection waited for an attestation's transaction (the schema step ran again)"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+kill "$HOLD" 2>/dev/null; wait "$HOLD" 2>/dev/null || true
+ok "postgresql: a new connection to a current database takes no table lock (${ms} ms while an attestation's transaction held used_nonces)"
+
+# a database without the mark (an older verifier's) gets the step, and the mark
+pgq "COMMENT ON TABLE machines IS NULL; ALTER TABLE machines DROP COLUMN tpm" >/dev/null
+$M admin --db "$PG_URL" machine list >/dev/null || die "admin on an unmarked database failed"
+[ "$(pgq "SELECT count(*) FROM information_schema.columns WHERE table_name = 'machines' AND column_name = 'tpm'")" = 1 ] ||
+	die "the unmarked database did not get its missing column"
+[ -n "$(pgq "SELECT obj_description('machines'::regclass, 'pg_class')")" ] || die "the schema step left no mark"
+ok "postgresql: an unmarked database gets the schema step (the missing column added) and is marked"

@@ -6,12 +6,6 @@
 LOAD=${MEASURED_BUILDDIR:-$(dirname "$M")}/bench/serve_load
 [ -x "$LOAD" ] || die "$LOAD is not built (make check builds it)"
 
-# psql as the server's superuser on the test PostgreSQL: pgq SQL [HOST PORT]
-pgq() {
-	runuser -u postgres -- psql -X -qAt -v ON_ERROR_STOP=1 -h "${2:-$PG_DIR}" -p "${3:-$PG_PORT}" \
-		-d postgres -c "$1"
-}
-
 # fleet_policy DB NAME: the bench's one-event CEL log ($T/b.cel, PCR 16 in
 # $PCR, both computed here with hashlib) and a policy NAME matching it
 fleet_policy() {

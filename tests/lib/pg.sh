@@ -37,6 +37,12 @@ pg_start() {
 	trap 'pg_stop; rm -rf "$PG_DIR"; cleanup' EXIT INT TERM
 }
 
+# psql as the server's superuser on the test PostgreSQL: pgq SQL [HOST PORT]
+pgq() {
+	runuser -u postgres -- psql -X -qAt -v ON_ERROR_STOP=1 -h "${2:-$PG_DIR}" -p "${3:-$PG_PORT}" \
+		-d postgres -c "$1"
+}
+
 # pg_reset: an empty database for the next test case
 pg_reset() {
 	runuser -u postgres -- psql -q -h "$PG_DIR" -p "$PG_PORT" -d postgres \
