@@ -149,6 +149,25 @@ grep -q "^measured attest: $U503: HTTP 503 (its database is unavailable); trying
 	die "fleet list: the 503 not said: $(cat "$T/err")"
 # the verifier that answered keeps the rest of the run: one move each, at the first request
 assert_eq "fleet list: moves" 2 "$(grep -c '^measured attest: .*; trying' "$T/err")"
+# a verifier that gives a nonce, then answers the attestation 503: the
+# exchange starts again at the next verifier from a nonce of its own (the
+# one that answers refuses a nonce it did not issue)
+mkdir -p "$T/srvatt503"
+python3 "$FAKE" --cert "$T/srv.pem" --key "$T/srv.key" --dir "$T/srvatt503" --port-file "$T/portatt503" \
+	--mode attest-unavailable 2> "$T/fakeatt503.err" &
+PIDS="$PIDS $!"
+i=0
+while [ ! -s "$T/portatt503" ]; do
+	i=$((i + 1)); [ $i -gt 200 ] && die "the attest-503 verifier did not start"; sleep 0.05
+done
+UA503="https://127.0.0.1:$(cat "$T/portatt503")"
+expect_exit 0 "$M" attest --server "$UA503,$URL" --machine m1 --ca-cert "$T/ca.pem" \
+	--state "$T/state" --eventlog "$T/cel.log"
+grep -q '^pass m1$' "$T/out" || die "503 after a nonce: no pass: $(cat "$T/out" "$T/err")"
+[ "$(wc -l < "$T/srvatt503/attest503")" = 1 ] || die "503 after a nonce: the attestation was not sent to the 503 verifier once"
+grep -q "^measured attest: $UA503: HTTP 503 (its database is unavailable); trying $URL\$" "$T/err" ||
+	die "503 after a nonce: the move not said: $(cat "$T/err")"
+assert_eq "503 after a nonce: moves" 1 "$(grep -c '^measured attest: .*; trying' "$T/err")"
 # every verifier 503: each tried once, then the error
 rm -rf "$T/state503"
 expect_exit 3 "$M" attest --server "$U503,$U503/" --machine m1 --ca-cert "$T/ca.pem" --state "$T/state503" \

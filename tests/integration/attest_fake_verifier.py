@@ -20,7 +20,8 @@ ap.add_argument("--expect", action="append", default=[], help="BANK:PCR:HEX")
 ap.add_argument("--expect-cel", action="append", default=[], help="PCR:SHA256HEX of each CEL record, in order")
 ap.add_argument("--payload", action="append", default=[], help="NAME=FILE")
 ap.add_argument("--mode", default="good",
-                choices=["good", "wrong-name", "bad-tag", "payload-wrong-name", "unavailable"])
+                choices=["good", "wrong-name", "bad-tag", "payload-wrong-name", "unavailable",
+                         "attest-unavailable"])
 args = ap.parse_args()
 
 machines = {}    # name -> {"ek": bytes, "ak": bytes, "secret": bytes, "status": str}
@@ -110,6 +111,15 @@ class H(BaseHTTPRequestHandler):
             # as measured serve answers when its database is down: nothing done
             return self.answer(503, {"result": "fail", "reason": "internal-error",
                                      "message": "the database is unavailable"})
+        if args.mode == "attest-unavailable":
+            # a nonce for any name (as measured serve gives one), then a database gone at the attestation
+            if self.path == "/v1/nonce":
+                machines.setdefault(req["machine"], {"status": "enrolled"})
+            elif self.path == "/v1/attest":
+                with open(os.path.join(args.dir, "attest503"), "a") as f:
+                    f.write(req["evidence"]["nonce"] + "\n")
+                return self.answer(503, {"result": "fail", "reason": "internal-error",
+                                         "message": "the database is unavailable"})
         getattr(self, "ep_" + self.path.strip("/").replace("/", "_"), self.ep_none)(req)
 
     def ep_none(self, req):
