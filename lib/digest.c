@@ -37,6 +37,18 @@ bool m_bank_supported(enum m_bank b)
 	return (unsigned)b < M_BANK_COUNT && md_of(b) != NULL;
 }
 
+const EVP_MD *m_bank_md(enum m_bank b)
+{
+	return (unsigned)b < M_BANK_COUNT ? md_of(b) : NULL;
+}
+
+const EVP_MD *m_alg_md(uint16_t alg)
+{
+	int b = m_bank_by_alg(alg);
+
+	return b < 0 ? NULL : md_of((enum m_bank)b);
+}
+
 int m_bank_list_parse(const char *list, unsigned *ret_mask)
 {
 	unsigned mask = 0;

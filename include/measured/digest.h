@@ -43,6 +43,14 @@ int m_bank_by_name(const char *name);
 int m_bank_by_alg(uint16_t alg);
 /** m_bank_supported() - whether this OpenSSL can compute the bank. */
 bool m_bank_supported(enum m_bank b);
+struct evp_md_st;
+/**
+ * m_bank_md() - the bank's OpenSSL digest (an EVP_MD), fetched once per
+ * process; NULL if this OpenSSL cannot compute it or @b is out of range.
+ */
+const struct evp_md_st *m_bank_md(enum m_bank b);
+/** m_alg_md() - the same for a TPM_ALG_ID; NULL if unknown or not computable. */
+const struct evp_md_st *m_alg_md(uint16_t alg);
 /**
  * m_bank_list_parse() - parse "sha1,sha256" (or "all") into a mask.
  * Errors name the unknown word.

@@ -69,29 +69,6 @@ static int fail(struct m_verify_result *res, enum m_verify_reason r, const char 
 	return 1;
 }
 
-/*
- * Digests are fetched once per process: an implicit fetch in every
- * EVP_DigestVerifyInit costs a noticeable share of a verification.
- */
-static EVP_MD *md_cache[M_BANK_COUNT];
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-
-static void md_fetch_all(void)
-{
-	for (enum m_bank b = 0; b < M_BANK_COUNT; b++)
-		md_cache[b] = EVP_MD_fetch(NULL, m_bank_info(b)->ossl, NULL);
-}
-
-static const EVP_MD *md_for_alg(uint16_t alg)
-{
-	int b = m_bank_by_alg(alg);
-
-	if (b < 0)
-		return NULL;
-	pthread_once(&md_once, md_fetch_all);
-	return md_cache[b];
-}
-
 /* DER ECDSA-Sig-Value from the TPM's (r, s) pair. */
 static int ecdsa_der(const TPMS_SIGNATURE_ECC *e, uint8_t **ret, size_t *ret_len)
 {
@@ -148,7 +125,7 @@ static int check_signature(const struct m_quote_check *c, const TPMT_SIGNATURE *
 			    sig->sigAlg);
 	}
 	res->sig_hash_alg = hash;
-	md = md_for_alg(hash);
+	md = m_alg_md(hash);
 	if (!md)
 		return fail(res, M_V_UNSUPPORTED_ALG, "signature hash 0x%04x unsupported", hash);
 	if (EVP_PKEY_get_base_id(key) != want_type)
@@ -256,7 +233,7 @@ static int check_pcr_digest(const TPMS_QUOTE_INFO *q, const struct m_pcrs *p, ui
 {
 	const TPML_PCR_SELECTION *sel = &q->pcrSelect;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	const EVP_MD *md = md_for_alg(hash);
+	const EVP_MD *md = m_alg_md(hash);
 	uint8_t d[EVP_MAX_MD_SIZE];
 	unsigned dlen = 0;
 	int r = -ENOMEM;

@@ -18,13 +18,6 @@
 /* Labels and contexts are names and coordinates: a few hundred bytes at most. */
 #define KDF_MAX_CTX 256u
 
-static const EVP_MD *md_of(uint16_t alg)
-{
-	int b = m_bank_by_alg(alg);
-
-	return b < 0 ? NULL : EVP_get_digestbyname(m_bank_info((enum m_bank)b)->ossl);
-}
-
 static void be32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
@@ -37,7 +30,7 @@ int m_kdfa(uint16_t hash_alg, const uint8_t *key, size_t key_len, const char *la
 	   const uint8_t *ctx_u, size_t u_len, const uint8_t *ctx_v, size_t v_len,
 	   uint32_t bits, uint8_t *out)
 {
-	const EVP_MD *md = md_of(hash_alg);
+	const EVP_MD *md = m_alg_md(hash_alg);
 	size_t need = (bits + 7) / 8, done = 0;
 	uint8_t msg[3 * KDF_MAX_CTX + 8], blk[EVP_MAX_MD_SIZE];
 	size_t mlen;
@@ -84,7 +77,7 @@ int m_kdfe(uint16_t hash_alg, const uint8_t *z, size_t z_len, const char *label,
 	   const uint8_t *party_u, size_t u_len, const uint8_t *party_v, size_t v_len,
 	   uint32_t bits, uint8_t *out)
 {
-	const EVP_MD *md = md_of(hash_alg);
+	const EVP_MD *md = m_alg_md(hash_alg);
 	size_t need = (bits + 7) / 8, done = 0;
 	uint8_t cnt[4], blk[EVP_MAX_MD_SIZE];
 	unsigned blen;

@@ -29,7 +29,7 @@ static int md_size(uint16_t alg, const EVP_MD **ret_md)
 {
 	int b = m_bank_by_alg(alg);
 
-	if (b < 0 || b == M_SHA1 || !(*ret_md = EVP_get_digestbyname(m_bank_info((enum m_bank)b)->ossl)))
+	if (b < 0 || b == M_SHA1 || !(*ret_md = m_bank_md((enum m_bank)b)))
 		return m_err(-ENOTSUP, "EK nameAlg 0x%04x is not supported for MakeCredential", alg);
 	return (int)m_bank_info((enum m_bank)b)->size;
 }

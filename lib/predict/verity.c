@@ -40,7 +40,7 @@ struct tree_hasher {
 
 static int th_init(struct tree_hasher *t, const struct m_verity *v)
 {
-	const EVP_MD *md = EVP_get_digestbyname(m_bank_info(v->alg)->ossl);
+	const EVP_MD *md = m_bank_md(v->alg);
 
 	t->size = m_bank_info(v->alg)->size;
 	t->salted = EVP_MD_CTX_new();
