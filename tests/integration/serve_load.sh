@@ -161,10 +161,12 @@ PY
 	done
 	wait $SLOW || { cat "$T/slow.out" >&2; die "$kind: the slow clients failed"; }
 	cat "$T/slow.out"
+	# cut by the deadline: 3 s and the sweep's 200 ms, with room for a loaded machine, far from
+	# the 10 s idle timeout (here 3.0-3.2 s)
 	for what in handshake headers body; do
 		v=$(sed -n "s/^$what //p" "$T/slow.out")
 		case $v in
-		cut*) s=${v#cut }; python3 -c "import sys; sys.exit(not 2.8 <= float('$s') <= 4.5)" ||
+		cut*) s=${v#cut }; python3 -c "import sys; sys.exit(not 2.8 <= float('$s') <= 5.5)" ||
 			die "$kind: the slow $what was cut after ${s}s, not at the 3 s deadline" ;;
 		*) die "$kind: the slow $what was not cut ($v)" ;;
 		esac
