@@ -13,10 +13,9 @@
  * deadline, cfg.request_deadline seconds from its accept (TLS handshake
  * and headers included) or from the end of its previous request: a thread
  * of its own shuts down the socket of one past it (conn_sweep()), however
- * steadily it trickles bytes, and not behind the main thread's
- * checkpoints and expiry (on a loaded machine the cuts came about 2 s
- * late when the main thread swept between them).  At most cfg.max_conns connections, and
- * cfg.max_conns_per_ip from one address, each with SRV_CONN_MEMORY bytes
+ * steadily it trickles bytes (not the main thread: a deadline must not
+ * wait for its checkpoints' disk flushes).  At most cfg.max_conns
+ * connections, and cfg.max_conns_per_ip from one address, each with SRV_CONN_MEMORY bytes
  * for its request line, headers and reads (bodies are copied out as they
  * arrive; a request whose headers do not fit is answered 431 and the
  * connection closed).  TLS 1.2 and 1.3 only, forward
