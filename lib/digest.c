@@ -34,7 +34,7 @@ static const EVP_MD *md_of(enum m_bank b)
 
 bool m_bank_supported(enum m_bank b)
 {
-	return (unsigned)b < M_BANK_COUNT && md_of(b) != NULL;
+	return m_bank_md(b) != NULL;
 }
 
 const EVP_MD *m_bank_md(enum m_bank b)

@@ -27,21 +27,31 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -su
 
 FAKE_PID=
 # fake_start ARGS...: (re)start the stand-in verifier; sets URL.
-fake_start() {
-	fake_stop
-	rm -f "$T/port"
-	mkdir -p "$T/srv"
-	python3 "$FAKE" --cert "$T/srv.pem" --key "$T/srv.key" --dir "$T/srv" --port-file "$T/port" \
-		"$@" 2> "$T/fake.err" &
-	FAKE_PID=$!
-	PIDS="$PIDS $FAKE_PID"
+# fake_launch NAME ARGS...: a stand-in verifier with state in $T/NAME,
+# started and answering; LAUNCHED_PID, LAUNCHED_URL
+fake_launch() {
+	name=$1; shift
+	rm -f "$T/$name.port"
+	mkdir -p "$T/$name"
+	python3 "$FAKE" --cert "$T/srv.pem" --key "$T/srv.key" --dir "$T/$name" --port-file "$T/$name.port" \
+		"$@" 2> "$T/$name.err" &
+	LAUNCHED_PID=$!
+	PIDS="$PIDS $LAUNCHED_PID"
 	i=0
-	while [ ! -s "$T/port" ]; do
+	while [ ! -s "$T/$name.port" ]; do
 		i=$((i + 1))
-		[ $i -gt 200 ] && { cat "$T/fake.err" >&2; die "fake verifier did not start"; }
+		[ $i -gt 200 ] && { cat "$T/$name.err" >&2; die "stand-in verifier $name did not start"; }
 		sleep 0.05
 	done
-	URL="https://127.0.0.1:$(cat "$T/port")"
+	LAUNCHED_URL="https://127.0.0.1:$(cat "$T/$name.port")"
+}
+
+# fake_start ARGS...: the test's stand-in verifier (again), at $URL
+fake_start() {
+	fake_stop
+	fake_launch srv "$@"
+	FAKE_PID=$LAUNCHED_PID
+	URL=$LAUNCHED_URL
 }
 fake_stop() {
 	if [ -n "$FAKE_PID" ]; then
@@ -130,15 +140,8 @@ grep -q "unknown-policy" "$T/out" || die "unknown payload: $(cat "$T/out")"
 # A list of verifiers: past one that cannot be reached and one whose database
 # is down (503) to one that answers; each move said on stderr.  A verifier
 # that answers 403 is an answer: never retried elsewhere.
-mkdir -p "$T/srv503"
-python3 "$FAKE" --cert "$T/srv.pem" --key "$T/srv.key" --dir "$T/srv503" --port-file "$T/port503" \
-	--mode unavailable 2> "$T/fake503.err" &
-PIDS="$PIDS $!"
-i=0
-while [ ! -s "$T/port503" ]; do
-	i=$((i + 1)); [ $i -gt 200 ] && die "the 503 verifier did not start"; sleep 0.05
-done
-U503="https://127.0.0.1:$(cat "$T/port503")"
+fake_launch srv503 --mode unavailable
+U503=$LAUNCHED_URL
 rm -rf "$T/state"
 expect_exit 0 "$M" attest --server "https://127.0.0.1:9,$U503,$URL" --machine m1 --ca-cert "$T/ca.pem" \
 	--state "$T/state" --eventlog "$T/cel.log"
@@ -152,15 +155,8 @@ assert_eq "fleet list: moves" 2 "$(grep -c '^measured attest: .*; trying' "$T/er
 # a verifier that gives a nonce, then answers the attestation 503: the
 # exchange starts again at the next verifier from a nonce of its own (the
 # one that answers refuses a nonce it did not issue)
-mkdir -p "$T/srvatt503"
-python3 "$FAKE" --cert "$T/srv.pem" --key "$T/srv.key" --dir "$T/srvatt503" --port-file "$T/portatt503" \
-	--mode attest-unavailable 2> "$T/fakeatt503.err" &
-PIDS="$PIDS $!"
-i=0
-while [ ! -s "$T/portatt503" ]; do
-	i=$((i + 1)); [ $i -gt 200 ] && die "the attest-503 verifier did not start"; sleep 0.05
-done
-UA503="https://127.0.0.1:$(cat "$T/portatt503")"
+fake_launch srvatt503 --mode attest-unavailable
+UA503=$LAUNCHED_URL
 expect_exit 0 "$M" attest --server "$UA503,$URL" --machine m1 --ca-cert "$T/ca.pem" \
 	--state "$T/state" --eventlog "$T/cel.log"
 grep -q '^pass m1$' "$T/out" || die "503 after a nonce: no pass: $(cat "$T/out" "$T/err")"
@@ -188,7 +184,7 @@ expect_exit 3 "$M" attest --server "$URL" --machine m1 --system-ca --state "$T/s
 # the verifier's CA is pinned by default: no --ca-cert is a usage error, not the system CAs
 expect_exit 2 "$M" attest --server "$URL" --machine m1 --state "$T/state" --eventlog none
 grep -q -- "--ca-cert FILE (the verifier's CA) is required" "$T/err" || die "no --ca-cert: $(cat "$T/err")"
-expect_exit 2 "$M" attest --server "http://127.0.0.1:$(cat "$T/port")" --machine m1 --state "$T/state"
+expect_exit 2 "$M" attest --server "http://127.0.0.1:$(cat "$T/srv.port")" --machine m1 --state "$T/state"
 expect_exit 2 "$M" attest --server "$URL" --machine m1 --payload x
 expect_exit 2 "$M" attest --machine m1
 ok "TLS verification always on; usage errors exit 2"
