@@ -331,6 +331,11 @@ static int settle(struct srv *s, struct m_store *st, struct srv_reply *rep, cons
 	bool fresh = false;
 	int r;
 
+	/* a pass, in one exchange where the store can; anything in its way is found and named the long way below */
+	if (both && rep->status == 200 &&
+	    m_store_pass_settle(st, nonce_hex, nonce_expires, seen, quote->clock, quote->reset_count,
+				quote->restart_count, matched, pass_detail, now()) == 0)
+		return 0;
 	r = m_store_begin(st);
 	if (r == 0)
 		r = both ? m_store_nonce_use_attested(st, nonce_hex, nonce_expires, seen, quote->clock, quote->reset_count,

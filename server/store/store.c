@@ -925,18 +925,39 @@ int m_store_payload_get(struct m_store *s, const char *name, char *ret_policy, s
 
 /* ---- audit ---- */
 
+#define AUDIT_INSERT "INSERT INTO audit (at, machine, event, result, reason, detail)"
+
+/*
+ * A record's texts (machine, event, result, reason, detail), each escaped:
+ * a record is one line of printable ASCII, whatever a request held.  0, or
+ * -ENOMEM with nothing to free.
+ */
+static int audit_texts(char *t[5], const char *machine, const char *event, const char *result, const char *reason,
+		       const char *detail)
+{
+	const char *in[5] = { machine, event, result, reason, detail };
+	size_t i;
+
+	for (i = 0; i < 5; i++)
+		if (!(t[i] = m_text_escape_str(in[i])))
+			break;
+	if (i == 5)
+		return 0;
+	while (i--)
+		free(t[i]);
+	return -ENOMEM;
+}
+
 /* the record, then (@commit) the open transaction's commit */
 static int audit(struct m_store *s, bool commit, const char *machine, const char *event, const char *result,
 		 const char *reason, const char *detail)
 {
-	static const char sql[] = "INSERT INTO audit (at, machine, event, result, reason, detail)"
-				  " VALUES ($1, $2, $3, $4, $5, $6)";
-	/* every text field escaped: a record is one line of printable ASCII, whatever a request held */
-	char *t[5] = { m_text_escape_str(machine), m_text_escape_str(event), m_text_escape_str(result),
-		       m_text_escape_str(reason), m_text_escape_str(detail) };
+	static const char sql[] = AUDIT_INSERT " VALUES ($1, $2, $3, $4, $5, $6)";
+	char *t[5];
+	bool have = audit_texts(t, machine, event, result, reason, detail) == 0;
 	int r = -ENOMEM;
 
-	if (t[0] && t[1] && t[2] && t[3] && t[4]) {
+	if (have) {
 		struct m_sqlp p[] = { SQL_INT(now()), SQL_TEXT(t[0]), SQL_TEXT(t[1]), SQL_TEXT(t[2]), SQL_TEXT(t[3]),
 				      SQL_TEXT(t[4]) };
 
@@ -950,7 +971,7 @@ static int audit(struct m_store *s, bool commit, const char *machine, const char
 	}
 	if (commit && r < 0)
 		m_store_rollback(s);
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; have && i < 5; i++)
 		free(t[i]);
 	return r;
 }
@@ -965,6 +986,63 @@ int m_store_audit_commit(struct m_store *s, const char *machine, const char *eve
 			 const char *reason, const char *detail)
 {
 	return audit(s, true, machine, event, result, reason, detail);
+}
+
+/*
+ * PostgreSQL: a passing TPM 2.0 attestation's writes in one statement, its
+ * own transaction: one exchange.  Each part waits on the one before (a
+ * data-modifying WITH: one snapshot, each reading the RETURNING before it):
+ * the nonce's use; then the attested UPDATE (the same text and guard as
+ * m_store_nonce_use_attested()); then the matched manifests and the audit
+ * record.  A used nonce writes nothing.  A fresh nonce whose UPDATE matched
+ * nothing (a revocation, a re-enrolment, an older clock) must not stay used
+ * without its record: the last SELECT then divides by zero (computed from
+ * the counts, so the planner cannot fold it), which aborts the statement,
+ * and nothing of it is written.  $1-$11 as there, $12 the matched list,
+ * $13 and $14 the record's machine and detail, escaped.
+ */
+#define PASS_SETTLE \
+	"WITH n AS (" NONCE_USE("$10", "$1", "$11") " RETURNING 1)," \
+	" u AS (" ATTESTED_SET " last_result = $5," ATTESTED_WHERE " AND EXISTS (SELECT 1 FROM n) RETURNING 1)," \
+	" mm AS (" M_STORE_MATCHED_UPSERT("SELECT $1, CAST($12 AS TEXT), CAST($7 AS BIGINT)" \
+					  " WHERE EXISTS (SELECT 1 FROM u)") ")," \
+	" a AS (" AUDIT_INSERT " SELECT CAST($7 AS BIGINT), CAST($13 AS TEXT), 'attest', $5, $6, CAST($14 AS TEXT)" \
+	" WHERE EXISTS (SELECT 1 FROM u))" \
+	" SELECT (SELECT count(*) FROM n), 1 / (1 + (SELECT count(*) FROM u) - (SELECT count(*) FROM n))"
+
+int m_store_pass_settle(struct m_store *s, const char *nonce_hex, int64_t expires, const struct m_machine *seen,
+			uint64_t clock, uint32_t reset, uint32_t restart, const char *matched, const char *detail,
+			int64_t at)
+{
+	char *t[5];
+	int64_t c[2] = { -1, -1 };
+	int r;
+
+	/* SQLite: statements cost no exchange; the long way is as fast */
+	if (strcmp(s->ops->kind, "postgresql") || clock > INT64_MAX)
+		return -EAGAIN;
+	if (strlen(matched) >= M_STORE_MATCHED_MAX)
+		return m_err(-E2BIG, "a list of matched manifests of %zu characters", strlen(matched));
+	r = audit_texts(t, seen->name, "attest", "pass", "", detail);
+	if (r < 0)
+		return r;
+	{
+		struct m_sqlp p[] = { SQL_TEXT(seen->name), SQL_INT(clock), SQL_INT(reset), SQL_INT(restart),
+				      SQL_TEXT(t[2]), SQL_TEXT(t[3]), SQL_INT(at), SQL_TEXT(seen->ak_pub),
+				      SQL_TEXT(seen->policy), SQL_TEXT(nonce_hex), SQL_INT(expires), SQL_TEXT(matched),
+				      SQL_TEXT(t[0]), SQL_TEXT(t[4]) };
+
+		r = q(s, PASS_SETTLE, p, 14, two_counts, c, NULL);
+	}
+	for (size_t i = 0; i < 5; i++)
+		free(t[i]);
+	if (r == -EDOM)
+		return -EAGAIN;	/* the division: nothing written */
+	if (r < 0)
+		return r;
+	if (c[0] < 0)
+		return m_err(-EIO, "postgresql: no counts from the nonce's use");
+	return c[0] ? 0 : -EALREADY;
 }
 
 int m_store_audit_row(int n, const char *const *v, void *arg)

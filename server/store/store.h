@@ -208,6 +208,21 @@ int m_store_nonce_use(struct m_store *s, const char *nonce_hex, const char *mach
 int m_store_nonce_use_attested(struct m_store *s, const char *nonce_hex, int64_t expires, const struct m_machine *seen,
 			       uint64_t clock, uint32_t reset, uint32_t restart, const char *result, const char *reason,
 			       int64_t at);
+/**
+ * m_store_pass_settle() - everything a passing TPM 2.0 attestation writes,
+ * at once and outside any transaction: the nonce's use, the machine's
+ * clock and result (as m_store_nonce_use_attested() with result "pass"),
+ * the manifests it @matched and the audit record ("attest", "pass", "",
+ * @detail).  0: all written; -EALREADY: the nonce was used, nothing
+ * written; -EAGAIN: not settled here, nothing written (the machine's row
+ * holds something else, or the store is SQLite, where this saves no
+ * exchange): the caller settles the long way, which finds and names what
+ * stood in the way; another error: the database's.  On PostgreSQL one
+ * statement: one exchange instead of two.
+ */
+int m_store_pass_settle(struct m_store *s, const char *nonce_hex, int64_t expires, const struct m_machine *seen,
+			uint64_t clock, uint32_t reset, uint32_t restart, const char *matched, const char *detail,
+			int64_t at);
 /** m_store_expire() - drop used nonces and pending enrolments that expired before @before. */
 int m_store_expire(struct m_store *s, int64_t before);
 

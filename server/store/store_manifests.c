@@ -206,10 +206,7 @@ int m_store_machine_matched(struct m_store *s, const char *machine, const char *
 	if (strlen(matched) >= M_STORE_MATCHED_MAX)
 		return m_err(-E2BIG, "a list of matched manifests of %zu characters", strlen(matched));
 	/* the same list again (every pass of a machine that did not change) writes nothing */
-	return m_store_query_later(s, "INSERT INTO machine_matches (machine, matched, at) VALUES ($1, $2, $3)"
-				      " ON CONFLICT (machine) DO UPDATE SET matched = excluded.matched, at = excluded.at"
-				      " WHERE machine_matches.matched <> excluded.matched",
-				   p, 3);
+	return m_store_query_later(s, M_STORE_MATCHED_UPSERT("VALUES ($1, $2, $3)"), p, 3);
 }
 
 struct mm_ctx {

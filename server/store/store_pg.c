@@ -377,8 +377,11 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 			const char *msg = res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
 									     : PQerrorMessage(c);
 
-			/* 23505 unique_violation */
-			r = m_err(state && !strcmp(state, "23505") ? -EEXIST : -EIO, "postgresql: %s", msg);
+			/* 23505 unique_violation; 22012 division_by_zero, m_store_pass_settle()'s "not settled" */
+			r = m_err(state && !strcmp(state, "23505")   ? -EEXIST
+				  : state && !strcmp(state, "22012") ? -EDOM
+								     : -EIO,
+				  "postgresql: %s", msg);
 		}
 		reset_if_broken(q);
 		goto out;

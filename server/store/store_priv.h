@@ -70,6 +70,15 @@ int m_store_manifests_schema(struct m_store *s);
 int m_store_create_keyed(struct m_store *s, const char *const sql[2]);
 int64_t m_store_version_new(void);
 int m_store_manifests_reset(struct m_store *s, const char *policy, const char *label, const char *manifest);
+/*
+ * The upsert of a machine's matched manifests, its row given as @rows
+ * ("VALUES (...)" or a SELECT of machine, matched, at): the same list again
+ * writes nothing.  Its one text for m_store_machine_matched() and
+ * m_store_pass_settle().
+ */
+#define M_STORE_MATCHED_UPSERT(rows) "INSERT INTO machine_matches (machine, matched, at) " rows \
+	" ON CONFLICT (machine) DO UPDATE SET matched = excluded.matched, at = excluded.at" \
+	" WHERE machine_matches.matched <> excluded.matched"
 
 /* store.c: an audit row (id, at, machine, event, result, reason, detail) to c->cb; @arg a struct m_audit_ctx */
 struct m_audit_ctx {

@@ -440,6 +440,78 @@ static void test_nonce_use_attested(void **state)
 	m_machine_clear(&seen);
 }
 
+static int audit_count_cb(const struct m_audit *a, void *arg)
+{
+	/* the pass's record, escaped as include/measured/text.h says (computed by hand) */
+	assert_string_equal(a->event, "attest");
+	assert_string_equal(a->result, "pass");
+	assert_string_equal(a->reason, "");
+	assert_string_equal(a->detail, "p1:default\\x0a");
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int audits(struct m_store *s, const char *machine)
+{
+	int n = 0;
+
+	assert_int_equal(m_store_audit_list(s, machine, 0, audit_count_cb, &n), 0);
+	return n;
+}
+
+static int matched_cb(const char *machine, const char *matched, void *arg)
+{
+	if (!strcmp(machine, "fast"))
+		snprintf(arg, 32, "%s", matched);
+	return 0;
+}
+
+/*
+ * A pass in one statement (PostgreSQL) or not at all (SQLite: -EAGAIN,
+ * nothing written): all of it or nothing of it, whatever stood in its way.
+ */
+static void test_pass_settle(void **state)
+{
+	struct m_store *s = *state;
+	struct m_machine m = { .name = "fast", .ek_pub = "RUsx", .ak_pub = "QUsx", .ek_trust = "tofu" };
+	struct m_machine seen;
+	bool pg = !strcmp(m_store_kind(s), "postgresql");
+	char matched[32] = "";
+
+	assert_int_equal(m_store_machine_enrol(s, &m), 0);
+	assert_int_equal(m_store_machine_set(s, "fast", M_MACHINE_APPROVED, "p1"), 0);
+	assert_int_equal(m_store_machine_get(s, "fast", &seen), 0);
+	if (!pg) {
+		assert_int_equal(m_store_pass_settle(s, "ee01", 1000, &seen, 50, 1, 0, "p1:default", "d", 60), -EAGAIN);
+		assert_int_equal(m_store_nonce_use(s, "ee01", "fast", 1000), 0);	/* it was not used */
+		assert_int_equal(audits(s, "fast"), 0);
+		m_machine_clear(&seen);
+		return;
+	}
+	assert_int_equal(m_store_pass_settle(s, "ee01", 1000, &seen, 50, 1, 0, "p1:default", "p1:default\n", 60), 0);
+	assert_clock(s, "fast", 50, 60);
+	assert_int_equal(m_store_nonce_use(s, "ee01", "fast", 1000), -EALREADY);
+	assert_int_equal(audits(s, "fast"), 1);
+	assert_int_equal(m_store_machine_matched_list(s, matched_cb, matched), 0);
+	assert_string_equal(matched, "p1:default");
+	/* the same nonce again: nothing written */
+	assert_int_equal(m_store_pass_settle(s, "ee01", 1000, &seen, 70, 1, 0, "p1:default", "p1:default\n", 61),
+			 -EALREADY);
+	assert_clock(s, "fast", 50, 60);
+	assert_int_equal(audits(s, "fast"), 1);
+	/* an older clock, another policy list, a revocation: not settled, and the nonce still fresh */
+	assert_int_equal(m_store_pass_settle(s, "ee02", 1000, &seen, 40, 1, 0, "p1:default", "x", 62), -EAGAIN);
+	assert_int_equal(m_store_machine_set(s, "fast", -1, "p2"), 0);
+	assert_int_equal(m_store_pass_settle(s, "ee03", 1000, &seen, 80, 1, 0, "p1:default", "x", 63), -EAGAIN);
+	assert_int_equal(m_store_machine_set(s, "fast", M_MACHINE_REVOKED, "p1"), 0);
+	assert_int_equal(m_store_pass_settle(s, "ee04", 1000, &seen, 80, 1, 0, "p1:default", "x", 64), -EAGAIN);
+	for (const char *const *n = (const char *const[]){ "ee02", "ee03", "ee04", NULL }; *n; n++)
+		assert_int_equal(m_store_nonce_use(s, *n, "fast", 1000), 0);
+	assert_clock(s, "fast", 50, 60);
+	assert_int_equal(audits(s, "fast"), 1);
+	m_machine_clear(&seen);
+}
+
 static int audit_detail_cb(const struct m_audit *a, void *arg)
 {
 	/* escaped as include/measured/text.h says, computed by hand */
@@ -955,7 +1027,9 @@ int main(void)
 		cmocka_unit_test(test_policy_payload_audit),
 		cmocka_unit_test(test_manifests),
 		cmocka_unit_test(test_b64),
-		cmocka_unit_test(test_transaction_later),	/* last: test_manifests lists every machine's matches */
+		/* last: test_manifests lists every machine's matches */
+		cmocka_unit_test(test_transaction_later),
+		cmocka_unit_test(test_pass_settle),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
