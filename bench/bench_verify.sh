@@ -10,7 +10,8 @@
 # evidence.
 # BENCH_VERIFY_SECONDS (default 3) per measurement, BENCH_VERIFY_ROUNDS
 # (default 3) rounds of both, the best of each kept; BENCH_CHECKQUOTE_RUNS
-# (default 200) tpm2_checkquote processes.
+# (default 200) tpm2_checkquote processes; BENCH_VERIFY_BANKS the banks
+# quoted (default: those the log extends).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 : "${MEASURED_BIN:=$here/../build/measured}"
@@ -38,7 +39,7 @@ TCTI="swtpm:path=$dir/sock"
 
 # the TPM goes through the log's events, then quotes what the log touched
 set -- $("$DRV" extend "$TCTI" "$LOG")
-banks=$1 pcrs=$2 events=$3
+banks=${BENCH_VERIFY_BANKS:-$1} pcrs=$2 events=$3
 MEASURED_TCTI=$TCTI "$MEASURED_BIN" quote --nonce $N --pcrs "$pcrs" --bank "$banks" --ak rsa \
 	-e "$LOG" -o "$dir/ev.json" --ak-public "$dir/ak.pub" --tpm2-tools "$dir/tt"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""

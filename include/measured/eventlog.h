@@ -50,6 +50,15 @@ struct m_event {
 
 /* m_log_parse_flags() flags */
 #define M_LOG_NO_DESC 0x1u	/* leave m_event.desc NULL (a verifier's fast path); see m_event_describe() */
+/*
+ * IMA lists: template digests for the banks of @mask only (SHA-1, which
+ * the list carries, always).  Without it, every bank OpenSSL computes:
+ * each costs a hash of every entry's template data.  A verifier passes
+ * the banks it compares; m_log.banks and m_event.banks say what a log
+ * covers, and a replay (m_log_replay_into()) extends no other bank.
+ */
+#define M_LOG_IMA_BANKS(mask) (0x2u | (((unsigned)(mask) & M_BANKS_ALL) << 8))
+#define M_LOG_IMA_BANKS_OF(flags) (((flags) >> 8) & M_BANKS_ALL)
 
 struct m_log {
 	enum m_log_format format;

@@ -175,13 +175,25 @@ static int stage_key(const struct m_evidence_check *c, TPMT_PUBLIC *evak, struct
 /* logs: each parses and is the format it declares (the declared text is never echoed) */
 static int stage_logs(const struct m_evidence *ev, struct m_log **logs, size_t *nlogs, struct m_verify_result *res)
 {
+	/*
+	 * An IMA list's digests in the banks the evidence has PCR values in
+	 * (the quote's banks are among them, or its digest check fails): the
+	 * replay is compared in quoted banks only, and hashing every entry in
+	 * every other bank was most of the time a long list took.
+	 */
+	unsigned banks = 0;
+
+	for_each_bank(b, M_BANKS_ALL)
+		if (ev->pcrs.present[b])
+			banks |= M_BANK_BIT(b);
 	for (size_t i = 0; i < ev->nlogs; i++) {
 		char name[48];
 		int r;
 
 		snprintf(name, sizeof(name), "eventlogs[%zu]", i);
 		/* descriptions only matter for a failure's message: made then */
-		r = m_log_parse_flags(ev->log[i].data, ev->log[i].len, name, M_LOG_NO_DESC, &logs[*nlogs]);
+		r = m_log_parse_flags(ev->log[i].data, ev->log[i].len, name, M_LOG_NO_DESC | M_LOG_IMA_BANKS(banks),
+				      &logs[*nlogs]);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0)

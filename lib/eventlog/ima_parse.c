@@ -137,12 +137,15 @@ int m_ima_parse(struct m_log *log)
 	int r;
 
 	/*
-	 * Every bank we can compute: the kernel extends each allocated TPM
-	 * bank, and the caller compares the banks the TPM has.
+	 * Every bank we can compute, or those asked for: the kernel extends
+	 * each allocated TPM bank, and the caller compares the banks the TPM
+	 * has (or the ones it quoted).
 	 */
+	unsigned want = (log->flags & M_LOG_IMA_BANKS(0)) ? M_LOG_IMA_BANKS_OF(log->flags) : M_BANKS_ALL;
+
 	log->banks = M_BANK_BIT(M_SHA1);
 	for (enum m_bank b = 0; b < M_BANK_COUNT; b++)
-		if (m_bank_supported(b))
+		if ((want & M_BANK_BIT(b)) && m_bank_supported(b))
 			log->banks |= M_BANK_BIT(b);
 
 	switch (log->format) {

@@ -796,6 +796,133 @@ static int alt_check(struct alt *a, const char *const *spec, size_t n, const uns
 	return 1;
 }
 
+/*
+ * ---- an IMA list (ima-ng, ASCII) in evidence quoted in sha256 only: the
+ * list is built here, its template data and PCR 10 computed here by hand
+ * (docs/eventlog.md), the quote signed by the software key above ----
+ */
+
+static void H(const EVP_MD *md, const void *d, size_t n, uint8_t *out)
+{
+	unsigned l = 0;
+
+	assert_int_equal(EVP_Digest(d, n, out, &l, md, NULL), 1);
+}
+
+/* ima-ng template data: u32 length + "sha256:\0" + file digest, u32 length + name + "\0" */
+static size_t ng_template(const char *name, uint8_t fd[32], uint8_t *out)
+{
+	uint32_t l1 = 8 + 32, l2 = (uint32_t)strlen(name) + 1;
+
+	memcpy(out, &l1, 4);
+	memcpy(out + 4, "sha256:", 8);
+	memcpy(out + 12, fd, 32);
+	memcpy(out + 44, &l2, 4);
+	memcpy(out + 48, name, l2);
+	return 48 + l2;
+}
+
+/* @n entries; entry @bad's line keeps the template hash of another file digest (-1: none) */
+static char *ima_list(unsigned n, int bad, uint8_t pcr10[32])
+{
+	char *text = calloc(n, 256), *p = text;
+
+	assert_non_null(text);
+	memset(pcr10, 0, 32);
+	for (unsigned i = 0; i < n; i++) {
+		char name[32];
+		uint8_t fd[32], data[128], th[20], d256[32], cat[64];
+		size_t dl;
+
+		snprintf(name, sizeof(name), "/usr/bin/f%u", i);
+		H(EVP_sha256(), name, strlen(name), fd);
+		dl = ng_template(name, fd, data);
+		H(EVP_sha1(), data, dl, th);
+		H(EVP_sha256(), data, dl, d256);
+		memcpy(cat, pcr10, 32);
+		memcpy(cat + 32, d256, 32);
+		H(EVP_sha256(), cat, 64, pcr10);
+		if ((int)i == bad) {
+			fd[0] ^= 1;	/* the line's file digest, and its template hash, differ from what was extended */
+			dl = ng_template(name, fd, data);
+			H(EVP_sha1(), data, dl, th);
+		}
+		p += sprintf(p, "10 ");
+		for (unsigned j = 0; j < 20; j++)
+			p += sprintf(p, "%02x", th[j]);
+		p += sprintf(p, " ima-ng sha256:");
+		for (unsigned j = 0; j < 32; j++)
+			p += sprintf(p, "%02x", fd[j]);
+		p += sprintf(p, " %s\n", name);
+	}
+	return text;
+}
+
+static enum m_verify_reason ima_evidence(const struct soft *s, const char *list, const uint8_t pcr10[32])
+{
+	struct m_evidence *ev = m_evidence_new();
+	struct m_evidence_check c = { 0 };
+	struct m_verify_result res;
+	struct soft_quote q;
+	TPMS_ATTEST a;
+	unsigned dl = 0;
+
+	assert_non_null(ev);
+	soft_attest(&a);
+	memset(a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect, 0, 3);
+	a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[1] = 1u << 2;	/* PCR 10 */
+	assert_int_equal(EVP_Digest(pcr10, 32, a.attested.quote.pcrDigest.buffer, &dl, EVP_sha256(), NULL), 1);
+	soft_sign(s, &a, &q);
+	memcpy(ev->attest, q.attest, q.attest_len);
+	ev->attest_len = q.attest_len;
+	memcpy(ev->sig, q.sig, q.sig_len);
+	ev->sig_len = q.sig_len;
+	memcpy(ev->pcrs.v[M_SHA256][10], pcr10, 32);
+	ev->pcrs.present[M_SHA256] = 1u << 10;
+	assert_int_equal(m_evidence_add_log(ev, m_log_format_name(M_LOG_IMA_ASCII), (const uint8_t *)list,
+					    strlen(list)), 0);
+	c.ev = ev;
+	c.ak = &s->pub;
+	c.nonce = nonce;
+	c.nonce_len = sizeof(nonce);
+	assert_int_equal(m_evidence_check(&c, &res, NULL), 0);
+	m_evidence_free(ev);
+	return res.reason;
+}
+
+static void test_ima_evidence_banks(void **state)
+{
+	struct soft s;
+	struct m_log *log;
+	uint8_t pcr10[32], other[32];
+	char *list = ima_list(40, -1, pcr10), *bad;
+
+	(void)state;
+	/* parsed for sha256 only: SHA-1 (the list's own) and sha256, no other bank */
+	assert_int_equal(m_log_parse_flags(list, strlen(list), "l", M_LOG_IMA_BANKS(M_BANK_BIT(M_SHA256)), &log), 0);
+	assert_int_equal(log->banks, M_BANK_BIT(M_SHA1) | M_BANK_BIT(M_SHA256));
+	for (size_t i = 0; i < log->count; i++)
+		assert_int_equal(log->ev[i].banks, log->banks);
+	m_log_free(log);
+	/* without the flag, every bank there is a digest for (sha384 is in every OpenSSL) */
+	assert_int_equal(m_log_parse(list, strlen(list), "l", &log), 0);
+	assert_true(log->banks & M_BANK_BIT(M_SHA384));
+	m_log_free(log);
+
+	soft_ecc(&s);
+	assert_int_equal(ima_evidence(&s, list, pcr10), M_V_OK);
+	/* an entry whose line is not what was extended: the replay says so */
+	bad = ima_list(40, 17, other);
+	assert_memory_equal(other, pcr10, 32);
+	assert_int_equal(ima_evidence(&s, bad, pcr10), M_V_EVENTLOG_REPLAY_MISMATCH);
+	/* a quoted value the list does not lead to */
+	other[5] ^= 1;
+	assert_int_equal(ima_evidence(&s, list, other), M_V_EVENTLOG_REPLAY_MISMATCH);
+	EVP_PKEY_free(s.key);
+	free(bad);
+	free(list);
+}
+
 static void test_alternatives(void **state)
 {
 	(void)state;
@@ -852,6 +979,7 @@ int main(void)
 		cmocka_unit_test(test_gcp_log_reordered),
 		cmocka_unit_test(test_gcp_log_type_rewritten),
 		cmocka_unit_test(test_alternatives),
+		cmocka_unit_test(test_ima_evidence_banks),
 		cmocka_unit_test(test_ak_name_and_pem),
 		cmocka_unit_test(test_soft_rsassa),
 		cmocka_unit_test(test_soft_rsapss),
