@@ -331,16 +331,29 @@ static int settle(struct srv *s, struct m_store *st, struct srv_reply *rep, cons
 	bool fresh = false;
 	int r;
 
-	/* a pass, in one exchange where the store can; anything in its way is found and named the long way below */
-	if (both && rep->status == 200 &&
-	    m_store_pass_settle(st, nonce_hex, nonce_expires, seen, quote->clock, quote->reset_count,
-				quote->restart_count, matched, pass_detail, now()) == 0)
-		return 0;
-	r = m_store_begin(st);
+	/*
+	 * A pass, in one exchange where the store can.  A used nonce wrote
+	 * nothing there: its answer below needs no statement (the transaction
+	 * begun stays empty).  Anything else in its way is found and named the
+	 * long way.
+	 */
+	r = both && rep->status == 200
+		    ? m_store_pass_settle(st, nonce_hex, nonce_expires, seen, quote->clock, quote->reset_count,
+					  quote->restart_count, matched, pass_detail, now())
+		    : -EAGAIN;
 	if (r == 0)
-		r = both ? m_store_nonce_use_attested(st, nonce_hex, nonce_expires, seen, quote->clock, quote->reset_count,
-						      quote->restart_count, result, reason, now())
-			 : m_store_nonce_use(st, nonce_hex, rep->machine, nonce_expires);
+		return 0;
+	if (r == -EALREADY) {
+		r = m_store_begin(st);
+		r = r < 0 ? r : -EALREADY;
+	} else {
+		r = m_store_begin(st);
+		if (r == 0)
+			r = both ? m_store_nonce_use_attested(st, nonce_hex, nonce_expires, seen, quote->clock,
+							      quote->reset_count, quote->restart_count, result, reason,
+							      now())
+				 : m_store_nonce_use(st, nonce_hex, rep->machine, nonce_expires);
+	}
 	if (r == -EALREADY && confirm_reuse) {
 		/* @seen is a remembered row: the caller checks it before this answer */
 		m_store_rollback(st);
