@@ -328,7 +328,7 @@ static int settle(struct srv *s, struct m_store *st, struct srv_reply *rep, cons
 	bool both = quote && quote->tpm_family != 12;
 	const char *result = rep->status == 200 ? "pass" : "fail", *reason = rep->reason ? rep->reason : "";
 	bool recorded = false;
-	bool fresh = false;
+	bool fresh = false, used;
 	int r;
 
 	/*
@@ -343,17 +343,13 @@ static int settle(struct srv *s, struct m_store *st, struct srv_reply *rep, cons
 		    : -EAGAIN;
 	if (r == 0)
 		return 0;
-	if (r == -EALREADY) {
-		r = m_store_begin(st);
-		r = r < 0 ? r : -EALREADY;
-	} else {
-		r = m_store_begin(st);
-		if (r == 0)
-			r = both ? m_store_nonce_use_attested(st, nonce_hex, nonce_expires, seen, quote->clock,
-							      quote->reset_count, quote->restart_count, result, reason,
-							      now())
-				 : m_store_nonce_use(st, nonce_hex, rep->machine, nonce_expires);
-	}
+	used = r == -EALREADY;
+	r = m_store_begin(st);
+	if (r == 0)
+		r = used ? -EALREADY
+		    : both ? m_store_nonce_use_attested(st, nonce_hex, nonce_expires, seen, quote->clock,
+							quote->reset_count, quote->restart_count, result, reason, now())
+			   : m_store_nonce_use(st, nonce_hex, rep->machine, nonce_expires);
 	if (r == -EALREADY && confirm_reuse) {
 		/* @seen is a remembered row: the caller checks it before this answer */
 		m_store_rollback(st);

@@ -215,8 +215,8 @@ int m_store_nonce_use_attested(struct m_store *s, const char *nonce_hex, int64_t
  * the manifests it @matched and the audit record ("attest", "pass", "",
  * @detail).  0: all written; -EALREADY: the nonce was used, nothing
  * written; -EAGAIN: not settled here, nothing written (the machine's row
- * holds something else, or the store is SQLite, where this saves no
- * exchange): the caller settles the long way, which finds and names what
+ * holds something else, a value is out of range, or the store is SQLite,
+ * where this saves no exchange): the caller settles the long way, which finds and names what
  * stood in the way; another error: the database's.  On PostgreSQL one
  * statement: one exchange instead of two.
  */
