@@ -117,7 +117,7 @@ struct tstat {
 	double *lat;
 	size_t n, cap, errors, retries, doubts, bad_failed, race_rounds, race_reused, turn;
 	double first_fail, last_fail;	/* ms since the start; 0: none */
-	char err[256];
+	char err[640];
 };
 
 struct buf { char d[16384]; };
@@ -464,6 +464,8 @@ static int race_round(struct tstat *st, struct conn *c, struct sim *s, struct bu
 	uint8_t nonce[32];
 	int code[MAX_VERIFIERS], pass = 0, reused = 0, r;
 	unsigned first = 0, end = nverifiers;
+	char seen[MAX_VERIFIERS * 96] = "";	/* each verifier's answer, for the error */
+	bool bad = false;
 	double sent;
 
 	if ((r = get_nonce(st, &c[0], s, b, nonce)) != 0)
@@ -489,20 +491,25 @@ static int race_round(struct tstat *st, struct conn *c, struct sim *s, struct bu
 			pthread_mutex_unlock(&log_lock);
 			continue;
 		}
+		/* each answer's start, for the error below (under 96 bytes each) */
+		sprintf(seen + strlen(seen), " [%u: %d %.60s]", v, code[v], b->d);
 		if (code[v] == 200 && strstr(b->d, "\"pass\"")) {
 			pass++;
 			log_pass(nonce, s, v);
 		} else if (code[v] == 403 && strstr(b->d, "\"nonce-reused\"")) {
 			reused++;
-		} else {
+		} else if (!bad) {
+			/* the others' answers are read all the same: left unread, the next round would take them */
 			snprintf(st->err, sizeof(st->err), "race: verifier %u answered %d %.200s", v, code[v], b->d);
-			return -1;
+			bad = true;
 		}
 	}
 	if (answerlog)
 		return 0;
+	if (bad)
+		return -1;
 	if (pass != 1) {
-		snprintf(st->err, sizeof(st->err), "race: %d passes for one nonce", pass);
+		snprintf(st->err, sizeof(st->err), "race: %d passes for one nonce (%s):%s", pass, s->name, seen);
 		return -1;
 	}
 	st->race_rounds++;
