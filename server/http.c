@@ -738,8 +738,7 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 		json_object *f = json_object_new_object();
 
 		json_object_object_add(f, "listen", json_object_new_string(cfg->listen));
-		json_object_object_add(f, "db", json_object_new_string(!strncmp(cfg->db, "sqlite:", 7) ? "sqlite"
-									 : "postgresql"));
+		json_object_object_add(f, "db", json_object_new_string(m_store_url_kind(cfg->db)));
 		json_object_object_add(f, "threads", json_object_new_int((int)cfg->threads));
 		json_object_object_add(f, "mtls", json_object_new_boolean(ca != NULL));
 		json_object_object_add(f, "tofu", json_object_new_boolean(cfg->tofu));

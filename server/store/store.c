@@ -239,19 +239,27 @@ int m_store_open(const char *url, struct m_store **ret)
 	return m_store_open_flags(url, 0, ret);
 }
 
+const char *m_store_url_kind(const char *url)
+{
+	if (!strncmp(url, "sqlite:", 7))
+		return "sqlite";
+	if (!strncmp(url, "postgresql:", 11) || !strncmp(url, "postgres://", 11))
+		return "postgresql";
+	return NULL;
+}
+
 int m_store_open_flags(const char *url, unsigned flags, struct m_store **ret)
 {
+	const char *kind = m_store_url_kind(url);
 	struct m_store *s = NULL;
 	int r;
 
-	if (!strncmp(url, "sqlite:", 7))
+	if (!kind)
+		return m_err(-EINVAL, "database '%s': expected sqlite:PATH, postgresql:CONNINFO or a postgresql:// URI", url);
+	if (!strcmp(kind, "sqlite"))
 		r = m_store_sqlite_open(url + 7, flags, &s);
-	else if (!strncmp(url, "postgresql:", 11))
-		r = m_store_pg_open(url + 11, &s);
-	else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
-		r = m_store_pg_open(url, &s);
-	else
-		return m_err(-EINVAL, "database '%s': expected sqlite:PATH or postgresql:CONNINFO", url);
+	else	/* a conninfo after "postgresql:", or a postgres:// or postgresql:// URI as it is */
+		r = m_store_pg_open(strncmp(url, "postgresql:", 11) || !strncmp(url, "postgresql://", 13) ? url : url + 11, &s);
 	if (r < 0)
 		return r;
 	r = create_schema(s);

@@ -101,6 +101,8 @@ int m_store_open_flags(const char *url, unsigned flags, struct m_store **ret);
 void m_store_close(struct m_store *s);
 /** m_store_kind() - "sqlite" or "postgresql". */
 const char *m_store_kind(const struct m_store *s);
+/** m_store_url_kind() - the kind m_store_open() makes of @url: "sqlite", "postgresql", or NULL. */
+const char *m_store_url_kind(const char *url);
 /**
  * m_store_shareable() - may threads use this handle at once?  SQLite: yes
  * (statements take turns; a transaction holds the handle from begin to

@@ -20,6 +20,12 @@ MEASURED_TEST_DB=$PG_URL "$DBIN" > "$T/out" 2>&1 || { cat "$T/out" >&2; die "the
 grep -q '^\[  PASSED  \] 8 test' "$T/out" || { cat "$T/out" >&2; die "expected the 8 dashboard tests to pass"; }
 ok "postgresql: the dashboard's 8 tests pass"
 
+# a postgresql:// URI goes to libpq as it is (with the store's defaults beside it)
+$M admin --db "postgresql://postgres@/postgres?host=$PG_DIR&port=$PG_PORT" machine list >/dev/null ||
+	die "a postgresql:// URI was not taken"
+expect_exit 3 $M admin --db "mysql://x" machine list
+ok "postgresql: a postgresql:// URI connects; another scheme is refused"
+
 # The schema step runs once per database version, not once per connection:
 # it locks used_nonces (SHARE), which every attestation's transaction
 # waits behind, and each worker's first request, each reconnection and
