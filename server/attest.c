@@ -332,17 +332,30 @@ static int settle(struct srv *s, struct m_store *st, struct srv_reply *rep, cons
 	int r;
 
 	/*
-	 * A pass, in one exchange where the store can.  A used nonce wrote
-	 * nothing there: its answer below needs no statement (the transaction
-	 * begun stays empty).  Anything else in its way is found and named the
-	 * long way.
+	 * A pass, in one exchange where the store can, with other requests'
+	 * passes (group.c).  A used nonce wrote nothing there: its answer
+	 * below needs no statement (the transaction begun stays empty).
+	 * Anything else in its way is found and named the long way.  A
+	 * statement whose answer was lost may have committed: the request is
+	 * answered 503, as any write's (store_pg.c), not settled again.
 	 */
-	r = both && rep->status == 200
-		    ? m_store_pass_settle(st, nonce_hex, nonce_expires, seen, quote->clock, quote->reset_count,
-					  quote->restart_count, matched, pass_detail, now())
-		    : -EAGAIN;
+	r = -EAGAIN;
+	if (both && rep->status == 200 && !strcmp(m_store_kind(st), "postgresql")) {
+		struct m_store_pass p = { .nonce_hex = nonce_hex, .expires = nonce_expires, .seen = seen,
+					  .clock = quote->clock, .reset = quote->reset_count,
+					  .restart = quote->restart_count, .matched = matched, .detail = pass_detail,
+					  .at = now() };
+
+		srv_group_run(&srv_group_passes, st, &p);
+		r = p.result;
+	}
 	if (r == 0)
 		return 0;
+	if (r != -EAGAIN && r != -EALREADY) {
+		slog_error("attest", r);
+		srv_fail(rep, 503, "internal-error", "the database is unavailable");
+		return 0;
+	}
 	used = r == -EALREADY;
 	r = m_store_begin(st);
 	if (r == 0)

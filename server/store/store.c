@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <json-c/json.h>
 #include "measured/base64.h"
 #include "measured/error.h"
 #include "measured/text.h"
@@ -573,10 +574,13 @@ static int why_unchanged(struct m_store *s, const struct m_machine *seen, bool c
  * The attested UPDATE: $1 name, $2 clock, $3 resetCount, $4 restartCount,
  * $5 result, $6 reason, $7 when, $8 the AK and $9 the policy list seen.
  */
-#define ATTESTED_SET "UPDATE machines SET clock = $2, reset_count = $3, restart_count = $4,"
-#define ATTESTED_WHERE " last_reason = $6, last_at = $7 WHERE name = $1 AND state = 1 AND ak_pub = $8" \
-		       " AND policy = $9 AND (clock IS NULL OR reset_count < $3 OR (reset_count = $3" \
-		       " AND (restart_count < $4 OR (restart_count = $4 AND clock <= $2))))"
+#define ATTESTED_SET_OF(c, rc, rs) "UPDATE machines SET clock = " c ", reset_count = " rc ", restart_count = " rs ","
+/* the row takes a result only while approved as seen, and from a clock not older than its own */
+#define ATTESTED_GUARD(m, ak, pol, c, rc, rs) \
+	" name = " m " AND state = 1 AND ak_pub = " ak " AND policy = " pol " AND (clock IS NULL OR reset_count < " rc \
+	" OR (reset_count = " rc " AND (restart_count < " rs " OR (restart_count = " rs " AND clock <= " c "))))"
+#define ATTESTED_SET ATTESTED_SET_OF("$2", "$3", "$4")
+#define ATTESTED_WHERE " last_reason = $6, last_at = $7 WHERE" ATTESTED_GUARD("$1", "$8", "$9", "$2", "$3", "$4")
 
 int m_store_machine_attested(struct m_store *s, const struct m_machine *seen, uint64_t clock, uint32_t reset,
 			     uint32_t restart, const char *result, const char *reason, int64_t at)
@@ -656,8 +660,8 @@ int m_store_machine_list(struct m_store *s, int (*cb)(const struct m_machine *m,
 /* ---- nonces ---- */
 
 /* a nonce's single use, its parameters named: nonce, machine, expiry */
-#define NONCE_USE(n, m, e) "INSERT INTO used_nonces (nonce, machine, expires) VALUES (" n ", " m ", " e ")" \
-			   " ON CONFLICT DO NOTHING"
+#define NONCE_USE_ROWS(rows) "INSERT INTO used_nonces (nonce, machine, expires) " rows " ON CONFLICT DO NOTHING"
+#define NONCE_USE(n, m, e) NONCE_USE_ROWS("VALUES (" n ", " m ", " e ")")
 
 int m_store_nonce_use(struct m_store *s, const char *nonce_hex, const char *machine, int64_t expires)
 {
@@ -997,61 +1001,120 @@ int m_store_audit_commit(struct m_store *s, const char *machine, const char *eve
 }
 
 /*
- * PostgreSQL: a passing TPM 2.0 attestation's writes in one statement, its
- * own transaction: one exchange.  Each part waits on the one before (a
- * data-modifying WITH: one snapshot, each reading the RETURNING before it):
- * the nonce's use; then the attested UPDATE (the same text and guard as
- * m_store_nonce_use_attested()); then the matched manifests and the audit
- * record.  A used nonce writes nothing.  A fresh nonce whose UPDATE matched
- * nothing (a revocation, a re-enrolment, an older clock) must not stay used
- * without its record: the last SELECT then divides by zero (computed from
- * the counts, so the planner cannot fold it), which aborts the statement,
- * and nothing of it is written.  $1-$11 as there, $12 the matched list,
- * $13 and $14 the record's machine and detail, escaped.
+ * PostgreSQL: passing TPM 2.0 attestations' writes in one statement, its
+ * own transaction: one exchange, however many requests' passes it settles
+ * (a group commit: server/group.c).  The passes come as a JSON array
+ * ($1), one row each.  Each part waits on the one before (a data-modifying
+ * WITH: one snapshot, each reading the RETURNING before it): the nonces'
+ * use (n; f the rows whose nonce it used); then the attested UPDATE (the
+ * guard of m_store_nonce_use_attested(): u the rows it updated); then the
+ * matched manifests and the audit records.  A used nonce writes nothing.
+ * A fresh nonce whose UPDATE matched nothing (a revocation, a re-enrolment,
+ * an older clock) must not stay used without its record: the last SELECT
+ * then divides by zero (computed from the counts, so the planner cannot
+ * fold it), which aborts the statement, and nothing of it is written: each
+ * of its requests settles alone.  The rows name distinct machines, so
+ * distinct nonces (a nonce is bound to its machine): the caller's part.
+ * The nonces go in in their key's order: two verifiers' statements that
+ * share nonces (one attestation sent to both) then wait for each other at
+ * the first they share, where in any order each could hold one the other
+ * waits for (a deadlock: PostgreSQL ends one after deadlock_timeout).
  */
-#define PASS_SETTLE \
-	"WITH n AS (" NONCE_USE("$10", "$1", "$11") " RETURNING 1)," \
-	" u AS (" ATTESTED_SET " last_result = $5," ATTESTED_WHERE " AND EXISTS (SELECT 1 FROM n) RETURNING 1)," \
-	" mm AS (" M_STORE_MATCHED_UPSERT("SELECT $1, CAST($12 AS TEXT), CAST($7 AS BIGINT)" \
-					  " WHERE EXISTS (SELECT 1 FROM u)") ")," \
-	" a AS (" AUDIT_INSERT " SELECT CAST($7 AS BIGINT), CAST($13 AS TEXT), 'attest', $5, $6, CAST($14 AS TEXT)" \
-	" WHERE EXISTS (SELECT 1 FROM u))" \
-	" SELECT (SELECT count(*) FROM n), 1 / (1 + (SELECT count(*) FROM u) - (SELECT count(*) FROM n))"
+#define PASS_ROWS "json_to_recordset(CAST($1 AS json)) AS x(i INT, m TEXT, c BIGINT, rc BIGINT, rs BIGINT," \
+		  " at BIGINT, ak TEXT, pol TEXT, nonce TEXT, expires BIGINT, matched TEXT, am TEXT, detail TEXT)"
+#define PASS_SETTLE_MANY \
+	"WITH j AS (SELECT * FROM " PASS_ROWS ")," \
+	" n AS (" NONCE_USE_ROWS("SELECT nonce, m, expires FROM j ORDER BY expires, nonce") " RETURNING nonce, expires)," \
+	" f AS (SELECT j.* FROM j JOIN n ON n.nonce = j.nonce AND n.expires = j.expires)," \
+	" u AS (" ATTESTED_SET_OF("f.c", "f.rc", "f.rs") " last_result = 'pass', last_reason = '', last_at = f.at" \
+	" FROM f WHERE" ATTESTED_GUARD("f.m", "f.ak", "f.pol", "f.c", "f.rc", "f.rs") " RETURNING f.i)," \
+	" mm AS (" M_STORE_MATCHED_UPSERT("SELECT f.m, f.matched, f.at FROM f WHERE f.i IN (SELECT i FROM u)") ")," \
+	" a AS (" AUDIT_INSERT " SELECT f.at, f.am, 'attest', 'pass', '', f.detail FROM f" \
+	" WHERE f.i IN (SELECT i FROM u) ORDER BY f.i)" \
+	" SELECT j.i, (SELECT count(*) FROM f WHERE f.i = j.i)," \
+	" 1 / (1 + (SELECT count(*) FROM u) - (SELECT count(*) FROM f)) FROM j"
 
-int m_store_pass_settle(struct m_store *s, const char *nonce_hex, int64_t expires, const struct m_machine *seen,
-			uint64_t clock, uint32_t reset, uint32_t restart, const char *matched, const char *detail,
-			int64_t at)
+struct pass_ctx {
+	struct m_store_pass *const *p;
+	size_t n;
+};
+
+/* a row of PASS_SETTLE_MANY's answer: the request's index, whether its nonce was fresh */
+static int pass_row(int n, const char *const *v, void *arg)
 {
-	char *t[5];
-	int64_t c[2] = { -1, -1 };
-	int r;
+	struct pass_ctx *c = arg;
+	long i;
 
-	/*
-	 * SQLite: statements cost no exchange; the long way is as fast.  A value
-	 * out of range: the long way names it.
-	 */
-	if (strcmp(s->ops->kind, "postgresql") || clock > INT64_MAX || strlen(matched) >= M_STORE_MATCHED_MAX)
-		return -EAGAIN;
-	r = audit_texts(t, seen->name, "attest", "pass", "", detail);
-	if (r < 0)
-		return r;
-	{
-		struct m_sqlp p[] = { SQL_TEXT(seen->name), SQL_INT(clock), SQL_INT(reset), SQL_INT(restart),
-				      SQL_TEXT(t[2]), SQL_TEXT(t[3]), SQL_INT(at), SQL_TEXT(seen->ak_pub),
-				      SQL_TEXT(seen->policy), SQL_TEXT(nonce_hex), SQL_INT(expires), SQL_TEXT(matched),
-				      SQL_TEXT(t[0]), SQL_TEXT(t[4]) };
+	if (n < 2 || !v[0] || !v[1] || (i = strtol(v[0], NULL, 10)) < 0 || (size_t)i >= c->n)
+		return -EIO;
+	c->p[i]->result = strtol(v[1], NULL, 10) ? 0 : -EALREADY;
+	return 0;
+}
 
-		r = q(s, PASS_SETTLE, p, 14, two_counts, c, NULL);
+static json_object *pass_json(const struct m_store_pass *p, size_t i, char *const t[5])
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "i", json_object_new_int64((int64_t)i));
+	json_object_object_add(o, "m", json_object_new_string(p->seen->name));
+	json_object_object_add(o, "c", json_object_new_int64((int64_t)p->clock));
+	json_object_object_add(o, "rc", json_object_new_int64(p->reset));
+	json_object_object_add(o, "rs", json_object_new_int64(p->restart));
+	json_object_object_add(o, "at", json_object_new_int64(p->at));
+	json_object_object_add(o, "ak", json_object_new_string(p->seen->ak_pub));
+	json_object_object_add(o, "pol", json_object_new_string(p->seen->policy));
+	json_object_object_add(o, "nonce", json_object_new_string(p->nonce_hex));
+	json_object_object_add(o, "expires", json_object_new_int64(p->expires));
+	json_object_object_add(o, "matched", json_object_new_string(p->matched));
+	json_object_object_add(o, "am", json_object_new_string(t[0]));
+	json_object_object_add(o, "detail", json_object_new_string(t[4]));
+	return o;
+}
+
+int m_store_pass_settle_many(struct m_store *s, struct m_store_pass *const *p, size_t n)
+{
+	json_object *rows;
+	struct pass_ctx c = { p, n };
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++)
+		p[i]->result = -EAGAIN;
+	/* SQLite: statements cost no exchange; the long way is as fast */
+	if (strcmp(s->ops->kind, "postgresql"))
+		return 0;
+	if (!(rows = json_object_new_array()))
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		char *t[5];
+
+		/* a value out of range: the long way names it */
+		if (p[i]->clock > INT64_MAX || strlen(p[i]->matched) >= M_STORE_MATCHED_MAX)
+			continue;
+		r = audit_texts(t, p[i]->seen->name, "attest", "pass", "", p[i]->detail);
+		if (r < 0)
+			break;
+		json_object_array_add(rows, pass_json(p[i], i, t));
+		for (size_t k = 0; k < 5; k++)
+			free(t[k]);
+		p[i]->result = 1;	/* sent: its row of the answer says */
 	}
-	for (size_t i = 0; i < 5; i++)
-		free(t[i]);
+	if (r == 0 && json_object_array_length(rows)) {
+		struct m_sqlp sp[] = { SQL_TEXT(json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN)) };
+
+		r = q(s, PASS_SETTLE_MANY, sp, 1, pass_row, &c, NULL);
+		for (size_t i = 0; i < n && r == 0; i++)
+			if (p[i]->result == 1)
+				r = m_err(-EIO, "postgresql: no answer for the pass of '%s'", p[i]->seen->name);
+	}
+	json_object_put(rows);
+	if (r == 0)
+		return 0;
+	/* the division: nothing written, each settles alone */
 	if (r == -EDOM)
-		return -EAGAIN;	/* the division: nothing written */
-	if (r < 0)
-		return r;
-	if (c[0] < 0)
-		return m_err(-EIO, "postgresql: no counts from the nonce's use");
-	return c[0] ? 0 : -EALREADY;
+		r = 0;
+	for (size_t i = 0; i < n; i++)
+		p[i]->result = r < 0 ? r : -EAGAIN;
+	return r;
 }
 
 int m_store_audit_row(int n, const char *const *v, void *arg)

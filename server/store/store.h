@@ -211,20 +211,35 @@ int m_store_nonce_use_attested(struct m_store *s, const char *nonce_hex, int64_t
 			       uint64_t clock, uint32_t reset, uint32_t restart, const char *result, const char *reason,
 			       int64_t at);
 /**
- * m_store_pass_settle() - everything a passing TPM 2.0 attestation writes,
- * at once and outside any transaction: the nonce's use, the machine's
- * clock and result (as m_store_nonce_use_attested() with result "pass"),
- * the manifests it @matched and the audit record ("attest", "pass", "",
- * @detail).  0: all written; -EALREADY: the nonce was used, nothing
- * written; -EAGAIN: not settled here, nothing written (the machine's row
- * holds something else, a value is out of range, or the store is SQLite,
- * where this saves no exchange): the caller settles the long way, which finds and names what
- * stood in the way; another error: the database's.  On PostgreSQL one
- * statement: one exchange instead of two.
+ * struct m_store_pass - what a passing TPM 2.0 attestation writes: the
+ * nonce's use (@nonce_hex, @expires), the machine's clock and result (as
+ * m_store_nonce_use_attested() with result "pass", guarded by @seen), the
+ * manifests it @matched and the audit record ("attest", "pass", "",
+ * @detail); its answer in @result.
  */
-int m_store_pass_settle(struct m_store *s, const char *nonce_hex, int64_t expires, const struct m_machine *seen,
-			uint64_t clock, uint32_t reset, uint32_t restart, const char *matched, const char *detail,
-			int64_t at);
+struct m_store_pass {
+	const char *nonce_hex;
+	int64_t expires;
+	const struct m_machine *seen;
+	uint64_t clock;
+	uint32_t reset, restart;
+	const char *matched, *detail;
+	int64_t at;
+	int result;
+};
+/**
+ * m_store_pass_settle_many() - @n passes of distinct machines settled at
+ * once, outside any transaction: on PostgreSQL one statement, one
+ * exchange.  Each @result: 0, all written; -EALREADY, the nonce was used,
+ * nothing written; -EAGAIN, not settled here, nothing written (some row of
+ * the statement refused its result, as the machine's row holds something
+ * else; this pass's values are out of range; or the store is SQLite, where
+ * this saves no exchange): the caller settles it the long way, which finds
+ * and names what stood in the way.  A negative return: the database's
+ * error, in each @result too (the statement may have committed if its
+ * answer was lost).
+ */
+int m_store_pass_settle_many(struct m_store *s, struct m_store_pass *const *p, size_t n);
 /** m_store_expire() - drop used nonces and pending enrolments that expired before @before. */
 int m_store_expire(struct m_store *s, int64_t before);
 

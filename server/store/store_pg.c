@@ -377,7 +377,7 @@ static int pg_query(struct m_store *s, const char *sql, const struct m_sqlp *p, 
 			const char *msg = res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
 									     : PQerrorMessage(c);
 
-			/* 23505 unique_violation; 22012 division_by_zero, m_store_pass_settle()'s "not settled" */
+			/* 23505 unique_violation; 22012 division_by_zero, m_store_pass_settle_many()'s "not settled" */
 			r = m_err(state && !strcmp(state, "23505")   ? -EEXIST
 				  : state && !strcmp(state, "22012") ? -EDOM
 								     : -EIO,

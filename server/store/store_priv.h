@@ -74,7 +74,7 @@ int m_store_manifests_reset(struct m_store *s, const char *policy, const char *l
  * The upsert of a machine's matched manifests, its row given as @rows
  * ("VALUES (...)" or a SELECT of machine, matched, at): the same list again
  * writes nothing.  Its one text for m_store_machine_matched() and
- * m_store_pass_settle().
+ * m_store_pass_settle_many().
  */
 #define M_STORE_MATCHED_UPSERT(rows) "INSERT INTO machine_matches (machine, matched, at) " rows \
 	" ON CONFLICT (machine) DO UPDATE SET matched = excluded.matched, at = excluded.at" \

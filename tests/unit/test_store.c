@@ -25,6 +25,7 @@
 #include "measured/base64.h"
 #include "store.h"
 #include "store_priv.h"	/* m_store_query_later() */
+#include "server.h"	/* srv_group_run() */
 
 static char path[64];
 
@@ -466,6 +467,25 @@ static int matched_cb(const char *machine, const char *matched, void *arg)
 	return 0;
 }
 
+/* a pass of @seen for m_store_pass_settle_many(), its result not set yet */
+static struct m_store_pass group_pass(const struct m_machine *seen, const char *nonce, uint64_t clock, int64_t at)
+{
+	return (struct m_store_pass){ .nonce_hex = nonce, .expires = 1000, .seen = seen, .clock = clock, .reset = 1,
+				      .matched = "p1:default", .detail = "p1:default\n", .at = at, .result = 1 };
+}
+
+/* one pass alone through m_store_pass_settle_many(): its answer */
+static int pass1(struct m_store *s, const char *nonce, const struct m_machine *seen, uint64_t clock,
+		 const char *detail, int64_t at)
+{
+	struct m_store_pass p = group_pass(seen, nonce, clock, at), *v = &p;
+	int r;
+
+	p.detail = detail;
+	r = m_store_pass_settle_many(s, &v, 1);
+	return r < 0 ? r : p.result;
+}
+
 /*
  * A pass in one statement (PostgreSQL) or not at all (SQLite: -EAGAIN,
  * nothing written): all of it or nothing of it, whatever stood in its way.
@@ -482,34 +502,307 @@ static void test_pass_settle(void **state)
 	assert_int_equal(m_store_machine_set(s, "fast", M_MACHINE_APPROVED, "p1"), 0);
 	assert_int_equal(m_store_machine_get(s, "fast", &seen), 0);
 	if (!pg) {
-		assert_int_equal(m_store_pass_settle(s, "ee01", 1000, &seen, 50, 1, 0, "p1:default", "d", 60), -EAGAIN);
+		assert_int_equal(pass1(s, "ee01", &seen, 50, "d", 60), -EAGAIN);
 		assert_int_equal(m_store_nonce_use(s, "ee01", "fast", 1000), 0);	/* it was not used */
 		assert_int_equal(audits(s, "fast"), 0);
 		m_machine_clear(&seen);
 		return;
 	}
-	assert_int_equal(m_store_pass_settle(s, "ee01", 1000, &seen, 50, 1, 0, "p1:default", "p1:default\n", 60), 0);
+	assert_int_equal(pass1(s, "ee01", &seen, 50, "p1:default\n", 60), 0);
 	assert_clock(s, "fast", 50, 60);
 	assert_int_equal(m_store_nonce_use(s, "ee01", "fast", 1000), -EALREADY);
 	assert_int_equal(audits(s, "fast"), 1);
 	assert_int_equal(m_store_machine_matched_list(s, matched_cb, matched), 0);
 	assert_string_equal(matched, "p1:default");
 	/* the same nonce again: nothing written */
-	assert_int_equal(m_store_pass_settle(s, "ee01", 1000, &seen, 70, 1, 0, "p1:default", "p1:default\n", 61),
+	assert_int_equal(pass1(s, "ee01", &seen, 70, "p1:default\n", 61),
 			 -EALREADY);
 	assert_clock(s, "fast", 50, 60);
 	assert_int_equal(audits(s, "fast"), 1);
 	/* an older clock, another policy list, a revocation: not settled, and the nonce still fresh */
-	assert_int_equal(m_store_pass_settle(s, "ee02", 1000, &seen, 40, 1, 0, "p1:default", "x", 62), -EAGAIN);
+	assert_int_equal(pass1(s, "ee02", &seen, 40, "x", 62), -EAGAIN);
 	assert_int_equal(m_store_machine_set(s, "fast", -1, "p2"), 0);
-	assert_int_equal(m_store_pass_settle(s, "ee03", 1000, &seen, 80, 1, 0, "p1:default", "x", 63), -EAGAIN);
+	assert_int_equal(pass1(s, "ee03", &seen, 80, "x", 63), -EAGAIN);
 	assert_int_equal(m_store_machine_set(s, "fast", M_MACHINE_REVOKED, "p1"), 0);
-	assert_int_equal(m_store_pass_settle(s, "ee04", 1000, &seen, 80, 1, 0, "p1:default", "x", 64), -EAGAIN);
+	assert_int_equal(pass1(s, "ee04", &seen, 80, "x", 64), -EAGAIN);
 	for (const char *const *n = (const char *const[]){ "ee02", "ee03", "ee04", NULL }; *n; n++)
 		assert_int_equal(m_store_nonce_use(s, *n, "fast", 1000), 0);
 	assert_clock(s, "fast", 50, 60);
 	assert_int_equal(audits(s, "fast"), 1);
 	m_machine_clear(&seen);
+}
+
+static int matched_of_cb(const char *machine, const char *matched, void *arg)
+{
+	char **want = arg;
+
+	if (!strcmp(machine, want[0]))
+		snprintf(want[1], 32, "%s", matched);
+	return 0;
+}
+
+/* g<i>: approved with policy list p1, its row in @seen */
+static void group_machine(struct m_store *s, const char *name, struct m_machine *seen)
+{
+	struct m_machine m = { .ek_pub = "RUsx", .ak_pub = "QUsx", .ek_trust = "tofu" };
+
+	snprintf(m.name, sizeof(m.name), "%s", name);
+	assert_int_equal(m_store_machine_enrol(s, &m), 0);
+	assert_int_equal(m_store_machine_set(s, name, M_MACHINE_APPROVED, "p1"), 0);
+	assert_int_equal(m_store_machine_get(s, name, seen), 0);
+}
+
+/*
+ * Several machines' passes in one statement: each written whole, or, if
+ * any row is refused, none; a used nonce's row alone writes nothing.
+ */
+static void test_pass_settle_many(void **state)
+{
+	struct m_store *s = *state;
+	bool pg = !strcmp(m_store_kind(s), "postgresql");
+	struct m_machine seen[3];
+	struct m_store_pass p[3];
+	char matched[32] = "";
+	char *want[2] = { "g1", matched };
+
+	group_machine(s, "g1", &seen[0]);
+	group_machine(s, "g2", &seen[1]);
+	group_machine(s, "g3", &seen[2]);
+	p[0] = group_pass(&seen[0], "ff01", 50, 60);
+	p[1] = group_pass(&seen[1], "ff02", 50, 60);
+	p[2] = group_pass(&seen[2], "ff03", 50, 60);
+	assert_int_equal(m_store_pass_settle_many(s, (struct m_store_pass *[]){ &p[0], &p[1], &p[2] }, 3), 0);
+	if (!pg) {
+		/* SQLite: the long way, nothing written here */
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(p[i].result, -EAGAIN);
+		assert_int_equal(m_store_nonce_use(s, "ff01", "g1", 1000), 0);
+		assert_int_equal(audits(s, "g1"), 0);
+		for (int i = 0; i < 3; i++)
+			m_machine_clear(&seen[i]);
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(p[i].result, 0);
+		assert_clock(s, seen[i].name, 50, 60);
+		assert_int_equal(audits(s, seen[i].name), 1);	/* escaped: audit_count_cb() */
+	}
+	assert_int_equal(m_store_nonce_use(s, "ff02", "g2", 1000), -EALREADY);
+	assert_int_equal(m_store_machine_matched_list(s, matched_of_cb, want), 0);
+	assert_string_equal(matched, "p1:default");
+
+	/* a used nonce beside a fresh one: its row writes nothing, the other's is written */
+	p[0] = group_pass(&seen[0], "ff01", 70, 61);
+	p[1] = group_pass(&seen[1], "ff12", 70, 61);
+	assert_int_equal(m_store_pass_settle_many(s, (struct m_store_pass *[]){ &p[0], &p[1] }, 2), 0);
+	assert_int_equal(p[0].result, -EALREADY);
+	assert_int_equal(p[1].result, 0);
+	assert_clock(s, "g1", 50, 60);
+	assert_clock(s, "g2", 70, 61);
+	assert_int_equal(audits(s, "g1"), 1);
+	assert_int_equal(audits(s, "g2"), 2);
+
+	/* one row refused (an older clock, then a revocation): nothing of the statement written */
+	p[0] = group_pass(&seen[0], "ff21", 80, 62);
+	p[2] = group_pass(&seen[2], "ff23", 40, 62);
+	assert_int_equal(m_store_pass_settle_many(s, (struct m_store_pass *[]){ &p[0], &p[2] }, 2), 0);
+	assert_int_equal(p[0].result, -EAGAIN);
+	assert_int_equal(p[2].result, -EAGAIN);
+	assert_int_equal(m_store_machine_set(s, "g3", M_MACHINE_REVOKED, "p1"), 0);
+	p[0] = group_pass(&seen[0], "ff31", 80, 63);
+	p[2] = group_pass(&seen[2], "ff33", 80, 63);
+	assert_int_equal(m_store_pass_settle_many(s, (struct m_store_pass *[]){ &p[2], &p[0] }, 2), 0);
+	assert_int_equal(p[0].result, -EAGAIN);
+	assert_int_equal(p[2].result, -EAGAIN);
+	for (const char *const *n = (const char *const[]){ "ff21", "ff23", "ff31", "ff33", NULL }; *n; n++)
+		assert_int_equal(m_store_nonce_use(s, *n, "g", 1000), 0);	/* still fresh */
+	assert_clock(s, "g1", 50, 60);
+	assert_clock(s, "g3", 50, 60);
+	assert_int_equal(audits(s, "g1"), 1);
+	assert_int_equal(audits(s, "g3"), 1);
+
+	/* a clock out of range: that row is left to the long way, the others settle */
+	p[0] = group_pass(&seen[0], "ff41", UINT64_MAX, 64);
+	p[1] = group_pass(&seen[1], "ff42", 90, 64);
+	assert_int_equal(m_store_pass_settle_many(s, (struct m_store_pass *[]){ &p[0], &p[1] }, 2), 0);
+	assert_int_equal(p[0].result, -EAGAIN);
+	assert_int_equal(p[1].result, 0);
+	assert_int_equal(m_store_nonce_use(s, "ff41", "g1", 1000), 0);
+	assert_clock(s, "g2", 90, 64);
+	for (int i = 0; i < 3; i++)
+		m_machine_clear(&seen[i]);
+}
+
+#define GROUP_THREADS 8	/* two per machine */
+#define GROUP_ROUNDS 40
+
+struct grouper {
+	int id;
+	const char *url;
+	const struct m_machine *seen;
+	int passed, reused;
+};
+
+/*
+ * One request thread, with its own connection: its machine's passes, one
+ * after another, and the same ones as its twin thread's (the same nonces,
+ * at about the same time): of each pair, the first settled passes, and
+ * the other finds its nonce used.
+ */
+static void *group_loop(void *arg)
+{
+	struct grouper *g = arg;
+	struct m_store *s;
+	char nonce[16];
+
+	assert_int_equal(m_store_open(g->url, &s), 0);
+	for (int k = 0; k < GROUP_ROUNDS; k++) {
+		struct m_store_pass p;
+		int r;
+
+		snprintf(nonce, sizeof(nonce), "fe%02x%04x", g->id / 2, k);
+		p = group_pass(g->seen, nonce, 100 + (uint64_t)k, 100 + k);
+		r = (srv_group_run(&srv_group_passes, s, &p), p.result);
+		g->passed += r == 0;
+		g->reused += r == -EALREADY;
+	}
+	m_store_close(s);
+	return NULL;
+}
+
+/*
+ * srv_group_passes: the passes of threads settling at once go out
+ * together, each answered as if alone.  Two passes of one machine never
+ * share a statement: the twins' same nonce would then abort it (-EAGAIN
+ * for both, counted as neither here).
+ */
+static void test_pass_group(void **state)
+{
+	struct m_store *s = *state;
+	const char *url = getenv("MEASURED_TEST_DB");
+	struct grouper g[GROUP_THREADS];
+	struct m_machine seen[GROUP_THREADS / 2];
+	pthread_t th[GROUP_THREADS];
+	unsigned long stmts, passes;
+	char name[16];
+
+	if (strcmp(m_store_kind(s), "postgresql")) {
+		struct m_store_pass p;
+
+		/* SQLite: not grouped, nothing written */
+		group_machine(s, "gs", &seen[0]);
+		p = group_pass(&seen[0], "fd01", 50, 60);
+		assert_int_equal((srv_group_run(&srv_group_passes, s, &p), p.result), -EAGAIN);
+		assert_int_equal(m_store_nonce_use(s, "fd01", "gs", 1000), 0);
+		m_machine_clear(&seen[0]);
+		return;
+	}
+	for (int i = 0; i < GROUP_THREADS / 2; i++) {
+		snprintf(name, sizeof(name), "gt%d", i);
+		group_machine(s, name, &seen[i]);
+	}
+	for (int i = 0; i < GROUP_THREADS; i++) {
+		g[i] = (struct grouper){ .id = i, .url = url, .seen = &seen[i / 2] };
+		assert_int_equal(pthread_create(&th[i], NULL, group_loop, &g[i]), 0);
+	}
+	for (int i = 0; i < GROUP_THREADS; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < GROUP_THREADS / 2; i++) {
+		assert_int_equal(g[2 * i].passed + g[2 * i + 1].passed, GROUP_ROUNDS);
+		assert_int_equal(g[2 * i].reused + g[2 * i + 1].reused, GROUP_ROUNDS);
+		assert_int_equal(audits(s, seen[i].name), GROUP_ROUNDS);
+		assert_clock(s, seen[i].name, 100 + GROUP_ROUNDS - 1, 100 + GROUP_ROUNDS - 1);
+		m_machine_clear(&seen[i]);
+	}
+	srv_group_stats(&srv_group_passes, &stmts, &passes);
+	/* every pass went out once; some went together */
+	assert_int_equal(passes, GROUP_THREADS * GROUP_ROUNDS);
+	assert_true(stmts < passes);
+}
+
+#define CROSS_ROUNDS 150
+
+struct crosser {
+	const char *url;
+	const struct m_machine *seen;	/* the two machines, in this thread's order */
+	bool reverse;
+	pthread_barrier_t *go;
+	int passed, reused, failed;
+};
+
+/* one verifier's statements: both machines' passes, in this thread's order, round after round */
+static void *cross_loop(void *arg)
+{
+	struct crosser *c = arg;
+	struct m_store *s;
+	char n0[16], n1[16];
+
+	assert_int_equal(m_store_open(c->url, &s), 0);
+	for (int k = 0; k < CROSS_ROUNDS; k++) {
+		struct m_store_pass p[2];
+
+		snprintf(n0, sizeof(n0), "fb00%04x", k);
+		snprintf(n1, sizeof(n1), "fb01%04x", k);
+		p[0] = group_pass(&c->seen[0], n0, 100 + (uint64_t)k, 100 + k);
+		p[1] = group_pass(&c->seen[1], n1, 100 + (uint64_t)k, 100 + k);
+		pthread_barrier_wait(c->go);
+		if (m_store_pass_settle_many(s, c->reverse ? (struct m_store_pass *[]){ &p[1], &p[0] }
+							   : (struct m_store_pass *[]){ &p[0], &p[1] }, 2) < 0)
+			c->failed++;
+		for (int i = 0; i < 2; i++) {
+			c->passed += p[i].result == 0;
+			c->reused += p[i].result == -EALREADY;
+		}
+	}
+	m_store_close(s);
+	return NULL;
+}
+
+/*
+ * Two verifiers' statements with the same two nonces (one attestation sent
+ * to both), given in opposite orders, at the same moment: each nonce
+ * passes once, and neither statement fails (in the order given, each
+ * could hold the nonce the other waits for: PostgreSQL ends one as a
+ * deadlock after deadlock_timeout).
+ */
+static void test_pass_settle_many_order(void **state)
+{
+	struct m_store *s = *state;
+	const char *url = getenv("MEASURED_TEST_DB");
+	struct m_machine seen[2];
+	struct crosser c[2];
+	pthread_t th[2];
+	pthread_barrier_t go;
+
+	group_machine(s, "gx0", &seen[0]);
+	group_machine(s, "gx1", &seen[1]);
+	if (strcmp(m_store_kind(s), "postgresql")) {
+		/* SQLite: nothing settled here, in either order */
+		struct m_store_pass p[2] = { group_pass(&seen[0], "fa00", 100, 100), group_pass(&seen[1], "fa01", 100, 100) };
+
+		assert_int_equal(m_store_pass_settle_many(s, (struct m_store_pass *[]){ &p[1], &p[0] }, 2), 0);
+		assert_int_equal(p[0].result, -EAGAIN);
+		assert_int_equal(p[1].result, -EAGAIN);
+		assert_int_equal(audits(s, "gx0"), 0);
+		for (int i = 0; i < 2; i++)
+			m_machine_clear(&seen[i]);
+		return;
+	}
+	assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+	for (int i = 0; i < 2; i++) {
+		c[i] = (struct crosser){ .url = url, .seen = seen, .reverse = i, .go = &go };
+		assert_int_equal(pthread_create(&th[i], NULL, cross_loop, &c[i]), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&go);
+	assert_int_equal(c[0].failed + c[1].failed, 0);
+	assert_int_equal(c[0].passed + c[1].passed, 2 * CROSS_ROUNDS);
+	assert_int_equal(c[0].reused + c[1].reused, 2 * CROSS_ROUNDS);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(audits(s, seen[i].name), CROSS_ROUNDS);
+		m_machine_clear(&seen[i]);
+	}
 }
 
 static int audit_detail_cb(const struct m_audit *a, void *arg)
@@ -1030,6 +1323,9 @@ int main(void)
 		/* last: test_manifests lists every machine's matches */
 		cmocka_unit_test(test_transaction_later),
 		cmocka_unit_test(test_pass_settle),
+		cmocka_unit_test(test_pass_settle_many),
+		cmocka_unit_test(test_pass_group),
+		cmocka_unit_test(test_pass_settle_many_order),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
