@@ -49,7 +49,8 @@ static void help(void)
 	      "      --insecure-tofu-approve\n"
 	      "                           allow --tofu with --approve: any TPM, swtpm or\n"
 	      "                           software key that enrols a new name gets the payload\n"
-	      "  -t, --threads N          worker threads (default 2, at most 256)\n"
+	      "  -t, --threads N          worker threads (default 2 with SQLite, 8 with\n"
+	      "                           PostgreSQL; at most 256)\n"
 	      "      --nonce-ttl S        nonce lifetime in seconds (default 60)\n"
 	      "      --timeout S          disconnect clients idle for S seconds (default 10)\n"
 	      "      --request-deadline S disconnect a connection whose request (TLS handshake,\n"
@@ -216,7 +217,7 @@ static int serve_check(const struct srv_config *cfg, bool insecure_tofu)
 int cmd_serve(int argc, char **argv)
 {
 	struct srv_config cfg = {
-		.db = "sqlite:measured.db", .threads = 2, .nonce_ttl = 60, .timeout = 10,
+		.db = "sqlite:measured.db", .threads = 0, .nonce_ttl = 60, .timeout = 10,
 		.request_deadline = 30, .attest_body_max = SRV_ATTEST_BODY_MAX,
 		.max_conns = 1024, .max_conns_per_ip = 32,
 	};

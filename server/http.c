@@ -689,6 +689,13 @@ static struct MHD_Daemon *start_daemon(struct srv *s, const struct sockaddr_in *
 				0, NULL, NULL, handler, s, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 }
 
+unsigned srv_default_threads(const char *db)
+{
+	const char *kind = m_store_url_kind(db);
+
+	return kind && !strcmp(kind, "postgresql") ? SRV_THREADS_PG : SRV_THREADS_SQLITE;
+}
+
 int srv_run(const struct srv_config *cfg, volatile int *stop)
 {
 	struct srv *s = calloc(1, sizeof(*s));
@@ -703,6 +710,9 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 		return -ENOMEM;
 	m_heap_retain();	/* a request's evidence is freed and read again the next */
 	s->cfg = *cfg;
+	if (!s->cfg.threads)
+		s->cfg.threads = srv_default_threads(cfg->db);
+	cfg = &s->cfg;
 	pthread_mutex_init(&s->lock, NULL);
 	r = srv_parse_listen("--listen", cfg->listen, &sa);
 	if (r < 0)

@@ -37,7 +37,7 @@ struct srv_config {
 	size_t n_ek_ca;
 	bool tofu;
 	const char *approve_policy;	/* NULL: new machines wait for `admin machine approve` */
-	unsigned threads;
+	unsigned threads;		/* 0: srv_default_threads() */
 	unsigned nonce_ttl;		/* seconds */
 	unsigned timeout;		/* seconds of client inactivity */
 	unsigned request_deadline;	/* seconds for a connection's request, from accept or the previous one */
@@ -81,6 +81,15 @@ struct srv_reply {
 };
 
 int srv_run(const struct srv_config *cfg, volatile int *stop);
+/*
+ * Request threads unless --threads says: SQLite writes one transaction at
+ * a time, and its statements wait on no network; on PostgreSQL each thread
+ * waits for its exchanges, and passes waiting at once go in one statement
+ * (group.c), which takes threads to wait together.
+ */
+#define SRV_THREADS_SQLITE 2
+#define SRV_THREADS_PG 8
+unsigned srv_default_threads(const char *db);
 
 /* the calling worker thread's store connection */
 struct m_store *srv_store(struct srv *s);

@@ -24,7 +24,7 @@ fleet_policy "$DB" fleet
 fleet_policy "$DB" pol
 head -c 64 /dev/urandom > "$T/secret"
 "$M" admin --db "$DB" payload add secret --file "$T/secret" --policy fleet >/dev/null
-fleet_start "$DB" 3 --threads 2
+fleet_start "$DB" 3	# 8 request threads each (the default): passes grouped (server/group.c)
 
 # -- one nonce, its attestation at all three verifiers at once: one pass, two nonce-reused
 SERVE_LOAD_RACE=1 SERVE_LOAD_PASSLOG=$T/race.pass load_start "$DB" race fleet 30 3 2
@@ -55,7 +55,7 @@ ok "kill: error window $(load_field kill window) ms, $(load_field kill retries) 
 
 # -- a policy replaced through the database: in force on every verifier within 1 s (SRV_POLICY_RECHECK_MS)
 kill "$(vpid 2)" "$(vpid 3)"
-fleet_start "$DB" 3 --threads 2 --tofu
+fleet_start "$DB" 3 --tofu
 SERVE_LOAD_RACE=1 SERVE_LOAD_ANSWERLOG=$T/pol.ans load_start "$DB" pol pol 3 3 6
 sleep 2
 mkmanifest "$T/other.json" 16 other

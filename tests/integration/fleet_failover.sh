@@ -24,7 +24,7 @@ for mode in on off; do
 	pgha_start
 	DB=$PGHA_URL
 	fleet_policy "$DB" fleet
-	fleet_start "$DB" 2 --threads 2
+	fleet_start "$DB" 2	# 8 request threads each: passes grouped
 	SERVE_LOAD_PASSLOG=$T/f$mode.pass SERVE_LOAD_DOUBTLOG=$T/f$mode.doubt \
 		load_prepare "$DB" "f$mode" fleet "$MACHINES" "${FLEET_THREADS:-4}" "$SECONDS_RUN"
 	# the machines imported before (one commit each: quicker unsynchronised)

@@ -22,6 +22,9 @@ for kind in sqlite pg; do
 	"$M" admin --db "$DB" policy add good --manifest "$T/good.json" --pcrs 16 --banks sha256
 	"$M" admin --db "$DB" payload add pkg --file "$T/payload.bin" --policy good
 	serve_start "$DB" --tofu
+	# the request threads by default: SQLite's one writer, PostgreSQL's passes grouped (server/group.c)
+	assert_eq "$kind: default request threads" "$([ $kind = pg ] && echo 8 || echo 2)" \
+		"$(grep '"listening"' "$T/serve.log" | tail -1 | sed -n 's/.*"threads": *\([0-9]*\).*/\1/p')"
 
 	enrol "$T/a" m1 || { cat "$T/ans" >&2; die "$kind: enrolment failed"; }
 	assert_eq "$kind: enrolled, pending" enrolled "$(jget "$T/ans" status)"
