@@ -61,8 +61,8 @@ static void help(void)
 	      "  credential --ek-pub FILE (--name HEX | --ak-pub FILE) --secret FILE -o FILE\n"
 	      "                     MakeCredential in software, written as tpm2_makecredential\n"
 	      "                     writes it (for tpm2_activatecredential); no database\n\n"
-	      "  -d, --db URL   sqlite:PATH or postgresql:CONNINFO (default: $MEASURED_DB,\n"
-	      "                 else sqlite:measured.db)\n\n"
+	      "  -d, --db URL   sqlite:PATH, postgresql:CONNINFO or a postgresql:// URI\n"
+	      "                 (default: $MEASURED_DB, else sqlite:measured.db)\n\n"
 	      "Exit status: 0 done, 2 usage, 3 bad input or database, 5 internal.\n", stdout);
 }
 

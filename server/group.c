@@ -8,7 +8,7 @@
  * Requests that arrive meanwhile wait for the next statement, which their
  * first thread sends: a group commit.  About half of PostgreSQL's CPU per
  * statement is paid per exchange (reading it, waking, answering:
- * docs/server.md, "CPU per attestation"), so k passes in one statement
+ * docs/server.md, "Measured here"), so k passes in one statement
  * cost much less than k statements.  Only requests that wait at the same
  * time go together: it takes several request threads (--threads), and a
  * verifier busy enough that their passes meet.  A request waits at most
