@@ -346,8 +346,7 @@ static int settle(struct srv *s, struct m_store *st, struct srv_reply *rep, cons
 					  .restart = quote->restart_count, .matched = matched, .detail = pass_detail,
 					  .at = now() };
 
-		srv_group_run(&srv_group_passes, st, &p);
-		r = p.result;
+		r = srv_pass_group(st, &p);
 	}
 	if (r == 0)
 		return 0;

@@ -245,27 +245,13 @@ void slog(const char *level, const char *event, json_object *fields);
 void slog_error(const char *event, int err);
 
 /*
- * group.c: requests of one kind from several request threads in one
- * statement (PostgreSQL).  srv_group_run() returns when @arg's statement
- * was sent and answered; the answer is in @arg.
+ * group.c: @p settled with the passes other request threads settle at the
+ * same time, in one statement (m_store_pass_settle_many()); its answer,
+ * also in p->result.
  */
-#define SRV_GROUP_MAX 32	/* requests per statement: a bound on its text (~1 KB each) and on a wait */
-struct srv_group_job;
-struct srv_group {
-	bool (*apart)(const void *a, const void *b);	/* may not share a statement (NULL: any may) */
-	void (*run)(struct m_store *st, void *const *args, size_t n);	/* each answer in its arg */
-	pthread_mutex_t lock;
-	pthread_cond_t settled;
-	struct srv_group_job *queue;			/* oldest first */
-	bool leading;					/* a statement is under way */
-	unsigned long statements, requests;
-};
-#define SRV_GROUP_INIT(apart, run) \
-	{ (apart), (run), PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, 0, 0 }
-void srv_group_run(struct srv_group *g, struct m_store *st, void *arg);
-/* the statements sent so far, and the requests they carried */
-void srv_group_stats(struct srv_group *g, unsigned long *statements, unsigned long *requests);
-/* passes: each @arg a struct m_store_pass (m_store_pass_settle_many()) */
-extern struct srv_group srv_group_passes;
+#define SRV_GROUP_MAX 32	/* passes per statement: a bound on its text (~1 KB each) and on a wait */
+int srv_pass_group(struct m_store *st, struct m_store_pass *p);
+/* the statements sent so far, and the passes they carried */
+void srv_pass_group_stats(unsigned long *statements, unsigned long *passes);
 
 #endif

@@ -259,8 +259,10 @@ int m_store_open_flags(const char *url, unsigned flags, struct m_store **ret)
 		return m_err(-EINVAL, "database '%s': expected sqlite:PATH, postgresql:CONNINFO or a postgresql:// URI", url);
 	if (!strcmp(kind, "sqlite"))
 		r = m_store_sqlite_open(url + 7, flags, &s);
-	else	/* a conninfo after "postgresql:", or a postgres:// or postgresql:// URI as it is */
-		r = m_store_pg_open(strncmp(url, "postgresql:", 11) || !strncmp(url, "postgresql://", 13) ? url : url + 11, &s);
+	else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
+		r = m_store_pg_open(url, &s);	/* a postgres:// or postgresql:// URI, as it is */
+	else
+		r = m_store_pg_open(url + 11, &s);	/* the conninfo after "postgresql:" */
 	if (r < 0)
 		return r;
 	r = create_schema(s);

@@ -25,7 +25,7 @@
 #include "measured/base64.h"
 #include "store.h"
 #include "store_priv.h"	/* m_store_query_later() */
-#include "server.h"	/* srv_group_run() */
+#include "server.h"	/* srv_pass_group() */
 
 static char path[64];
 
@@ -662,7 +662,7 @@ static void *group_loop(void *arg)
 
 		snprintf(nonce, sizeof(nonce), "fe%02x%04x", g->id / 2, k);
 		p = group_pass(g->seen, nonce, 100 + (uint64_t)k, 100 + k);
-		r = (srv_group_run(&srv_group_passes, s, &p), p.result);
+		r = srv_pass_group(s, &p);
 		g->passed += r == 0;
 		g->reused += r == -EALREADY;
 	}
@@ -671,7 +671,7 @@ static void *group_loop(void *arg)
 }
 
 /*
- * srv_group_passes: the passes of threads settling at once go out
+ * srv_pass_group(): the passes of threads settling at once go out
  * together, each answered as if alone.  Two passes of one machine never
  * share a statement: the twins' same nonce would then abort it (-EAGAIN
  * for both, counted as neither here).
@@ -692,7 +692,7 @@ static void test_pass_group(void **state)
 		/* SQLite: not grouped, nothing written */
 		group_machine(s, "gs", &seen[0]);
 		p = group_pass(&seen[0], "fd01", 50, 60);
-		assert_int_equal((srv_group_run(&srv_group_passes, s, &p), p.result), -EAGAIN);
+		assert_int_equal(srv_pass_group(s, &p), -EAGAIN);
 		assert_int_equal(m_store_nonce_use(s, "fd01", "gs", 1000), 0);
 		m_machine_clear(&seen[0]);
 		return;
@@ -714,7 +714,7 @@ static void test_pass_group(void **state)
 		assert_clock(s, seen[i].name, 100 + GROUP_ROUNDS - 1, 100 + GROUP_ROUNDS - 1);
 		m_machine_clear(&seen[i]);
 	}
-	srv_group_stats(&srv_group_passes, &stmts, &passes);
+	srv_pass_group_stats(&stmts, &passes);
 	/* every pass went out once; some went together */
 	assert_int_equal(passes, GROUP_THREADS * GROUP_ROUNDS);
 	assert_true(stmts < passes);
