@@ -655,6 +655,21 @@ static void maintain(struct m_store *st, bool expire)
 		slog_error("checkpoint", r);
 }
 
+/* the last log line; on PostgreSQL with how well the passes met (group.c), for choosing --threads */
+static void log_stopping(const struct m_store *st)
+{
+	json_object *f = NULL;
+	unsigned long stmts, passes;
+
+	if (!strcmp(m_store_kind(st), "postgresql")) {
+		srv_pass_group_stats(&stmts, &passes);
+		f = json_object_new_object();
+		json_object_object_add(f, "pass_statements", json_object_new_int64((int64_t)stmts));
+		json_object_object_add(f, "passes", json_object_new_int64((int64_t)passes));
+	}
+	slog("info", "stopping", f);
+}
+
 /* libmicrohttpd with the limits of the file comment */
 static struct MHD_Daemon *start_daemon(struct srv *s, const struct sockaddr_in *sa, const char *cert,
 				       const char *key, const char *ca)
@@ -767,7 +782,7 @@ int srv_run(const struct srv_config *cfg, volatile int *stop)
 		if (tick % (SRV_AUDIT_FLUSH_S * 5) == 0)
 			srv_audit_flush(s, maint);
 	}
-	slog("info", "stopping", NULL);
+	log_stopping(maint);
 	srv_audit_flush(s, maint);
 	r = 0;
 out:

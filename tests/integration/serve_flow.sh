@@ -108,4 +108,12 @@ assert any("tofu" in x["detail"] for x in a if x["event"]=="enroll")' "$T/audit.
 	URL=$URL_C
 	serve_stop
 	kill "$PID_B"; wait "$PID_B" 2>/dev/null || true
+	# each of the two last verifiers sent one pass's statement: C's pass, B's used nonce (group.c)
+	grep '"stopping"' "$T/serve.log" | tail -2 > "$T/stopping"
+	assert_eq "$kind: the last two verifiers stopped" 2 "$(wc -l < "$T/stopping")"
+	case $kind in
+	pg) assert_eq "$kind: the passes' statements at stop" '1 1
+1 1' "$(sed -n 's/.*"pass_statements": *\([0-9]*\), *"passes": *\([0-9]*\).*/\1 \2/p' "$T/stopping")" ;;
+	sqlite) grep -q pass_statements "$T/stopping" && die "$kind: passes counted where none are grouped" ;;
+	esac
 done
