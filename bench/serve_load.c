@@ -48,7 +48,23 @@
  *                            measured run waits for a second line: the
  *                            figures are then those of a fleet whose
  *                            machines have attested before, not of each
- *                            machine's first attestation.
+ *                            machine's first attestation;
+ *   SERVE_LOAD_RATE=R        R attestations a second over all threads
+ *                            (each thread starts one every THREADS/R s;
+ *                            one that is late starts the next at once),
+ *                            not as fast as the server answers: the CPU
+ *                            a given fleet costs (not during SERVE_LOAD_WARMUP);
+ *   SERVE_LOAD_PROBE=1       the floor under an attestation (bench_serve.sh):
+ *                            first the CPU time of one ECDSA P-256 check
+ *                            of a quote-sized message (the one the server
+ *                            makes), timed here on one core; then each
+ *                            round is the two exchanges of an attestation
+ *                            with no work behind them: a nonce request and
+ *                            an attestation of their real sizes, each with
+ *                            its first byte spoilt, so the server reads
+ *                            the body and answers 400 from the JSON
+ *                            parser's first byte; counted as the
+ *                            attestations are.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -106,6 +122,9 @@ static uint8_t pcr16_bad_digest[32];
 static unsigned bad_every;	/* 0: every machine is good */
 static const char *payload;
 static int race;		/* 1: every verifier at once; 2: one each round, in turn */
+static bool probe;		/* SERVE_LOAD_PROBE: the exchanges alone */
+static double rate;		/* SERVE_LOAD_RATE: attestations/s over all threads; 0: as fast as answered */
+static char *probe_body[2];	/* its nonce request and attestation, spoilt */
 static FILE *passlog, *doubtlog, *answerlog;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static double t_start;
@@ -517,6 +536,22 @@ static int race_round(struct tstat *st, struct conn *c, struct sim *s, struct bu
 	return 0;
 }
 
+/* SERVE_LOAD_PROBE: an attestation's two exchanges, with nothing asked of the server */
+static int probe_round(struct tstat *st, struct conn *c, struct buf *b)
+{
+	static const char *const path[2] = { "/v1/nonce", "/v1/attest" };
+
+	for (int k = 0; k < 2; k++) {
+		int code = post(c, path[k], probe_body[k], b->d, sizeof(b->d));
+
+		if (code != 400) {
+			snprintf(st->err, sizeof(st->err), "%s, spoilt: %d, not 400", path[k], code);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void *worker(void *arg)
 {
 	struct tstat *st = arg;
@@ -531,10 +566,24 @@ static void *worker(void *arg)
 		c[v].out_max = body_max + 512;
 		c[v].out = malloc(c[v].out_max);
 	}
+	double due = now_ms();	/* SERVE_LOAD_RATE: when this thread's next attestation starts */
+
 	while (!stop && !(st->once && st->wrapped)) {
 		struct sim *s = &sims[i % nsims];
-		double t0 = now_ms();
+		double t0;
 		int r = 1;
+
+		if (rate > 0 && !st->once) {
+			double wait = due - now_ms();
+
+			if (wait > 0) {
+				long long ns = (long long)(wait * 1e6);
+
+				nanosleep(&(struct timespec){ (time_t)(ns / 1000000000), (long)(ns % 1000000000) }, NULL);
+			}
+			due += 1e3 * nthreads / rate;	/* behind: the next starts at once, the pace is kept on average */
+		}
+		t0 = now_ms();
 
 		i += nthreads;
 		if (i >= nsims) {
@@ -547,9 +596,11 @@ static void *worker(void *arg)
 				st->errors++;
 			continue;
 		}
+		if (probe)
+			r = probe_round(st, &c[cur], b);
 		/* on a lost connection or a 503: a fresh nonce, the next verifiers */
 		/* one verifier (bench_serve.sh): no retry, a 503 or a lost answer is an error */
-		for (unsigned tries = 0; r == 1 && (nverifiers > 1 || !tries) && now_ms() - t0 < LOAD_RETRY_MS && !stop;
+		else for (unsigned tries = 0; r == 1 && (nverifiers > 1 || !tries) && now_ms() - t0 < LOAD_RETRY_MS && !stop;
 		     tries++) {
 			unsigned at = (cur + (nverifiers > 1)) % nverifiers;
 			uint8_t nonce[32];
@@ -735,6 +786,49 @@ static void make_sims(const char *out)
 	fclose(f);
 }
 
+/*
+ * SERVE_LOAD_PROBE: one ECDSA P-256 check of a quote-sized message with
+ * SHA-256, as the server makes it (EVP_DigestVerify, the key converted
+ * once), for 3 s on this thread before the load starts: its CPU time each.
+ */
+static int ecdsa_probe(void)
+{
+	uint8_t msg[145], sig[80];
+	size_t sl = sizeof(sig);
+	EVP_MD_CTX *mc = EVP_MD_CTX_new();
+	double t0, c0, n = 0;
+	int ok = mc && RAND_bytes(msg, sizeof(msg)) == 1 &&
+		 EVP_DigestSignInit(mc, NULL, EVP_sha256(), NULL, sims[0].key) == 1 &&
+		 EVP_DigestSign(mc, sig, &sl, msg, sizeof(msg)) == 1;
+
+	t0 = now_ms();
+	c0 = cpu_s();
+	while (ok && now_ms() - t0 < 3000)
+		for (int k = 0; k < 100 && ok; k++, n++)
+			ok = EVP_MD_CTX_reset(mc) == 1 &&
+			     EVP_DigestVerifyInit(mc, NULL, EVP_sha256(), NULL, sims[0].key) == 1 &&
+			     EVP_DigestVerify(mc, sig, sl, msg, sizeof(msg)) == 1;
+	c0 = cpu_s() - c0;
+	EVP_MD_CTX_free(mc);
+	if (!ok) {
+		fprintf(stderr, "serve_load: the ECDSA check of the probe failed\n");
+		return -1;
+	}
+	/* the probe's requests: the sizes of a real pair's */
+	probe_body[0] = malloc(64);
+	probe_body[1] = malloc(body_max);
+	if (!probe_body[0] || !probe_body[1] || RAND_bytes(msg, 32) != 1 ||
+	    evidence(&sims[0], false, msg, 32, probe_body[1], body_max) < 0) {
+		fprintf(stderr, "serve_load: cannot make the probe's requests\n");
+		return -1;
+	}
+	snprintf(probe_body[0], 64, "{\"machine\":\"%s\"}", sims[0].name);
+	probe_body[0][0] = probe_body[1][0] = 'x';
+	printf("ecdsa-p256 verify %.4f ms CPU each (%.0f on one thread)\n", 1e3 * c0 / n, n);
+	fflush(stdout);
+	return 0;
+}
+
 /* SERVE_LOAD_WARMUP: every machine attests once, then the measured run waits for its line on stdin */
 static int warm_up(pthread_t *th)
 {
@@ -804,6 +898,10 @@ int main(int argc, char **argv)
 	if (!fgets((char[8]){ 0 }, 8, stdin))
 		return 1;
 	if (tls_setup() < 0)
+		return 1;
+	rate = (e = getenv("SERVE_LOAD_RATE")) ? strtod(e, NULL) : 0;
+	probe = (e = getenv("SERVE_LOAD_PROBE")) && *e == '1';
+	if (probe && ecdsa_probe() < 0)
 		return 1;
 	th = calloc(nthreads, sizeof(*th));
 	if ((e = getenv("SERVE_LOAD_WARMUP")) && *e == '1' && warm_up(th) < 0)
