@@ -53,7 +53,9 @@ PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 # Our own flags come first so the caller's CFLAGS can still override them.
 M_CPPFLAGS  := -Iinclude -Ilib/initcore -I$(O) -D_GNU_SOURCE -DMEASURED_VERSION=\"$(VERSION)\"
-M_CFLAGS    := -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wformat-truncation=2 -Wno-missing-field-initializers \
+# -Wformat-truncation=2 is GCC's: clang (the fuzz build) warns of it as unknown
+W_TRUNC     := $(shell $(CC) -Werror -Wformat-truncation=2 -E -x c /dev/null >/dev/null 2>&1 && echo -Wformat-truncation=2)
+M_CFLAGS    := -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 $(W_TRUNC) -Wno-missing-field-initializers \
                -fno-strict-aliasing -pthread
 ALL_CPPFLAGS = $(M_CPPFLAGS) $(PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS   = $(M_CFLAGS) $(CFLAGS)

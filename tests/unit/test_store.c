@@ -653,7 +653,7 @@ static void *group_loop(void *arg)
 {
 	struct grouper *g = arg;
 	struct m_store *s;
-	char nonce[16];
+	char nonce[24];	/* "fe", two and up to eight hex digits */
 
 	assert_int_equal(m_store_open(g->url, &s), 0);
 	for (int k = 0; k < GROUP_ROUNDS; k++) {
