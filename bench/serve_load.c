@@ -559,6 +559,7 @@ static void *worker(void *arg)
 	struct buf *b = malloc(sizeof(*b));
 	char *body = malloc(body_max);
 	unsigned i = st->idx, cur = st->idx % nverifiers;
+	double due;	/* SERVE_LOAD_RATE: when this thread's next attestation starts */
 
 	for (unsigned v = 0; v < nverifiers; v++) {
 		c[v].v = v;
@@ -566,8 +567,7 @@ static void *worker(void *arg)
 		c[v].out_max = body_max + 512;
 		c[v].out = malloc(c[v].out_max);
 	}
-	double due = now_ms();	/* SERVE_LOAD_RATE: when this thread's next attestation starts */
-
+	due = now_ms();
 	while (!stop && !(st->once && st->wrapped)) {
 		struct sim *s = &sims[i % nsims];
 		double t0;
@@ -787,11 +787,12 @@ static void make_sims(const char *out)
 }
 
 /*
- * SERVE_LOAD_PROBE: one ECDSA P-256 check of a quote-sized message with
- * SHA-256, as the server makes it (EVP_DigestVerify, the key converted
- * once), for 3 s on this thread before the load starts: its CPU time each.
+ * SERVE_LOAD_PROBE, before the load starts: one ECDSA P-256 check of a
+ * quote-sized message with SHA-256, as the server makes it
+ * (EVP_DigestVerify, the key converted once), for 3 s on this thread, its
+ * CPU time each printed; then the probe's two requests, spoilt.
  */
-static int ecdsa_probe(void)
+static int probe_setup(void)
 {
 	uint8_t msg[145], sig[80];
 	size_t sl = sizeof(sig);
@@ -901,7 +902,7 @@ int main(int argc, char **argv)
 		return 1;
 	rate = (e = getenv("SERVE_LOAD_RATE")) ? strtod(e, NULL) : 0;
 	probe = (e = getenv("SERVE_LOAD_PROBE")) && *e == '1';
-	if (probe && ecdsa_probe() < 0)
+	if (probe && probe_setup() < 0)
 		return 1;
 	th = calloc(nthreads, sizeof(*th));
 	if ((e = getenv("SERVE_LOAD_WARMUP")) && *e == '1' && warm_up(th) < 0)
