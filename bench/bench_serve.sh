@@ -60,6 +60,17 @@ D=$(printf bench | sha256sum | cut -c1-64)
 printf '\036{"recnum":0,"pcr":16,"digests":[{"hashAlg":"sha256","digest":"%s"}],"content_type":"measured","content":{"description":"bench"}}\n' "$D" > "$T/b.cel"
 PCR=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(bytes(32)+bytes.fromhex(sys.argv[1])).hexdigest())' "$D")
 mkmanifest "$T/m.json" 16 bench
+# load_start MACHINES SECONDS IMPORT_OUT [VAR=VALUE...]: the load generator
+# against $URL with those variables, once it is ready (its sims made),
+# waiting for its "go" on fd 3; its output in $T/load.out, its PID in LP
+load_start() {
+	lm=$1 ls=$2 lo=$3; shift 3
+	rm -f "$T/fifo" "$T/load.out"; mkfifo "$T/fifo"
+	env "$@" "$LOAD" "$URL" "$T/ca.crt" "$T/b.cel" "$PCR" "$lm" "$TH" "$ls" "$lo" < "$T/fifo" > "$T/load.out" &
+	LP=$!
+	exec 3>"$T/fifo"
+	until grep -q ready "$T/load.out" 2>/dev/null; do sleep 0.1; done
+}
 # run KIND BIN LABEL: one load against BIN's server; sets CPU_server_LABEL_KIND
 # and CPU_db_LABEL_KIND (ms per attestation)
 run() {
@@ -68,12 +79,7 @@ run() {
 	"$M" admin --db "$DB" policy add bench --manifest "$T/m.json" --pcrs 16 --banks sha256 2>/dev/null
 	# each tree's own default unless BENCH_SERVER_THREADS says (this one: 2 on SQLite, 8 on PostgreSQL)
 	serve_start "$DB" --quiet ${BENCH_SERVER_THREADS:+--threads "$BENCH_SERVER_THREADS"}
-	rm -f "$T/fifo" "$T/load.out"; mkfifo "$T/fifo"
-	SERVE_LOAD_WARMUP=$WARMUP SERVE_LOAD_RATE=${BENCH_RATE:-0} "$LOAD" "$URL" "$T/ca.crt" "$T/b.cel" "$PCR" "$N" "$TH" "$S" "$T/import.tsv" \
-		< "$T/fifo" > "$T/load.out" &
-	LP=$!
-	exec 3>"$T/fifo"
-	until grep -q ready "$T/load.out" 2>/dev/null; do sleep 0.1; done
+	load_start "$N" "$S" "$T/import.tsv" SERVE_LOAD_WARMUP="$WARMUP" SERVE_LOAD_RATE="${BENCH_RATE:-0}"
 	"$M" admin --db "$DB" machine import "$T/import.tsv" --policy bench
 	echo go >&3
 	if [ "$WARMUP" = 1 ]; then
@@ -128,12 +134,7 @@ run() {
 floor() {
 	fs=$S; [ "$fs" -gt 20 ] && fs=20
 	serve_start "$(db_for sqlite)" --quiet ${BENCH_SERVER_THREADS:+--threads "$BENCH_SERVER_THREADS"}
-	rm -f "$T/fifo" "$T/load.out"; mkfifo "$T/fifo"
-	SERVE_LOAD_PROBE=1 "$LOAD" "$URL" "$T/ca.crt" "$T/b.cel" "$PCR" 1 "$TH" "$fs" "$T/probe.tsv" \
-		< "$T/fifo" > "$T/load.out" &
-	LP=$!
-	exec 3>"$T/fifo"
-	until grep -q ready "$T/load.out" 2>/dev/null; do sleep 0.1; done
+	load_start 1 "$fs" "$T/probe.tsv" SERVE_LOAD_PROBE=1
 	echo go >&3
 	exec 3>&-
 	until grep -q '^ecdsa' "$T/load.out" 2>/dev/null || ! kill -0 $LP 2>/dev/null; do sleep 0.05; done
